@@ -1,0 +1,37 @@
+// An onbehalf application process: settings, the actor system, the front actors and the HTTP server.
+#pragma once
+
+#include "onbehalf/config/settings.hpp"
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/http/router.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace onbehalf::actors {
+
+class host {
+public:
+  explicit host(config::app_settings settings);
+  ~host();
+  host(const host&) = delete;
+  host& operator=(const host&) = delete;
+
+  /// The application's routes; add them before start(). /healthz and /metrics are built in.
+  http::router& routes();
+  const config::app_settings& settings() const;
+
+  /// Boots the actor system and starts serving; the error says what to fix.
+  result<std::uint16_t, std::string> start();
+  /// Graceful: in-flight requests finish, then the server stops. Safe from any thread.
+  void stop();
+  /// Blocks until stopped, then shuts the actor system down.
+  void wait();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace onbehalf::actors

@@ -1,0 +1,79 @@
+#include "commands.hpp"
+
+#include "onbehalf/actors/host.hpp"
+#include "onbehalf/config/load.hpp"
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/log.hpp"
+
+#include <openssl/rand.h>
+
+#include <csignal>
+#include <iomanip>
+#include <iostream>
+#include <pthread.h>
+
+namespace onbehalf::cli {
+
+namespace {
+
+void print_problems(const config::load_outcome& outcome, std::ostream& out) {
+  for (const auto& w : outcome.warnings) out << "warning: " << w.to_string() << '\n';
+  for (const auto& e : outcome.errors) out << "error: " << e.to_string() << '\n';
+}
+
+} // namespace
+
+int check_config(const std::string& path, char** environment, std::ostream& out) {
+  auto outcome = config::load_settings(path, environment);
+  std::size_t width = 0;
+  for (const auto& v : outcome.effective) width = std::max(width, v.key.size());
+  for (const auto& v : outcome.effective)
+    out << std::left << std::setw(static_cast<int>(width)) << v.key << " = " << v.shown << "   (" << v.origin << ")\n";
+  print_problems(outcome, out);
+  out << (outcome.errors.empty() ? "configuration is valid" : "configuration has errors") << " (" << outcome.errors.size()
+      << " errors, " << outcome.warnings.size() << " warnings)\n";
+  return outcome.errors.empty() ? 0 : 1;
+}
+
+int generate_key(std::ostream& out) {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) {
+    std::cerr << "error: the system's random number generator is not available\n";
+    return 1;
+  }
+  out << base64::encode(std::string_view(reinterpret_cast<const char*>(key), sizeof key)) << '\n';
+  return 0;
+}
+
+int serve(const std::string& path, char** environment) {
+  // Block the stop signals before any thread starts, so every thread inherits the mask and
+  // this thread alone receives them through sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto outcome = config::load_settings(path, environment);
+  if (!outcome.settings) {
+    print_problems(outcome, std::cerr);
+    std::cerr << "onbehalf did not start: fix the configuration above (`onbehalf check-config " << path << "` shows all settings)\n";
+    return 1;
+  }
+  for (const auto& w : outcome.warnings) log_warning("Configuration: " + w.to_string());
+
+  actors::host app(std::move(*outcome.settings));
+  auto started = app.start();
+  if (!started) {
+    log_error("onbehalf did not start: " + started.error());
+    return 1;
+  }
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  log_info("Stop signal received", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  app.stop();
+  app.wait();
+  return 0;
+}
+
+} // namespace onbehalf::cli

@@ -1,0 +1,122 @@
+// The validated, immutable settings an onbehalf application runs with.
+// Names follow the appsettings.json keys of Microsoft.Identity.Web; see README "Configuration".
+#pragma once
+
+#include "onbehalf/core/secret.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace onbehalf::config {
+
+/// One entry of AzureAd:ClientCredentials.
+struct client_credential {
+  enum class source_type { client_secret, path, base64_encoded };
+  source_type type = source_type::client_secret;
+  onbehalf::secret client_secret;           // ClientSecret
+  std::string certificate_disk_path;        // CertificateDiskPath (PEM or PKCS#12)
+  onbehalf::secret certificate_password;    // CertificatePassword
+  onbehalf::secret certificate_base64_value; // Base64EncodedValue
+};
+
+/// The AzureAd section: who the app is and which authority signs its users in.
+struct azure_ad_options {
+  std::string instance;  // Instance, e.g. https://login.microsoftonline.com/
+  std::string tenant_id; // TenantId: a GUID, a domain, common or organizations
+  std::string authority; // Authority: any OpenID provider's issuer URL, instead of Instance + TenantId
+  std::string client_id;
+  std::string domain;
+  std::string callback_path = "/signin-oidc";
+  std::string signed_out_callback_path = "/signout-callback-oidc";
+  std::string sign_up_sign_in_policy_id; // B2C user flows
+  std::string edit_profile_policy_id;
+  std::string reset_password_policy_id;
+  std::vector<client_credential> client_credentials;
+
+  /// The authority URL used for discovery: Instance + TenantId + "/v2.0" (or the B2C policy
+  /// form), else Authority as given.
+  std::string effective_authority() const;
+};
+
+struct acquire_token_options {
+  std::string tenant;
+  std::string claims;
+  std::string correlation_id;
+  std::string authentication_options_name;
+  bool force_refresh = false;
+  std::map<std::string, std::string> extra_query_parameters;
+};
+
+/// One named entry of the DownstreamApis section.
+struct downstream_api_options {
+  std::string name;
+  std::string base_url;
+  std::string relative_path;
+  std::string http_method = "GET";
+  std::vector<std::string> scopes;
+  bool request_app_token = false;
+  std::string accept_header = "application/json";
+  std::string content_type = "application/json";
+  std::string protocol_scheme = "Bearer";
+  std::map<std::string, std::string> extra_header_parameters;
+  std::map<std::string, std::string> extra_query_parameters; // also read from QueryParameters
+  acquire_token_options token_options;                      // AcquireTokenOptions
+};
+
+struct tls_options {
+  std::string certificate_path; // PEM certificate chain
+  std::string key_path;         // PEM private key
+  bool enabled() const noexcept { return !certificate_path.empty(); }
+};
+
+struct http_limits {
+  std::uint32_t max_request_header_bytes = 32 * 1024; // larger headers get 431
+  std::uint64_t max_request_body_bytes = 1024 * 1024; // larger bodies get 413
+  std::chrono::seconds request_headers_timeout{30};   // a request must arrive whole within this
+  std::chrono::seconds keep_alive_timeout{120};       // an idle connection is closed after this
+  std::chrono::seconds shutdown_timeout{30};          // in-flight requests get this long to finish
+};
+
+struct cache_key {
+  std::string id;
+  onbehalf::secret key; // 32 bytes, base64 in configuration
+};
+
+struct cache_options {
+  enum class backend_type { memory, rocksdb, redis };
+  backend_type backend = backend_type::rocksdb;
+  std::string path = "var/cache";
+  std::vector<cache_key> encryption_keys; // the last one encrypts new entries; all decrypt
+  std::uint64_t memory_limit_bytes = 256ull * 1024 * 1024;
+};
+
+struct redis_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+};
+
+/// The Onbehalf section: how this process serves.
+struct host_options {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 5000;
+  tls_options tls;
+  unsigned io_threads = 1;
+  unsigned actor_threads = 1;
+  http_limits limits;
+  cache_options cache;
+  redis_options redis;
+  std::string log_level = "info";
+};
+
+struct app_settings {
+  azure_ad_options azure_ad;
+  std::vector<downstream_api_options> downstream_apis;
+  host_options host;
+
+  const downstream_api_options* find_downstream_api(std::string_view name) const;
+};
+
+} // namespace onbehalf::config

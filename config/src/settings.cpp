@@ -1,0 +1,23 @@
+#include "onbehalf/config/settings.hpp"
+
+#include "onbehalf/core/text.hpp"
+
+namespace onbehalf::config {
+
+std::string azure_ad_options::effective_authority() const {
+  if (instance.empty()) return authority;
+  std::string base = instance;
+  if (!base.ends_with('/')) base += '/';
+  // B2C authorities name the user flow: {Instance}/tfp/{Domain}/{Policy}/v2.0
+  if (!sign_up_sign_in_policy_id.empty())
+    return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + sign_up_sign_in_policy_id + "/v2.0";
+  return base + tenant_id + "/v2.0";
+}
+
+const downstream_api_options* app_settings::find_downstream_api(std::string_view name) const {
+  for (const auto& api : downstream_apis)
+    if (text::iequals(api.name, name)) return &api;
+  return nullptr;
+}
+
+} // namespace onbehalf::config

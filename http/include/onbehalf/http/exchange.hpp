@@ -1,0 +1,51 @@
+// One request in flight: what arrived, and the one-time way to answer it from any thread.
+#pragma once
+
+#include "onbehalf/http/message.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace onbehalf::http {
+
+class exchange {
+public:
+  /// Carries the response (and the matched route, for metrics) back to the connection; installed by the server.
+  using completion = std::function<void(response, std::size_t route_id)>;
+
+  exchange(request req, completion done);
+  /// A handler that drops its exchange without answering is a bug; the client still gets a 500.
+  ~exchange();
+  exchange(const exchange&) = delete;
+  exchange& operator=(const exchange&) = delete;
+
+  const request& req() const noexcept { return request_; }
+
+  /// Path parameters of the matched route ({id} in /todos/{id}), percent-decoded.
+  std::string_view param(std::string_view name) const;
+  void set_params(std::vector<std::pair<std::string, std::string>> params) { params_ = std::move(params); }
+
+  /// Sends the response. Safe from any thread; only the first call counts.
+  /// Returns false when the exchange was already answered.
+  bool respond(response r);
+  bool answered() const noexcept { return answered_.load(std::memory_order_acquire); }
+
+  /// Index of the matched route in the router, for metrics; the router's unmatched id otherwise.
+  std::size_t route_id = 0;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+private:
+  request request_;
+  completion done_;
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::atomic<bool> answered_{false};
+};
+
+using exchange_ptr = std::shared_ptr<exchange>;
+
+} // namespace onbehalf::http

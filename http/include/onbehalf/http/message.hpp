@@ -1,0 +1,53 @@
+// HTTP requests and responses as handlers see them: plain values, no Beast types,
+// so code that only handles requests does not pay for Beast's headers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onbehalf::http {
+
+struct header_field {
+  std::string name;
+  std::string value;
+};
+
+/// Header fields in arrival order; names compare without case.
+class header_list {
+public:
+  std::optional<std::string_view> find(std::string_view name) const;
+  /// Replaces every field of that name with one field.
+  void set(std::string_view name, std::string value);
+  void add(std::string_view name, std::string value);
+  const std::vector<header_field>& all() const noexcept { return fields_; }
+
+private:
+  std::vector<header_field> fields_;
+};
+
+struct request {
+  std::string method; // upper case, as sent
+  std::string target; // path and query as sent
+  std::string path;   // target before '?', not decoded
+  std::string query;  // target after '?', not decoded
+  header_list headers;
+  std::string body;
+  bool secure = false; // arrived over TLS
+  std::string remote_address;
+  std::string correlation_id; // from X-Correlation-ID when well-formed, else generated
+};
+
+struct response {
+  unsigned status = 200;
+  header_list headers;
+  std::string body;
+
+  static response text(unsigned status, std::string body);
+  static response json(unsigned status, std::string body);
+  /// A plain-words error body that says what went wrong and what to do.
+  static response error(unsigned status, std::string_view message);
+};
+
+} // namespace onbehalf::http

@@ -1,0 +1,42 @@
+#include "onbehalf/http/message.hpp"
+
+#include "onbehalf/core/text.hpp"
+
+#include <algorithm>
+
+namespace onbehalf::http {
+
+std::optional<std::string_view> header_list::find(std::string_view name) const {
+  for (const auto& f : fields_)
+    if (text::iequals(f.name, name)) return std::string_view(f.value);
+  return std::nullopt;
+}
+
+void header_list::set(std::string_view name, std::string value) {
+  std::erase_if(fields_, [&](const header_field& f) { return text::iequals(f.name, name); });
+  add(name, std::move(value));
+}
+
+void header_list::add(std::string_view name, std::string value) { fields_.push_back({std::string(name), std::move(value)}); }
+
+response response::text(unsigned status, std::string body) {
+  response r;
+  r.status = status;
+  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+response response::json(unsigned status, std::string body) {
+  response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+response response::error(unsigned status, std::string_view message) {
+  return text(status, std::string(message) + "\n");
+}
+
+} // namespace onbehalf::http

@@ -1,0 +1,141 @@
+#include "onbehalf/http/router.hpp"
+
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+
+#include <stdexcept>
+
+namespace onbehalf::http {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::vector<route::segment> parse_pattern(std::string_view pattern) {
+  if (pattern.empty() || pattern.front() != '/')
+    throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
+  std::vector<route::segment> segments;
+  auto parts = text::split(pattern.substr(1), '/');
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    auto part = parts[i];
+    if (part.starts_with('{') && part.ends_with('}')) {
+      auto name = part.substr(1, part.size() - 2);
+      bool rest = name.starts_with('*');
+      if (rest) name.remove_prefix(1);
+      if (name.empty()) throw std::invalid_argument("route parameter needs a name: " + std::string(pattern));
+      if (rest && i + 1 != parts.size())
+        throw std::invalid_argument("{*" + std::string(name) + "} must be the last segment: " + std::string(pattern));
+      segments.push_back({std::string(name), rest ? route::segment::kind::rest : route::segment::kind::parameter});
+    } else if (part.find_first_of("{}") != std::string_view::npos) {
+      throw std::invalid_argument("braces must enclose a whole segment: " + std::string(pattern));
+    } else {
+      segments.push_back({std::string(part), route::segment::kind::literal});
+    }
+  }
+  return segments;
+}
+
+bool matches(const route& r, const std::vector<std::string_view>& parts,
+             std::vector<std::pair<std::string, std::string>>& params) {
+  params.clear();
+  for (std::size_t i = 0; i < r.segments.size(); ++i) {
+    const auto& seg = r.segments[i];
+    if (seg.type == route::segment::kind::rest) {
+      std::string rest;
+      for (std::size_t j = i; j < parts.size(); ++j) rest += (j > i ? "/" : "") + std::string(parts[j]);
+      auto decoded = percent_decode(rest);
+      if (!decoded) return false;
+      params.emplace_back(seg.text, std::move(*decoded));
+      return true;
+    }
+    if (i >= parts.size()) return false;
+    if (seg.type == route::segment::kind::literal) {
+      if (seg.text != parts[i]) return false;
+    } else {
+      auto decoded = percent_decode(parts[i]);
+      if (!decoded || decoded->empty()) return false;
+      params.emplace_back(seg.text, std::move(*decoded));
+    }
+  }
+  return parts.size() == r.segments.size();
+}
+
+} // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+route& router::add(std::string method, std::string pattern, handler h) {
+  auto segments = parse_pattern(pattern);
+  routes_.push_back(route{std::move(method), std::move(pattern), std::move(h), false, std::move(segments)});
+  return routes_.back();
+}
+
+router::match router::find(std::string_view method, std::string_view path) const {
+  match m;
+  m.route_id = unmatched_id();
+  if (path.empty() || path.front() != '/') return m;
+  auto parts = text::split(path.substr(1), '/');
+  std::vector<std::pair<std::string, std::string>> params;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto& r = routes_[i];
+    if (!matches(r, parts, params)) continue;
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
+      m.result = match::outcome::found;
+      m.route_id = i;
+      m.params = std::move(params);
+      return m;
+    }
+    m.result = match::outcome::method_not_allowed;
+    if (m.allow.find(r.method) == std::string::npos) m.allow += (m.allow.empty() ? "" : ", ") + r.method;
+  }
+  return m;
+}
+
+void route_and_handle(const router& r, const exchange_ptr& x) {
+  auto m = r.find(x->req().method, x->req().path);
+  x->route_id = m.route_id;
+  switch (m.result) {
+  case router::match::outcome::found:
+    x->set_params(std::move(m.params));
+    try {
+      r.routes()[m.route_id].handle(x);
+    } catch (const std::exception& e) {
+      // The edge where a handler's exception stops: the client gets a 500, the server goes on.
+      log_error("A request handler threw an exception; sent 500",
+                {{"cid", x->req().correlation_id}, {"route", r.routes()[m.route_id].pattern}, {"error", e.what()}});
+      x->respond(response::error(500, "The server could not complete the request."));
+    }
+    return;
+  case router::match::outcome::method_not_allowed: {
+    auto reply = response::error(405, "This address does not accept " + x->req().method + " requests; it accepts " + m.allow + ".");
+    reply.headers.set("Allow", m.allow);
+    x->respond(std::move(reply));
+    return;
+  }
+  case router::match::outcome::not_found:
+    x->respond(response::error(404, "Nothing is served at " + x->req().path + "."));
+    return;
+  }
+}
+
+} // namespace onbehalf::http

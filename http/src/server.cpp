@@ -1,0 +1,386 @@
+// Beast/Asio implementation of http::server. One io_context per I/O thread ("lane"):
+// a connection lives on one lane, so its state needs no locks.
+#include "onbehalf/http/server.hpp"
+
+#include "onbehalf/core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+namespace onbehalf::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+using beast_request = bhttp::request<bhttp::string_body>;
+using beast_response = bhttp::response<bhttp::string_body>;
+
+// Correlation ids only need to be unique, not secret: a per-thread PRNG avoids a lock.
+std::string new_correlation_id() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    auto bits = engine();
+    for (int i = 0; i < 16; ++i) id[half * 16 + i] = digits[(bits >> (i * 4)) & 15];
+  }
+  return id;
+}
+
+// A caller's X-Correlation-ID is kept only when it cannot smuggle anything into logs.
+bool acceptable_correlation_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+struct rejection {
+  unsigned status = 0; // 0: just close the connection
+  std::string message;
+};
+
+rejection classify_read_error(const beast::error_code& ec, const server_limits& limits) {
+  if (ec == bhttp::error::header_limit)
+    return {431, "The request headers are larger than this server accepts (" + std::to_string(limits.max_request_header_bytes) + " bytes)."};
+  if (ec == bhttp::error::body_limit)
+    return {413, "The request body is larger than this server accepts (" + std::to_string(limits.max_request_body_bytes) + " bytes)."};
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return {};
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+    return {400, "The request is not well-formed HTTP/1.1 (" + ec.message() + ")."};
+  return {}; // timeout, reset, cancelled: the peer is gone or too slow to answer
+}
+
+} // namespace
+
+struct server::impl {
+  struct connection {
+    beast::tcp_stream* stream = nullptr;
+    bool idle = false; // waiting for the next request: safe to close on shutdown
+  };
+
+  struct lane {
+    asio::io_context context{1};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::unordered_set<connection*> connections; // touched only on this lane's thread
+    std::thread thread;
+  };
+
+  server_options options;
+  dispatcher& target;
+  request_metrics* metrics;
+  std::vector<std::unique_ptr<lane>> lanes;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::ssl::context> tls;
+  std::optional<asio::steady_timer> shutdown_deadline;
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> next_lane{0};
+  std::uint16_t bound_port = 0;
+  std::mutex finish_mutex;
+  bool finished = false;
+
+  impl(server_options o, dispatcher& d, request_metrics* m) : options(std::move(o)), target(d), metrics(m) {}
+
+  result<bool, std::string> load_tls() {
+    if (options.tls_certificate_path.empty()) return true;
+    tls.emplace(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(options.tls_certificate_path, ec);
+    if (ec) return failure{"cannot load the TLS certificate '" + options.tls_certificate_path + "': " + ec.message()};
+    tls->use_private_key_file(options.tls_key_path, asio::ssl::context::pem, ec);
+    if (ec) return failure{"cannot load the TLS private key '" + options.tls_key_path + "': " + ec.message()};
+    return true;
+  }
+
+  result<std::uint16_t, std::string> start() {
+    if (auto loaded = load_tls(); !loaded) return failure{loaded.error()};
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options.address, ec);
+    if (ec) return failure{"'" + options.address + "' is not an IP address to listen on"};
+    auto where = options.address + ":" + std::to_string(options.port);
+    for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) lanes.push_back(std::make_unique<lane>());
+    acceptor.emplace(lanes[0]->context);
+    tcp::endpoint endpoint(address, options.port);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      acceptor.reset();
+      lanes.clear();
+      return failure{"cannot listen on " + where + ": " + ec.message() +
+                     (ec == asio::error::address_in_use ? " (is another server using the port? change Onbehalf:Port)" : "")};
+    }
+    bound_port = acceptor->local_endpoint().port();
+    running = true;
+    asio::co_spawn(lanes[0]->context, accept_loop(), asio::detached);
+    for (auto& l : lanes) {
+      l->work.emplace(l->context.get_executor());
+      l->thread = std::thread([ctx = &l->context] { ctx->run(); });
+    }
+    log_info("Listening for HTTP requests", {{"address", options.address + ":" + std::to_string(bound_port)},
+                                             {"tls", tls ? "on" : "off"},
+                                             {"io_threads", lanes.size()}});
+    return bound_port;
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      auto& l = *lanes[next_lane.fetch_add(1, std::memory_order_relaxed) % lanes.size()];
+      tcp::socket socket(l.context);
+      auto [ec] = co_await acceptor->async_accept(socket, use_tuple);
+      if (stopping) co_return;
+      if (ec) {
+        log_warning("Could not accept a connection", {{"error", ec.message()}});
+        // Out of file descriptors: pause rather than spin.
+        asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+        co_await pause.async_wait(use_tuple);
+        continue;
+      }
+      open_connections.fetch_add(1);
+      asio::co_spawn(l.context, run_connection(std::move(socket), l), [this](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            log_error("A connection failed unexpectedly", {{"error", x.what()}});
+          }
+        }
+        if (open_connections.fetch_sub(1) == 1 && stopping) finish(false);
+      });
+    }
+  }
+
+  awaitable<void> run_connection(tcp::socket socket, lane& l) {
+    beast::error_code ignored;
+    auto peer = socket.remote_endpoint(ignored);
+    std::string remote = ignored ? std::string() : peer.address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    connection c;
+    l.connections.insert(&c);
+    struct unregister {
+      lane& l;
+      connection& c;
+      ~unregister() { l.connections.erase(&c); }
+    } guard{l, c};
+
+    if (!tls) {
+      c.stream = &stream;
+      co_await serve(stream, c, remote, false);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
+    c.stream = &secure.next_layer();
+    secure.next_layer().expires_after(options.limits.request_headers_timeout);
+    auto [ec] = co_await secure.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (ec) co_return;
+    co_await serve(secure, c, remote, true);
+    secure.next_layer().expires_after(std::chrono::seconds(5));
+    co_await secure.async_shutdown(use_tuple);
+  }
+
+  template <class Stream>
+  awaitable<void> serve(Stream& stream, connection& c, const std::string& remote, bool secure) {
+    beast::flat_buffer buffer;
+    auto& tcp_layer = *c.stream;
+    for (;;) {
+      // Idle: wait for the first bytes of the next request under the keep-alive timeout.
+      if (buffer.size() == 0) {
+        if (stopping) co_return;
+        c.idle = true;
+        tcp_layer.expires_after(options.limits.keep_alive_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+        c.idle = false;
+        if (ec) co_return;
+        buffer.commit(n);
+      }
+      auto started = std::chrono::steady_clock::now();
+      // Busy: the whole request must arrive within the headers timeout, so slow clients cannot pin us.
+      tcp_layer.expires_after(options.limits.request_headers_timeout);
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(options.limits.max_request_header_bytes);
+      parser.body_limit(options.limits.max_request_body_bytes);
+      auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      if (header_ec) {
+        co_await reject(stream, classify_read_error(header_ec, options.limits), started);
+        co_return;
+      }
+      if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
+        co_await reject(stream, classify_read_error(bhttp::error::body_limit, options.limits), started);
+        co_return;
+      }
+      if (auto expect = parser.get()[bhttp::field::expect]; beast::iequals(expect, "100-continue")) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(go_on.data(), go_on.size()), use_tuple);
+        if (ec) co_return;
+      }
+      if (!parser.is_done()) {
+        auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        if (body_ec) {
+          co_await reject(stream, classify_read_error(body_ec, options.limits), started);
+          co_return;
+        }
+      }
+      beast_request incoming = parser.release();
+      bool keep_alive = incoming.keep_alive();
+      bool head = incoming.method() == bhttp::verb::head;
+      // Handler time is the server's, not the client's: no read deadline while it runs.
+      tcp_layer.expires_never();
+      auto [answer, route_id] = co_await dispatch(to_request(std::move(incoming), remote, secure));
+
+      beast_response outgoing{static_cast<bhttp::status>(answer.status), 11};
+      for (const auto& f : answer.headers.all()) outgoing.insert(f.name, f.value);
+      keep_alive = keep_alive && !stopping;
+      outgoing.keep_alive(keep_alive);
+      auto status = answer.status;
+      if (head) {
+        outgoing.content_length(answer.body.size());
+      } else {
+        outgoing.body() = std::move(answer.body);
+        outgoing.prepare_payload();
+      }
+      tcp_layer.expires_after(options.limits.request_headers_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(stream, outgoing, use_tuple);
+      record(route_id, status, started);
+      if (write_ec || !keep_alive) co_return;
+    }
+  }
+
+  template <class Stream>
+  awaitable<void> reject(Stream& stream, const rejection& why, std::chrono::steady_clock::time_point started) {
+    if (why.status == 0) co_return;
+    log_debug("Rejected a malformed request", {{"status", why.status}, {"reason", why.message}});
+    beast_response outgoing{static_cast<bhttp::status>(why.status), 11};
+    outgoing.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    outgoing.keep_alive(false);
+    outgoing.body() = why.message + "\n";
+    outgoing.prepare_payload();
+    auto& layer = beast::get_lowest_layer(stream);
+    layer.expires_after(options.limits.request_headers_timeout);
+    co_await bhttp::async_write(stream, outgoing, use_tuple);
+    record(std::numeric_limits<std::size_t>::max(), why.status, started);
+  }
+
+  request to_request(beast_request&& in, const std::string& remote, bool secure) {
+    request r;
+    r.method = std::string(in.method_string());
+    r.target = std::string(in.target());
+    auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    for (const auto& f : in) r.headers.add(std::string(f.name_string()), std::string(f.value()));
+    r.body = std::move(in.body());
+    r.secure = secure;
+    r.remote_address = remote;
+    auto id = r.headers.find("X-Correlation-ID");
+    r.correlation_id = id && acceptable_correlation_id(*id) ? std::string(*id) : new_correlation_id();
+    return r;
+  }
+
+  // Hands the request to the dispatcher and suspends until some thread answers it;
+  // the answer is posted back to this connection's lane.
+  awaitable<std::pair<response, std::size_t>> dispatch(request r) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(std::pair<response, std::size_t>)>(
+        [this, r = std::move(r)](auto handler) mutable {
+          auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+          auto x = std::make_shared<exchange>(std::move(r), [resume](response answer, std::size_t route_id) {
+            auto executor = asio::get_associated_executor(*resume);
+            asio::post(executor, [resume, answer = std::move(answer), route_id]() mutable {
+              (*resume)(std::pair<response, std::size_t>(std::move(answer), route_id));
+            });
+          });
+          target.dispatch(std::move(x));
+        },
+        asio::use_awaitable);
+  }
+
+  void record(std::size_t route_id, unsigned status, std::chrono::steady_clock::time_point started) {
+    if (!metrics) return;
+    metrics->record(route_id, status, std::chrono::steady_clock::now() - started);
+  }
+
+  void stop() {
+    if (!running || stopping.exchange(true)) return;
+    log_info("Shutting down: finishing requests in flight", {{"connections", open_connections.load()}});
+    asio::post(lanes[0]->context, [this] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+      if (open_connections == 0) return finish(false);
+      std::lock_guard lock(finish_mutex);
+      if (finished) return;
+      shutdown_deadline.emplace(lanes[0]->context, options.limits.shutdown_timeout);
+      shutdown_deadline->async_wait([this](beast::error_code ec) {
+        if (!ec) finish(true);
+      });
+    });
+    for (auto& l : lanes) {
+      asio::post(l->context, [lane = l.get()] {
+        for (auto* c : lane->connections)
+          if (c->idle) c->stream->cancel();
+      });
+    }
+  }
+
+  void finish(bool forced) {
+    std::lock_guard lock(finish_mutex);
+    if (finished) return;
+    finished = true;
+    if (forced) log_warning("Shutdown timeout reached; closing connections with requests still in flight");
+    asio::post(lanes[0]->context, [this] {
+      if (shutdown_deadline) shutdown_deadline->cancel();
+    });
+    for (auto& l : lanes) {
+      l->work.reset();
+      if (forced) l->context.stop();
+    }
+  }
+
+  void wait() {
+    for (auto& l : lanes)
+      if (l->thread.joinable()) l->thread.join();
+    if (running.exchange(false)) log_info("HTTP server stopped");
+  }
+};
+
+server::server(server_options options, dispatcher& d, request_metrics* metrics)
+    : impl_(std::make_unique<impl>(std::move(options), d, metrics)) {}
+
+server::~server() {
+  impl_->stop();
+  impl_->wait();
+}
+
+result<std::uint16_t, std::string> server::start() { return impl_->start(); }
+void server::stop() { impl_->stop(); }
+void server::wait() { impl_->wait(); }
+std::uint16_t server::port() const noexcept { return impl_->bound_port; }
+
+} // namespace onbehalf::http

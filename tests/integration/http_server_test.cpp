@@ -1,0 +1,296 @@
+// The HTTP front as a client sees it: real sockets, the real actor system, bad input on the wire.
+#include "running_host.hpp"
+#include "test_client.hpp"
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string get_healthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+void add_echo_routes(http::router& r) {
+  r.get("/todos/{id}", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "todo " + std::string(x->param("id")))); });
+  r.post("/echo", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->req().body)); });
+  r.get("/scheme", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->req().secure ? "https" : "http")); });
+  r.get("/boom", [](const http::exchange_ptr&) { throw std::runtime_error("handler bug"); });
+}
+
+bool still_serves(std::uint16_t port) {
+  auto reply = http_get(port, "/healthz");
+  return reply && reply->status == 200;
+}
+
+} // namespace
+
+TEST_CASE("GET /healthz answers 200 with a JSON status through the front actors") {
+  running_host server;
+  auto reply = http_get(server.port(), "/healthz");
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->header("Content-Type") == "application/json");
+  CHECK(reply->body == R"({"status":"ok"})");
+}
+
+TEST_CASE("requests reach route handlers with their path parameters") {
+  running_host server(add_echo_routes);
+  auto reply = http_get(server.port(), "/todos/42");
+  REQUIRE(reply);
+  CHECK(reply->body == "todo 42");
+}
+
+TEST_CASE("a keep-alive connection serves several requests in turn") {
+  running_host server;
+  raw_connection c(server.port());
+  for (int i = 0; i < 5; ++i) {
+    c.send(get_healthz);
+    auto reply = c.read_response();
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(reply->header("Connection") != std::optional<std::string>("close"));
+  }
+}
+
+TEST_CASE("pipelined requests are answered in order on one connection") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /todos/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /todos/2 HTTP/1.1\r\nHost: x\r\n\r\nGET /todos/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (auto expected : {"todo 1", "todo 2", "todo 3"}) {
+    auto reply = c.read_response();
+    REQUIRE(reply);
+    CHECK(reply->body == expected);
+  }
+}
+
+TEST_CASE("a POST body reaches the handler") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->body == "hello world");
+}
+
+TEST_CASE("a chunked POST body is reassembled") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->body == "hello world");
+}
+
+TEST_CASE("a malformed request line gets 400, the connection closes, and the server serves the next client") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send("GARBAGE\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 400);
+  CHECK(reply->body.find("not well-formed HTTP") != std::string::npos);
+  CHECK(c.closed_by_server(2s));
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("a header with no colon gets 400") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 400);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("headers larger than the limit get 431 and the server serves the next client") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 431);
+  CHECK(reply->body.find("4096 bytes") != std::string::npos);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("a declared body larger than the limit gets 413 before the body is sent") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 413);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("a chunked body that grows past the limit gets 413") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(2048, 'b') + "\r\n0\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 413);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("Expect: 100-continue gets an interim 100 before the body is read") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  c.send("ping");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "ping");
+}
+
+TEST_CASE("a client that sends half a request and stalls is disconnected while others are served") {
+  running_host server;
+  raw_connection slow(server.port());
+  slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Trickle: a");
+  CHECK(still_serves(server.port()));
+  CHECK(slow.closed_by_server(3s)); // request headers timeout is 1 s in the test settings
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("an idle keep-alive connection is closed after the keep-alive timeout") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send(get_healthz);
+  REQUIRE(c.read_response());
+  CHECK(c.closed_by_server(4s)); // keep-alive timeout is 2 s in the test settings
+}
+
+TEST_CASE("an unknown route gets 404 and a wrong method gets 405") {
+  running_host server(add_echo_routes);
+  auto missing = http_get(server.port(), "/nowhere");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  raw_connection c(server.port());
+  c.send("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto wrong = c.read_response();
+  REQUIRE(wrong);
+  CHECK(wrong->status == 405);
+  CHECK(wrong->header("Allow") == "POST");
+}
+
+TEST_CASE("HEAD gets the headers of GET with no body") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.read_response(5s, true);
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->header("Content-Length") == "15");
+  c.send(get_healthz); // the connection is still in step: no stray body bytes
+  auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->body == R"({"status":"ok"})");
+}
+
+TEST_CASE("a handler that throws gets the client a 500 and the server goes on") {
+  running_host server(add_echo_routes);
+  auto reply = http_get(server.port(), "/boom");
+  REQUIRE(reply);
+  CHECK(reply->status == 500);
+  CHECK(reply->body.find("handler bug") == std::string::npos);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("a well-formed correlation id is echoed and a hostile one is replaced") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: abc-123\r\n\r\n");
+  auto kept = c.read_response();
+  REQUIRE(kept);
+  CHECK(kept->header("X-Correlation-ID") == "abc-123");
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Correlation-ID: a\" level=error msg=forged\r\n\r\n");
+  auto replaced = c.read_response();
+  REQUIRE(replaced);
+  auto id = replaced->header("X-Correlation-ID");
+  REQUIRE(id);
+  CHECK(id->size() == 32);
+  CHECK(id->find("forged") == std::string::npos);
+}
+
+TEST_CASE("GET /metrics counts requests by route and status in Prometheus format") {
+  running_host server;
+  REQUIRE(still_serves(server.port()));
+  REQUIRE(still_serves(server.port()));
+  REQUIRE(http_get(server.port(), "/nowhere"));
+  auto reply = http_get(server.port(), "/metrics");
+  REQUIRE(reply);
+  CHECK(reply->header("Content-Type")->find("text/plain; version=0.0.4") == 0);
+  CHECK(reply->body.find(R"(onbehalf_http_requests_total{method="GET",route="/healthz",status="200"} 2)") != std::string::npos);
+  CHECK(reply->body.find(R"(onbehalf_http_requests_total{method="any",route="unmatched",status="404"} 1)") != std::string::npos);
+  CHECK(reply->body.find("onbehalf_http_request_duration_seconds_bucket") != std::string::npos);
+}
+
+TEST_CASE("many clients at once are all answered") {
+  running_host server(add_echo_routes);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&, t] {
+      raw_connection c(server.port());
+      for (int i = 0; i < 25; ++i) {
+        auto id = std::to_string(t * 100 + i);
+        c.send("GET /todos/" + id + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto reply = c.read_response();
+        if (reply && reply->body == "todo " + id) ++ok;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  CHECK(ok == 16 * 25);
+}
+
+TEST_CASE("graceful shutdown finishes a request in flight, then refuses new connections") {
+  std::promise<void> handler_started;
+  std::promise<void> release_handler;
+  auto release = release_handler.get_future().share();
+  std::thread responder;
+  {
+    running_host server([&](http::router& r) {
+      r.get("/slow", [&](const http::exchange_ptr& x) {
+        handler_started.set_value();
+        // Answer later from another thread, as a handler waiting on a downstream call would.
+        responder = std::thread([x, release] {
+          release.wait();
+          x->respond(http::response::text(200, "finished"));
+        });
+      });
+    });
+    raw_connection c(server.port());
+    c.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(handler_started.get_future().wait_for(5s) == std::future_status::ready);
+
+    server.host().stop();
+    std::this_thread::sleep_for(100ms);
+    CHECK_FALSE(raw_connection(server.port()).connected());
+    release_handler.set_value();
+
+    auto reply = c.read_response();
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(reply->body == "finished");
+    CHECK(reply->header("Connection") == "close");
+    server.host().wait();
+  }
+  responder.join();
+}
+
+TEST_CASE("graceful shutdown closes idle keep-alive connections at once") {
+  running_host server;
+  raw_connection idle(server.port());
+  idle.send(get_healthz);
+  REQUIRE(idle.read_response());
+  server.host().stop();
+  CHECK(idle.closed_by_server(1s)); // well before the 2 s keep-alive timeout would close it
+  server.host().wait();
+}
