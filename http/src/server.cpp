@@ -254,7 +254,10 @@ struct server::impl {
       bool head = incoming.method() == bhttp::verb::head;
       // Handler time is the server's, not the client's: no read deadline while it runs.
       tcp_layer.expires_never();
-      auto [answer, route_id] = co_await dispatch(to_request(std::move(incoming), remote, secure));
+      auto req = to_request(std::move(incoming), remote, secure);
+      std::optional<access_record> access;
+      if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
+      auto [answer, route_id] = co_await dispatch(std::move(req));
 
       beast_response outgoing{static_cast<bhttp::status>(answer.status), 11};
       for (const auto& f : answer.headers.all()) outgoing.insert(f.name, f.value);
@@ -270,6 +273,7 @@ struct server::impl {
       tcp_layer.expires_after(options.limits.request_headers_timeout);
       auto [write_ec, written] = co_await bhttp::async_write(stream, outgoing, use_tuple);
       record(route_id, status, started);
+      if (access) log_access(*access, status, started);
       if (write_ec || !keep_alive) co_return;
     }
   }
@@ -320,6 +324,18 @@ struct server::impl {
           target.dispatch(std::move(x));
         },
         asio::use_awaitable);
+  }
+
+  // What the access log needs of a request, kept only when debug logging is on.
+  struct access_record {
+    std::string correlation_id;
+    std::string method;
+    std::string path;
+  };
+
+  static void log_access(const access_record& a, unsigned status, std::chrono::steady_clock::time_point started) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    log_debug("HTTP request", {{"cid", a.correlation_id}, {"method", a.method}, {"path", a.path}, {"status", status}, {"us", micros}});
   }
 
   void record(std::size_t route_id, unsigned status, std::chrono::steady_clock::time_point started) {
