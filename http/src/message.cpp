@@ -19,21 +19,19 @@ void header_list::set(std::string_view name, std::string value) {
 
 void header_list::add(std::string_view name, std::string value) { fields_.push_back({std::string(name), std::move(value)}); }
 
-response response::text(unsigned status, std::string body) {
+namespace {
+response with_body(unsigned status, std::string_view content_type, std::string body) {
   response r;
   r.status = status;
-  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  r.headers.set("Content-Type", std::string(content_type));
   r.body = std::move(body);
   return r;
 }
+} // namespace
 
-response response::json(unsigned status, std::string body) {
-  response r;
-  r.status = status;
-  r.headers.set("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
+response response::text(unsigned status, std::string body) { return with_body(status, "text/plain; charset=utf-8", std::move(body)); }
+
+response response::json(unsigned status, std::string body) { return with_body(status, "application/json", std::move(body)); }
 
 response response::error(unsigned status, std::string_view message) {
   return text(status, std::string(message) + "\n");

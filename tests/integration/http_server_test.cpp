@@ -69,18 +69,14 @@ TEST_CASE("pipelined requests are answered in order on one connection") {
 
 TEST_CASE("a POST body reaches the handler") {
   running_host server(add_echo_routes);
-  raw_connection c(server.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");
   REQUIRE(reply);
   CHECK(reply->body == "hello world");
 }
 
 TEST_CASE("a chunked POST body is reassembled") {
   running_host server(add_echo_routes);
-  raw_connection c(server.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->body == "hello world");
 }
@@ -99,9 +95,7 @@ TEST_CASE("a malformed request line gets 400, the connection closes, and the ser
 
 TEST_CASE("a header with no colon gets 400") {
   running_host server;
-  raw_connection c(server.port());
-  c.send("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "GET /healthz HTTP/1.1\r\nHost x\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->status == 400);
   CHECK(still_serves(server.port()));
@@ -109,9 +103,7 @@ TEST_CASE("a header with no colon gets 400") {
 
 TEST_CASE("headers larger than the limit get 431 and the server serves the next client") {
   running_host server;
-  raw_connection c(server.port());
-  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->status == 431);
   CHECK(reply->body.find("4096 bytes") != std::string::npos);
@@ -120,9 +112,7 @@ TEST_CASE("headers larger than the limit get 431 and the server serves the next 
 
 TEST_CASE("a declared body larger than the limit gets 413 before the body is sent") {
   running_host server(add_echo_routes);
-  raw_connection c(server.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->status == 413);
   CHECK(still_serves(server.port()));
@@ -130,9 +120,7 @@ TEST_CASE("a declared body larger than the limit gets 413 before the body is sen
 
 TEST_CASE("a chunked body that grows past the limit gets 413") {
   running_host server(add_echo_routes);
-  raw_connection c(server.port());
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(2048, 'b') + "\r\n0\r\n\r\n");
-  auto reply = c.read_response();
+  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(2048, 'b') + "\r\n0\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->status == 413);
   CHECK(still_serves(server.port()));
@@ -171,9 +159,7 @@ TEST_CASE("an unknown route gets 404 and a wrong method gets 405") {
   auto missing = http_get(server.port(), "/nowhere");
   REQUIRE(missing);
   CHECK(missing->status == 404);
-  raw_connection c(server.port());
-  c.send("DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-  auto wrong = c.read_response();
+  auto wrong = round_trip(server.port(), "DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
   REQUIRE(wrong);
   CHECK(wrong->status == 405);
   CHECK(wrong->header("Allow") == "POST");

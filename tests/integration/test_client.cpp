@@ -121,11 +121,15 @@ bool raw_connection::closed_by_server(std::chrono::milliseconds timeout) {
   }
 }
 
-std::optional<http_reply> http_get(std::uint16_t port, std::string_view path, bool tls) {
+std::optional<http_reply> round_trip(std::uint16_t port, std::string_view raw_request, bool tls) {
   raw_connection c(port, tls);
   if (!c.connected()) return std::nullopt;
-  c.send("GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  c.send(raw_request);
   return c.read_response();
+}
+
+std::optional<http_reply> http_get(std::uint16_t port, std::string_view path, bool tls) {
+  return round_trip(port, "GET " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", tls);
 }
 
 } // namespace onbehalf::testing

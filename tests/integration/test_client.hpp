@@ -44,6 +44,9 @@ private:
   std::string buffer_;
 };
 
+/// Sends raw request bytes on a fresh connection and reads one response.
+std::optional<http_reply> round_trip(std::uint16_t port, std::string_view raw_request, bool tls = false);
+
 /// One GET on a fresh connection.
 std::optional<http_reply> http_get(std::uint16_t port, std::string_view path, bool tls = false);
 
