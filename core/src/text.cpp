@@ -76,3 +76,79 @@ std::optional<unsigned long long> parse_unsigned(std::string_view s) noexcept {
 }
 
 } // namespace onbehalf::text
+
+namespace onbehalf::text {
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+form_fields& form_fields::add(std::string_view name, std::string_view value) {
+  fields_.emplace_back(std::string(name), std::string(value));
+  return *this;
+}
+
+std::string form_fields::encode() const {
+  std::string out;
+  for (const auto& [name, value] : fields_) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(name);
+    out += '=';
+    out += percent_encode(value);
+  }
+  return out;
+}
+
+std::optional<std::string_view> form_fields::find(std::string_view name) const {
+  for (const auto& [n, v] : fields_)
+    if (n == name) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<form_fields> form_fields::parse(std::string_view encoded) {
+  form_fields fields;
+  if (encoded.empty()) return fields;
+  for (auto pair : split(encoded, '&')) {
+    if (pair.empty()) continue;
+    auto equals = pair.find('=');
+    auto name = percent_decode(pair.substr(0, equals), true);
+    auto value = percent_decode(equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1), true);
+    if (!name || !value) return std::nullopt;
+    fields.fields_.emplace_back(std::move(*name), std::move(*value));
+  }
+  return fields;
+}
+
+} // namespace onbehalf::text

@@ -9,13 +9,6 @@ namespace onbehalf::http {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::vector<route::segment> parse_pattern(std::string_view pattern) {
   if (pattern.empty() || pattern.front() != '/')
     throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
@@ -48,7 +41,7 @@ bool matches(const route& r, const std::vector<std::string_view>& parts,
     if (seg.type == route::segment::kind::rest) {
       std::string rest;
       for (std::size_t j = i; j < parts.size(); ++j) rest += (j > i ? "/" : "") + std::string(parts[j]);
-      auto decoded = percent_decode(rest);
+      auto decoded = text::percent_decode(rest);
       if (!decoded) return false;
       params.emplace_back(seg.text, std::move(*decoded));
       return true;
@@ -57,7 +50,7 @@ bool matches(const route& r, const std::vector<std::string_view>& parts,
     if (seg.type == route::segment::kind::literal) {
       if (seg.text != parts[i]) return false;
     } else {
-      auto decoded = percent_decode(parts[i]);
+      auto decoded = text::percent_decode(parts[i]);
       if (!decoded || decoded->empty()) return false;
       params.emplace_back(seg.text, std::move(*decoded));
     }
@@ -66,23 +59,6 @@ bool matches(const route& r, const std::vector<std::string_view>& parts,
 }
 
 } // namespace
-
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 route& router::add(std::string method, std::string pattern, handler h) {
   auto segments = parse_pattern(pattern);

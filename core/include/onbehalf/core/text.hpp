@@ -25,3 +25,30 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
 std::optional<unsigned long long> parse_unsigned(std::string_view s) noexcept;
 
 } // namespace onbehalf::text
+
+namespace onbehalf::text {
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~),
+/// as query strings and application/x-www-form-urlencoded bodies need.
+std::string percent_encode(std::string_view s);
+
+/// Decodes %XX escapes (and '+' as a space in form bodies); nullopt when an escape is malformed.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);
+
+/// Fields of an application/x-www-form-urlencoded body or a query string, in order.
+class form_fields {
+public:
+  form_fields& add(std::string_view name, std::string_view value);
+  /// `a=1&b=2`, names and values percent-encoded.
+  std::string encode() const;
+  std::optional<std::string_view> find(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& all() const noexcept { return fields_; }
+
+  /// Parses `a=1&b=x+y`: '+' is a space, %XX is decoded. A malformed escape gives nullopt.
+  static std::optional<form_fields> parse(std::string_view encoded);
+
+private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+} // namespace onbehalf::text

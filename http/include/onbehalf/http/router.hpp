@@ -56,7 +56,4 @@ private:
 /// Routes an exchange and runs its handler, or answers 404/405 itself. Every dispatcher uses this.
 void route_and_handle(const router& r, const exchange_ptr& x);
 
-/// Decodes %XX escapes; nullopt when an escape is malformed.
-std::optional<std::string> percent_decode(std::string_view s);
-
 } // namespace onbehalf::http

@@ -1,0 +1,53 @@
+// Requests to the token endpoint (RFC 6749 section 4): built here, sent by the caller.
+#pragma once
+
+#include "onbehalf/core/secret.hpp"
+#include "onbehalf/core/text.hpp"
+#include "onbehalf/identity/client_assertion.hpp"
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace onbehalf::identity {
+
+/// How the app proves who it is to the token endpoint.
+struct client_authentication {
+  enum class method { client_secret_post, client_secret_basic, private_key_jwt };
+  method how = method::client_secret_post;
+  std::string client_id;
+  secret client_secret;                          // for the two secret methods
+  const client_certificate* certificate = nullptr; // for private_key_jwt; must outlive the call
+};
+
+/// What is being exchanged for tokens.
+struct token_grant {
+  static token_grant authorization_code(std::string code, std::string redirect_uri, std::string code_verifier,
+                                        const std::vector<std::string>& scopes);
+  static token_grant refresh(const secret& refresh_token, const std::vector<std::string>& scopes);
+  /// Scopes are the resource's `.default` scope, e.g. "api://my-api/.default".
+  static token_grant client_credentials(const std::vector<std::string>& scopes);
+
+  text::form_fields fields;
+  /// A claims request (JSON), from a conditional-access or CAE challenge; sent when set.
+  std::string claims;
+};
+
+/// A token endpoint call, ready for an HTTP client: POST `url` with `headers` and form `body`.
+struct token_http_request {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct token_request_options {
+  std::string correlation_id; // sent as client-request-id, so the authority's logs can be matched
+  std::vector<std::pair<std::string, std::string>> extra_query_parameters;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client,
+                                       const token_grant& grant, const token_request_options& options = {});
+
+} // namespace onbehalf::identity

@@ -1,0 +1,48 @@
+#include "onbehalf/identity/authorize.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/text.hpp"
+
+#include <algorithm>
+
+namespace onbehalf::identity {
+
+pkce_pair make_pkce() {
+  auto verifier = crypto::random_token(32);
+  auto challenge = pkce_challenge(verifier);
+  return {std::move(verifier), std::move(challenge)};
+}
+
+std::string pkce_challenge(std::string_view verifier) { return base64::encode(crypto::sha256(verifier), base64::alphabet::url); }
+
+std::string scope_parameter(const std::vector<std::string>& requested) {
+  std::vector<std::string_view> scopes(std::begin(sign_in_scopes), std::end(sign_in_scopes));
+  for (const auto& s : requested)
+    if (!s.empty() && std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(s);
+  std::string out;
+  for (auto s : scopes) out += (out.empty() ? "" : " ") + std::string(s);
+  return out;
+}
+
+std::string authorize_url(const authorize_request& r) {
+  text::form_fields q;
+  q.add("client_id", r.client_id)
+      .add("response_type", "code")
+      .add("redirect_uri", r.redirect_uri)
+      .add("response_mode", r.mode == response_mode::form_post ? "form_post" : "query")
+      .add("scope", scope_parameter(r.scopes))
+      .add("state", r.state)
+      .add("nonce", r.nonce)
+      .add("code_challenge", r.code_challenge)
+      .add("code_challenge_method", "S256");
+  for (auto [name, value] : {std::pair{"prompt", &r.prompt}, std::pair{"login_hint", &r.login_hint},
+                             std::pair{"domain_hint", &r.domain_hint}, std::pair{"claims", &r.claims}})
+    if (!value->empty()) q.add(name, *value);
+  for (const auto& [name, value] : r.extra_query_parameters) q.add(name, value);
+  // B2C's older endpoints already carry a query (?p=policy): append to it.
+  auto separator = r.authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
+  return r.authorization_endpoint + separator + q.encode();
+}
+
+} // namespace onbehalf::identity

@@ -1,0 +1,78 @@
+#include "onbehalf/identity/token_request.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/identity/authorize.hpp"
+
+namespace onbehalf::identity {
+
+namespace {
+std::string joined(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const auto& s : scopes) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+} // namespace
+
+token_grant token_grant::authorization_code(std::string code, std::string redirect_uri, std::string code_verifier,
+                                            const std::vector<std::string>& scopes) {
+  token_grant g;
+  g.fields.add("grant_type", "authorization_code")
+      .add("code", code)
+      .add("redirect_uri", redirect_uri)
+      .add("code_verifier", code_verifier)
+      .add("scope", scope_parameter(scopes));
+  return g;
+}
+
+token_grant token_grant::refresh(const secret& refresh_token, const std::vector<std::string>& scopes) {
+  token_grant g;
+  g.fields.add("grant_type", "refresh_token").add("refresh_token", refresh_token.reveal()).add("scope", scope_parameter(scopes));
+  return g;
+}
+
+token_grant token_grant::client_credentials(const std::vector<std::string>& scopes) {
+  token_grant g;
+  g.fields.add("grant_type", "client_credentials").add("scope", joined(scopes));
+  return g;
+}
+
+token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client,
+                                       const token_grant& grant, const token_request_options& options) {
+  token_http_request r;
+  r.url = std::string(token_endpoint);
+  if (!options.extra_query_parameters.empty()) {
+    text::form_fields query;
+    for (const auto& [name, value] : options.extra_query_parameters) query.add(name, value);
+    r.url += (r.url.find('?') == std::string::npos ? "?" : "&") + query.encode();
+  }
+  r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  r.headers.emplace_back("Accept", "application/json");
+  if (!options.correlation_id.empty()) {
+    r.headers.emplace_back("client-request-id", options.correlation_id);
+    r.headers.emplace_back("return-client-request-id", "true");
+  }
+
+  text::form_fields body = grant.fields;
+  if (!grant.claims.empty()) body.add("claims", grant.claims);
+  using method = client_authentication::method;
+  switch (client.how) {
+  case method::client_secret_post:
+    body.add("client_id", client.client_id).add("client_secret", client.client_secret.reveal());
+    break;
+  case method::client_secret_basic: {
+    // RFC 6749 section 2.3.1: both parts form-encoded before base64.
+    auto credentials = text::percent_encode(client.client_id) + ":" + text::percent_encode(client.client_secret.reveal());
+    r.headers.emplace_back("Authorization", "Basic " + base64::encode(credentials));
+    break;
+  }
+  case method::private_key_jwt:
+    body.add("client_id", client.client_id)
+        .add("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        .add("client_assertion", make_client_assertion(*client.certificate, client.client_id, token_endpoint, options.now));
+    break;
+  }
+  r.body = body.encode();
+  return r;
+}
+
+} // namespace onbehalf::identity
