@@ -5,9 +5,11 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace onbehalf::testing {
@@ -21,8 +23,8 @@ struct self_signed {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{nullptr, EVP_PKEY_free};
   std::unique_ptr<X509, decltype(&X509_free)> certificate{nullptr, X509_free};
 
-  /// RSA-2048 when `rsa`, else EC P-256; subject and issuer CN=127.0.0.1, valid for an hour.
-  explicit self_signed(bool rsa = false) {
+  /// RSA-2048 when `rsa`, else EC P-256; CN=127.0.0.1, valid for an hour, for the names in `alt_names`.
+  explicit self_signed(bool rsa = false, const std::string& alt_names = "IP:127.0.0.1,DNS:localhost") {
     key.reset(rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"));
     certificate.reset(X509_new());
     auto* cert = certificate.get();
@@ -34,6 +36,10 @@ struct self_signed {
     auto* name = X509_get_subject_name(cert);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
     X509_set_issuer_name(cert, name);
+    if (auto* san = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, alt_names.c_str())) {
+      X509_add_ext(cert, san, -1);
+      X509_EXTENSION_free(san);
+    }
     X509_sign(cert, key.get(), EVP_sha256());
   }
 
@@ -48,6 +54,7 @@ struct self_signed {
   /// Writes the certificate, then the key, as PEM; both into one file when the paths are equal.
   void write_pem(const std::string& certificate_path, const std::string& key_path) const {
     FILE* out = std::fopen(certificate_path.c_str(), "w");
+    if (!out) throw std::runtime_error("cannot write " + certificate_path);
     PEM_write_X509(out, certificate.get());
     if (key_path == certificate_path) PEM_write_PrivateKey(out, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
     std::fclose(out);

@@ -1,0 +1,371 @@
+// Beast/Asio implementation of http::client. One I/O thread owns the pool, so the pool needs no locks.
+#include "onbehalf/http/client.hpp"
+
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace onbehalf::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+failure<client_failure> fail(client_error e, std::string message) { return failure{client_failure{e, std::move(message)}}; }
+
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
+std::string origin(const url& u) {
+  bool ipv6 = u.host.find(':') != std::string::npos;
+  return u.scheme + "://" + (ipv6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+}
+
+struct connection {
+  std::string origin;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+
+  beast::tcp_stream& tcp() { return plain ? *plain : secure->next_layer(); }
+};
+
+// What went wrong in one request/response exchange, and whether the server had answered at all.
+struct exchange_failure {
+  client_failure failure;
+  bool before_response = false;
+};
+
+} // namespace
+
+std::optional<url> url::parse(std::string_view text) {
+  url u;
+  auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  u.scheme = text::to_lower(text.substr(0, scheme_end));
+  if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
+  auto rest = text.substr(scheme_end + 3);
+  auto authority_end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, authority_end);
+  u.target = authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
+  if (auto hash = u.target.find('#'); hash != std::string::npos) u.target.erase(hash);
+  if (u.target.empty() || u.target.front() == '?') u.target.insert(0, "/");
+  if (authority.find('@') != std::string_view::npos) return std::nullopt; // credentials in URLs leak into logs
+  std::string_view port_text;
+  if (authority.starts_with('[')) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    auto after = authority.substr(close + 1);
+    if (!after.empty() && (after.front() != ':' || after.size() == 1)) return std::nullopt;
+    if (!after.empty()) port_text = after.substr(1);
+  } else {
+    auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return std::nullopt;
+  if (port_text.empty()) {
+    u.port = u.scheme == "https" ? 443 : 80;
+  } else {
+    auto port = text::parse_unsigned(port_text);
+    if (!port || *port == 0 || *port > 65535) return std::nullopt;
+    u.port = static_cast<std::uint16_t>(*port);
+  }
+  return u;
+}
+
+std::string_view to_string(client_error e) {
+  switch (e) {
+  case client_error::invalid_url: return "invalid_url";
+  case client_error::resolve_failed: return "resolve_failed";
+  case client_error::connect_failed: return "connect_failed";
+  case client_error::tls_failed: return "tls_failed";
+  case client_error::timeout: return "timeout";
+  case client_error::connection_closed: return "connection_closed";
+  case client_error::response_too_large: return "response_too_large";
+  case client_error::malformed_response: return "malformed_response";
+  }
+  return "unknown";
+}
+
+struct client::impl : std::enable_shared_from_this<impl> {
+  client_options options;
+  asio::io_context context{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  std::thread thread;
+  std::optional<asio::steady_timer> sweeper;
+  // Touched only on the I/O thread.
+  std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+  std::unordered_set<connection*> busy;
+  bool closing = false;
+  std::atomic<std::size_t> opened{0};
+  std::atomic<std::size_t> idle_count{0};
+
+  result<bool, std::string> configure_tls() {
+    beast::error_code ec;
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                    asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    tls.set_default_verify_paths(ec);
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    if (!options.ca_bundle_path.empty()) {
+      tls.load_verify_file(options.ca_bundle_path, ec);
+      if (ec) return failure{"cannot load the CA bundle '" + options.ca_bundle_path + "': " + ec.message()};
+    }
+    return true;
+  }
+
+  void start() {
+    work.emplace(context.get_executor());
+    sweeper.emplace(context);
+    schedule_sweep();
+    thread = std::thread([this] { context.run(); });
+  }
+
+  void stop() {
+    asio::post(context, [self = shared_from_this()] {
+      self->closing = true;
+      self->idle.clear();
+      self->idle_count = 0;
+      self->sweeper->cancel();
+      beast::error_code ignored;
+      for (auto* c : self->busy) c->tcp().socket().close(ignored); // in-flight requests end with connection_closed
+    });
+    work.reset();
+    if (thread.joinable()) thread.join();
+  }
+
+  void schedule_sweep() {
+    sweeper->expires_after(std::min(options.idle_timeout, std::chrono::milliseconds(30'000)));
+    sweeper->async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closing) return;
+      self->close_expired_idle();
+      self->schedule_sweep();
+    });
+  }
+
+  void close_expired_idle() {
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [_, list] : idle)
+      std::erase_if(list, [&](const auto& c) { return now - c->idle_since >= options.idle_timeout; });
+    recount_idle();
+  }
+
+  void recount_idle() {
+    std::size_t n = 0;
+    for (const auto& [_, list] : idle) n += list.size();
+    idle_count = n;
+  }
+
+  std::unique_ptr<connection> take_idle(const std::string& key) {
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+      auto c = std::move(it->second.back());
+      it->second.pop_back();
+      if (now - c->idle_since < options.idle_timeout) {
+        recount_idle();
+        return c;
+      }
+    }
+    recount_idle();
+    return nullptr;
+  }
+
+  void put_idle(std::unique_ptr<connection> c) {
+    if (closing) return;
+    auto& list = idle[c->origin];
+    if (list.size() >= options.max_idle_per_host) return;
+    c->idle_since = std::chrono::steady_clock::now();
+    list.push_back(std::move(c));
+    recount_idle();
+  }
+
+  awaitable<result<std::unique_ptr<connection>, client_failure>> open(const url& u) {
+    auto where = u.host + ":" + std::to_string(u.port);
+    tcp::resolver resolver(context);
+    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
+    if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + u.host + ": " + resolve_ec.message());
+
+    auto c = std::make_unique<connection>();
+    c->origin = origin(u);
+    if (u.scheme == "https") {
+      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(context, tls);
+    } else {
+      c->plain = std::make_unique<beast::tcp_stream>(context);
+    }
+    busy.insert(c.get());
+    struct release {
+      impl& self;
+      connection* c;
+      ~release() { self.busy.erase(c); }
+    } guard{*this, c.get()};
+
+    c->tcp().expires_after(options.connect_timeout);
+    auto [connect_ec, endpoint] = co_await c->tcp().async_connect(endpoints, use_tuple);
+    if (connect_ec == beast::error::timeout) co_return fail(client_error::timeout, "connecting to " + where + " timed out");
+    if (connect_ec) co_return fail(client_error::connect_failed, "cannot connect to " + where + ": " + connect_ec.message());
+    if (c->secure) {
+      beast::error_code not_an_address;
+      asio::ip::make_address(u.host, not_an_address);
+      // SNI for names only; the certificate is checked against the name or IP address either way.
+      if (not_an_address) SSL_set_tlsext_host_name(c->secure->native_handle(), u.host.c_str());
+      c->secure->set_verify_callback(asio::ssl::host_name_verification(u.host));
+      auto [handshake_ec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
+      if (handshake_ec == beast::error::timeout) co_return fail(client_error::timeout, "the TLS handshake with " + where + " timed out");
+      if (handshake_ec)
+        co_return fail(client_error::tls_failed, "TLS with " + where + " failed: " + handshake_ec.message() +
+                                                     " (is its certificate trusted and issued for " + u.host + "?)");
+    }
+    opened.fetch_add(1);
+    co_return std::move(c);
+  }
+
+  template <class Stream>
+  awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r,
+                                                                    const url& u) {
+    auto where = u.host + ":" + std::to_string(u.port);
+    bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(r.method), u.target, 11};
+    if (out.method() == bhttp::verb::unknown) out.method_string(r.method);
+    bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
+    out.set(bhttp::field::host, (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) +
+                                    (default_port ? "" : ":" + std::to_string(u.port)));
+    for (const auto& f : r.headers.all()) out.set(f.name, f.value);
+    out.body() = r.body;
+    out.keep_alive(true);
+    out.prepare_payload();
+
+    c.tcp().expires_after(r.response_timeout.value_or(options.response_timeout));
+    auto [write_ec, written] = co_await bhttp::async_write(stream, out, use_tuple);
+    auto failed = [&](client_error e, std::string message, bool before_response) {
+      return failure{exchange_failure{client_failure{e, std::move(message)}, before_response}};
+    };
+    if (write_ec == beast::error::timeout) co_return failed(client_error::timeout, where + " did not take the request in time", false);
+    if (write_ec) co_return failed(client_error::connection_closed, where + " closed the connection: " + write_ec.message(), true);
+
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(options.max_response_bytes);
+    if (out.method() == bhttp::verb::head) parser.skip(true);
+    auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
+    if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where + " did not answer in time", false);
+    if (read_ec == bhttp::error::body_limit)
+      co_return failed(client_error::response_too_large, where + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
+    if (read_ec) {
+      bool nothing = !parser.got_some();
+      bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
+                    read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
+      if (closed || nothing)
+        co_return failed(client_error::connection_closed, where + " closed the connection before answering: " + read_ec.message(), nothing);
+      co_return failed(client_error::malformed_response, where + " sent a malformed response: " + read_ec.message(), false);
+    }
+    c.tcp().expires_never();
+    auto in = parser.release();
+    client_response response;
+    response.status = in.result_int();
+    for (const auto& f : in) response.headers.add(std::string(f.name_string()), std::string(f.value()));
+    response.body = std::move(in.body());
+    if (!in.keep_alive()) c.origin.clear(); // not reusable
+    co_return response;
+  }
+
+  awaitable<void> run(client_request r, completion done) {
+    auto u = url::parse(r.url);
+    if (!u) {
+      done(fail(client_error::invalid_url, "'" + r.url + "' is not an absolute http or https URL"));
+      co_return;
+    }
+    for (int attempt = 0;; ++attempt) {
+      auto c = closing ? nullptr : take_idle(origin(*u));
+      bool reused = c != nullptr;
+      if (!c) {
+        if (closing) {
+          done(fail(client_error::connection_closed, "the HTTP client is shutting down"));
+          co_return;
+        }
+        auto made = co_await open(*u);
+        if (!made) {
+          done(failure{made.error()});
+          co_return;
+        }
+        c = std::move(*made);
+      }
+      busy.insert(c.get());
+      // Not a conditional expression: g++ 12 destroys temporaries twice around co_await in `?:`.
+      result<client_response, exchange_failure> outcome = failure{exchange_failure{}};
+      if (c->secure) {
+        outcome = co_await exchange_on(*c->secure, *c, r, *u);
+      } else {
+        outcome = co_await exchange_on(*c->plain, *c, r, *u);
+      }
+      busy.erase(c.get());
+      if (outcome) {
+        if (!c->origin.empty()) put_idle(std::move(c));
+        done(std::move(*outcome));
+        co_return;
+      }
+      // A pooled connection the server had already closed: safe to try once more, but only
+      // for requests that mean the same when repeated.
+      if (reused && outcome.error().before_response && idempotent(r.method) && attempt == 0 && !closing) continue;
+      done(failure{outcome.error().failure});
+      co_return;
+    }
+  }
+};
+
+result<std::unique_ptr<client>, std::string> client::create(client_options options) {
+  std::unique_ptr<client> c(new client());
+  c->impl_ = std::make_shared<impl>();
+  c->impl_->options = std::move(options);
+  if (auto configured = c->impl_->configure_tls(); !configured) return failure{configured.error()};
+  c->impl_->start();
+  return c;
+}
+
+client::~client() {
+  if (impl_) impl_->stop();
+}
+
+void client::send(client_request request, completion done) {
+  auto self = impl_;
+  asio::co_spawn(self->context, self->run(std::move(request), std::move(done)), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log_error("An outgoing HTTP request failed unexpectedly", {{"error", x.what()}});
+    }
+  });
+}
+
+std::size_t client::connections_opened() const noexcept { return impl_->opened.load(); }
+std::size_t client::idle_connections() const noexcept { return impl_->idle_count.load(); }
+
+} // namespace onbehalf::http

@@ -1,0 +1,274 @@
+// The pooled HTTP client against real servers on loopback: onbehalf's own, plain and TLS, and raw sockets.
+#include "../support/self_signed.hpp"
+#include "../support/temp_dir.hpp"
+#include "running_host.hpp"
+
+#include "onbehalf/http/client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<http::client> make_client(http::client_options options = {}) {
+  auto c = http::client::create(std::move(options));
+  INFO((c ? std::string() : c.error()));
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+http::client_result send(http::client& c, http::client_request r) {
+  std::promise<http::client_result> done;
+  auto future = done.get_future();
+  c.send(std::move(r), [&done](http::client_result outcome) { done.set_value(std::move(outcome)); });
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  return future.get();
+}
+
+http::client_result get(http::client& c, const std::string& url) { return send(c, {"GET", url, {}, {}, {}}); }
+
+void add_test_routes(http::router& r) {
+  r.get("/hello", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "hello");
+    reply.headers.set("X-Seen-Header", std::string(x->req().headers.find("X-Test").value_or("")));
+    x->respond(std::move(reply));
+  });
+  r.post("/echo", [](const http::exchange_ptr& x) { x->respond(http::response::text(201, x->req().body)); });
+  r.get("/big", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, std::string(64 * 1024, 'x'))); });
+  r.get("/slow", [](const http::exchange_ptr& x) {
+    std::thread([x] {
+      std::this_thread::sleep_for(1s);
+      x->respond(http::response::text(200, "late"));
+    }).detach();
+  });
+}
+
+std::string base(const running_host& h, const char* scheme = "http") {
+  return std::string(scheme) + "://127.0.0.1:" + std::to_string(h.port());
+}
+
+// A port nothing listens on: bound once, then released.
+std::uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A server that answers one connection with the given bytes, then closes it.
+class raw_server {
+public:
+  explicit raw_server(std::string reply) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 1);
+    socklen_t length = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, reply] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buffer[4096];
+      [[maybe_unused]] auto n = ::recv(c, buffer, sizeof buffer, 0);
+      [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(c);
+    });
+  }
+  ~raw_server() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+
+private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+http::client_error error_of(const http::client_result& r) {
+  REQUIRE_FALSE(r);
+  return r.error().error;
+}
+
+} // namespace
+
+TEST_CASE("a GET brings back the status, headers and body, and sends the request's headers") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  http::client_request r{"GET", base(server) + "/hello", {}, {}, {}};
+  r.headers.set("X-Test", "present");
+  auto reply = send(*c, r);
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "hello");
+  CHECK(reply->headers.find("X-Seen-Header") == "present");
+}
+
+TEST_CASE("a POST body reaches the server") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  auto reply = send(*c, {"POST", base(server) + "/echo", {}, "some body", {}});
+  REQUIRE(reply);
+  CHECK(reply->status == 201);
+  CHECK(reply->body == "some body");
+}
+
+TEST_CASE("requests to one host reuse a pooled keep-alive connection") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  for (int i = 0; i < 5; ++i) REQUIRE(get(*c, base(server) + "/hello"));
+  CHECK(c->connections_opened() == 1);
+  CHECK(c->idle_connections() == 1);
+}
+
+TEST_CASE("concurrent requests each get their own answer") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  std::vector<std::promise<http::client_result>> done(20);
+  for (auto& d : done) c->send({"POST", base(server) + "/echo", {}, "x", {}}, [&d](http::client_result r) { d.set_value(std::move(r)); });
+  for (auto& d : done) {
+    auto f = d.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get()->body == "x");
+  }
+}
+
+TEST_CASE("an unreachable server is a connect failure naming the address") {
+  auto c = make_client();
+  auto port = closed_port();
+  auto reply = get(*c, "http://127.0.0.1:" + std::to_string(port) + "/");
+  CHECK(error_of(reply) == http::client_error::connect_failed);
+  CHECK(reply.error().message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+}
+
+TEST_CASE("a server that does not answer in time is a timeout") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  http::client_request r{"GET", base(server) + "/slow", {}, {}, 200ms};
+  CHECK(error_of(send(*c, r)) == http::client_error::timeout);
+}
+
+TEST_CASE("a response larger than the limit is refused") {
+  running_host server(add_test_routes);
+  http::client_options options;
+  options.max_response_bytes = 1024;
+  auto c = make_client(options);
+  CHECK(error_of(get(*c, base(server) + "/big")) == http::client_error::response_too_large);
+}
+
+TEST_CASE("a reply that is not HTTP is a malformed response") {
+  raw_server garbage("SSH-2.0-OpenSSH_9.2\r\n\r\nnot http at all\r\n");
+  auto c = make_client();
+  CHECK(error_of(get(*c, "http://127.0.0.1:" + std::to_string(garbage.port()) + "/")) == http::client_error::malformed_response);
+}
+
+TEST_CASE("an invalid URL is refused before anything is sent") {
+  auto c = make_client();
+  CHECK(error_of(get(*c, "ftp://127.0.0.1/")) == http::client_error::invalid_url);
+  CHECK(error_of(get(*c, "not a url")) == http::client_error::invalid_url);
+}
+
+TEST_CASE("an unreadable CA bundle fails the client's creation with the path") {
+  http::client_options options;
+  options.ca_bundle_path = "/no/such/ca.pem";
+  auto c = http::client::create(options);
+  REQUIRE_FALSE(c);
+  CHECK(c.error().find("/no/such/ca.pem") != std::string::npos);
+}
+
+namespace {
+struct tls_server {
+  temp_dir dir;
+  std::string certificate_path = dir.path("cert.pem"); // before `server`, whose settings use it
+  self_signed certificate;
+  running_host server;
+
+  explicit tls_server(const std::string& alt_names = "IP:127.0.0.1,DNS:localhost")
+      : certificate(false, alt_names), server(add_test_routes, settings()) {}
+
+  config::app_settings settings() {
+    certificate.write_pem(certificate_path, dir.path("key.pem"));
+    auto s = test_settings();
+    s.host.tls.certificate_path = certificate_path;
+    s.host.tls.key_path = dir.path("key.pem");
+    return s;
+  }
+};
+} // namespace
+
+TEST_CASE("HTTPS works when the server's certificate is trusted through the CA bundle") {
+  tls_server tls;
+  http::client_options options;
+  options.ca_bundle_path = tls.certificate_path;
+  auto c = make_client(options);
+  auto reply = get(*c, base(tls.server, "https") + "/hello");
+  INFO((reply ? std::string() : reply.error().message));
+  REQUIRE(reply);
+  CHECK(reply->body == "hello");
+}
+
+TEST_CASE("HTTPS to a server whose certificate is not trusted fails verification") {
+  tls_server tls;
+  auto c = make_client();
+  CHECK(error_of(get(*c, base(tls.server, "https") + "/hello")) == http::client_error::tls_failed);
+}
+
+TEST_CASE("HTTPS to a server whose certificate names another host fails verification") {
+  tls_server tls("DNS:other.example");
+  http::client_options options;
+  options.ca_bundle_path = tls.certificate_path;
+  auto c = make_client(options);
+  CHECK(error_of(get(*c, base(tls.server, "https") + "/hello")) == http::client_error::tls_failed);
+}
+
+TEST_CASE("a GET on a pooled connection the server has closed is retried on a new connection") {
+  running_host server(add_test_routes); // closes idle connections after 2 s
+  auto c = make_client();
+  REQUIRE(get(*c, base(server) + "/hello"));
+  std::this_thread::sleep_for(2500ms);
+  auto reply = get(*c, base(server) + "/hello");
+  INFO((reply ? std::string() : reply.error().message));
+  REQUIRE(reply);
+  CHECK(c->connections_opened() == 2);
+}
+
+TEST_CASE("a POST on a pooled connection the server has closed is not retried") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  REQUIRE(get(*c, base(server) + "/hello"));
+  std::this_thread::sleep_for(2500ms);
+  CHECK(error_of(send(*c, {"POST", base(server) + "/echo", {}, "once", {}})) == http::client_error::connection_closed);
+  CHECK(c->connections_opened() == 1);
+}
+
+TEST_CASE("destroying the client completes a request in flight with connection_closed") {
+  running_host server(add_test_routes);
+  std::promise<http::client_result> done;
+  auto future = done.get_future();
+  {
+    auto c = make_client();
+    c->send({"GET", base(server) + "/slow", {}, {}, {}}, [&done](http::client_result r) { done.set_value(std::move(r)); });
+    std::this_thread::sleep_for(200ms);
+  }
+  REQUIRE(future.wait_for(5s) == std::future_status::ready);
+  CHECK(error_of(future.get()) == http::client_error::connection_closed);
+}
