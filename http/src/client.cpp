@@ -1,20 +1,9 @@
 // Beast/Asio implementation of http::client. One I/O thread owns the pool, so the pool needs no locks.
 #include "onbehalf/http/client.hpp"
 
+#include "beast_support.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -24,15 +13,7 @@
 
 namespace onbehalf::http {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
-using asio::awaitable;
-
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 failure<client_failure> fail(client_error e, std::string message) { return failure{client_failure{e, std::move(message)}}; }
 
