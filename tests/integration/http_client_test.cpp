@@ -1,6 +1,7 @@
 // The pooled HTTP client against real servers on loopback: onbehalf's own, plain and TLS, and raw sockets.
 #include "../support/self_signed.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/sync_client.hpp"
 #include "running_host.hpp"
 
 #include "onbehalf/http/client.hpp"
@@ -19,20 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<http::client> make_client(http::client_options options = {}) {
-  auto c = http::client::create(std::move(options));
-  INFO((c ? std::string() : c.error()));
-  REQUIRE(c);
-  return std::move(*c);
-}
-
-http::client_result send(http::client& c, http::client_request r) {
-  std::promise<http::client_result> done;
-  auto future = done.get_future();
-  c.send(std::move(r), [&done](http::client_result outcome) { done.set_value(std::move(outcome)); });
-  REQUIRE(future.wait_for(10s) == std::future_status::ready);
-  return future.get();
-}
+http::client_result send(http::client& c, http::client_request r) { return send_and_wait(c, std::move(r)); }
 
 http::client_result get(http::client& c, const std::string& url) { return send(c, {"GET", url, {}, {}, {}}); }
 

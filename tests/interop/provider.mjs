@@ -1,0 +1,42 @@
+// An independent OpenID provider (the certified `oidc-provider` package) for onbehalf's interop tests.
+// Usage: node provider.mjs PORT CLIENT_JWK_FILE
+// Serves on 127.0.0.1:PORT with two confidential clients (client_secret_post and private_key_jwt),
+// PKCE required, refresh tokens, client credentials, and a resource indicator for an API audience.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import Provider from 'oidc-provider';
+
+const [port, clientJwkFile] = process.argv.slice(2);
+const issuer = `http://127.0.0.1:${port}`;
+const clientJwk = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
+const redirectUri = 'http://127.0.0.1:9/signin-oidc';
+const api = 'urn:onbehalf:interop-api';
+
+const common = {
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  response_types: ['code'],
+  redirect_uris: [redirectUri],
+};
+
+const provider = new Provider(issuer, {
+  clients: [
+    { ...common, client_id: 'interop-secret-client', client_secret: 'interop-client-secret-0123456789', token_endpoint_auth_method: 'client_secret_post' },
+    { ...common, client_id: 'interop-jwt-client', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: { keys: [clientJwk] } },
+  ],
+  pkce: { required: () => true },
+  cookies: { keys: ['onbehalf-interop-cookie-key'] },
+  claims: { openid: ['sub'], profile: ['name'] },
+  findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId, name: `Interop user ${accountId}` }) }),
+  features: {
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => api,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({ scope: 'api:read', audience: api, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+    },
+  },
+});
+
+createServer(provider.callback()).listen(Number(port), '127.0.0.1', () => console.log(`oidc-provider listening at ${issuer}`));
