@@ -6,6 +6,7 @@
 #include "../support/temp_dir.hpp"
 
 #include "onbehalf/core/crypto.hpp"
+#include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/discovery.hpp"
 #include "onbehalf/identity/id_token.hpp"
@@ -308,4 +309,28 @@ TEST_CASE("client credentials with a private_key_jwt certificate assertion yield
 TEST_CASE("the code flow with a private_key_jwt certificate assertion yields an id_token that validates") {
   auto tokens = code_flow(provider().private_key_jwt(), "nonce-jwt");
   CHECK(validate_id_token(tokens.id_token, provider().keys, rules_for(jwt_client, "nonce-jwt")));
+}
+
+TEST_CASE("the authority cache fetches oidc-provider's metadata and keys over HTTP, and they validate its id_token") {
+  auto& web = *provider().web;
+  fetch_function over_http = [&web](const std::string& url, std::function<void(result<std::string, std::string>)> done) {
+    web.send({"GET", url, {}, {}, {}}, [done](http::client_result reply) {
+      if (!reply) return done(failure{reply.error().message});
+      if (reply->status != 200) return done(failure{"HTTP " + std::to_string(reply->status)});
+      done(std::move(reply->body));
+    });
+  };
+  authority_cache cache(provider().issuer, over_http);
+  std::promise<result<authority_cache::snapshot_ptr, std::string>> fetched;
+  cache.get([&fetched](auto outcome) { fetched.set_value(std::move(outcome)); });
+  auto future = fetched.get_future();
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  auto snapshot = future.get();
+  INFO((snapshot ? std::string() : snapshot.error()));
+  REQUIRE(snapshot);
+
+  auto tokens = code_flow(provider().secret_post(), "nonce-cache");
+  auto rules = rules_for(secret_client, "nonce-cache");
+  rules.issuer = (*snapshot)->metadata.issuer;
+  CHECK(validate_id_token(tokens.id_token, (*snapshot)->keys, rules));
 }
