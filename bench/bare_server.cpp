@@ -9,7 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <csignal>
+#include "onbehalf/core/stop_signals.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -53,11 +54,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: bench_bare_server PORT IO_THREADS\n";
     return 2;
   }
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  onbehalf::block_stop_signals();
 
   std::vector<std::unique_ptr<asio::io_context>> lanes;
   for (int i = 0; i < std::max(1, std::atoi(argv[2])); ++i) lanes.push_back(std::make_unique<asio::io_context>(1));
@@ -69,8 +66,7 @@ int main(int argc, char** argv) {
     work.push_back(asio::make_work_guard(*lane));
     threads.emplace_back([&lane] { lane->run(); });
   }
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  onbehalf::wait_for_stop_signal();
   for (auto& lane : lanes) lane->stop();
   for (auto& t : threads) t.join();
   return 0;

@@ -4,13 +4,12 @@
 #include "onbehalf/config/load.hpp"
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/stop_signals.hpp"
 
 #include <openssl/rand.h>
 
-#include <csignal>
 #include <iomanip>
 #include <iostream>
-#include <pthread.h>
 
 namespace onbehalf::cli {
 
@@ -46,13 +45,8 @@ int generate_key(std::ostream& out) {
 }
 
 int serve(const std::string& path, char** environment) {
-  // Block the stop signals before any thread starts, so every thread inherits the mask and
-  // this thread alone receives them through sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so every thread inherits the mask and this one alone receives them.
+  block_stop_signals();
 
   auto outcome = config::load_settings(path, environment);
   if (!outcome.settings) {
@@ -68,9 +62,7 @@ int serve(const std::string& path, char** environment) {
     log_error("onbehalf did not start: " + started.error());
     return 1;
   }
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  log_info("Stop signal received", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log_info("Stop signal received", {{"signal", wait_for_stop_signal()}});
   app.stop();
   app.wait();
   return 0;

@@ -19,6 +19,18 @@ void header_list::set(std::string_view name, std::string value) {
 
 void header_list::add(std::string_view name, std::string value) { fields_.push_back({std::string(name), std::move(value)}); }
 
+std::optional<std::string> find_cookie(const header_list& headers, std::string_view name) {
+  for (const auto& f : headers.all()) {
+    if (!text::iequals(f.name, "Cookie")) continue;
+    for (auto pair : text::split(f.value, ';')) {
+      pair = text::trim(pair);
+      auto equals = pair.find('=');
+      if (equals != std::string_view::npos && pair.substr(0, equals) == name) return std::string(pair.substr(equals + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 response with_body(unsigned status, std::string_view content_type, std::string body) {
   response r;

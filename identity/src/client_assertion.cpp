@@ -83,6 +83,21 @@ result<client_certificate, std::string> client_certificate::from_file(const std:
   return loaded;
 }
 
+result<trusted_certificate, std::string> trusted_certificate::from_pem(std::string_view pem) {
+  auto* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!cert) return failure{std::string("no certificate in the PEM text")};
+  unsigned char* der = nullptr;
+  int length = i2d_X509(cert, &der);
+  std::string der_bytes(reinterpret_cast<char*>(der), length > 0 ? static_cast<std::size_t>(length) : 0);
+  OPENSSL_free(der);
+  auto key = public_key::from_evp(X509_get_pubkey(cert));
+  X509_free(cert);
+  if (!key) return failure{key.error()};
+  return trusted_certificate{std::move(*key), base64::encode(crypto::sha256(der_bytes), base64::alphabet::url)};
+}
+
 std::string make_client_assertion(const client_certificate& certificate, std::string_view client_id,
                                   std::string_view token_endpoint, std::chrono::system_clock::time_point now,
                                   std::chrono::seconds lifetime) {

@@ -163,6 +163,20 @@ result<public_key, std::string> public_key::from_jwk(const json_object& jwk) {
   return k;
 }
 
+result<public_key, std::string> public_key::from_evp(void* evp_pkey) {
+  auto* key = static_cast<EVP_PKEY*>(evp_pkey);
+  public_key k;
+  k.key_ = own(key);
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    if (EVP_PKEY_get_bits(key) < 2048) return failure{std::string("RSA keys shorter than 2048 bits are refused")};
+  } else if (EVP_PKEY_is_a(key, "EC")) {
+    k.rsa_ = false;
+  } else {
+    return failure{std::string("only RSA and EC P-256 keys are supported")};
+  }
+  return k;
+}
+
 bool public_key::accepts(jws_algorithm a) const noexcept {
   if (only_ && *only_ != a) return false;
   return rsa_ ? a != jws_algorithm::es256 : a == jws_algorithm::es256;

@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# Runs `onbehalf serve` as a user would, checks /healthz answers, sends SIGTERM and
-# expects a clean exit. Usage: serve_and_stop.sh ONBEHALF_BINARY CONFIG_FILE
+# Runs a server program as a user would, fetches one page, sends SIGTERM and expects a clean exit.
+# Usage: serve_and_stop.sh PATH EXPECTED -- [VAR=value ...] COMMAND [ARGS ...]
+#   The program must log "address=HOST:PORT" or "base_url=http://HOST:PORT" once it listens
+#   (run it with port 0 through an environment override); PATH is fetched from there and the
+#   answer must contain EXPECTED, in which {base} stands for http://HOST:PORT.
 set -euo pipefail
-binary=$1 config=$2
+path=$1 expected=$2
+shift 3
 log=$(mktemp)
-# Port 0: the system picks a free port, which the "Listening" log line reports.
-Onbehalf__Port=0 Onbehalf__Cache__Backend=Memory "$binary" serve --config "$config" 2>"$log" &
+env "$@" 2>"$log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
+base=""
 for _ in $(seq 100); do
-  address=$(grep -o 'address=127.0.0.1:[0-9]*' "$log" | head -1 | cut -d= -f2) || true
-  [ -n "${address:-}" ] && break
+  found=$(grep -oE '(address=|base_url=http://)[0-9.]+:[0-9]+' "$log" | head -1) || true
+  [ -n "$found" ] && base="http://${found#*=}" && base="http://${base##*//}" && break
+  kill -0 "$pid" 2>/dev/null || break
   sleep 0.1
 done
-[ -n "${address:-}" ] || { echo "onbehalf did not report a listening address:"; cat "$log"; exit 1; }
-body=$(curl -sf "http://$address/healthz")
-[ "$body" = '{"status":"ok"}' ] || { echo "unexpected /healthz answer: $body"; exit 1; }
+[ -n "$base" ] || { echo "the program did not report where it listens:"; cat "$log"; exit 1; }
+answer=$(curl -sf "$base$path")
+want=${expected//\{base\}/$base}
+[[ "$answer" == *"$want"* ]] || { echo "GET $base$path answered: $answer"; echo "expected it to contain: $want"; exit 1; }
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
-[ "$status" -eq 0 ] || { echo "onbehalf exited with $status after SIGTERM:"; cat "$log"; exit 1; }
-grep -q 'HTTP server stopped' "$log" || { echo "no clean shutdown in the log:"; cat "$log"; exit 1; }
-echo "serve answered /healthz at $address and stopped cleanly on SIGTERM"
+[ "$status" -eq 0 ] || { echo "exited with $status after SIGTERM:"; cat "$log"; exit 1; }
+echo "GET $path answered as expected at $base; stopped cleanly on SIGTERM"

@@ -1,9 +1,11 @@
 // onbehalf's protocol code against an independent, certified OpenID provider (`oidc-provider`
 // from npm), so the framework is never only tested against itself.
+#include "../support/browser.hpp"
 #include "../support/child_process.hpp"
 #include "../support/self_signed.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/token_client.hpp"
 
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
@@ -19,7 +21,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <fstream>
 #include <thread>
 
@@ -46,27 +47,6 @@ std::uint16_t free_port() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
-
-// Cookies by name, as a browser would keep them for the provider's interaction pages.
-class cookie_jar {
-public:
-  void take(const http::header_list& headers) {
-    for (const auto& f : headers.all()) {
-      if (!text::iequals(f.name, "Set-Cookie")) continue;
-      auto pair = f.value.substr(0, f.value.find(';'));
-      auto equals = pair.find('=');
-      cookies_[pair.substr(0, equals)] = pair.substr(equals + 1);
-    }
-  }
-  std::string header() const {
-    std::string out;
-    for (const auto& [name, value] : cookies_) out += (out.empty() ? "" : "; ") + name + "=" + value;
-    return out;
-  }
-
-private:
-  std::map<std::string, std::string> cookies_;
-};
 
 // The provider, started for the whole run of this file's tests: node is slow to start.
 struct provider_fixture {
@@ -122,25 +102,6 @@ struct provider_fixture {
     return {client_authentication::method::private_key_jwt, jwt_client, {}, &certificate};
   }
 
-  http::client_result follow(const std::string& method, const std::string& url, cookie_jar& jar, const std::string& body = {}) {
-    http::client_request r{method, url, {}, body, {}};
-    if (auto cookies = jar.header(); !cookies.empty()) r.headers.set("Cookie", cookies);
-    if (!body.empty()) r.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    auto reply = send_and_wait(*web, r);
-    INFO(method << " " << url << ": " << (reply ? std::string() : reply.error().message));
-    REQUIRE(reply);
-    jar.take(reply->headers);
-    return reply;
-  }
-
-  /// Where a redirect points, with a relative Location resolved against the provider.
-  std::string location(const http::client_result& reply) const {
-    INFO("status " << reply->status << ": " << reply->body.substr(0, 400));
-    REQUIRE(reply->status / 100 == 3);
-    std::string target(reply->headers.find("Location").value_or(""));
-    return target.starts_with('/') ? issuer + target : target;
-  }
-
   struct signed_in {
     std::string code;
     std::string state;
@@ -148,12 +109,12 @@ struct provider_fixture {
 
   /// Drives the provider's sign-in and consent pages as a browser would, and returns the code.
   signed_in sign_in(const authorize_request& request) {
-    cookie_jar jar;
-    auto login_page = location(follow("GET", authorize_url(request), jar));
-    auto resume = location(follow("POST", login_page, jar, "prompt=login&login=ada&password=any"));
-    auto consent_page = location(follow("GET", resume, jar));
-    auto resume_again = location(follow("POST", consent_page, jar, "prompt=consent"));
-    auto callback = location(follow("GET", resume_again, jar));
+    testing::browser b(*web, issuer);
+    auto login_page = b.location(b.request("GET", authorize_url(request)));
+    auto resume = b.location(b.request("POST", login_page, "prompt=login&login=ada&password=any"));
+    auto consent_page = b.location(b.request("GET", resume));
+    auto resume_again = b.location(b.request("POST", consent_page, "prompt=consent"));
+    auto callback = b.location(b.request("GET", resume_again));
     REQUIRE(callback.starts_with(redirect_uri + "?"));
     auto query = text::form_fields::parse(callback.substr(callback.find('?') + 1));
     REQUIRE(query);
@@ -162,13 +123,7 @@ struct provider_fixture {
     return {std::string(*query->find("code")), std::string(query->find("state").value_or(""))};
   }
 
-  result<token_response, token_failure> redeem(const token_http_request& request) {
-    http::client_request r{"POST", request.url, {}, request.body, {}};
-    for (const auto& [name, value] : request.headers) r.headers.set(name, value);
-    auto reply = send_and_wait(*web, r);
-    if (!reply) return failure{network_failure(reply.error().message)};
-    return read_token_response(reply->status, reply->body, reply->headers.find("Retry-After").value_or(""));
-  }
+  result<token_response, token_failure> redeem(const token_http_request& request) { return testing::redeem(*web, request); }
 };
 
 provider_fixture& provider() {

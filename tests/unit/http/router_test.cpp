@@ -152,3 +152,13 @@ TEST_CASE("malformed route patterns are programming errors") {
   CHECK_THROWS_AS(r.get("/a/{*rest}/b", reply_with("x")), std::invalid_argument);
   CHECK_THROWS_AS(r.get("/a/x{id}", reply_with("x")), std::invalid_argument);
 }
+
+TEST_CASE("a cookie is found by exact name among several Cookie headers") {
+  header_list h;
+  h.add("Cookie", "a=1; session=abc");
+  h.add("cookie", "other=2;  flow=xyz");
+  CHECK(find_cookie(h, "session") == "abc");
+  CHECK(find_cookie(h, "flow") == "xyz");
+  CHECK_FALSE(find_cookie(h, "Session"));
+  CHECK_FALSE(find_cookie(h, "missing"));
+}

@@ -14,6 +14,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_lower(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
 std::vector<std::string_view> split(std::string_view s, char separator);
+/// The parts would point into a temporary that is gone by the next statement.
+std::vector<std::string_view> split(std::string&& s, char separator) = delete;
 
 /// Edit distance (insertions, deletions, substitutions), ignoring ASCII case.
 std::size_t edit_distance(std::string_view a, std::string_view b);

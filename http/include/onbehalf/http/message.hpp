@@ -27,6 +27,9 @@ private:
   std::vector<header_field> fields_;
 };
 
+/// The value of cookie `name` from the request's Cookie headers (RFC 6265 section 5.4 syntax), if sent.
+std::optional<std::string> find_cookie(const header_list& headers, std::string_view name);
+
 struct request {
   std::string method; // upper case, as sent
   std::string target; // path and query as sent

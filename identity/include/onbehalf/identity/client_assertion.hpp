@@ -35,6 +35,15 @@ private:
   std::string x5t_s256_;
 };
 
+/// A certificate an authority trusts for an app's client assertions: its public key and thumbprint.
+struct trusted_certificate {
+  public_key key;
+  std::string thumbprint_sha256; // base64url, as in the assertion's x5t#S256 header
+
+  /// Reads the first certificate in PEM text.
+  static result<trusted_certificate, std::string> from_pem(std::string_view pem);
+};
+
 /// At most this long, as Entra ID requires.
 inline constexpr std::chrono::seconds max_assertion_lifetime{600};
 

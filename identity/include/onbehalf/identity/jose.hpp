@@ -32,6 +32,9 @@ public:
   /// This key as a JWK object (JSON text), for publishing in a JWKS.
   std::string to_jwk(std::string_view key_id) const;
 
+  /// Wraps an OpenSSL EVP_PKEY* public key (its reference is taken over).
+  static result<public_key, std::string> from_evp(void* evp_pkey);
+
 private:
   friend class signing_key;
   std::shared_ptr<void> key_; // EVP_PKEY

@@ -1,0 +1,54 @@
+// A local, Entra-ID-shaped OpenID provider for development and tests: v2.0 discovery and keys,
+// sign-in and consent pages, the token endpoint with every grant and client authentication the
+// framework uses, a consent ledger, conditional access (MFA), and fault injection.
+#pragma once
+
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/devauthority/directory.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace onbehalf::devauthority {
+
+/// Misbehaviour to inject, for testing how apps cope with a failing authority.
+struct faults {
+  enum class mode { none, unavailable, server_error, throttled } kind = mode::none;
+  std::chrono::milliseconds added_latency{0};
+  std::chrono::seconds retry_after{30}; // with `throttled`
+};
+
+class dev_authority {
+public:
+  explicit dev_authority(directory d);
+  ~dev_authority();
+  dev_authority(const dev_authority&) = delete;
+  dev_authority& operator=(const dev_authority&) = delete;
+
+  /// Listens on the directory's address and port (0 picks a free port).
+  result<std::uint16_t, std::string> start();
+  void stop();
+  void wait();
+
+  /// http://127.0.0.1:PORT
+  std::string base_url() const;
+  /// The Entra-style authority for a tenant id, domain, "common" or "organizations": {base}/{tenant}/v2.0
+  std::string authority(std::string_view tenant) const;
+
+  // Development controls; also at /admin/... when the directory enables them (loopback only).
+  void rotate_signing_key();
+  void revoke_user(std::string_view user_name);
+  void set_faults(faults f);
+
+  /// How many token requests of a grant type (authorization_code, refresh_token, client_credentials) arrived.
+  std::size_t token_requests(std::string_view grant_type) const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace onbehalf::devauthority

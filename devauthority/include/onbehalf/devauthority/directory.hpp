@@ -1,0 +1,80 @@
+// Who exists at the development authority: tenants, their users, apps and APIs (resources).
+#pragma once
+
+#include "onbehalf/config/configuration.hpp"
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/core/secret.hpp"
+#include "onbehalf/identity/client_assertion.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace onbehalf::devauthority {
+
+struct user {
+  std::string user_name; // sign-in name, e.g. ada@contoso.onmicrosoft.com
+  secret password;
+  std::string display_name;
+  std::string object_id; // oid
+};
+
+/// An API that accepts tokens: its scopes (delegated) and app roles (application permissions).
+struct resource {
+  std::string app_id_uri; // e.g. api://2222..., or https://graph.microsoft.com
+  std::string app_id;     // the token audience
+  std::vector<std::string> scopes;
+  std::vector<std::string> app_roles;
+  bool requires_mfa = false; // conditional access: tokens need a second factor
+};
+
+struct app {
+  std::string client_id;
+  std::string display_name;
+  std::vector<secret> secrets;
+  std::vector<identity::trusted_certificate> certificates; // accepted for private_key_jwt (CertificatePaths: PEM files)
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> post_logout_redirect_uris;
+  std::map<std::string, std::vector<std::string>> required_permissions;    // resource → delegated scopes (for .default)
+  std::map<std::string, std::vector<std::string>> application_permissions; // resource → app roles granted by an admin
+};
+
+struct tenant {
+  std::string id; // GUID-like
+  std::string domain;
+  std::vector<user> users;
+  std::vector<resource> resources;
+  std::vector<app> apps;
+
+  const user* find_user(std::string_view user_name) const;
+  const app* find_app(std::string_view client_id) const;
+  /// The resource a scope belongs to: "api://x/read" → api://x; bare names ("user.read") → Microsoft Graph.
+  const resource* resource_for_scope(std::string_view scope) const;
+};
+
+struct lifetimes {
+  std::chrono::seconds access_token{3600};
+  std::chrono::seconds refresh_token{std::chrono::hours(24 * 90)};
+  std::chrono::seconds authorization_code{300};
+};
+
+struct directory {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 5100;
+  lifetimes token_lifetimes;
+  bool admin_enabled = false; // the fault-injection endpoints, loopback only
+  std::vector<tenant> tenants;
+
+  /// By tenant id or domain; "common" and "organizations" are handled by the caller.
+  const tenant* find_tenant(std::string_view id_or_domain) const;
+  const tenant* home_tenant_of(std::string_view user_name) const;
+};
+
+/// Reads a dev authority configuration (JSON; examples/devauthority.json shows every key), then
+/// environment variables such as DevAuthority__Port; errors name the key.
+result<directory, std::vector<config::problem>> load_directory(const std::string& path, char** environment = nullptr);
+result<directory, std::vector<config::problem>> read_directory(const config::configuration& c);
+
+} // namespace onbehalf::devauthority

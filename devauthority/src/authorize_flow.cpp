@@ -1,0 +1,244 @@
+// The front channel: the authorize endpoint and the pages a user goes through before the app gets
+// its code. Each step stores its outcome in the pending flow and sends the browser on.
+#include "core.hpp"
+#include "pages.hpp"
+
+#include "onbehalf/core/crypto.hpp"
+
+#include <algorithm>
+
+namespace onbehalf::devauthority {
+
+namespace {
+
+constexpr std::string_view session_cookie = "devauthority_session";
+
+http::response html(unsigned status, std::string body) {
+  auto r = http::response::text(status, std::move(body));
+  r.headers.set("Content-Type", "text/html; charset=utf-8");
+  r.headers.set("Cache-Control", "no-store");
+  return r;
+}
+
+http::response redirect(std::string location) {
+  http::response r;
+  r.status = 302;
+  r.headers.set("Location", std::move(location));
+  r.headers.set("Cache-Control", "no-store");
+  return r;
+}
+
+http::response see_other(std::string location) {
+  auto r = redirect(std::move(location));
+  r.status = 303;
+  return r;
+}
+
+// Sends the authorization response (a code or an error) to the app, by query or form_post.
+http::response to_app(const pending_flow& f, std::vector<std::pair<std::string, std::string>> fields) {
+  if (!f.state.empty()) fields.emplace_back("state", f.state);
+  if (f.form_post) return html(200, pages::form_post(f.redirect_uri, fields));
+  text::form_fields query;
+  for (const auto& [name, value] : fields) query.add(name, value);
+  return redirect(f.redirect_uri + (f.redirect_uri.find('?') == std::string::npos ? "?" : "&") + query.encode());
+}
+
+http::response error_to_app(const pending_flow& f, std::string error, long aadsts, std::string description) {
+  return to_app(f, {{"error", std::move(error)}, {"error_description", "AADSTS" + std::to_string(aadsts) + ": " + description}});
+}
+
+std::string continue_url(const authority_core& core, const pending_flow& f, const std::string& flow_id) {
+  return core.endpoint(f.tenant_path, "/devauthority/continue?flow=" + text::percent_encode(flow_id));
+}
+
+std::string action_url(const authority_core& core, const pending_flow& f, std::string_view step) {
+  return core.endpoint(f.tenant_path, "/devauthority/" + std::string(step));
+}
+
+sign_in_session* session_of(authority_core& core, const http::exchange& x) {
+  auto id = http::find_cookie(x.req().headers, session_cookie);
+  if (!id) return nullptr;
+  auto it = core.sessions.find(*id);
+  return it == core.sessions.end() ? nullptr : &it->second;
+}
+
+// Decides the next step of a flow, under the core's lock: a page, or the code for the app.
+http::response advance(authority_core& core, const std::string& flow_id, const http::exchange& x) {
+  auto it = core.flows.find(flow_id);
+  if (it == core.flows.end() || it->second.expires < clock::now())
+    return html(400, pages::error("Sign-in expired", "This sign-in took too long or was already completed. Start again from the application."));
+  auto& f = it->second;
+  const app* a = core.find_app(f.client_id);
+  auto* session = session_of(core, x);
+
+  if (f.user_name.empty()) {
+    if (!session || f.prompt == "login" || (!f.login_hint.empty() && !text::iequals(f.login_hint, session->user_name)))
+      return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, a->display_name, f.login_hint, {}));
+    f.user_name = session->user_name;
+  }
+  const tenant* home = core.dir.home_tenant_of(f.user_name);
+  const tenant* named = core.tenant_for(f.tenant_path);
+  bool multi_tenant = f.tenant_path == "common" || f.tenant_path == "organizations";
+  if (!multi_tenant && named != home)
+    return error_to_app(f, "invalid_request", 50020, "User account '" + f.user_name + "' does not exist in tenant '" + f.tenant_path + "'.");
+
+  auto requested = resource_scopes(*home, *a, f.scopes);
+  if (!requested) return error_to_app(f, requested.error().error, requested.error().aadsts, requested.error().description);
+  std::vector<std::string> missing;
+  bool needs_second_factor = !f.claims.empty();
+  for (const auto& [res, scopes] : *requested) {
+    needs_second_factor = needs_second_factor || res->requires_mfa;
+    auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
+    for (const auto& s : scopes)
+      if (!granted.count(s) || f.prompt == "consent") missing.push_back(res->app_id_uri + "/" + s);
+  }
+  if (!missing.empty() && !f.consented)
+    return html(200, pages::consent(action_url(core, f, "consent"), flow_id, a->display_name, f.user_name, missing));
+  bool second_factor_done = session && session->user_name == f.user_name && session->second_factor;
+  if (needs_second_factor && !second_factor_done)
+    return html(200, pages::second_factor(action_url(core, f, "mfa"), flow_id, f.user_name, {}));
+
+  auto code = crypto::random_token(32);
+  std::vector<std::string> amr{"pwd"};
+  if (second_factor_done) amr.push_back("mfa");
+  core.codes[code] = issued_code{f.client_id, f.redirect_uri, f.code_challenge, f.nonce, f.user_name, f.scopes, amr,
+                                 clock::now() + core.dir.token_lifetimes.authorization_code, false};
+  auto response = to_app(f, {{"code", code}});
+  core.flows.erase(it);
+  return response;
+}
+
+} // namespace
+
+void handle_authorize(authority_core& core, const http::exchange_ptr& x) {
+  auto q = text::form_fields::parse(x->req().query);
+  if (!q) return void(x->respond(html(400, pages::error("Bad request", "The request's query string is malformed."))));
+  auto get = [&](std::string_view name) { return std::string(q->find(name).value_or("")); };
+  std::lock_guard lock(core.mutex);
+  auto tenant_path = std::string(x->param("tenant"));
+  if (!core.tenant_for(tenant_path))
+    return void(x->respond(html(400, pages::error("Tenant not found", "AADSTS90002: Tenant '" + tenant_path + "' not found."))));
+  const app* a = core.find_app(get("client_id"));
+  if (!a)
+    return void(x->respond(html(400, pages::error("Application not found", "AADSTS700016: Application with identifier '" +
+                                                                                 get("client_id") + "' was not found in the directory."))));
+  auto redirect_uri = get("redirect_uri");
+  if (std::find(a->redirect_uris.begin(), a->redirect_uris.end(), redirect_uri) == a->redirect_uris.end())
+    return void(x->respond(html(400, pages::error("Reply address mismatch", "AADSTS50011: The redirect URI '" + redirect_uri +
+                                                                                  "' does not match the redirect URIs configured for the application '" +
+                                                                                  a->client_id + "'."))));
+  pending_flow f;
+  f.tenant_path = tenant_path;
+  f.client_id = a->client_id;
+  f.redirect_uri = redirect_uri;
+  f.state = get("state");
+  f.nonce = get("nonce");
+  f.code_challenge = get("code_challenge");
+  f.form_post = get("response_mode") == "form_post";
+  auto scope = get("scope");
+  for (auto s : text::split(scope, ' '))
+    if (!s.empty()) f.scopes.emplace_back(s);
+  f.prompt = get("prompt");
+  f.login_hint = get("login_hint");
+  f.claims = get("claims");
+  f.expires = clock::now() + std::chrono::minutes(10);
+  if (get("response_type") != "code")
+    return void(x->respond(error_to_app(f, "unsupported_response_type", 900144, "Only response_type=code is supported.")));
+  if (f.code_challenge.empty() || get("code_challenge_method") != "S256")
+    return void(x->respond(error_to_app(f, "invalid_request", 9002325, "Proof Key for Code Exchange (code_challenge with method S256) is required.")));
+  auto flow_id = crypto::random_token(24);
+  core.flows[flow_id] = std::move(f);
+  x->respond(advance(core, flow_id, *x));
+}
+
+void handle_continue(authority_core& core, const http::exchange_ptr& x) {
+  auto q = text::form_fields::parse(x->req().query);
+  std::lock_guard lock(core.mutex);
+  x->respond(advance(core, std::string(q ? q->find("flow").value_or("") : ""), *x));
+}
+
+void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  std::lock_guard lock(core.mutex);
+  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
+  auto it = core.flows.find(flow_id);
+  if (!form || it == core.flows.end()) return void(x->respond(advance(core, flow_id, *x)));
+  auto user_name = std::string(form->find("username").value_or(""));
+  const tenant* home = core.dir.home_tenant_of(user_name);
+  const user* u = home ? home->find_user(user_name) : nullptr;
+  if (!u || !crypto::constant_time_equals(u->password.reveal(), form->find("password").value_or(""))) {
+    const app* a = core.find_app(it->second.client_id);
+    return void(x->respond(html(200, pages::sign_in(action_url(core, it->second, "login"), flow_id, a->display_name, user_name,
+                                                    "Your account or password is incorrect."))));
+  }
+  auto session_id = crypto::random_token(24);
+  core.sessions[session_id] = sign_in_session{u->user_name, false};
+  core.revoked_users.erase(u->user_name); // signing in again ends a revocation
+  it->second.user_name = u->user_name;
+  auto r = see_other(continue_url(core, it->second, flow_id));
+  r.headers.add("Set-Cookie", std::string(session_cookie) + "=" + session_id + "; Path=/; HttpOnly; SameSite=Lax");
+  x->respond(std::move(r));
+}
+
+void handle_consent(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  std::lock_guard lock(core.mutex);
+  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
+  auto it = core.flows.find(flow_id);
+  if (!form || it == core.flows.end() || it->second.user_name.empty()) return void(x->respond(advance(core, flow_id, *x)));
+  auto& f = it->second;
+  if (form->find("decision") != "accept") {
+    auto r = error_to_app(f, "access_denied", 65004, "User declined to consent to access the app.");
+    core.flows.erase(it);
+    return void(x->respond(std::move(r)));
+  }
+  const tenant* home = core.dir.home_tenant_of(f.user_name);
+  if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
+    for (const auto& [res, scopes] : *requested) {
+      auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
+      granted.insert(scopes.begin(), scopes.end());
+    }
+  }
+  f.consented = true;
+  x->respond(see_other(continue_url(core, f, flow_id)));
+}
+
+void handle_second_factor(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  std::lock_guard lock(core.mutex);
+  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
+  auto it = core.flows.find(flow_id);
+  auto* session = session_of(core, *x);
+  if (!form || it == core.flows.end() || !session) return void(x->respond(advance(core, flow_id, *x)));
+  if (form->find("code") != pages::mfa_code)
+    return void(x->respond(html(200, pages::second_factor(action_url(core, it->second, "mfa"), flow_id, it->second.user_name,
+                                                           "That code is not right. Try again."))));
+  session->second_factor = true;
+  x->respond(see_other(continue_url(core, it->second, flow_id)));
+}
+
+void handle_logout(authority_core& core, const http::exchange_ptr& x) {
+  auto q = text::form_fields::parse(x->req().query);
+  std::lock_guard lock(core.mutex);
+  std::string user_name;
+  if (auto id = http::find_cookie(x->req().headers, session_cookie)) {
+    if (auto it = core.sessions.find(*id); it != core.sessions.end()) {
+      user_name = it->second.user_name;
+      core.sessions.erase(it);
+    }
+  }
+  auto target = std::string(q ? q->find("post_logout_redirect_uri").value_or("") : "");
+  bool registered = false;
+  for (const auto& t : core.dir.tenants)
+    for (const auto& a : t.apps)
+      registered = registered || std::find(a.post_logout_redirect_uris.begin(), a.post_logout_redirect_uris.end(), target) != a.post_logout_redirect_uris.end();
+  // Only registered addresses: the logout endpoint must not become an open redirector.
+  http::response r = registered ? redirect(target + (q && q->find("state") ? (target.find('?') == std::string::npos ? "?" : "&") +
+                                                                                 text::form_fields().add("state", *q->find("state")).encode()
+                                                                           : ""))
+                                : html(200, pages::signed_out(user_name));
+  r.headers.add("Set-Cookie", std::string(session_cookie) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+  x->respond(std::move(r));
+}
+
+} // namespace onbehalf::devauthority

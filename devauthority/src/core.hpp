@@ -1,0 +1,130 @@
+// The dev authority's state and the helpers its endpoints share. Private to devauthority/.
+#pragma once
+
+#include "onbehalf/devauthority/dev_authority.hpp"
+#include "onbehalf/core/text.hpp"
+#include "onbehalf/http/exchange.hpp"
+#include "onbehalf/identity/jose.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace onbehalf::devauthority {
+
+using clock = std::chrono::system_clock;
+
+/// An authorize request on its way through sign-in, consent and second factor.
+struct pending_flow {
+  std::string tenant_path; // as in the URL: id, domain, common or organizations
+  std::string client_id;
+  std::string redirect_uri;
+  std::string state;
+  std::string nonce;
+  std::string code_challenge;
+  bool form_post = true;
+  std::vector<std::string> scopes;
+  std::string prompt;
+  std::string login_hint;
+  std::string claims; // a claims challenge: asks for a second factor
+  std::string user_name;
+  bool consented = false;
+  clock::time_point expires;
+};
+
+struct issued_code {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string code_challenge;
+  std::string nonce;
+  std::string user_name;
+  std::vector<std::string> scopes;
+  std::vector<std::string> amr;
+  clock::time_point expires;
+  bool redeemed = false;
+};
+
+struct issued_refresh_token {
+  std::string family; // all refresh tokens descended from one sign-in
+  std::string client_id;
+  std::string user_name;
+  std::vector<std::string> amr;
+  clock::time_point expires;
+  bool rotated = false; // used once already: reuse means theft, and revokes the family
+};
+
+struct sign_in_session {
+  std::string user_name;
+  bool second_factor = false;
+};
+
+/// Everything the endpoints share; one mutex guards the mutable parts.
+struct authority_core {
+  directory dir;
+  std::string base_url;
+
+  std::mutex mutex;
+  identity::signing_key signing_key = identity::signing_key::generate(identity::jws_algorithm::rs256);
+  std::string key_id = "devauthority-1";
+  std::vector<std::pair<std::string, identity::public_key>> retired_keys; // still published after a rotation
+  std::map<std::string, pending_flow> flows;
+  std::map<std::string, issued_code> codes;
+  std::map<std::string, issued_refresh_token> refresh_tokens;
+  std::map<std::string, sign_in_session> sessions;
+  std::set<std::string> revoked_families;
+  std::set<std::string> revoked_users;
+  std::set<std::string> seen_assertion_ids;
+  /// user name + client id + resource → consented scopes
+  std::map<std::string, std::set<std::string>> consents;
+  faults injected;
+  std::map<std::string, std::size_t> token_requests;
+
+  /// The tenant a URL path names; nullptr for an unknown one. Multi-tenant names return the first tenant.
+  const tenant* tenant_for(std::string_view path) const;
+  const app* find_app(std::string_view client_id) const;
+  std::string issuer_for(const tenant& t) const { return base_url + "/" + t.id + "/v2.0"; }
+  std::string endpoint(std::string_view tenant_path, std::string_view rest) const {
+    return base_url + "/" + std::string(tenant_path) + std::string(rest);
+  }
+  static std::string consent_key(std::string_view user, std::string_view client, std::string_view resource) {
+    return std::string(user) + "\n" + std::string(client) + "\n" + std::string(resource);
+  }
+};
+
+/// Entra-shaped error bodies and the code that reports them.
+struct protocol_error {
+  protocol_error(unsigned s, std::string e, long code, std::string d, std::string c = {})
+      : status(s), error(std::move(e)), aadsts(code), description(std::move(d)), claims(std::move(c)) {}
+  unsigned status;
+  std::string error;
+  long aadsts;
+  std::string description;
+  std::string claims; // a claims challenge for the next authorize request
+};
+
+http::response error_response(const protocol_error& e);
+http::response json_response(unsigned status, std::string body);
+std::optional<text::form_fields> form_of(const http::exchange& x);
+
+/// The resource scopes of a request (OpenID scopes left out), with "{resource}/.default" expanded to the
+/// app's required permissions. Fails for unknown scopes.
+result<std::map<const resource*, std::vector<std::string>>, protocol_error> resource_scopes(const tenant& t, const app& a,
+                                                                                          const std::vector<std::string>& scopes);
+bool is_openid_scope(std::string_view scope);
+/// The claims challenge a resource's MFA policy sends back.
+inline constexpr std::string_view mfa_claims_challenge = R"({"access_token":{"capolids":{"essential":true,"values":["devauthority-require-mfa"]}}})";
+
+// Endpoint handlers, by file.
+void handle_authorize(authority_core& core, const http::exchange_ptr& x);
+void handle_continue(authority_core& core, const http::exchange_ptr& x);
+void handle_sign_in(authority_core& core, const http::exchange_ptr& x);
+void handle_consent(authority_core& core, const http::exchange_ptr& x);
+void handle_second_factor(authority_core& core, const http::exchange_ptr& x);
+void handle_logout(authority_core& core, const http::exchange_ptr& x);
+void handle_token(authority_core& core, const http::exchange_ptr& x);
+
+} // namespace onbehalf::devauthority

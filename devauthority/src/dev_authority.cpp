@@ -1,0 +1,277 @@
+// Wiring: routes, discovery and keys, fault injection, admin controls.
+#include "core.hpp"
+
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/http/server.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <condition_variable>
+#include <thread>
+
+namespace onbehalf::devauthority {
+
+const tenant* authority_core::tenant_for(std::string_view path) const {
+  if (path == "common" || path == "organizations" || path == "consumers") return dir.tenants.empty() ? nullptr : &dir.tenants.front();
+  return dir.find_tenant(path);
+}
+
+const app* authority_core::find_app(std::string_view client_id) const {
+  for (const auto& t : dir.tenants)
+    if (const app* a = t.find_app(client_id)) return a;
+  return nullptr;
+}
+
+http::response json_response(unsigned status, std::string body) {
+  auto r = http::response::json(status, std::move(body));
+  r.headers.set("Cache-Control", "no-store");
+  return r;
+}
+
+http::response error_response(const protocol_error& e) {
+  auto trace = crypto::random_token(12);
+  boost::json::object body{{"error", e.error},
+                           {"error_description", "AADSTS" + std::to_string(e.aadsts) + ": " + e.description + "\r\nTrace ID: " + trace},
+                           {"error_codes", boost::json::array{e.aadsts}},
+                           {"trace_id", trace},
+                           {"correlation_id", crypto::random_token(12)}};
+  if (!e.claims.empty()) body["claims"] = e.claims;
+  return json_response(e.status, boost::json::serialize(body));
+}
+
+std::optional<text::form_fields> form_of(const http::exchange& x) {
+  auto type = x.req().headers.find("Content-Type").value_or("");
+  if (!type.starts_with("application/x-www-form-urlencoded")) return std::nullopt;
+  return text::form_fields::parse(x.req().body);
+}
+
+namespace {
+
+// Answers held back by injected latency; one thread, so a slow authority costs no thread per request.
+class delayed_answers {
+public:
+  delayed_answers() : thread_([this] { run(); }) {}
+  ~delayed_answers() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void add(std::chrono::steady_clock::time_point when, std::function<void()> answer) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.emplace(when, std::move(answer));
+    }
+    wake_.notify_all();
+  }
+
+private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (stopping_ && pending_.empty()) return;
+      if (pending_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      auto next = pending_.begin();
+      if (!stopping_ && next->first > std::chrono::steady_clock::now()) {
+        wake_.wait_until(lock, next->first);
+        continue;
+      }
+      auto answer = std::move(next->second);
+      pending_.erase(next);
+      lock.unlock();
+      answer();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+std::string discovery_document(const authority_core& core, const std::string& tenant_path) {
+  const tenant* t = core.tenant_for(tenant_path);
+  bool multi_tenant = tenant_path == "common" || tenant_path == "organizations" || tenant_path == "consumers";
+  auto endpoint = [&](std::string_view rest) { return core.endpoint(tenant_path, rest); };
+  boost::json::object doc{
+      {"issuer", multi_tenant ? core.base_url + "/{tenantid}/v2.0" : core.issuer_for(*t)},
+      {"authorization_endpoint", endpoint("/oauth2/v2.0/authorize")},
+      {"token_endpoint", endpoint("/oauth2/v2.0/token")},
+      {"end_session_endpoint", endpoint("/oauth2/v2.0/logout")},
+      {"jwks_uri", endpoint("/discovery/v2.0/keys")},
+      {"response_types_supported", boost::json::array{"code"}},
+      {"response_modes_supported", boost::json::array{"query", "form_post"}},
+      {"code_challenge_methods_supported", boost::json::array{"S256"}},
+      {"token_endpoint_auth_methods_supported", boost::json::array{"client_secret_post", "client_secret_basic", "private_key_jwt"}},
+      {"id_token_signing_alg_values_supported", boost::json::array{"RS256"}},
+      {"scopes_supported", boost::json::array{"openid", "profile", "email", "offline_access"}},
+      {"tenant_region_scope", "WW"}};
+  return boost::json::serialize(doc);
+}
+
+std::string key_set_document(const authority_core& core) {
+  std::string keys = core.signing_key.public_part().to_jwk(core.key_id);
+  for (const auto& [kid, key] : core.retired_keys) keys += "," + key.to_jwk(kid);
+  return "{\"keys\":[" + keys + "]}";
+}
+
+bool from_loopback(const http::exchange& x) { return x.req().remote_address.starts_with("127.") || x.req().remote_address == "::1"; }
+
+} // namespace
+
+struct dev_authority::impl {
+  authority_core core;
+  http::router router;
+  std::unique_ptr<http::inline_dispatcher> dispatcher;
+  std::unique_ptr<http::server> server;
+  std::unique_ptr<delayed_answers> delayed = std::make_unique<delayed_answers>();
+
+  // Wraps a protocol endpoint so injected faults apply to it.
+  http::handler faulty(std::function<void(authority_core&, const http::exchange_ptr&)> endpoint) {
+    return [this, endpoint](const http::exchange_ptr& x) {
+      faults f;
+      {
+        std::lock_guard lock(core.mutex);
+        f = core.injected;
+      }
+      auto answer = [this, endpoint, f, x] {
+        switch (f.kind) {
+        case faults::mode::unavailable: return void(x->respond(http::response::error(503, "The development authority is unavailable (injected fault).")));
+        case faults::mode::server_error: return void(x->respond(error_response({500, "server_error", 90033, "A transient error has occurred (injected fault)."})));
+        case faults::mode::throttled: {
+          auto r = error_response({429, "temporarily_unavailable", 90033, "Too many requests (injected fault)."});
+          r.headers.set("Retry-After", std::to_string(f.retry_after.count()));
+          return void(x->respond(std::move(r)));
+        }
+        case faults::mode::none: return endpoint(core, x);
+        }
+      };
+      if (f.added_latency.count() > 0) {
+        delayed->add(std::chrono::steady_clock::now() + f.added_latency, answer);
+      } else {
+        answer();
+      }
+    };
+  }
+
+  void add_routes() {
+    router.get("/{tenant}/v2.0/.well-known/openid-configuration", faulty([](authority_core& c, const http::exchange_ptr& x) {
+      if (!c.tenant_for(x->param("tenant"))) return void(x->respond(error_response({400, "invalid_tenant", 90002, "Tenant not found."})));
+      x->respond(json_response(200, discovery_document(c, std::string(x->param("tenant")))));
+    }));
+    router.get("/{tenant}/discovery/v2.0/keys", faulty([](authority_core& c, const http::exchange_ptr& x) {
+      std::lock_guard lock(c.mutex);
+      x->respond(json_response(200, key_set_document(c)));
+    }));
+    router.get("/{tenant}/oauth2/v2.0/authorize", faulty(handle_authorize));
+    router.post("/{tenant}/oauth2/v2.0/token", faulty(handle_token));
+    router.get("/{tenant}/oauth2/v2.0/logout", faulty(handle_logout));
+    router.get("/{tenant}/devauthority/continue", faulty(handle_continue));
+    router.post("/{tenant}/devauthority/login", faulty(handle_sign_in));
+    router.post("/{tenant}/devauthority/consent", faulty(handle_consent));
+    router.post("/{tenant}/devauthority/mfa", faulty(handle_second_factor));
+    if (core.dir.admin_enabled) add_admin_routes();
+  }
+
+  // Development controls over HTTP, for scripts; refused from anywhere but this machine.
+  void add_admin_routes() {
+    auto admin = [this](std::function<std::string(const text::form_fields&)> action) {
+      return [this, action](const http::exchange_ptr& x) {
+        if (!from_loopback(*x)) return void(x->respond(http::response::error(403, "Admin endpoints answer only on loopback.")));
+        auto form = form_of(*x).value_or(text::form_fields{});
+        x->respond(http::response::text(200, action(form) + "\n"));
+      };
+    };
+    router.post("/admin/faults", admin([this](const text::form_fields& form) {
+      faults f;
+      auto mode = form.find("mode").value_or("none");
+      f.kind = mode == "unavailable" ? faults::mode::unavailable
+               : mode == "server_error" ? faults::mode::server_error
+               : mode == "throttled"    ? faults::mode::throttled
+                                        : faults::mode::none;
+      f.added_latency = std::chrono::milliseconds(text::parse_unsigned(form.find("latency_ms").value_or("0")).value_or(0));
+      f.retry_after = std::chrono::seconds(text::parse_unsigned(form.find("retry_after").value_or("30")).value_or(30));
+      set(f);
+      return "faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(f.added_latency.count());
+    }));
+    router.post("/admin/rotate-keys", admin([this](const text::form_fields&) {
+      rotate();
+      return std::string("signing key rotated");
+    }));
+    router.post("/admin/revoke-user", admin([this](const text::form_fields& form) {
+      auto user = std::string(form.find("user").value_or(""));
+      revoke(user);
+      return "refresh tokens of " + user + " revoked";
+    }));
+  }
+
+  void set(faults f) {
+    std::lock_guard lock(core.mutex);
+    core.injected = f;
+  }
+  void rotate() {
+    std::lock_guard lock(core.mutex);
+    core.retired_keys.emplace_back(core.key_id, core.signing_key.public_part());
+    core.signing_key = identity::signing_key::generate(identity::jws_algorithm::rs256);
+    core.key_id = "devauthority-" + std::to_string(core.retired_keys.size() + 1);
+  }
+  void revoke(const std::string& user) {
+    std::lock_guard lock(core.mutex);
+    core.revoked_users.insert(user);
+  }
+};
+
+dev_authority::dev_authority(directory d) : impl_(std::make_unique<impl>()) { impl_->core.dir = std::move(d); }
+
+dev_authority::~dev_authority() {
+  stop();
+  wait();
+}
+
+result<std::uint16_t, std::string> dev_authority::start() {
+  auto& i = *impl_;
+  i.add_routes();
+  i.dispatcher = std::make_unique<http::inline_dispatcher>(i.router);
+  http::server_options options;
+  options.address = i.core.dir.listen_address;
+  options.port = i.core.dir.port;
+  i.server = std::make_unique<http::server>(options, *i.dispatcher);
+  auto started = i.server->start();
+  if (!started) return started;
+  i.core.base_url = "http://" + i.core.dir.listen_address + ":" + std::to_string(*started);
+  log_info("Development authority ready", {{"base_url", i.core.base_url}, {"tenants", i.core.dir.tenants.size()}});
+  return started;
+}
+
+void dev_authority::stop() {
+  if (impl_->server) impl_->server->stop();
+}
+
+void dev_authority::wait() {
+  if (impl_->server) impl_->server->wait();
+  impl_->delayed.reset(); // answers still held back go out now, while the server's I/O objects exist
+}
+
+std::string dev_authority::base_url() const { return impl_->core.base_url; }
+std::string dev_authority::authority(std::string_view tenant) const { return impl_->core.base_url + "/" + std::string(tenant) + "/v2.0"; }
+void dev_authority::rotate_signing_key() { impl_->rotate(); }
+void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std::string(user_name)); }
+void dev_authority::set_faults(faults f) { impl_->set(f); }
+
+std::size_t dev_authority::token_requests(std::string_view grant_type) const {
+  std::lock_guard lock(impl_->core.mutex);
+  auto it = impl_->core.token_requests.find(std::string(grant_type));
+  return it == impl_->core.token_requests.end() ? 0 : it->second;
+}
+
+} // namespace onbehalf::devauthority

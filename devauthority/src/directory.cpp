@@ -1,0 +1,160 @@
+#include "onbehalf/devauthority/directory.hpp"
+
+#include "onbehalf/core/text.hpp"
+
+#include <algorithm>
+#include <fstream>
+
+namespace onbehalf::devauthority {
+
+namespace {
+
+constexpr std::string_view graph_app_id_uri = "https://graph.microsoft.com";
+
+// Reads values by key and collects one problem per bad key, so a user sees them all at once.
+class reader {
+public:
+  explicit reader(const config::configuration& c) : c_(c) {}
+
+  std::string text(const std::string& key, std::string fallback = {}) const {
+    auto* e = c_.find(key);
+    return e && !e->value.empty() ? e->value : fallback;
+  }
+  std::string required(const std::string& key) {
+    auto value = text(key);
+    if (value.empty()) problem(key, "is required");
+    return value;
+  }
+  std::vector<std::string> list(const std::string& key) const {
+    std::vector<std::string> out;
+    for (const auto& index : c_.children(key)) out.push_back(text(key + ":" + index));
+    return out;
+  }
+  std::map<std::string, std::vector<std::string>> map_of_lists(const std::string& key) const {
+    std::map<std::string, std::vector<std::string>> out;
+    // Resource keys are URIs ("api://x") whose ':' would split the key path, so entries are objects:
+    // [{"Resource": "api://x", "Values": ["a"]}].
+    for (const auto& index : c_.children(key)) out[text(key + ":" + index + ":Resource")] = list(key + ":" + index + ":Values");
+    return out;
+  }
+  bool flag(const std::string& key) {
+    auto v = text(key, "false");
+    if (!text::iequals(v, "true") && !text::iequals(v, "false")) problem(key, "must be true or false");
+    return text::iequals(v, "true");
+  }
+  std::uint64_t number(const std::string& key, std::uint64_t fallback) {
+    auto v = text(key);
+    if (v.empty()) return fallback;
+    auto n = text::parse_unsigned(v);
+    if (!n) problem(key, "must be a whole number, not '" + v + "'");
+    return n.value_or(fallback);
+  }
+  std::vector<std::string> children(const std::string& key) const { return c_.children(key); }
+  void problem(const std::string& key, std::string message) {
+    auto* e = c_.find(key);
+    problems.push_back({key, e ? e->source : config::source_location{}, std::move(message)});
+  }
+
+  std::vector<config::problem> problems;
+
+private:
+  const config::configuration& c_;
+};
+
+} // namespace
+
+const user* tenant::find_user(std::string_view user_name) const {
+  auto it = std::find_if(users.begin(), users.end(), [&](const user& u) { return text::iequals(u.user_name, user_name); });
+  return it == users.end() ? nullptr : &*it;
+}
+
+const app* tenant::find_app(std::string_view client_id) const {
+  auto it = std::find_if(apps.begin(), apps.end(), [&](const app& a) { return a.client_id == client_id; });
+  return it == apps.end() ? nullptr : &*it;
+}
+
+const resource* tenant::resource_for_scope(std::string_view scope) const {
+  auto slash = scope.rfind('/');
+  auto uri = slash == std::string_view::npos || scope.substr(0, slash).find("://") == std::string_view::npos
+                 ? graph_app_id_uri
+                 : scope.substr(0, slash);
+  auto it = std::find_if(resources.begin(), resources.end(), [&](const resource& r) { return r.app_id_uri == uri || r.app_id == uri; });
+  return it == resources.end() ? nullptr : &*it;
+}
+
+const tenant* directory::find_tenant(std::string_view id_or_domain) const {
+  auto it = std::find_if(tenants.begin(), tenants.end(),
+                         [&](const tenant& t) { return t.id == id_or_domain || text::iequals(t.domain, id_or_domain); });
+  return it == tenants.end() ? nullptr : &*it;
+}
+
+const tenant* directory::home_tenant_of(std::string_view user_name) const {
+  auto it = std::find_if(tenants.begin(), tenants.end(), [&](const tenant& t) { return t.find_user(user_name) != nullptr; });
+  return it == tenants.end() ? nullptr : &*it;
+}
+
+result<directory, std::vector<config::problem>> read_directory(const config::configuration& c) {
+  reader r(c);
+  directory d;
+  d.listen_address = r.text("DevAuthority:ListenAddress", d.listen_address);
+  d.port = static_cast<std::uint16_t>(r.number("DevAuthority:Port", d.port));
+  d.admin_enabled = r.flag("DevAuthority:AdminEnabled");
+  d.token_lifetimes.access_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:AccessTokenSeconds", 3600));
+  d.token_lifetimes.refresh_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:RefreshTokenSeconds", 7776000));
+  d.token_lifetimes.authorization_code = std::chrono::seconds(r.number("DevAuthority:Lifetimes:AuthorizationCodeSeconds", 300));
+  for (const auto& ti : r.children("DevAuthority:Tenants")) {
+    auto tk = "DevAuthority:Tenants:" + ti;
+    tenant t;
+    t.id = r.required(tk + ":Id");
+    t.domain = r.text(tk + ":Domain");
+    for (const auto& ui : r.children(tk + ":Users")) {
+      auto uk = tk + ":Users:" + ui;
+      user u{r.required(uk + ":UserName"), secret(r.required(uk + ":Password")), r.text(uk + ":DisplayName"), r.required(uk + ":ObjectId")};
+      t.users.push_back(std::move(u));
+    }
+    for (const auto& ri : r.children(tk + ":Resources")) {
+      auto rk = tk + ":Resources:" + ri;
+      resource res{r.required(rk + ":AppIdUri"), r.required(rk + ":AppId"), r.list(rk + ":Scopes"), r.list(rk + ":AppRoles"),
+                   r.flag(rk + ":RequiresMfa")};
+      t.resources.push_back(std::move(res));
+    }
+    for (const auto& ai : r.children(tk + ":Apps")) {
+      auto ak = tk + ":Apps:" + ai;
+      app a;
+      a.client_id = r.required(ak + ":ClientId");
+      a.display_name = r.text(ak + ":DisplayName", a.client_id);
+      for (const auto& s : r.list(ak + ":Secrets")) a.secrets.emplace_back(s);
+      auto certificate_paths = r.list(ak + ":CertificatePaths");
+      for (std::size_t i = 0; i < certificate_paths.size(); ++i) {
+        std::ifstream in(certificate_paths[i]);
+        std::string pem((std::istreambuf_iterator<char>(in)), {});
+        auto certificate = identity::trusted_certificate::from_pem(pem);
+        if (certificate) {
+          a.certificates.push_back(std::move(*certificate));
+        } else {
+          r.problem(ak + ":CertificatePaths:" + std::to_string(i), "cannot read a certificate from '" + certificate_paths[i] + "': " + certificate.error());
+        }
+      }
+      a.redirect_uris = r.list(ak + ":RedirectUris");
+      a.post_logout_redirect_uris = r.list(ak + ":PostLogoutRedirectUris");
+      a.required_permissions = r.map_of_lists(ak + ":RequiredPermissions");
+      a.application_permissions = r.map_of_lists(ak + ":ApplicationPermissions");
+      if (a.redirect_uris.empty() && a.secrets.empty() && a.certificates.empty())
+        r.problem(ak, "an app needs RedirectUris (to sign users in) or a credential (to call APIs)");
+      t.apps.push_back(std::move(a));
+    }
+    d.tenants.push_back(std::move(t));
+  }
+  if (d.tenants.empty()) r.problem("DevAuthority:Tenants", "at least one tenant is required");
+  if (!r.problems.empty()) return failure{std::move(r.problems)};
+  return d;
+}
+
+result<directory, std::vector<config::problem>> load_directory(const std::string& path, char** environment) {
+  config::configuration c;
+  if (auto loaded = c.add_json_file(path, false); !loaded) return failure{std::vector<config::problem>{loaded.error()}};
+  c.add_environment(environment);
+  return read_directory(c);
+}
+
+} // namespace onbehalf::devauthority

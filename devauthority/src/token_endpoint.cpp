@@ -1,0 +1,272 @@
+// The back channel: client authentication, the three grants, and the tokens they yield.
+#include "core.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/identity/authorize.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace onbehalf::devauthority {
+
+namespace {
+
+constexpr std::string_view graph_app_id = "00000003-0000-0000-c000-000000000000";
+constexpr std::string_view jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+failure<protocol_error> reject(unsigned status, std::string error, long aadsts, std::string description, std::string claims = {}) {
+  return failure{protocol_error{status, std::move(error), aadsts, std::move(description), std::move(claims)}};
+}
+
+long long seconds_since_epoch(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+result<const app*, protocol_error> authenticate_with_assertion(authority_core& core, const std::string& tenant_path, const text::form_fields& form) {
+  if (form.find("client_assertion_type") != jwt_bearer)
+    return reject(400, "invalid_request", 700025, "client_assertion_type must be " + std::string(jwt_bearer) + ".");
+  auto assertion = identity::parse_jwt(*form.find("client_assertion"));
+  if (!assertion) return reject(401, "invalid_client", 700027, "Client assertion is malformed: " + assertion.error().message);
+  const auto& c = assertion->claims;
+  auto client_id = c.string("iss").value_or("");
+  const app* a = core.find_app(client_id);
+  if (!a || c.string("sub") != client_id) return reject(401, "invalid_client", 700016, "The assertion names no known application in iss and sub.");
+  auto thumbprint = assertion->header.string("x5t#S256").value_or("");
+  bool verified = std::any_of(a->certificates.begin(), a->certificates.end(), [&](const identity::trusted_certificate& cert) {
+    return (thumbprint.empty() || cert.thumbprint_sha256 == thumbprint) &&
+           cert.key.verify(assertion->algorithm, assertion->signing_input, assertion->signature);
+  });
+  if (!verified) return reject(401, "invalid_client", 700027, "Client assertion failed signature validation with the certificates registered for the app.");
+  if (c.string("aud") != core.endpoint(tenant_path, "/oauth2/v2.0/token"))
+    return reject(401, "invalid_client", 700023, "The client assertion's audience must be this token endpoint.");
+  auto now = seconds_since_epoch(clock::now());
+  auto exp = c.integer("exp").value_or(0);
+  auto nbf = c.integer("nbf").value_or(now);
+  if (exp <= now - 300 || nbf > now + 300 || exp - now > 600 + 300)
+    return reject(401, "invalid_client", 700024, "Client assertion is not within its valid time range.");
+  auto jti = c.string("jti").value_or("");
+  if (jti.empty() || !core.seen_assertion_ids.insert(client_id + "\n" + jti).second)
+    return reject(401, "invalid_client", 700027, "The client assertion was already used (jti replay).");
+  return a;
+}
+
+result<const app*, protocol_error> authenticate(authority_core& core, const std::string& tenant_path, const text::form_fields& form,
+                                                const http::header_list& headers) {
+  if (form.find("client_assertion")) return authenticate_with_assertion(core, tenant_path, form);
+  std::string client_id(form.find("client_id").value_or(""));
+  std::string secret_text(form.find("client_secret").value_or(""));
+  if (auto basic = headers.find("Authorization"); basic && basic->starts_with("Basic ")) {
+    auto decoded = base64::decode(basic->substr(6)).value_or("");
+    auto colon = decoded.find(':');
+    client_id = text::percent_decode(decoded.substr(0, colon), true).value_or("");
+    secret_text = colon == std::string::npos ? "" : text::percent_decode(decoded.substr(colon + 1), true).value_or("");
+  }
+  const app* a = core.find_app(client_id);
+  if (!a) return reject(400, "unauthorized_client", 700016, "Application with identifier '" + client_id + "' was not found in the directory.");
+  if (secret_text.empty())
+    return reject(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  bool matches = std::any_of(a->secrets.begin(), a->secrets.end(), [&](const secret& s) { return crypto::constant_time_equals(s.reveal(), secret_text); });
+  if (!matches) return reject(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.");
+  return a;
+}
+
+struct user_context {
+  const tenant* home;
+  const user* person;
+};
+
+std::string client_info(const user_context& u) {
+  return base64::encode(R"({"uid":")" + u.person->object_id + R"(","utid":")" + u.home->id + "\"}", base64::alphabet::url);
+}
+
+std::string sign(authority_core& core, const boost::json::object& claims) {
+  return identity::sign_jwt(core.signing_key, {{"kid", core.key_id}}, boost::json::serialize(claims));
+}
+
+// Tokens for a signed-in user; checks the consent ledger and the resource's MFA policy first.
+result<std::string, protocol_error> user_tokens(authority_core& core, const app& a, const user_context& u, const std::vector<std::string>& scopes,
+                                                const std::vector<std::string>& amr, const std::string& nonce, const std::string& family) {
+  auto requested = resource_scopes(*u.home, a, scopes);
+  if (!requested) return failure{requested.error()};
+  if (requested->size() > 1)
+    return reject(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource.");
+  const resource* res = requested->empty() ? nullptr : requested->begin()->first;
+  std::vector<std::string> granted;
+  if (res) {
+    const auto& consented = core.consents[authority_core::consent_key(u.person->user_name, a.client_id, res->app_id_uri)];
+    for (const auto& s : requested->begin()->second) {
+      if (!consented.count(s))
+        return reject(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '" + a.client_id +
+                                                       "' named '" + a.display_name + "'. Send an interactive authorization request for this user and resource.");
+      granted.push_back(s);
+    }
+    if (res->requires_mfa && std::find(amr.begin(), amr.end(), "mfa") == amr.end())
+      return reject(400, "interaction_required", 50076,
+                    "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '" +
+                        res->app_id_uri + "'.",
+                    std::string(mfa_claims_challenge));
+  }
+  auto now = clock::now();
+  auto lifetime = core.dir.token_lifetimes.access_token;
+  std::string scope_text;
+  for (const auto& s : granted) scope_text += (scope_text.empty() ? "" : " ") + s;
+  boost::json::array amr_json;
+  for (const auto& m : amr) amr_json.emplace_back(m.c_str());
+  auto issuer = core.issuer_for(*u.home);
+  boost::json::object access{{"aud", res ? res->app_id : std::string(graph_app_id)},
+                             {"iss", issuer},
+                             {"iat", seconds_since_epoch(now)},
+                             {"nbf", seconds_since_epoch(now)},
+                             {"exp", seconds_since_epoch(now + lifetime)},
+                             {"scp", scope_text.empty() ? "openid profile" : scope_text},
+                             {"oid", u.person->object_id},
+                             {"sub", u.person->object_id},
+                             {"tid", u.home->id},
+                             {"name", u.person->display_name},
+                             {"preferred_username", u.person->user_name},
+                             {"azp", a.client_id},
+                             {"amr", amr_json},
+                             {"ver", "2.0"},
+                             {"uti", crypto::random_token(12)}};
+  boost::json::object body{{"token_type", "Bearer"},
+                           {"scope", scope_text.empty() ? "openid profile" : scope_text},
+                           {"expires_in", lifetime.count()},
+                           {"ext_expires_in", lifetime.count()},
+                           {"access_token", sign(core, access)},
+                           {"client_info", client_info(u)}};
+  bool openid = std::find(scopes.begin(), scopes.end(), "openid") != scopes.end();
+  if (openid) {
+    boost::json::object id{{"aud", a.client_id},       {"iss", issuer},
+                           {"iat", seconds_since_epoch(now)}, {"nbf", seconds_since_epoch(now)},
+                           {"exp", seconds_since_epoch(now + std::chrono::hours(1))},
+                           {"sub", u.person->object_id}, {"oid", u.person->object_id},
+                           {"tid", u.home->id},          {"name", u.person->display_name},
+                           {"preferred_username", u.person->user_name}, {"ver", "2.0"}};
+    if (!nonce.empty()) id["nonce"] = nonce;
+    body["id_token"] = sign(core, id);
+  }
+  if (std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end()) {
+    auto refresh = crypto::random_token(48);
+    core.refresh_tokens[refresh] = issued_refresh_token{family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name, amr,
+                                                        now + core.dir.token_lifetimes.refresh_token, false};
+    body["refresh_token"] = refresh;
+  }
+  return boost::json::serialize(body);
+}
+
+std::vector<std::string> scopes_of(const text::form_fields& form) {
+  std::vector<std::string> out;
+  for (auto s : text::split(form.find("scope").value_or(""), ' '))
+    if (!s.empty()) out.emplace_back(s);
+  return out;
+}
+
+result<std::string, protocol_error> redeem_code(authority_core& core, const app& a, const text::form_fields& form) {
+  auto it = core.codes.find(std::string(form.find("code").value_or("")));
+  if (it == core.codes.end()) return reject(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
+  auto& code = it->second;
+  if (code.redeemed) return reject(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.");
+  code.redeemed = true;
+  if (code.expires < clock::now()) return reject(400, "invalid_grant", 70008, "The provided authorization code has expired.");
+  if (code.client_id != a.client_id) return reject(400, "invalid_grant", 70000, "The authorization code was issued to another client.");
+  if (form.find("redirect_uri") != code.redirect_uri)
+    return reject(400, "invalid_grant", 500112, "The reply address does not match the one used to get the authorization code.");
+  if (!crypto::constant_time_equals(identity::pkce_challenge(form.find("code_verifier").value_or("")), code.code_challenge))
+    return reject(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+  const tenant* home = core.dir.home_tenant_of(code.user_name);
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, code.scopes, code.amr, code.nonce, {});
+}
+
+result<std::string, protocol_error> redeem_refresh_token(authority_core& core, const app& a, const text::form_fields& form) {
+  auto it = core.refresh_tokens.find(std::string(form.find("refresh_token").value_or("")));
+  if (it == core.refresh_tokens.end()) return reject(400, "invalid_grant", 9002313, "Invalid request. The refresh token is malformed or unknown.");
+  auto& token = it->second;
+  if (token.client_id != a.client_id) return reject(400, "invalid_grant", 70000, "The refresh token was issued to another client.");
+  if (token.rotated) {
+    // A rotated token used again was copied: end everything issued from that sign-in.
+    core.revoked_families.insert(token.family);
+    return reject(400, "invalid_grant", 70000, "The refresh token has already been used and was replaced; its sign-in is now revoked.");
+  }
+  if (core.revoked_families.count(token.family) || core.revoked_users.count(token.user_name))
+    return reject(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.");
+  if (token.expires < clock::now())
+    return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");
+  auto scopes = scopes_of(form);
+  if (std::find(scopes.begin(), scopes.end(), "offline_access") == scopes.end()) scopes.push_back("offline_access");
+  const tenant* home = core.dir.home_tenant_of(token.user_name);
+  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family);
+  if (issued) core.refresh_tokens[it->first].rotated = true;
+  return issued;
+}
+
+result<std::string, protocol_error> app_token(authority_core& core, const tenant& t, const app& a, const text::form_fields& form) {
+  auto scopes = scopes_of(form);
+  if (scopes.size() != 1 || !scopes[0].ends_with("/.default"))
+    return reject(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
+  auto uri = scopes[0].substr(0, scopes[0].size() - std::string_view("/.default").size());
+  auto it = std::find_if(t.resources.begin(), t.resources.end(), [&](const resource& r) { return r.app_id_uri == uri || r.app_id == uri; });
+  if (it == t.resources.end()) return reject(400, "invalid_resource", 500011, "The resource principal named " + uri + " was not found in the tenant.");
+  auto now = clock::now();
+  auto lifetime = core.dir.token_lifetimes.access_token;
+  boost::json::array roles;
+  if (auto granted = a.application_permissions.find(it->app_id_uri); granted != a.application_permissions.end())
+    for (const auto& role : granted->second) roles.emplace_back(role.c_str());
+  boost::json::object access{{"aud", it->app_id},     {"iss", core.issuer_for(t)}, {"iat", seconds_since_epoch(now)},
+                             {"nbf", seconds_since_epoch(now)}, {"exp", seconds_since_epoch(now + lifetime)}, {"roles", roles},
+                             {"oid", a.client_id},    {"sub", a.client_id},        {"tid", t.id},
+                             {"azp", a.client_id},    {"ver", "2.0"},              {"uti", crypto::random_token(12)}};
+  boost::json::object body{{"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()},
+                           {"access_token", sign(core, access)}};
+  return boost::json::serialize(body);
+}
+
+} // namespace
+
+bool is_openid_scope(std::string_view scope) {
+  return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email";
+}
+
+result<std::map<const resource*, std::vector<std::string>>, protocol_error> resource_scopes(const tenant& t, const app& a,
+                                                                                          const std::vector<std::string>& scopes) {
+  std::map<const resource*, std::vector<std::string>> out;
+  for (const auto& scope : scopes) {
+    if (is_openid_scope(scope)) continue;
+    const resource* res = t.resource_for_scope(scope);
+    if (!res) return reject(400, "invalid_scope", 650053, "The application asked for scope '" + scope + "' that doesn't exist on any resource of the tenant.");
+    auto name = scope.substr(scope.rfind('/') == std::string::npos ? 0 : scope.rfind('/') + 1);
+    auto& list = out[res];
+    if (name == ".default") {
+      if (auto required = a.required_permissions.find(res->app_id_uri); required != a.required_permissions.end())
+        list.insert(list.end(), required->second.begin(), required->second.end());
+      continue;
+    }
+    if (std::find(res->scopes.begin(), res->scopes.end(), name) == res->scopes.end())
+      return reject(400, "invalid_scope", 650053, "The application asked for scope '" + name + "' that doesn't exist on the resource '" + res->app_id_uri + "'.");
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+  }
+  return out;
+}
+
+void handle_token(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  if (!form) return void(x->respond(error_response({400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded."})));
+  std::lock_guard lock(core.mutex);
+  auto tenant_path = std::string(x->param("tenant"));
+  const tenant* t = core.tenant_for(tenant_path);
+  if (!t) return void(x->respond(error_response({400, "invalid_request", 90002, "Tenant '" + tenant_path + "' not found."})));
+  auto grant = std::string(form->find("grant_type").value_or(""));
+  ++core.token_requests[grant];
+  auto client = authenticate(core, tenant_path, *form, x->req().headers);
+  if (!client) return void(x->respond(error_response(client.error())));
+  result<std::string, protocol_error> issued = failure{protocol_error{400, "unsupported_grant_type", 70003, "The grant type '" + grant + "' is not supported."}};
+  if (grant == "authorization_code") issued = redeem_code(core, **client, *form);
+  if (grant == "refresh_token") issued = redeem_refresh_token(core, **client, *form);
+  if (grant == "client_credentials") issued = app_token(core, *t, **client, *form);
+  x->respond(issued ? json_response(200, std::move(*issued)) : error_response(issued.error()));
+}
+
+} // namespace onbehalf::devauthority

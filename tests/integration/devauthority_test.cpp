@@ -1,0 +1,523 @@
+// The development authority as the framework meets it: over HTTP, driven like a browser and a
+// confidential client, checked with onbehalf's own protocol code.
+#include "../support/browser.hpp"
+#include "../support/self_signed.hpp"
+#include "../support/temp_dir.hpp"
+#include "../support/token_client.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/devauthority/dev_authority.hpp"
+#include "onbehalf/identity/authorize.hpp"
+#include "onbehalf/identity/discovery.hpp"
+#include "onbehalf/identity/id_token.hpp"
+#include "onbehalf/identity/token_request.hpp"
+#include "onbehalf/identity/token_response.hpp"
+
+#include <openssl/pem.h>
+
+using namespace onbehalf;
+using namespace onbehalf::identity;
+using namespace onbehalf::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string tenant_id = "7f9c1a2e-0000-4000-8000-000000000001";
+const std::string client_id = "web-app-client";
+const std::string redirect_uri = "http://127.0.0.1:9/signin-oidc";
+const std::string todo_api = "api://todo-api";
+const std::string sensitive_api = "api://sensitive-api";
+
+std::string certificate_pem(const self_signed& cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert.certificate.get());
+  char* data = nullptr;
+  auto length = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(length));
+  BIO_free(bio);
+  return pem;
+}
+
+devauthority::directory sample_directory(const self_signed& client_cert) {
+  devauthority::directory d;
+  d.port = 0;
+  d.admin_enabled = true;
+  devauthority::tenant t;
+  t.id = tenant_id;
+  t.domain = "contoso.onmicrosoft.com";
+  t.users = {{"ada@contoso.onmicrosoft.com", secret("ada-password-1"), "Ada Lovelace", "oid-ada"},
+             {"grace@contoso.onmicrosoft.com", secret("grace-password-1"), "Grace Hopper", "oid-grace"}};
+  t.resources = {{todo_api, "todo-api-app-id", {"access_as_user", "Todo.ReadWrite"}, {"Todo.Read.All"}, false},
+                 {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", {"user.read", "mail.read"}, {}, false},
+                 {sensitive_api, "sensitive-app-id", {"access_as_user"}, {}, true}};
+  devauthority::app a;
+  a.client_id = client_id;
+  a.display_name = "Sample web app";
+  a.secrets = {secret("web-app-secret-1")};
+  a.certificates = {*trusted_certificate::from_pem(certificate_pem(client_cert))};
+  a.redirect_uris = {redirect_uri};
+  a.post_logout_redirect_uris = {"http://127.0.0.1:9/signed-out"};
+  a.required_permissions = {{todo_api, {"access_as_user"}}};
+  a.application_permissions = {{todo_api, {"Todo.Read.All"}}};
+  t.apps = {a};
+  d.tenants = {t};
+  return d;
+}
+
+struct authority_fixture {
+  self_signed client_cert{true};
+  temp_dir dir;
+  devauthority::dev_authority authority{sample_directory(client_cert)};
+  std::unique_ptr<http::client> web = make_client();
+  std::unique_ptr<client_certificate> certificate;
+  provider_metadata metadata;
+  key_set keys;
+
+  authority_fixture() {
+    REQUIRE(authority.start());
+    metadata = discover(tenant_id);
+    keys = fetch_keys();
+    auto path = dir.path("client.pem");
+    client_cert.write_pem(path, path);
+    certificate = std::make_unique<client_certificate>(*client_certificate::from_file(path));
+  }
+
+  provider_metadata discover(const std::string& tenant) {
+    auto reply = send_and_wait(*web, {"GET", metadata_address(authority.authority(tenant)), {}, {}, {}});
+    REQUIRE(reply);
+    INFO(reply->body);
+    auto parsed = parse_provider_metadata(reply->body);
+    REQUIRE(parsed);
+    return *parsed;
+  }
+
+  key_set fetch_keys() {
+    auto reply = send_and_wait(*web, {"GET", metadata.jwks_uri, {}, {}, {}});
+    REQUIRE(reply);
+    return *key_set::parse(reply->body);
+  }
+
+  client_authentication secret_post() const {
+    return {client_authentication::method::client_secret_post, client_id, secret("web-app-secret-1"), nullptr};
+  }
+
+  result<token_response, token_failure> redeem(const client_authentication& client, const token_grant& grant) {
+    return testing::redeem(*web, build_token_request(metadata.token_endpoint, client, grant));
+  }
+};
+
+struct sign_in_options {
+  std::vector<std::string> scopes = {todo_api + "/access_as_user"};
+  std::string user = "ada@contoso.onmicrosoft.com";
+  std::string password = "ada-password-1";
+  std::string prompt;
+  std::string claims;
+  std::string nonce = "nonce-1";
+};
+
+struct sign_in_result {
+  std::string code;
+  pkce_pair pkce;
+  std::vector<std::string> pages_seen; // "sign-in", "consent", "mfa"
+  std::vector<std::string> consent_scopes_shown;
+};
+
+authorize_request authorize_for(const authority_fixture& f, const sign_in_options& o, const pkce_pair& pkce) {
+  authorize_request r;
+  r.authorization_endpoint = f.metadata.authorization_endpoint;
+  r.client_id = client_id;
+  r.redirect_uri = redirect_uri;
+  r.scopes = o.scopes;
+  r.state = "state-1";
+  r.nonce = o.nonce;
+  r.code_challenge = pkce.challenge;
+  r.mode = response_mode::query;
+  r.prompt = o.prompt;
+  r.claims = o.claims;
+  return r;
+}
+
+// Signs in through the authority's pages as a person would, answering each page it shows.
+sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
+  sign_in_result result;
+  result.pkce = make_pkce();
+  auto page = b.request("GET", authorize_url(authorize_for(f, o, result.pkce)));
+  for (int step = 0; step < 12; ++step) {
+    if (page.status / 100 == 3) {
+      auto target = b.location(page);
+      if (target.starts_with(redirect_uri)) {
+        auto query = text::form_fields::parse(target.substr(target.find('?') + 1));
+        REQUIRE(query);
+        INFO(target);
+        REQUIRE(query->find("code"));
+        CHECK(query->find("state") == "state-1");
+        result.code = std::string(*query->find("code"));
+        return result;
+      }
+      page = b.request("GET", target);
+      continue;
+    }
+    INFO(page.body.substr(0, 800));
+    REQUIRE(page.status == 200);
+    auto flow = browser::hidden_field(page.body, "flow");
+    auto base = f.authority.base_url() + "/" + tenant_id + "/devauthority/";
+    if (page.body.find("name=\"password\"") != std::string::npos) {
+      result.pages_seen.push_back("sign-in");
+      page = b.request("POST", base + "login", text::form_fields().add("flow", flow).add("username", o.user).add("password", o.password).encode());
+    } else if (page.body.find("value=\"accept\"") != std::string::npos) {
+      result.pages_seen.push_back("consent");
+      for (auto at = page.body.find("<code>"); at != std::string::npos; at = page.body.find("<code>", at + 1))
+        result.consent_scopes_shown.push_back(page.body.substr(at + 6, page.body.find("</code>", at) - at - 6));
+      page = b.request("POST", base + "consent", text::form_fields().add("flow", flow).add("decision", "accept").encode());
+    } else if (page.body.find("name=\"code\"") != std::string::npos) {
+      result.pages_seen.push_back("mfa");
+      page = b.request("POST", base + "mfa", text::form_fields().add("flow", flow).add("code", "123456").encode());
+    } else {
+      FAIL("unexpected page: " << page.body.substr(0, 400));
+    }
+  }
+  std::string seen;
+  for (const auto& p : result.pages_seen) seen += p + " ";
+  FAIL("sign-in did not finish; pages seen: " << seen << "; last page: " << page.status << " " << page.body.substr(0, 300));
+  return result;
+}
+
+token_response signed_in_tokens(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
+  auto s = sign_in(f, b, o);
+  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, o.scopes));
+  INFO((tokens ? std::string() : tokens.error().message()));
+  REQUIRE(tokens);
+  return *tokens;
+}
+
+json_object claims_of(const std::string& token) {
+  auto jwt = parse_jwt(token);
+  REQUIRE(jwt);
+  return jwt->claims;
+}
+
+token_failure refresh_fails(authority_fixture& f, const secret& refresh_token, const std::vector<std::string>& scopes) {
+  auto r = f.redeem(f.secret_post(), token_grant::refresh(refresh_token, scopes));
+  REQUIRE_FALSE(r);
+  return r.error();
+}
+
+} // namespace
+
+TEST_CASE("dev authority: discovery names the tenant's issuer and endpoints") {
+  authority_fixture f;
+  CHECK(f.metadata.issuer == f.authority.base_url() + "/" + tenant_id + "/v2.0");
+  CHECK(f.metadata.token_endpoint == f.authority.base_url() + "/" + tenant_id + "/oauth2/v2.0/token");
+  CHECK(f.discover("contoso.onmicrosoft.com").issuer == f.metadata.issuer);
+  CHECK(f.discover("common").issuer == f.authority.base_url() + "/{tenantid}/v2.0");
+  auto unknown = send_and_wait(*f.web, {"GET", metadata_address(f.authority.authority("nobody")), {}, {}, {}});
+  CHECK(unknown->status == 400);
+}
+
+TEST_CASE("dev authority: sign-in with consent yields tokens the framework validates") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto s = sign_in(f, b);
+  CHECK(s.pages_seen == std::vector<std::string>{"sign-in", "consent"});
+  CHECK(s.consent_scopes_shown == std::vector<std::string>{todo_api + "/access_as_user"});
+  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, {todo_api + "/access_as_user"}));
+  REQUIRE(tokens);
+  id_token_rules rules{f.metadata.issuer, client_id, "nonce-1"};
+  auto id = validate_id_token(tokens->id_token, f.keys, rules);
+  INFO((id ? std::string() : id.error().message));
+  REQUIRE(id);
+  CHECK(id->string("oid") == "oid-ada");
+  CHECK(id->string("tid") == tenant_id);
+  auto access = claims_of(tokens->access_token.reveal());
+  CHECK(access.string("aud") == "todo-api-app-id");
+  CHECK(access.string("scp") == "access_as_user");
+  CHECK(access.strings("amr") == std::vector<std::string>{"pwd"});
+  CHECK_FALSE(tokens->refresh_token.empty());
+  CHECK(base64::decode(tokens->client_info, base64::alphabet::url) == R"({"uid":"oid-ada","utid":")" + tenant_id + "\"}");
+}
+
+TEST_CASE("dev authority: a second sign-in in the same browser needs neither password nor consent") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in(f, b);
+  auto again = sign_in(f, b);
+  CHECK(again.pages_seen.empty());
+}
+
+TEST_CASE("dev authority: a wrong password shows the sign-in page again with an error") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto pkce = make_pkce();
+  auto page = b.request("GET", authorize_url(authorize_for(f, {}, pkce)));
+  auto flow = browser::hidden_field(page.body, "flow");
+  auto again = b.request("POST", f.authority.base_url() + "/" + tenant_id + "/devauthority/login",
+                         text::form_fields().add("flow", flow).add("username", "ada@contoso.onmicrosoft.com").add("password", "wrong").encode());
+  CHECK(again.status == 200);
+  CHECK(again.body.find("Your account or password is incorrect.") != std::string::npos);
+}
+
+TEST_CASE("dev authority: an unregistered redirect URI gets an error page, never a redirect") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto request = authorize_for(f, {}, make_pkce());
+  request.redirect_uri = "https://evil.example/steal";
+  auto page = b.request("GET", authorize_url(request));
+  CHECK(page.status == 400);
+  CHECK(page.body.find("AADSTS50011") != std::string::npos);
+  CHECK_FALSE(page.headers.find("Location"));
+}
+
+TEST_CASE("dev authority: an unknown client gets an error page") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto request = authorize_for(f, {}, make_pkce());
+  request.client_id = "unknown-client";
+  auto page = b.request("GET", authorize_url(request));
+  CHECK(page.status == 400);
+  CHECK(page.body.find("AADSTS700016") != std::string::npos);
+}
+
+TEST_CASE("dev authority: an authorize request without PKCE is sent back with an error") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto request = authorize_for(f, {}, make_pkce());
+  request.code_challenge.clear();
+  auto target = b.location(b.request("GET", authorize_url(request)));
+  CHECK(target.starts_with(redirect_uri + "?error=invalid_request"));
+  CHECK(target.find("AADSTS9002325") != std::string::npos);
+}
+
+TEST_CASE("dev authority: form_post mode answers with a self-posting form to the redirect URI") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in(f, b); // signed in and consented
+  auto request = authorize_for(f, {}, make_pkce());
+  request.mode = response_mode::form_post;
+  auto page = b.request("GET", authorize_url(request));
+  CHECK(page.status == 200);
+  CHECK(page.body.find("action=\"" + redirect_uri + "\"") != std::string::npos);
+  CHECK_FALSE(browser::hidden_field(page.body, "code").empty());
+  CHECK(browser::hidden_field(page.body, "state") == "state-1");
+}
+
+TEST_CASE("dev authority: a code is single use, bound to its verifier and redirect URI") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto s = sign_in(f, b);
+  auto wrong_verifier = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, make_pkce().verifier, {}));
+  REQUIRE_FALSE(wrong_verifier);
+  CHECK(wrong_verifier.error().has_code(501481));
+  auto replay = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, {}));
+  REQUIRE_FALSE(replay);
+  CHECK(replay.error().has_code(54005));
+  auto other = sign_in(f, b);
+  auto wrong_redirect = f.redeem(f.secret_post(), token_grant::authorization_code(other.code, "http://127.0.0.1:9/other", other.pkce.verifier, {}));
+  REQUIRE_FALSE(wrong_redirect);
+  CHECK(wrong_redirect.error().has_code(500112));
+}
+
+TEST_CASE("dev authority: a scope never consented needs consent (AADSTS65001), then incremental consent grants it") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto tokens = signed_in_tokens(f, b);
+  auto refused = refresh_fails(f, tokens.refresh_token, {"mail.read"});
+  CHECK(refused.has_code(65001));
+  CHECK(refused.reason == interaction_reason::consent_required);
+
+  sign_in_options more;
+  more.scopes = {"mail.read"};
+  auto s = sign_in(f, b, more);
+  CHECK(s.pages_seen == std::vector<std::string>{"consent"});
+  CHECK(s.consent_scopes_shown == std::vector<std::string>{"https://graph.microsoft.com/mail.read"});
+  auto mail = f.redeem(f.secret_post(), token_grant::refresh(tokens.refresh_token, {"mail.read"}));
+  INFO((mail ? std::string() : mail.error().message()));
+  REQUIRE(mail);
+  CHECK(claims_of(mail->access_token.reveal()).string("scp") == "mail.read");
+}
+
+TEST_CASE("dev authority: .default asks for the app's required permissions") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in_options o;
+  o.scopes = {todo_api + "/.default"};
+  auto tokens = signed_in_tokens(f, b, o);
+  CHECK(claims_of(tokens.access_token.reveal()).string("scp") == "access_as_user");
+}
+
+TEST_CASE("dev authority: refresh tokens rotate, and reusing a replaced one revokes the sign-in") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto first = signed_in_tokens(f, b);
+  auto second = f.redeem(f.secret_post(), token_grant::refresh(first.refresh_token, {todo_api + "/access_as_user"}));
+  REQUIRE(second);
+  CHECK(second->refresh_token.reveal() != first.refresh_token.reveal());
+  CHECK(refresh_fails(f, first.refresh_token, {todo_api + "/access_as_user"}).error == "invalid_grant");
+  auto revoked = refresh_fails(f, second->refresh_token, {todo_api + "/access_as_user"});
+  CHECK(revoked.has_code(50173));
+  CHECK(revoked.reason == interaction_reason::refresh_token_expired);
+}
+
+TEST_CASE("dev authority: revoking a user ends their refresh tokens") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto tokens = signed_in_tokens(f, b);
+  f.authority.revoke_user("ada@contoso.onmicrosoft.com");
+  CHECK(refresh_fails(f, tokens.refresh_token, {todo_api + "/access_as_user"}).has_code(50173));
+}
+
+TEST_CASE("dev authority: a resource that requires MFA asks for the second factor and the token says so") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in_options o;
+  o.scopes = {sensitive_api + "/access_as_user"};
+  auto s = sign_in(f, b, o);
+  CHECK(s.pages_seen == std::vector<std::string>{"sign-in", "consent", "mfa"});
+  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, o.scopes));
+  REQUIRE(tokens);
+  CHECK(claims_of(tokens->access_token.reveal()).strings("amr") == std::vector<std::string>{"pwd", "mfa"});
+}
+
+TEST_CASE("dev authority: a token for an MFA resource without a second factor is a claims challenge (AADSTS50076)") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in_options both;
+  both.scopes = {todo_api + "/access_as_user"};
+  auto tokens = signed_in_tokens(f, b, both);
+  // Consent to the sensitive API (this browser passes MFA on the way); the refresh token above
+  // still comes from a password-only sign-in, so it cannot satisfy the MFA policy.
+  sign_in_options sensitive;
+  sensitive.scopes = {sensitive_api + "/access_as_user"};
+  sign_in(f, b, sensitive); // consents (and does MFA in this browser session only)
+  auto challenge = refresh_fails(f, tokens.refresh_token, {sensitive_api + "/access_as_user"});
+  CHECK(challenge.has_code(50076));
+  CHECK(challenge.reason == interaction_reason::mfa_required);
+  CHECK(challenge.claims.find("capolids") != std::string::npos);
+
+  sign_in_options step_up = sensitive;
+  step_up.claims = challenge.claims;
+  auto stepped = sign_in(f, b, step_up);
+  CHECK(stepped.pages_seen.empty()); // this browser already passed MFA
+}
+
+TEST_CASE("dev authority: client credentials with .default yield the app roles an admin granted") {
+  authority_fixture f;
+  auto tokens = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE(tokens);
+  auto access = claims_of(tokens->access_token.reveal());
+  CHECK(access.string("aud") == "todo-api-app-id");
+  CHECK(access.strings("roles") == std::vector<std::string>{"Todo.Read.All"});
+  CHECK_FALSE(access.has("scp"));
+  CHECK(tokens->refresh_token.empty());
+}
+
+TEST_CASE("dev authority: client credentials need a single .default scope of a known resource") {
+  authority_fixture f;
+  auto not_default = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/access_as_user"}));
+  CHECK(not_default.error().has_code(1002012));
+  auto unknown = f.redeem(f.secret_post(), token_grant::client_credentials({"api://nothing/.default"}));
+  CHECK(unknown.error().has_code(500011));
+}
+
+TEST_CASE("dev authority: a wrong client secret is refused as a configuration error") {
+  authority_fixture f;
+  auto client = f.secret_post();
+  client.client_secret = secret("wrong");
+  auto refused = f.redeem(client, token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().http_status == 401);
+  CHECK(refused.error().has_code(7000215));
+  CHECK(refused.error().config_key == "AzureAd:ClientCredentials");
+}
+
+TEST_CASE("dev authority: client_secret_basic is accepted") {
+  authority_fixture f;
+  auto client = f.secret_post();
+  client.how = client_authentication::method::client_secret_basic;
+  CHECK(f.redeem(client, token_grant::client_credentials({todo_api + "/.default"})));
+}
+
+TEST_CASE("dev authority: a certificate assertion is accepted once and refused when replayed") {
+  authority_fixture f;
+  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, f.certificate.get()};
+  auto request = build_token_request(f.metadata.token_endpoint, client, token_grant::client_credentials({todo_api + "/.default"}));
+  CHECK(testing::redeem(*f.web, request));
+  auto replay = testing::redeem(*f.web, request);
+  REQUIRE_FALSE(replay);
+  CHECK(replay.error().error == "invalid_client");
+}
+
+TEST_CASE("dev authority: an assertion signed by an unregistered certificate is refused") {
+  authority_fixture f;
+  self_signed stranger(true);
+  auto path = f.dir.path("stranger.pem");
+  stranger.write_pem(path, path);
+  auto stranger_certificate = client_certificate::from_file(path);
+  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, &*stranger_certificate};
+  auto refused = f.redeem(client, token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().has_code(700027));
+}
+
+TEST_CASE("dev authority: injected faults answer 503, 500 and 429 with Retry-After") {
+  authority_fixture f;
+  f.authority.set_faults({devauthority::faults::mode::throttled, 0ms, 17s});
+  auto throttled = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE_FALSE(throttled);
+  CHECK(throttled.error().http_status == 429);
+  CHECK(throttled.error().retry_after == 17s);
+  CHECK(throttled.error().kind == failure_kind::service_error);
+  f.authority.set_faults({devauthority::faults::mode::server_error});
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})).error().http_status == 500);
+  f.authority.set_faults({devauthority::faults::mode::unavailable});
+  CHECK(send_and_wait(*f.web, {"GET", f.metadata.jwks_uri, {}, {}, {}})->status == 503);
+  f.authority.set_faults({});
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+}
+
+TEST_CASE("dev authority: injected latency delays answers without losing them") {
+  authority_fixture f;
+  f.authority.set_faults({devauthority::faults::mode::none, 300ms});
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+}
+
+TEST_CASE("dev authority: after a key rotation new tokens use the new key and old ones still verify") {
+  authority_fixture f;
+  auto before = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  f.authority.rotate_signing_key();
+  auto after = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  auto keys = f.fetch_keys();
+  CHECK(keys.keys().size() == 2);
+  auto old_token = parse_jwt(before->access_token.reveal());
+  auto new_token = parse_jwt(after->access_token.reveal());
+  CHECK(old_token->key_id != new_token->key_id);
+  for (const auto& t : {*old_token, *new_token}) CHECK(keys.find(t.key_id)->verify(t.algorithm, t.signing_input, t.signature));
+}
+
+TEST_CASE("dev authority: the admin endpoint sets faults from loopback") {
+  authority_fixture f;
+  http::client_request r{"POST", f.authority.base_url() + "/admin/faults", {}, "mode=server_error", {}};
+  r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  CHECK(send_and_wait(*f.web, r)->status == 200);
+  CHECK(send_and_wait(*f.web, {"GET", f.metadata.jwks_uri, {}, {}, {}})->status == 500);
+}
+
+TEST_CASE("dev authority: sign-out ends the session and returns only to a registered address") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in(f, b);
+  auto logout = f.metadata.end_session_endpoint + "?post_logout_redirect_uri=" + text::percent_encode("http://127.0.0.1:9/signed-out") + "&state=bye";
+  CHECK(b.location(b.request("GET", logout)) == "http://127.0.0.1:9/signed-out?state=bye");
+  auto again = sign_in(f, b);
+  CHECK(again.pages_seen == std::vector<std::string>{"sign-in"});
+  auto elsewhere = b.request("GET", f.metadata.end_session_endpoint + "?post_logout_redirect_uri=" + text::percent_encode("https://evil.example/"));
+  CHECK(elsewhere.status == 200);
+  CHECK_FALSE(elsewhere.headers.find("Location"));
+}
+
+TEST_CASE("dev authority: token requests are counted by grant type") {
+  authority_fixture f;
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+  CHECK(f.authority.token_requests("client_credentials") == 2);
+  CHECK(f.authority.token_requests("refresh_token") == 0);
+}
