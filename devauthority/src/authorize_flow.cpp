@@ -48,11 +48,24 @@ http::response error_to_app(const pending_flow& f, std::string error, long aadst
 }
 
 std::string continue_url(const authority_core& core, const pending_flow& f, const std::string& flow_id) {
-  return core.endpoint(f.tenant_path, "/devauthority/continue?flow=" + text::percent_encode(flow_id));
+  return core.endpoint(f.prefix, "/devauthority/continue?flow=" + text::percent_encode(flow_id));
 }
 
 std::string action_url(const authority_core& core, const pending_flow& f, std::string_view step) {
-  return core.endpoint(f.tenant_path, "/devauthority/" + std::string(step));
+  return core.endpoint(f.prefix, "/devauthority/" + std::string(step));
+}
+
+bool policy_is(const pending_flow& f, std::string_view suffix) { return f.policy.ends_with(suffix); }
+
+// Starts an authority session for `user_name` and sends the browser on with the flow.
+http::response signed_in(authority_core& core, pending_flow& f, const std::string& flow_id, const std::string& user_name) {
+  auto session_id = crypto::random_token(24);
+  core.sessions[session_id] = sign_in_session{user_name, false};
+  core.revoked_users.erase(user_name); // signing in again ends a revocation
+  f.user_name = user_name;
+  auto r = see_other(continue_url(core, f, flow_id));
+  r.headers.add("Set-Cookie", std::string(session_cookie) + "=" + session_id + "; Path=/; HttpOnly; SameSite=Lax");
+  return r;
 }
 
 sign_in_session* session_of(authority_core& core, const http::exchange& x) {
@@ -72,10 +85,13 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   auto* session = session_of(core, x);
 
   if (f.user_name.empty()) {
+    if (policy_is(f, "_reset")) return html(200, pages::reset_password(action_url(core, f, "reset"), flow_id, f.login_hint, {}));
     if (!session || f.prompt == "login" || (!f.login_hint.empty() && !text::iequals(f.login_hint, session->user_name)))
       return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, a->display_name, f.login_hint, {}));
     f.user_name = session->user_name;
   }
+  if (policy_is(f, "_edit_profile") && !f.profile_edited)
+    return html(200, pages::edit_profile(action_url(core, f, "profile"), flow_id, core.mutable_user(f.user_name)->display_name));
   const tenant* home = core.dir.home_tenant_of(f.user_name);
   const tenant* named = core.tenant_for(f.tenant_path);
   bool multi_tenant = f.tenant_path == "common" || f.tenant_path == "organizations";
@@ -101,7 +117,7 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   auto code = crypto::random_token(32);
   std::vector<std::string> amr{"pwd"};
   if (second_factor_done) amr.push_back("mfa");
-  core.codes[code] = issued_code{f.client_id, f.redirect_uri, f.code_challenge, f.nonce, f.user_name, f.scopes, amr,
+  core.codes[code] = issued_code{f.policy, f.client_id, f.redirect_uri, f.code_challenge, f.nonce, f.user_name, f.scopes, amr,
                                  clock::now() + core.dir.token_lifetimes.authorization_code, false};
   auto response = to_app(f, {{"code", code}});
   core.flows.erase(it);
@@ -118,6 +134,7 @@ void handle_authorize(authority_core& core, const http::exchange_ptr& x) {
   auto tenant_path = std::string(x->param("tenant"));
   if (!core.tenant_for(tenant_path))
     return void(x->respond(html(400, pages::error("Tenant not found", "AADSTS90002: Tenant '" + tenant_path + "' not found."))));
+  if (auto bad_policy = check_policy(core, *x)) return void(x->respond(html(400, pages::error("User flow not found", bad_policy->description))));
   const app* a = core.find_app(get("client_id"));
   if (!a)
     return void(x->respond(html(400, pages::error("Application not found", "AADSTS700016: Application with identifier '" +
@@ -128,7 +145,9 @@ void handle_authorize(authority_core& core, const http::exchange_ptr& x) {
                                                                                   "' does not match the redirect URIs configured for the application '" +
                                                                                   a->client_id + "'."))));
   pending_flow f;
+  f.prefix = route_prefix(*x);
   f.tenant_path = tenant_path;
+  f.policy = text::to_lower(x->param("policy"));
   f.client_id = a->client_id;
   f.redirect_uri = redirect_uri;
   f.state = get("state");
@@ -171,13 +190,7 @@ void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
     return void(x->respond(html(200, pages::sign_in(action_url(core, it->second, "login"), flow_id, a->display_name, user_name,
                                                     "Your account or password is incorrect."))));
   }
-  auto session_id = crypto::random_token(24);
-  core.sessions[session_id] = sign_in_session{u->user_name, false};
-  core.revoked_users.erase(u->user_name); // signing in again ends a revocation
-  it->second.user_name = u->user_name;
-  auto r = see_other(continue_url(core, it->second, flow_id));
-  r.headers.add("Set-Cookie", std::string(session_cookie) + "=" + session_id + "; Path=/; HttpOnly; SameSite=Lax");
-  x->respond(std::move(r));
+  x->respond(signed_in(core, it->second, flow_id, u->user_name));
 }
 
 void handle_consent(authority_core& core, const http::exchange_ptr& x) {
@@ -215,6 +228,33 @@ void handle_second_factor(authority_core& core, const http::exchange_ptr& x) {
                                                            "That code is not right. Try again."))));
   session->second_factor = true;
   x->respond(see_other(continue_url(core, it->second, flow_id)));
+}
+
+void handle_edit_profile(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  std::lock_guard lock(core.mutex);
+  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
+  auto it = core.flows.find(flow_id);
+  if (!form || it == core.flows.end() || it->second.user_name.empty()) return void(x->respond(advance(core, flow_id, *x)));
+  if (auto name = form->find("display_name"); name && !name->empty()) core.mutable_user(it->second.user_name)->display_name = std::string(*name);
+  it->second.profile_edited = true;
+  x->respond(see_other(continue_url(core, it->second, flow_id)));
+}
+
+void handle_reset_password(authority_core& core, const http::exchange_ptr& x) {
+  auto form = form_of(*x);
+  std::lock_guard lock(core.mutex);
+  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
+  auto it = core.flows.find(flow_id);
+  if (!form || it == core.flows.end()) return void(x->respond(advance(core, flow_id, *x)));
+  auto user_name = std::string(form->find("username").value_or(""));
+  auto new_password = std::string(form->find("new_password").value_or(""));
+  user* u = core.mutable_user(user_name);
+  if (!u || new_password.size() < 8)
+    return void(x->respond(html(200, pages::reset_password(action_url(core, it->second, "reset"), flow_id, user_name,
+                                                            u ? "Choose a password of at least 8 characters." : "We can't find that account."))));
+  u->password = secret(new_password);
+  x->respond(signed_in(core, it->second, flow_id, u->user_name));
 }
 
 void handle_logout(authority_core& core, const http::exchange_ptr& x) {

@@ -20,7 +20,9 @@ using clock = std::chrono::system_clock;
 
 /// An authorize request on its way through sign-in, consent and second factor.
 struct pending_flow {
+  std::string prefix;      // "/{tenant}", or "/tfp/{tenant}/{policy}" for a B2C user flow
   std::string tenant_path; // as in the URL: id, domain, common or organizations
+  std::string policy;      // the B2C user flow, lower case; empty for plain sign-in
   std::string client_id;
   std::string redirect_uri;
   std::string state;
@@ -33,10 +35,12 @@ struct pending_flow {
   std::string claims; // a claims challenge: asks for a second factor
   std::string user_name;
   bool consented = false;
+  bool profile_edited = false;
   clock::time_point expires;
 };
 
 struct issued_code {
+  std::string policy;
   std::string client_id;
   std::string redirect_uri;
   std::string code_challenge;
@@ -49,6 +53,7 @@ struct issued_code {
 };
 
 struct issued_refresh_token {
+  std::string policy;
   std::string family; // all refresh tokens descended from one sign-in
   std::string client_id;
   std::string user_name;
@@ -87,9 +92,10 @@ struct authority_core {
   const tenant* tenant_for(std::string_view path) const;
   const app* find_app(std::string_view client_id) const;
   std::string issuer_for(const tenant& t) const { return base_url + "/" + t.id + "/v2.0"; }
-  std::string endpoint(std::string_view tenant_path, std::string_view rest) const {
-    return base_url + "/" + std::string(tenant_path) + std::string(rest);
-  }
+  /// An address under a route prefix ("/{tenant}" or "/tfp/{tenant}/{policy}").
+  std::string endpoint(std::string_view prefix, std::string_view rest) const { return base_url + std::string(prefix) + std::string(rest); }
+  /// Users can change their name and password through B2C user flows.
+  user* mutable_user(std::string_view user_name);
   static std::string consent_key(std::string_view user, std::string_view client, std::string_view resource) {
     return std::string(user) + "\n" + std::string(client) + "\n" + std::string(resource);
   }
@@ -107,6 +113,10 @@ struct protocol_error {
 };
 
 http::response error_response(const protocol_error& e);
+/// The route prefix of a request: "/tfp/{tenant}/{policy}" when a B2C policy is named, else "/{tenant}".
+std::string route_prefix(const http::exchange& x);
+/// Checks a B2C policy in the URL against the tenant's user flows; empty when there is none.
+std::optional<protocol_error> check_policy(const authority_core& core, const http::exchange& x);
 http::response json_response(unsigned status, std::string body);
 std::optional<text::form_fields> form_of(const http::exchange& x);
 
@@ -124,6 +134,8 @@ void handle_continue(authority_core& core, const http::exchange_ptr& x);
 void handle_sign_in(authority_core& core, const http::exchange_ptr& x);
 void handle_consent(authority_core& core, const http::exchange_ptr& x);
 void handle_second_factor(authority_core& core, const http::exchange_ptr& x);
+void handle_edit_profile(authority_core& core, const http::exchange_ptr& x);
+void handle_reset_password(authority_core& core, const http::exchange_ptr& x);
 void handle_logout(authority_core& core, const http::exchange_ptr& x);
 void handle_token(authority_core& core, const http::exchange_ptr& x);
 

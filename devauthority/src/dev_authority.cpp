@@ -25,6 +25,27 @@ const app* authority_core::find_app(std::string_view client_id) const {
   return nullptr;
 }
 
+user* authority_core::mutable_user(std::string_view user_name) {
+  for (auto& t : dir.tenants)
+    for (auto& u : t.users)
+      if (text::iequals(u.user_name, user_name)) return &u;
+  return nullptr;
+}
+
+std::string route_prefix(const http::exchange& x) {
+  auto policy = x.param("policy");
+  auto tenant = std::string(x.param("tenant"));
+  return policy.empty() ? "/" + tenant : "/tfp/" + tenant + "/" + std::string(policy);
+}
+
+std::optional<protocol_error> check_policy(const authority_core& core, const http::exchange& x) {
+  auto policy = x.param("policy");
+  if (policy.empty()) return std::nullopt;
+  const tenant* t = core.tenant_for(x.param("tenant"));
+  if (t && t->has_user_flow(policy)) return std::nullopt;
+  return protocol_error{400, "invalid_request", 90057, "The user flow '" + std::string(policy) + "' does not exist in tenant '" + std::string(x.param("tenant")) + "'."};
+}
+
 http::response json_response(unsigned status, std::string body) {
   auto r = http::response::json(status, std::move(body));
   r.headers.set("Cache-Control", "no-store");
@@ -99,10 +120,10 @@ private:
   std::thread thread_;
 };
 
-std::string discovery_document(const authority_core& core, const std::string& tenant_path) {
+std::string discovery_document(const authority_core& core, const std::string& tenant_path, const std::string& prefix) {
   const tenant* t = core.tenant_for(tenant_path);
   bool multi_tenant = tenant_path == "common" || tenant_path == "organizations" || tenant_path == "consumers";
-  auto endpoint = [&](std::string_view rest) { return core.endpoint(tenant_path, rest); };
+  auto endpoint = [&](std::string_view rest) { return core.endpoint(prefix, rest); };
   boost::json::object doc{
       {"issuer", multi_tenant ? core.base_url + "/{tenantid}/v2.0" : core.issuer_for(*t)},
       {"authorization_endpoint", endpoint("/oauth2/v2.0/authorize")},
@@ -165,21 +186,27 @@ struct dev_authority::impl {
   }
 
   void add_routes() {
-    router.get("/{tenant}/v2.0/.well-known/openid-configuration", faulty([](authority_core& c, const http::exchange_ptr& x) {
-      if (!c.tenant_for(x->param("tenant"))) return void(x->respond(error_response({400, "invalid_tenant", 90002, "Tenant not found."})));
-      x->respond(json_response(200, discovery_document(c, std::string(x->param("tenant")))));
-    }));
-    router.get("/{tenant}/discovery/v2.0/keys", faulty([](authority_core& c, const http::exchange_ptr& x) {
-      std::lock_guard lock(c.mutex);
-      x->respond(json_response(200, key_set_document(c)));
-    }));
-    router.get("/{tenant}/oauth2/v2.0/authorize", faulty(handle_authorize));
-    router.post("/{tenant}/oauth2/v2.0/token", faulty(handle_token));
-    router.get("/{tenant}/oauth2/v2.0/logout", faulty(handle_logout));
-    router.get("/{tenant}/devauthority/continue", faulty(handle_continue));
-    router.post("/{tenant}/devauthority/login", faulty(handle_sign_in));
-    router.post("/{tenant}/devauthority/consent", faulty(handle_consent));
-    router.post("/{tenant}/devauthority/mfa", faulty(handle_second_factor));
+    // Every protocol endpoint answers for a tenant, and for a B2C user flow of a tenant.
+    for (std::string prefix : {"/{tenant}", "/tfp/{tenant}/{policy}"}) {
+      router.get(prefix + "/v2.0/.well-known/openid-configuration", faulty([](authority_core& c, const http::exchange_ptr& x) {
+        if (!c.tenant_for(x->param("tenant"))) return void(x->respond(error_response({400, "invalid_tenant", 90002, "Tenant not found."})));
+        if (auto bad_policy = check_policy(c, *x)) return void(x->respond(error_response(*bad_policy)));
+        x->respond(json_response(200, discovery_document(c, std::string(x->param("tenant")), route_prefix(*x))));
+      }));
+      router.get(prefix + "/discovery/v2.0/keys", faulty([](authority_core& c, const http::exchange_ptr& x) {
+        std::lock_guard lock(c.mutex);
+        x->respond(json_response(200, key_set_document(c)));
+      }));
+      router.get(prefix + "/oauth2/v2.0/authorize", faulty(handle_authorize));
+      router.post(prefix + "/oauth2/v2.0/token", faulty(handle_token));
+      router.get(prefix + "/oauth2/v2.0/logout", faulty(handle_logout));
+      router.get(prefix + "/devauthority/continue", faulty(handle_continue));
+      router.post(prefix + "/devauthority/login", faulty(handle_sign_in));
+      router.post(prefix + "/devauthority/consent", faulty(handle_consent));
+      router.post(prefix + "/devauthority/mfa", faulty(handle_second_factor));
+      router.post(prefix + "/devauthority/profile", faulty(handle_edit_profile));
+      router.post(prefix + "/devauthority/reset", faulty(handle_reset_password));
+    }
     if (core.dir.admin_enabled) add_admin_routes();
   }
 
@@ -264,6 +291,9 @@ void dev_authority::wait() {
 
 std::string dev_authority::base_url() const { return impl_->core.base_url; }
 std::string dev_authority::authority(std::string_view tenant) const { return impl_->core.base_url + "/" + std::string(tenant) + "/v2.0"; }
+std::string dev_authority::user_flow_authority(std::string_view tenant, std::string_view policy) const {
+  return impl_->core.base_url + "/tfp/" + std::string(tenant) + "/" + std::string(policy) + "/v2.0";
+}
 void dev_authority::rotate_signing_key() { impl_->rotate(); }
 void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std::string(user_name)); }
 void dev_authority::set_faults(faults f) { impl_->set(f); }

@@ -68,6 +68,10 @@ const user* tenant::find_user(std::string_view user_name) const {
   return it == users.end() ? nullptr : &*it;
 }
 
+bool tenant::has_user_flow(std::string_view policy) const {
+  return std::any_of(user_flows.begin(), user_flows.end(), [&](const std::string& f) { return text::iequals(f, policy); });
+}
+
 const app* tenant::find_app(std::string_view client_id) const {
   auto it = std::find_if(apps.begin(), apps.end(), [&](const app& a) { return a.client_id == client_id; });
   return it == apps.end() ? nullptr : &*it;
@@ -107,6 +111,7 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
     tenant t;
     t.id = r.required(tk + ":Id");
     t.domain = r.text(tk + ":Domain");
+    t.user_flows = r.list(tk + ":UserFlows");
     for (const auto& ui : r.children(tk + ":Users")) {
       auto uk = tk + ":Users:" + ui;
       user u{r.required(uk + ":UserName"), secret(r.required(uk + ":Password")), r.text(uk + ":DisplayName"), r.required(uk + ":ObjectId")};

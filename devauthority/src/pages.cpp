@@ -76,6 +76,25 @@ std::string second_factor(std::string_view action, std::string_view flow, std::s
                                             "<button type=\"submit\">Verify</button></form>");
 }
 
+std::string edit_profile(std::string_view action, std::string_view flow, std::string_view display_name) {
+  return layout("Edit profile", "<h1>Edit your profile</h1><form method=\"post\" action=\"" + escape(action) + "\">" + hidden_flow(flow) +
+                                    "<label for=\"display_name\">Display name</label>"
+                                    "<input type=\"text\" id=\"display_name\" name=\"display_name\" value=\"" +
+                                    escape(display_name) + "\" required><button type=\"submit\">Save</button></form>");
+}
+
+std::string reset_password(std::string_view action, std::string_view flow, std::string_view login_hint, std::string_view error) {
+  return layout("Reset password", "<h1>Reset your password</h1>" + error_line(error) + "<form method=\"post\" action=\"" + escape(action) +
+                                      "\">" + hidden_flow(flow) +
+                                      "<label for=\"username\">Email or user name</label>"
+                                      "<input type=\"text\" id=\"username\" name=\"username\" value=\"" +
+                                      escape(login_hint) +
+                                      "\" required>"
+                                      "<label for=\"new_password\">New password</label>"
+                                      "<input type=\"password\" id=\"new_password\" name=\"new_password\" autocomplete=\"new-password\" required>"
+                                      "<button type=\"submit\">Reset password</button></form>");
+}
+
 std::string error(std::string_view title, std::string_view message) {
   return layout(title, "<h1>" + escape(title) + "</h1><p class=\"error\">" + escape(message) + "</p>");
 }

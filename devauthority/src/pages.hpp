@@ -15,6 +15,10 @@ std::string sign_in(std::string_view action, std::string_view flow, std::string_
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
                     const std::vector<std::string>& scopes);
 std::string second_factor(std::string_view action, std::string_view flow, std::string_view user_name, std::string_view error);
+/// B2C edit-profile flow: the user changes their display name.
+std::string edit_profile(std::string_view action, std::string_view flow, std::string_view display_name);
+/// B2C password-reset flow: the user names their account and chooses a new password.
+std::string reset_password(std::string_view action, std::string_view flow, std::string_view login_hint, std::string_view error);
 std::string error(std::string_view title, std::string_view message);
 std::string signed_out(std::string_view user_name);
 /// The page that posts the authorization response to the app (response_mode=form_post).

@@ -26,7 +26,7 @@ long long seconds_since_epoch(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-result<const app*, protocol_error> authenticate_with_assertion(authority_core& core, const std::string& tenant_path, const text::form_fields& form) {
+result<const app*, protocol_error> authenticate_with_assertion(authority_core& core, const std::string& prefix, const text::form_fields& form) {
   if (form.find("client_assertion_type") != jwt_bearer)
     return reject(400, "invalid_request", 700025, "client_assertion_type must be " + std::string(jwt_bearer) + ".");
   auto assertion = identity::parse_jwt(*form.find("client_assertion"));
@@ -41,7 +41,7 @@ result<const app*, protocol_error> authenticate_with_assertion(authority_core& c
            cert.key.verify(assertion->algorithm, assertion->signing_input, assertion->signature);
   });
   if (!verified) return reject(401, "invalid_client", 700027, "Client assertion failed signature validation with the certificates registered for the app.");
-  if (c.string("aud") != core.endpoint(tenant_path, "/oauth2/v2.0/token"))
+  if (c.string("aud") != core.endpoint(prefix, "/oauth2/v2.0/token"))
     return reject(401, "invalid_client", 700023, "The client assertion's audience must be this token endpoint.");
   auto now = seconds_since_epoch(clock::now());
   auto exp = c.integer("exp").value_or(0);
@@ -54,9 +54,9 @@ result<const app*, protocol_error> authenticate_with_assertion(authority_core& c
   return a;
 }
 
-result<const app*, protocol_error> authenticate(authority_core& core, const std::string& tenant_path, const text::form_fields& form,
+result<const app*, protocol_error> authenticate(authority_core& core, const std::string& prefix, const text::form_fields& form,
                                                 const http::header_list& headers) {
-  if (form.find("client_assertion")) return authenticate_with_assertion(core, tenant_path, form);
+  if (form.find("client_assertion")) return authenticate_with_assertion(core, prefix, form);
   std::string client_id(form.find("client_id").value_or(""));
   std::string secret_text(form.find("client_secret").value_or(""));
   if (auto basic = headers.find("Authorization"); basic && basic->starts_with("Basic ")) {
@@ -88,8 +88,10 @@ std::string sign(authority_core& core, const boost::json::object& claims) {
 }
 
 // Tokens for a signed-in user; checks the consent ledger and the resource's MFA policy first.
+// `policy` is the B2C user flow the sign-in went through; tokens name it in "tfp".
 result<std::string, protocol_error> user_tokens(authority_core& core, const app& a, const user_context& u, const std::vector<std::string>& scopes,
-                                                const std::vector<std::string>& amr, const std::string& nonce, const std::string& family) {
+                                                const std::vector<std::string>& amr, const std::string& nonce, const std::string& family,
+                                                const std::string& policy) {
   auto requested = resource_scopes(*u.home, a, scopes);
   if (!requested) return failure{requested.error()};
   if (requested->size() > 1)
@@ -132,6 +134,7 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"amr", amr_json},
                              {"ver", "2.0"},
                              {"uti", crypto::random_token(12)}};
+  if (!policy.empty()) access["tfp"] = policy;
   boost::json::object body{{"token_type", "Bearer"},
                            {"scope", scope_text.empty() ? "openid profile" : scope_text},
                            {"expires_in", lifetime.count()},
@@ -147,11 +150,12 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                            {"tid", u.home->id},          {"name", u.person->display_name},
                            {"preferred_username", u.person->user_name}, {"ver", "2.0"}};
     if (!nonce.empty()) id["nonce"] = nonce;
+    if (!policy.empty()) id["tfp"] = policy;
     body["id_token"] = sign(core, id);
   }
   if (std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end()) {
     auto refresh = crypto::random_token(48);
-    core.refresh_tokens[refresh] = issued_refresh_token{family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name, amr,
+    core.refresh_tokens[refresh] = issued_refresh_token{policy, family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name, amr,
                                                         now + core.dir.token_lifetimes.refresh_token, false};
     body["refresh_token"] = refresh;
   }
@@ -178,7 +182,7 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
   if (!crypto::constant_time_equals(identity::pkce_challenge(form.find("code_verifier").value_or("")), code.code_challenge))
     return reject(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
   const tenant* home = core.dir.home_tenant_of(code.user_name);
-  return user_tokens(core, a, {home, home->find_user(code.user_name)}, code.scopes, code.amr, code.nonce, {});
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, code.scopes, code.amr, code.nonce, {}, code.policy);
 }
 
 result<std::string, protocol_error> redeem_refresh_token(authority_core& core, const app& a, const text::form_fields& form) {
@@ -198,7 +202,7 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
   auto scopes = scopes_of(form);
   if (std::find(scopes.begin(), scopes.end(), "offline_access") == scopes.end()) scopes.push_back("offline_access");
   const tenant* home = core.dir.home_tenant_of(token.user_name);
-  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family);
+  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy);
   if (issued) core.refresh_tokens[it->first].rotated = true;
   return issued;
 }
@@ -258,9 +262,10 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
   auto tenant_path = std::string(x->param("tenant"));
   const tenant* t = core.tenant_for(tenant_path);
   if (!t) return void(x->respond(error_response({400, "invalid_request", 90002, "Tenant '" + tenant_path + "' not found."})));
+  if (auto bad_policy = check_policy(core, *x)) return void(x->respond(error_response(*bad_policy)));
   auto grant = std::string(form->find("grant_type").value_or(""));
   ++core.token_requests[grant];
-  auto client = authenticate(core, tenant_path, *form, x->req().headers);
+  auto client = authenticate(core, route_prefix(*x), *form, x->req().headers);
   if (!client) return void(x->respond(error_response(client.error())));
   result<std::string, protocol_error> issued = failure{protocol_error{400, "unsupported_grant_type", 70003, "The grant type '" + grant + "' is not supported."}};
   if (grant == "authorization_code") issued = redeem_code(core, **client, *form);

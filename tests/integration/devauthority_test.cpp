@@ -45,6 +45,7 @@ devauthority::directory sample_directory(const self_signed& client_cert) {
   devauthority::tenant t;
   t.id = tenant_id;
   t.domain = "contoso.onmicrosoft.com";
+  t.user_flows = {"b2c_1_susi", "b2c_1_edit_profile", "b2c_1_reset"};
   t.users = {{"ada@contoso.onmicrosoft.com", secret("ada-password-1"), "Ada Lovelace", "oid-ada"},
              {"grace@contoso.onmicrosoft.com", secret("grace-password-1"), "Grace Hopper", "oid-grace"}};
   t.resources = {{todo_api, "todo-api-app-id", {"access_as_user", "Todo.ReadWrite"}, {"Todo.Read.All"}, false},
@@ -82,8 +83,9 @@ struct authority_fixture {
     certificate = std::make_unique<client_certificate>(*client_certificate::from_file(path));
   }
 
-  provider_metadata discover(const std::string& tenant) {
-    auto reply = send_and_wait(*web, {"GET", metadata_address(authority.authority(tenant)), {}, {}, {}});
+  provider_metadata discover(const std::string& tenant, const std::string& policy = {}) {
+    auto address = policy.empty() ? authority.authority(tenant) : authority.user_flow_authority(tenant, policy);
+    auto reply = send_and_wait(*web, {"GET", metadata_address(address), {}, {}, {}});
     REQUIRE(reply);
     INFO(reply->body);
     auto parsed = parse_provider_metadata(reply->body);
@@ -113,6 +115,9 @@ struct sign_in_options {
   std::string prompt;
   std::string claims;
   std::string nonce = "nonce-1";
+  std::string authorization_endpoint; // another authority's (a B2C user flow's); the tenant's by default
+  std::string new_display_name;       // for the edit-profile page
+  std::string new_password;           // for the reset-password page
 };
 
 struct sign_in_result {
@@ -124,7 +129,7 @@ struct sign_in_result {
 
 authorize_request authorize_for(const authority_fixture& f, const sign_in_options& o, const pkce_pair& pkce) {
   authorize_request r;
-  r.authorization_endpoint = f.metadata.authorization_endpoint;
+  r.authorization_endpoint = o.authorization_endpoint.empty() ? f.metadata.authorization_endpoint : o.authorization_endpoint;
   r.client_id = client_id;
   r.redirect_uri = redirect_uri;
   r.scopes = o.scopes;
@@ -160,18 +165,26 @@ sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_options& 
     INFO(page.body.substr(0, 800));
     REQUIRE(page.status == 200);
     auto flow = browser::hidden_field(page.body, "flow");
-    auto base = f.authority.base_url() + "/" + tenant_id + "/devauthority/";
-    if (page.body.find("name=\"password\"") != std::string::npos) {
+    auto action = browser::form_action(page.body);
+    text::form_fields form;
+    form.add("flow", flow);
+    if (page.body.find("name=\"new_password\"") != std::string::npos) {
+      result.pages_seen.push_back("reset");
+      page = b.request("POST", action, form.add("username", o.user).add("new_password", o.new_password).encode());
+    } else if (page.body.find("name=\"password\"") != std::string::npos) {
       result.pages_seen.push_back("sign-in");
-      page = b.request("POST", base + "login", text::form_fields().add("flow", flow).add("username", o.user).add("password", o.password).encode());
+      page = b.request("POST", action, form.add("username", o.user).add("password", o.password).encode());
     } else if (page.body.find("value=\"accept\"") != std::string::npos) {
       result.pages_seen.push_back("consent");
       for (auto at = page.body.find("<code>"); at != std::string::npos; at = page.body.find("<code>", at + 1))
         result.consent_scopes_shown.push_back(page.body.substr(at + 6, page.body.find("</code>", at) - at - 6));
-      page = b.request("POST", base + "consent", text::form_fields().add("flow", flow).add("decision", "accept").encode());
+      page = b.request("POST", action, form.add("decision", "accept").encode());
+    } else if (page.body.find("name=\"display_name\"") != std::string::npos) {
+      result.pages_seen.push_back("edit-profile");
+      page = b.request("POST", action, form.add("display_name", o.new_display_name).encode());
     } else if (page.body.find("name=\"code\"") != std::string::npos) {
       result.pages_seen.push_back("mfa");
-      page = b.request("POST", base + "mfa", text::form_fields().add("flow", flow).add("code", "123456").encode());
+      page = b.request("POST", action, form.add("code", "123456").encode());
     } else {
       FAIL("unexpected page: " << page.body.substr(0, 400));
     }
@@ -250,7 +263,7 @@ TEST_CASE("dev authority: a wrong password shows the sign-in page again with an 
   auto pkce = make_pkce();
   auto page = b.request("GET", authorize_url(authorize_for(f, {}, pkce)));
   auto flow = browser::hidden_field(page.body, "flow");
-  auto again = b.request("POST", f.authority.base_url() + "/" + tenant_id + "/devauthority/login",
+  auto again = b.request("POST", browser::form_action(page.body),
                          text::form_fields().add("flow", flow).add("username", "ada@contoso.onmicrosoft.com").add("password", "wrong").encode());
   CHECK(again.status == 200);
   CHECK(again.body.find("Your account or password is incorrect.") != std::string::npos);
@@ -520,4 +533,72 @@ TEST_CASE("dev authority: token requests are counted by grant type") {
   CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
   CHECK(f.authority.token_requests("client_credentials") == 2);
   CHECK(f.authority.token_requests("refresh_token") == 0);
+}
+
+TEST_CASE("dev authority: a B2C user flow has its own discovery under /tfp, and unknown flows are refused") {
+  authority_fixture f;
+  auto susi = f.discover("contoso.onmicrosoft.com", "b2c_1_susi");
+  CHECK(susi.authorization_endpoint == f.authority.base_url() + "/tfp/contoso.onmicrosoft.com/b2c_1_susi/oauth2/v2.0/authorize");
+  CHECK(susi.issuer == f.metadata.issuer);
+  auto unknown = send_and_wait(*f.web, {"GET", metadata_address(f.authority.user_flow_authority("contoso.onmicrosoft.com", "b2c_1_nope")), {}, {}, {}});
+  CHECK(unknown->status == 400);
+}
+
+TEST_CASE("dev authority: tokens from a B2C sign-up-sign-in flow name the flow") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto susi = f.discover("contoso.onmicrosoft.com", "b2c_1_susi");
+  sign_in_options o;
+  o.authorization_endpoint = susi.authorization_endpoint;
+  auto s = sign_in(f, b, o);
+  CHECK(s.pages_seen == std::vector<std::string>{"sign-in", "consent"});
+  auto tokens = testing::redeem(*f.web, build_token_request(susi.token_endpoint, f.secret_post(),
+                                                            token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, o.scopes)));
+  REQUIRE(tokens);
+  CHECK(claims_of(tokens->id_token).string("tfp") == "b2c_1_susi");
+  CHECK(claims_of(tokens->access_token.reveal()).string("tfp") == "b2c_1_susi");
+  auto refreshed = testing::redeem(*f.web, build_token_request(susi.token_endpoint, f.secret_post(), token_grant::refresh(tokens->refresh_token, o.scopes)));
+  REQUIRE(refreshed);
+  CHECK(claims_of(refreshed->access_token.reveal()).string("tfp") == "b2c_1_susi");
+}
+
+TEST_CASE("dev authority: the B2C edit-profile flow changes the display name and returns to the app") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  sign_in(f, b);
+  auto edit = f.discover("contoso.onmicrosoft.com", "b2c_1_edit_profile");
+  sign_in_options o;
+  o.authorization_endpoint = edit.authorization_endpoint;
+  o.new_display_name = "Ada, Countess of Lovelace";
+  auto s = sign_in(f, b, o);
+  CHECK(s.pages_seen == std::vector<std::string>{"edit-profile"});
+  auto tokens = testing::redeem(*f.web, build_token_request(edit.token_endpoint, f.secret_post(),
+                                                            token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, o.scopes)));
+  REQUIRE(tokens);
+  auto id = claims_of(tokens->id_token);
+  CHECK(id.string("name") == "Ada, Countess of Lovelace");
+  CHECK(id.string("tfp") == "b2c_1_edit_profile");
+}
+
+TEST_CASE("dev authority: the B2C password-reset flow sets a new password that signing in then needs") {
+  authority_fixture f;
+  auto reset = f.discover("contoso.onmicrosoft.com", "b2c_1_reset");
+  {
+    browser b(*f.web, f.authority.base_url());
+    sign_in_options o;
+    o.authorization_endpoint = reset.authorization_endpoint;
+    o.new_password = "a-brand-new-password";
+    auto s = sign_in(f, b, o);
+    CHECK(s.pages_seen == std::vector<std::string>{"reset", "consent"});
+  }
+  browser fresh(*f.web, f.authority.base_url());
+  auto pkce = make_pkce();
+  auto page = fresh.request("GET", authorize_url(authorize_for(f, {}, pkce)));
+  auto refused = fresh.request("POST", browser::form_action(page.body),
+                               text::form_fields().add("flow", browser::hidden_field(page.body, "flow")).add("username", "ada@contoso.onmicrosoft.com")
+                                   .add("password", "ada-password-1").encode());
+  CHECK(refused.body.find("Your account or password is incorrect.") != std::string::npos);
+  sign_in_options with_new;
+  with_new.password = "a-brand-new-password";
+  CHECK(sign_in(f, fresh, with_new).pages_seen == std::vector<std::string>{"sign-in"});
 }

@@ -54,6 +54,14 @@ public:
     return html.substr(at, html.find('"', at) - at);
   }
 
+  /// The action of the first form in an HTML page (entities in it are not decoded: tests use plain URLs).
+  static std::string form_action(const std::string& html) {
+    auto at = html.find("action=\"");
+    if (at == std::string::npos) return {};
+    at += 8;
+    return html.substr(at, html.find('"', at) - at);
+  }
+
   std::size_t cookie_count() const { return cookies_.size(); }
 
 private:

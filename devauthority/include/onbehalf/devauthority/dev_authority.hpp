@@ -37,6 +37,8 @@ public:
   std::string base_url() const;
   /// The Entra-style authority for a tenant id, domain, "common" or "organizations": {base}/{tenant}/v2.0
   std::string authority(std::string_view tenant) const;
+  /// The B2C authority of a user flow: {base}/tfp/{tenant}/{policy}/v2.0
+  std::string user_flow_authority(std::string_view tenant, std::string_view policy) const;
 
   // Development controls; also at /admin/... when the directory enables them (loopback only).
   void rotate_signing_key();

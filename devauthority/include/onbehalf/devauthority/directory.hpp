@@ -47,7 +47,9 @@ struct tenant {
   std::vector<user> users;
   std::vector<resource> resources;
   std::vector<app> apps;
+  std::vector<std::string> user_flows; // B2C policies such as b2c_1_susi, b2c_1_edit_profile, b2c_1_reset
 
+  bool has_user_flow(std::string_view policy) const;
   const user* find_user(std::string_view user_name) const;
   const app* find_app(std::string_view client_id) const;
   /// The resource a scope belongs to: "api://x/read" → api://x; bare names ("user.read") → Microsoft Graph.
