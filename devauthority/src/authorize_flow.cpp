@@ -6,6 +6,7 @@
 #include "onbehalf/core/crypto.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace onbehalf::devauthority {
 
@@ -176,85 +177,84 @@ void handle_continue(authority_core& core, const http::exchange_ptr& x) {
   x->respond(advance(core, std::string(q ? q->find("flow").value_or("") : ""), *x));
 }
 
-void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
+namespace {
+
+using flow_step = std::function<http::response(pending_flow&, const std::string& flow_id, const text::form_fields&)>;
+
+// Runs one page's form post against its flow. A missing, finished or not-yet-signed-in flow goes
+// back through advance(), which shows the page that explains or comes first.
+void on_flow_post(authority_core& core, const http::exchange_ptr& x, bool needs_user, const flow_step& step) {
   auto form = form_of(*x);
   std::lock_guard lock(core.mutex);
   auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
   auto it = core.flows.find(flow_id);
-  if (!form || it == core.flows.end()) return void(x->respond(advance(core, flow_id, *x)));
-  auto user_name = std::string(form->find("username").value_or(""));
-  const tenant* home = core.dir.home_tenant_of(user_name);
-  const user* u = home ? home->find_user(user_name) : nullptr;
-  if (!u || !crypto::constant_time_equals(u->password.reveal(), form->find("password").value_or(""))) {
-    const app* a = core.find_app(it->second.client_id);
-    return void(x->respond(html(200, pages::sign_in(action_url(core, it->second, "login"), flow_id, a->display_name, user_name,
-                                                    "Your account or password is incorrect."))));
-  }
-  x->respond(signed_in(core, it->second, flow_id, u->user_name));
+  if (!form || it == core.flows.end() || (needs_user && it->second.user_name.empty())) return void(x->respond(advance(core, flow_id, *x)));
+  x->respond(step(it->second, flow_id, *form));
+}
+
+} // namespace
+
+void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
+  on_flow_post(core, x, false, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    auto user_name = std::string(form.find("username").value_or(""));
+    const tenant* home = core.dir.home_tenant_of(user_name);
+    const user* u = home ? home->find_user(user_name) : nullptr;
+    if (!u || !crypto::constant_time_equals(u->password.reveal(), form.find("password").value_or("")))
+      return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, core.find_app(f.client_id)->display_name, user_name,
+                                      "Your account or password is incorrect."));
+    return signed_in(core, f, flow_id, u->user_name);
+  });
 }
 
 void handle_consent(authority_core& core, const http::exchange_ptr& x) {
-  auto form = form_of(*x);
-  std::lock_guard lock(core.mutex);
-  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
-  auto it = core.flows.find(flow_id);
-  if (!form || it == core.flows.end() || it->second.user_name.empty()) return void(x->respond(advance(core, flow_id, *x)));
-  auto& f = it->second;
-  if (form->find("decision") != "accept") {
-    auto r = error_to_app(f, "access_denied", 65004, "User declined to consent to access the app.");
-    core.flows.erase(it);
-    return void(x->respond(std::move(r)));
-  }
-  const tenant* home = core.dir.home_tenant_of(f.user_name);
-  if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
-    for (const auto& [res, scopes] : *requested) {
-      auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
-      granted.insert(scopes.begin(), scopes.end());
+  on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    if (form.find("decision") != "accept") {
+      auto declined = error_to_app(f, "access_denied", 65004, "User declined to consent to access the app.");
+      core.flows.erase(flow_id);
+      return declined;
     }
-  }
-  f.consented = true;
-  x->respond(see_other(continue_url(core, f, flow_id)));
+    const tenant* home = core.dir.home_tenant_of(f.user_name);
+    if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
+      for (const auto& [res, scopes] : *requested) {
+        auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
+        granted.insert(scopes.begin(), scopes.end());
+      }
+    }
+    f.consented = true;
+    return see_other(continue_url(core, f, flow_id));
+  });
 }
 
 void handle_second_factor(authority_core& core, const http::exchange_ptr& x) {
-  auto form = form_of(*x);
-  std::lock_guard lock(core.mutex);
-  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
-  auto it = core.flows.find(flow_id);
-  auto* session = session_of(core, *x);
-  if (!form || it == core.flows.end() || !session) return void(x->respond(advance(core, flow_id, *x)));
-  if (form->find("code") != pages::mfa_code)
-    return void(x->respond(html(200, pages::second_factor(action_url(core, it->second, "mfa"), flow_id, it->second.user_name,
-                                                           "That code is not right. Try again."))));
-  session->second_factor = true;
-  x->respond(see_other(continue_url(core, it->second, flow_id)));
+  on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    auto* session = session_of(core, *x);
+    if (!session) return advance(core, flow_id, *x);
+    if (form.find("code") != pages::mfa_code)
+      return html(200, pages::second_factor(action_url(core, f, "mfa"), flow_id, f.user_name, "That code is not right. Try again."));
+    session->second_factor = true;
+    return see_other(continue_url(core, f, flow_id));
+  });
 }
 
 void handle_edit_profile(authority_core& core, const http::exchange_ptr& x) {
-  auto form = form_of(*x);
-  std::lock_guard lock(core.mutex);
-  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
-  auto it = core.flows.find(flow_id);
-  if (!form || it == core.flows.end() || it->second.user_name.empty()) return void(x->respond(advance(core, flow_id, *x)));
-  if (auto name = form->find("display_name"); name && !name->empty()) core.mutable_user(it->second.user_name)->display_name = std::string(*name);
-  it->second.profile_edited = true;
-  x->respond(see_other(continue_url(core, it->second, flow_id)));
+  on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    if (auto name = form.find("display_name"); name && !name->empty()) core.mutable_user(f.user_name)->display_name = std::string(*name);
+    f.profile_edited = true;
+    return see_other(continue_url(core, f, flow_id));
+  });
 }
 
 void handle_reset_password(authority_core& core, const http::exchange_ptr& x) {
-  auto form = form_of(*x);
-  std::lock_guard lock(core.mutex);
-  auto flow_id = std::string(form ? form->find("flow").value_or("") : "");
-  auto it = core.flows.find(flow_id);
-  if (!form || it == core.flows.end()) return void(x->respond(advance(core, flow_id, *x)));
-  auto user_name = std::string(form->find("username").value_or(""));
-  auto new_password = std::string(form->find("new_password").value_or(""));
-  user* u = core.mutable_user(user_name);
-  if (!u || new_password.size() < 8)
-    return void(x->respond(html(200, pages::reset_password(action_url(core, it->second, "reset"), flow_id, user_name,
-                                                            u ? "Choose a password of at least 8 characters." : "We can't find that account."))));
-  u->password = secret(new_password);
-  x->respond(signed_in(core, it->second, flow_id, u->user_name));
+  on_flow_post(core, x, false, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    auto user_name = std::string(form.find("username").value_or(""));
+    auto new_password = std::string(form.find("new_password").value_or(""));
+    user* u = core.mutable_user(user_name);
+    if (!u || new_password.size() < 8)
+      return html(200, pages::reset_password(action_url(core, f, "reset"), flow_id, user_name,
+                                             u ? "Choose a password of at least 8 characters." : "We can't find that account."));
+    u->password = secret(new_password);
+    return signed_in(core, f, flow_id, u->user_name);
+  });
 }
 
 void handle_logout(authority_core& core, const http::exchange_ptr& x) {
