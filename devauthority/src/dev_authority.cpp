@@ -76,17 +76,25 @@ class delayed_answers {
 public:
   delayed_answers() : thread_([this] { run(); }) {}
   ~delayed_answers() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
+    release();
     thread_.join();
   }
   void add(std::chrono::steady_clock::time_point when, std::function<void()> answer) {
     {
       std::lock_guard lock(mutex_);
-      pending_.emplace(when, std::move(answer));
+      if (!stopping_) {
+        pending_.emplace(when, std::move(answer));
+        wake_.notify_all();
+        return;
+      }
+    }
+    answer(); // shutting down: nothing waits any more
+  }
+  /// Sends every held answer now, and later ones at once, so a shutdown is not kept waiting.
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
     }
     wake_.notify_all();
   }
@@ -154,6 +162,7 @@ struct dev_authority::impl {
   authority_core core;
   http::router router;
   std::unique_ptr<http::inline_dispatcher> dispatcher;
+  // Declared after the server so it is destroyed first: its answers need the server's I/O objects.
   std::unique_ptr<http::server> server;
   std::unique_ptr<delayed_answers> delayed = std::make_unique<delayed_answers>();
 
@@ -281,12 +290,12 @@ result<std::uint16_t, std::string> dev_authority::start() {
 }
 
 void dev_authority::stop() {
+  impl_->delayed->release(); // requests held by injected latency are in flight too: let them finish
   if (impl_->server) impl_->server->stop();
 }
 
 void dev_authority::wait() {
   if (impl_->server) impl_->server->wait();
-  impl_->delayed.reset(); // answers still held back go out now, while the server's I/O objects exist
 }
 
 std::string dev_authority::base_url() const { return impl_->core.base_url; }

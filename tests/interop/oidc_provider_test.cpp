@@ -267,15 +267,7 @@ TEST_CASE("the code flow with a private_key_jwt certificate assertion yields an 
 }
 
 TEST_CASE("the authority cache fetches oidc-provider's metadata and keys over HTTP, and they validate its id_token") {
-  auto& web = *provider().web;
-  fetch_function over_http = [&web](const std::string& url, std::function<void(result<std::string, std::string>)> done) {
-    web.send({"GET", url, {}, {}, {}}, [done](http::client_result reply) {
-      if (!reply) return done(failure{reply.error().message});
-      if (reply->status != 200) return done(failure{"HTTP " + std::to_string(reply->status)});
-      done(std::move(reply->body));
-    });
-  };
-  authority_cache cache(provider().issuer, over_http);
+  authority_cache cache(provider().issuer, actors::fetch_over(*provider().web));
   std::promise<result<authority_cache::snapshot_ptr, std::string>> fetched;
   cache.get([&fetched](auto outcome) { fetched.set_value(std::move(outcome)); });
   auto future = fetched.get_future();

@@ -1,19 +1,18 @@
-// Sends a token request built by identity/ over the HTTP client and reads the typed outcome.
+// Sends a token request built by identity/ and waits for the typed outcome, for step-by-step tests.
 #pragma once
 
 #include "sync_client.hpp"
 
-#include "onbehalf/identity/token_request.hpp"
-#include "onbehalf/identity/token_response.hpp"
+#include "onbehalf/actors/authority_client.hpp"
 
 namespace onbehalf::testing {
 
-inline result<identity::token_response, identity::token_failure> redeem(http::client& web, const identity::token_http_request& request) {
-  http::client_request r{"POST", request.url, {}, request.body, {}};
-  for (const auto& [name, value] : request.headers) r.headers.set(name, value);
-  auto reply = send_and_wait(web, r);
-  if (!reply) return failure{identity::network_failure(reply.error().message)};
-  return identity::read_token_response(reply->status, reply->body, reply->headers.find("Retry-After").value_or(""));
+inline actors::token_outcome redeem(http::client& web, const identity::token_http_request& request) {
+  std::promise<actors::token_outcome> done;
+  auto future = done.get_future();
+  actors::send_token_request(web, request, [&done](actors::token_outcome outcome) { done.set_value(std::move(outcome)); });
+  REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  return future.get();
 }
 
 } // namespace onbehalf::testing

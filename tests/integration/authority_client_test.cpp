@@ -1,0 +1,118 @@
+// Talking to an authority over HTTP: documents for the authority cache, token requests, and the
+// failures a real network adds (nobody listening, no answer in time, throttling).
+#include "../support/sync_client.hpp"
+#include "../support/token_client.hpp"
+
+#include "onbehalf/devauthority/dev_authority.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace onbehalf;
+using namespace onbehalf::identity;
+using namespace std::chrono_literals;
+
+namespace {
+
+devauthority::directory one_app_directory() {
+  devauthority::directory d;
+  d.port = 0;
+  devauthority::tenant t;
+  t.id = "tenant-1";
+  t.resources = {{"api://orders", "orders-app-id", {"read"}, {"Orders.Read.All"}, false}};
+  devauthority::app a;
+  a.client_id = "daemon";
+  a.secrets = {secret("daemon-secret-1")};
+  a.application_permissions = {{"api://orders", {"Orders.Read.All"}}};
+  t.apps = {a};
+  d.tenants = {t};
+  return d;
+}
+
+struct running_authority {
+  devauthority::dev_authority authority{one_app_directory()};
+  std::unique_ptr<http::client> web = testing::make_client();
+  running_authority() { REQUIRE(authority.start()); }
+
+  token_http_request app_token_request(std::string token_endpoint = {}) {
+    if (token_endpoint.empty()) token_endpoint = authority.base_url() + "/tenant-1/oauth2/v2.0/token";
+    return build_token_request(token_endpoint, {client_authentication::method::client_secret_post, "daemon", secret("daemon-secret-1"), nullptr},
+                               token_grant::client_credentials({"api://orders/.default"}));
+  }
+};
+
+std::uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+result<authority_cache::snapshot_ptr, std::string> snapshot_of(authority_cache& cache) {
+  std::promise<result<authority_cache::snapshot_ptr, std::string>> done;
+  auto future = done.get_future();
+  cache.get([&done](auto outcome) { done.set_value(std::move(outcome)); });
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  return future.get();
+}
+
+} // namespace
+
+TEST_CASE("the authority cache fetches discovery and keys over HTTP") {
+  running_authority a;
+  authority_cache cache(a.authority.authority("tenant-1"), actors::fetch_over(*a.web));
+  auto snapshot = snapshot_of(cache);
+  INFO((snapshot ? std::string() : snapshot.error()));
+  REQUIRE(snapshot);
+  CHECK((*snapshot)->keys.keys().size() == 1);
+}
+
+TEST_CASE("a document that is not there is an error naming the status and the address") {
+  running_authority a;
+  authority_cache cache(a.authority.authority("no-such-tenant"), actors::fetch_over(*a.web));
+  auto snapshot = snapshot_of(cache);
+  REQUIRE_FALSE(snapshot);
+  CHECK(snapshot.error().find("HTTP 400 from " + a.authority.authority("no-such-tenant")) != std::string::npos);
+}
+
+TEST_CASE("a token request over HTTP yields the app token") {
+  running_authority a;
+  auto tokens = testing::redeem(*a.web, a.app_token_request());
+  INFO((tokens ? std::string() : tokens.error().message()));
+  REQUIRE(tokens);
+  CHECK(parse_jwt(tokens->access_token.reveal())->claims.strings("roles") == std::vector<std::string>{"Orders.Read.All"});
+}
+
+TEST_CASE("an authority nobody answers for is a network error") {
+  running_authority a;
+  auto outcome = testing::redeem(*a.web, a.app_token_request("http://127.0.0.1:" + std::to_string(closed_port()) + "/t/oauth2/v2.0/token"));
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error().kind == failure_kind::network_error);
+  CHECK(outcome.error().message().find("could not be reached") != std::string::npos);
+}
+
+TEST_CASE("an authority that does not answer in time is a service error") {
+  running_authority a;
+  a.authority.set_faults({devauthority::faults::mode::none, 3s});
+  http::client_options quick;
+  quick.response_timeout = 300ms;
+  auto impatient = testing::make_client(quick);
+  auto outcome = testing::redeem(*impatient, a.app_token_request());
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error().kind == failure_kind::service_error);
+}
+
+TEST_CASE("a throttling authority's Retry-After reaches the failure") {
+  running_authority a;
+  a.authority.set_faults({devauthority::faults::mode::throttled, 0ms, 42s});
+  auto outcome = testing::redeem(*a.web, a.app_token_request());
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error().retry_after == 42s);
+}
