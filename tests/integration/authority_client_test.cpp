@@ -1,14 +1,10 @@
 // Talking to an authority over HTTP: documents for the authority cache, token requests, and the
 // failures a real network adds (nobody listening, no answer in time, throttling).
+#include "../support/ports.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/token_client.hpp"
 
 #include "onbehalf/devauthority/dev_authority.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace onbehalf;
 using namespace onbehalf::identity;
@@ -42,18 +38,6 @@ struct running_authority {
                                token_grant::client_credentials({"api://orders/.default"}));
   }
 };
-
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 result<authority_cache::snapshot_ptr, std::string> snapshot_of(authority_cache& cache) {
   std::promise<result<authority_cache::snapshot_ptr, std::string>> done;
@@ -92,7 +76,7 @@ TEST_CASE("a token request over HTTP yields the app token") {
 
 TEST_CASE("an authority nobody answers for is a network error") {
   running_authority a;
-  auto outcome = testing::redeem(*a.web, a.app_token_request("http://127.0.0.1:" + std::to_string(closed_port()) + "/t/oauth2/v2.0/token"));
+  auto outcome = testing::redeem(*a.web, a.app_token_request("http://127.0.0.1:" + std::to_string(testing::free_loopback_port()) + "/t/oauth2/v2.0/token"));
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error().kind == failure_kind::network_error);
   CHECK(outcome.error().message().find("could not be reached") != std::string::npos);

@@ -1,4 +1,5 @@
 // The pooled HTTP client against real servers on loopback: onbehalf's own, plain and TLS, and raw sockets.
+#include "../support/ports.hpp"
 #include "../support/self_signed.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/sync_client.hpp"
@@ -42,19 +43,6 @@ void add_test_routes(http::router& r) {
 
 std::string base(const running_host& h, const char* scheme = "http") {
   return std::string(scheme) + "://127.0.0.1:" + std::to_string(h.port());
-}
-
-// A port nothing listens on: bound once, then released.
-std::uint16_t closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 // A server that answers one connection with the given bytes, then closes it.
@@ -142,7 +130,7 @@ TEST_CASE("concurrent requests each get their own answer") {
 
 TEST_CASE("an unreachable server is a connect failure naming the address") {
   auto c = make_client();
-  auto port = closed_port();
+  auto port = testing::free_loopback_port();
   auto reply = get(*c, "http://127.0.0.1:" + std::to_string(port) + "/");
   CHECK(error_of(reply) == http::client_error::connect_failed);
   CHECK(reply.error().message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);

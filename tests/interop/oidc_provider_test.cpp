@@ -1,5 +1,6 @@
 // onbehalf's protocol code against an independent, certified OpenID provider (`oidc-provider`
 // from npm), so the framework is never only tested against itself.
+#include "../support/ports.hpp"
 #include "../support/browser.hpp"
 #include "../support/child_process.hpp"
 #include "../support/self_signed.hpp"
@@ -14,11 +15,6 @@
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -36,23 +32,11 @@ const std::string secret_client = "interop-secret-client";
 const std::string jwt_client = "interop-jwt-client";
 const std::string api_audience = "urn:onbehalf:interop-api";
 
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // The provider, started for the whole run of this file's tests: node is slow to start.
 struct provider_fixture {
   temp_dir dir;
   self_signed client_certificate_source{true};
-  std::uint16_t port = free_port();
+  std::uint16_t port = testing::free_loopback_port();
   std::string issuer = "http://127.0.0.1:" + std::to_string(port);
   std::unique_ptr<child_process> node;
   std::unique_ptr<http::client> web;
