@@ -38,8 +38,9 @@ std::string certificate_pem(const self_signed& cert) {
   return pem;
 }
 
-devauthority::directory sample_directory(const self_signed& client_cert) {
+devauthority::directory sample_directory(const self_signed& client_cert, devauthority::lifetimes lifetimes = {}) {
   devauthority::directory d;
+  d.token_lifetimes = lifetimes;
   d.port = 0;
   d.admin_enabled = true;
   devauthority::tenant t;
@@ -68,13 +69,13 @@ devauthority::directory sample_directory(const self_signed& client_cert) {
 struct authority_fixture {
   self_signed client_cert{true};
   temp_dir dir;
-  devauthority::dev_authority authority{sample_directory(client_cert)};
+  devauthority::dev_authority authority;
   std::unique_ptr<http::client> web = make_client();
   std::unique_ptr<client_certificate> certificate;
   provider_metadata metadata;
   key_set keys;
 
-  authority_fixture() {
+  explicit authority_fixture(devauthority::lifetimes lifetimes = {}) : authority(sample_directory(client_cert, lifetimes)) {
     REQUIRE(authority.start());
     metadata = discover(tenant_id);
     keys = fetch_keys();
@@ -601,4 +602,23 @@ TEST_CASE("dev authority: the B2C password-reset flow sets a new password that s
   sign_in_options with_new;
   with_new.password = "a-brand-new-password";
   CHECK(sign_in(f, fresh, with_new).pages_seen == std::vector<std::string>{"sign-in"});
+}
+
+TEST_CASE("dev authority: codes and refresh tokens expire after their configured lifetimes") {
+  devauthority::lifetimes instant;
+  instant.authorization_code = 0s;
+  instant.refresh_token = 0s;
+  authority_fixture f(instant);
+  browser b(*f.web, f.authority.base_url());
+  auto s = sign_in(f, b);
+  auto expired_code = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, {}));
+  REQUIRE_FALSE(expired_code);
+  CHECK(expired_code.error().has_code(70008));
+
+  authority_fixture normal_codes({3600s, 0s, 300s});
+  browser b2(*normal_codes.web, normal_codes.authority.base_url());
+  auto tokens = signed_in_tokens(normal_codes, b2);
+  auto expired_refresh = refresh_fails(normal_codes, tokens.refresh_token, {todo_api + "/access_as_user"});
+  CHECK(expired_refresh.has_code(700082));
+  CHECK(expired_refresh.reason == interaction_reason::refresh_token_expired);
 }
