@@ -387,6 +387,8 @@ host_options bind_host(binder& b) {
     if (!bytes || bytes->size() != 32)
       b.error(join(key, "Key"), "must be 32 random bytes in base64; make one with `onbehalf generate-key`");
     if (!k.id.empty() && !ids.insert(k.id).second) b.error(join(key, "Id"), "'" + k.id + "' is used by two keys");
+    if (k.id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+      b.error(join(key, "Id"), "'" + k.id + "' may only hold letters, digits, '-' and '_' (it is stored with every encrypted value)");
     c.encryption_keys.push_back(std::move(k));
   }
   if (c.backend != cache_options::backend_type::memory && c.encryption_keys.empty())

@@ -1,5 +1,6 @@
 #include "onbehalf/config/settings.hpp"
 
+#include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/text.hpp"
 
 namespace onbehalf::config {
@@ -12,6 +13,16 @@ std::string azure_ad_options::effective_authority() const {
   if (!sign_up_sign_in_policy_id.empty())
     return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + sign_up_sign_in_policy_id + "/v2.0";
   return base + tenant_id + "/v2.0";
+}
+
+result<key_ring, std::string> make_key_ring(const std::vector<cache_key>& keys) {
+  std::vector<sealing_key> ring;
+  for (const auto& k : keys) {
+    auto bytes = base64::decode(k.key.reveal());
+    if (!bytes) return failure{"key '" + k.id + "' is not base64"};
+    ring.push_back({k.id, secret(std::move(*bytes))});
+  }
+  return key_ring::make(std::move(ring));
 }
 
 const downstream_api_options* app_settings::find_downstream_api(std::string_view name) const {

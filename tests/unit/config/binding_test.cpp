@@ -270,3 +270,19 @@ TEST_CASE("credential-like extra headers are masked in the effective configurati
     if (v.key.ends_with("X-Trace")) CHECK(v.shown == "on");
   }
 }
+
+TEST_CASE("an encryption key id with characters other than letters, digits, '-' and '_' is an error") {
+  const std::string key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  auto o = bind_host(R"({"Cache": {"EncryptionKeys": [{"Id": "key 1", "Key": ")" + key + R"("}]}})");
+  CHECK(error_about(o, "Onbehalf:Cache:EncryptionKeys:0:Id").find("letters, digits") != std::string::npos);
+}
+
+TEST_CASE("the configured encryption keys make a key ring that seals with the newest") {
+  const std::string key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  auto o = bind_host(R"({"Cache": {"EncryptionKeys": [{"Id": "old", "Key": ")" + key + R"("}, {"Id": "new", "Key": ")" + key + R"("}]}})");
+  REQUIRE(o.settings);
+  auto ring = make_key_ring(o.settings->host.cache.encryption_keys);
+  REQUIRE(ring);
+  CHECK(ring->current_key_id() == "new");
+  CHECK(ring->open(ring->seal("token cache entry", "cache"), "cache"));
+}

@@ -2,6 +2,8 @@
 // Names follow the appsettings.json keys of Microsoft.Identity.Web; see README "Configuration".
 #pragma once
 
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/core/sealing.hpp"
 #include "onbehalf/core/secret.hpp"
 
 #include <chrono>
@@ -84,6 +86,9 @@ struct cache_key {
   std::string id;
   onbehalf::secret key; // 32 bytes, base64 in configuration
 };
+
+/// The key ring that Onbehalf:Cache:EncryptionKeys describes (keys base64-decoded, newest last).
+result<key_ring, std::string> make_key_ring(const std::vector<cache_key>& keys);
 
 struct cache_options {
   enum class backend_type { memory, rocksdb, redis };

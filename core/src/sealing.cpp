@@ -1,0 +1,113 @@
+#include "onbehalf/core/sealing.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/text.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+namespace onbehalf {
+
+namespace {
+
+constexpr std::size_t key_bytes = 32;
+constexpr std::size_t nonce_bytes = 12;
+constexpr std::size_t tag_bytes = 16;
+
+using cipher_context = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+// The key id is authenticated with the purpose, so a value cannot be relabelled with another key's id.
+std::string associated_data(std::string_view purpose, std::string_view key_id) {
+  return std::string(purpose) + '\0' + std::string(key_id);
+}
+
+bool valid_key_id(std::string_view id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+} // namespace
+
+struct key_ring::state {
+  std::vector<sealing_key> keys;
+  const sealing_key* find(std::string_view id) const {
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const sealing_key& k) { return k.id == id; });
+    return it == keys.end() ? nullptr : &*it;
+  }
+};
+
+std::string_view to_string(unseal_error e) {
+  switch (e) {
+  case unseal_error::malformed: return "malformed";
+  case unseal_error::unknown_key: return "unknown_key";
+  case unseal_error::tampered: return "tampered";
+  }
+  return "unknown";
+}
+
+result<key_ring, std::string> key_ring::make(std::vector<sealing_key> keys) {
+  if (keys.empty()) return failure{std::string("a key ring needs at least one key")};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!valid_key_id(keys[i].id)) return failure{"key id '" + keys[i].id + "' may only hold letters, digits, '-' and '_'"};
+    if (keys[i].key.reveal().size() != key_bytes) return failure{"key '" + keys[i].id + "' must be 32 bytes"};
+    for (std::size_t j = 0; j < i; ++j)
+      if (keys[j].id == keys[i].id) return failure{"key id '" + keys[i].id + "' is used twice"};
+  }
+  key_ring ring;
+  auto s = std::make_shared<state>();
+  s->keys = std::move(keys);
+  ring.state_ = std::move(s);
+  return ring;
+}
+
+const std::string& key_ring::current_key_id() const noexcept { return state_->keys.back().id; }
+
+std::string key_ring::seal(std::string_view plaintext, std::string_view purpose) const {
+  const auto& key = state_->keys.back();
+  auto nonce = crypto::random_bytes(nonce_bytes);
+  auto aad = associated_data(purpose, key.id);
+  std::string out(plaintext.size() + tag_bytes, '\0');
+  cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int length = 0, final_length = 0;
+  bool ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key.key.reveal()), bytes(nonce)) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext),
+                              static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + length, &final_length) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_bytes, out.data() + plaintext.size()) == 1;
+  if (!ok) throw std::runtime_error("OpenSSL could not encrypt with AES-256-GCM");
+  return key.id + "." + base64::encode(nonce, base64::alphabet::url) + "." + base64::encode(out, base64::alphabet::url);
+}
+
+result<std::string, unseal_error> key_ring::open(std::string_view sealed, std::string_view purpose) const {
+  auto parts = text::split(sealed, '.');
+  if (parts.size() != 3) return failure{unseal_error::malformed};
+  auto nonce = base64::decode(parts[1], base64::alphabet::url);
+  auto body = base64::decode(parts[2], base64::alphabet::url);
+  if (!nonce || !body || nonce->size() != nonce_bytes || body->size() < tag_bytes) return failure{unseal_error::malformed};
+  const sealing_key* key = state_->find(parts[0]);
+  if (!key) return failure{unseal_error::unknown_key};
+  auto aad = associated_data(purpose, key->id);
+  auto ciphertext_size = body->size() - tag_bytes;
+  std::string plaintext(ciphertext_size, '\0');
+  std::string tag = body->substr(ciphertext_size);
+  cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  int length = 0, final_length = 0;
+  bool ok = EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key->key.reveal()), bytes(*nonce)) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plaintext.data()), &length, bytes(*body),
+                              static_cast<int>(ciphertext_size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_bytes, tag.data()) == 1 &&
+            EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plaintext.data()) + length, &final_length) == 1;
+  if (!ok) return failure{unseal_error::tampered};
+  return plaintext;
+}
+
+} // namespace onbehalf

@@ -1,0 +1,122 @@
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/sealing.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace onbehalf;
+using namespace std::string_literals;
+
+namespace {
+
+sealing_key fresh_key(std::string id) { return {std::move(id), secret(crypto::random_bytes(32))}; }
+
+key_ring ring_of(std::vector<sealing_key> keys) {
+  auto ring = key_ring::make(std::move(keys));
+  INFO((ring ? std::string() : ring.error()));
+  REQUIRE(ring);
+  return *ring;
+}
+
+std::string opened(const key_ring& ring, std::string_view sealed, std::string_view purpose = "session") {
+  auto value = ring.open(sealed, purpose);
+  REQUIRE(value);
+  return *value;
+}
+
+unseal_error open_error(const key_ring& ring, std::string_view sealed, std::string_view purpose = "session") {
+  auto opened = ring.open(sealed, purpose);
+  REQUIRE_FALSE(opened);
+  return opened.error();
+}
+
+} // namespace
+
+TEST_CASE("what is sealed opens to the same bytes") {
+  auto ring = ring_of({fresh_key("k1")});
+  std::string value = "user=ada; roles=[\"admin\"]\n\0binary"s;
+  CHECK(opened(ring, ring.seal(value, "session")) == value);
+  CHECK(opened(ring, ring.seal("", "session")).empty());
+}
+
+TEST_CASE("sealing the same value twice gives different text") {
+  auto ring = ring_of({fresh_key("k1")});
+  CHECK(ring.seal("same", "session") != ring.seal("same", "session"));
+}
+
+TEST_CASE("sealed text names the key, and is safe in cookies and URLs") {
+  auto ring = ring_of({fresh_key("key-2026_11")});
+  auto sealed = ring.seal("value", "session");
+  CHECK(sealed.starts_with("key-2026_11."));
+  CHECK(sealed.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == std::string::npos);
+}
+
+TEST_CASE("any changed byte is detected as tampering") {
+  auto ring = ring_of({fresh_key("k1")});
+  auto sealed = ring.seal("the session of ada", "session");
+  for (std::size_t i = 3; i < sealed.size(); ++i) {
+    if (sealed[i] == '.') continue;
+    auto changed = sealed;
+    changed[i] = changed[i] == 'A' ? 'B' : 'A';
+    CHECK_FALSE(ring.open(changed, "session"));
+  }
+}
+
+TEST_CASE("a value sealed for one purpose does not open for another") {
+  auto ring = ring_of({fresh_key("k1")});
+  CHECK(open_error(ring, ring.seal("v", "sign-in correlation"), "session") == unseal_error::tampered);
+}
+
+TEST_CASE("a value relabelled with another key id of the ring does not open") {
+  auto ring = ring_of({fresh_key("k1"), fresh_key("k2")});
+  auto sealed = ring.seal("v", "session"); // by k2
+  CHECK(open_error(ring, "k1" + sealed.substr(2)) == unseal_error::tampered);
+}
+
+TEST_CASE("text that seal() never produced is malformed") {
+  auto ring = ring_of({fresh_key("k1")});
+  CHECK(open_error(ring, "") == unseal_error::malformed);
+  CHECK(open_error(ring, "k1.abc") == unseal_error::malformed);
+  CHECK(open_error(ring, "k1.!!!.abc") == unseal_error::malformed);
+  CHECK(open_error(ring, "k1.AAAAAAAAAAAAAAAA.AAAA") == unseal_error::malformed); // body shorter than the tag
+}
+
+TEST_CASE("after a rotation old values still open, new ones use the new key") {
+  auto old_key = fresh_key("2026-10");
+  auto before = ring_of({old_key}).seal("kept", "session");
+  auto rotated = ring_of({old_key, fresh_key("2026-11")});
+  CHECK(opened(rotated, before) == "kept");
+  CHECK(rotated.current_key_id() == "2026-11");
+  CHECK(rotated.seal("new", "session").starts_with("2026-11."));
+}
+
+TEST_CASE("a value sealed with a key that left the ring names the unknown key") {
+  auto old_ring = ring_of({fresh_key("retired")});
+  auto new_ring = ring_of({fresh_key("current")});
+  CHECK(open_error(new_ring, old_ring.seal("v", "session")) == unseal_error::unknown_key);
+}
+
+TEST_CASE("key rings refuse keys of the wrong size and bad or repeated ids") {
+  CHECK_FALSE(key_ring::make({}));
+  CHECK(key_ring::make({{"k1", secret(std::string(16, 'x'))}}).error().find("32 bytes") != std::string::npos);
+  CHECK(key_ring::make({{"k.1", secret(std::string(32, 'x'))}}).error().find("letters, digits") != std::string::npos);
+  CHECK(key_ring::make({fresh_key("k1"), fresh_key("k1")}).error().find("used twice") != std::string::npos);
+}
+
+TEST_CASE("corrupted sealed values are refused, never opened") {
+  auto ring = ring_of({fresh_key("k1")});
+  auto sealed = ring.seal("the session of ada", "session");
+  std::mt19937 random(7);
+  for (int i = 0; i < 3000; ++i) {
+    auto s = sealed;
+    auto at = random() % s.size();
+    if (random() % 2) {
+      s.resize(at);
+    } else {
+      s[at] = static_cast<char>(random() % 256);
+    }
+    if (s == sealed) continue;
+    CHECK_FALSE(ring.open(s, "session"));
+  }
+}
