@@ -1,0 +1,42 @@
+// What a sign-in must remember between sending the user to the authority and their return:
+// state, nonce, PKCE verifier, where to go back. It travels sealed in a short-lived cookie, one
+// per attempt (so two tabs signing in at once both work), and any instance with the keys can
+// finish the sign-in.
+#pragma once
+
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/core/sealing.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace onbehalf::identity {
+
+struct sign_in_correlation {
+  std::string state;
+  std::string nonce;
+  std::string code_verifier;
+  std::string return_url; // local, checked when it was accepted
+  std::string user_flow;  // B2C policy, when the sign-in used one
+  std::chrono::system_clock::time_point issued;
+};
+
+/// A fresh correlation: random state, nonce and verifier.
+sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow = {},
+                                            std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+/// The cookie that carries one attempt's correlation: named after its state, so attempts do not collide.
+std::string correlation_cookie_name(std::string_view state);
+
+inline constexpr std::chrono::seconds correlation_lifetime{15 * 60};
+
+std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c);
+
+/// Opens a sealed correlation; fails when it was tampered with, is older than `max_age`, or does
+/// not match the `state` the authority returned.
+result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, std::string_view sealed, std::string_view returned_state,
+                                                          std::chrono::system_clock::time_point now = std::chrono::system_clock::now(),
+                                                          std::chrono::seconds max_age = correlation_lifetime);
+
+} // namespace onbehalf::identity

@@ -1,0 +1,50 @@
+#include "onbehalf/identity/sign_in_correlation.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/identity/authorize.hpp"
+#include "onbehalf/identity/json_object.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace onbehalf::identity {
+
+namespace {
+constexpr std::string_view purpose = "onbehalf.sign-in-correlation";
+
+long long seconds_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+} // namespace
+
+sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow, std::chrono::system_clock::time_point now) {
+  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now};
+}
+
+std::string correlation_cookie_name(std::string_view state) {
+  return ".onbehalf.correlation." + base64::encode(crypto::sha256(state), base64::alphabet::url).substr(0, 16);
+}
+
+std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c) {
+  boost::json::object o{{"s", c.state}, {"n", c.nonce}, {"v", c.code_verifier}, {"r", c.return_url}, {"f", c.user_flow}, {"t", seconds_of(c.issued)}};
+  return keys.seal(boost::json::serialize(o), purpose);
+}
+
+result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, std::string_view sealed, std::string_view returned_state,
+                                                          std::chrono::system_clock::time_point now, std::chrono::seconds max_age) {
+  auto opened = keys.open(sealed, purpose);
+  if (!opened) return failure{"the sign-in correlation cookie is " + std::string(to_string(opened.error()))};
+  auto doc = json_object::parse(*opened);
+  if (!doc) return failure{std::string("the sign-in correlation cookie holds no correlation")};
+  sign_in_correlation c{doc->string("s").value_or(""), doc->string("n").value_or(""), doc->string("v").value_or(""),
+                        doc->string("r").value_or("/"), doc->string("f").value_or(""),
+                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0)))};
+  if (c.state.empty() || !crypto::constant_time_equals(c.state, returned_state))
+    return failure{std::string("the state the authority returned does not match this browser's sign-in")};
+  if (now - c.issued > max_age || c.issued - now > std::chrono::minutes(5))
+    return failure{std::string("the sign-in took too long; start again")};
+  return c;
+}
+
+} // namespace onbehalf::identity

@@ -1,0 +1,62 @@
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/identity/sign_in_correlation.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace onbehalf;
+using namespace onbehalf::identity;
+using namespace std::chrono_literals;
+
+namespace {
+key_ring keys() {
+  static const key_ring ring = *key_ring::make({{"k1", secret(crypto::random_bytes(32))}});
+  return ring;
+}
+} // namespace
+
+TEST_CASE("a sealed correlation opens with everything the callback needs") {
+  auto c = new_sign_in_correlation("/emails?top=10", "b2c_1_susi");
+  auto opened = open_correlation(keys(), seal_correlation(keys(), c), c.state);
+  INFO((opened ? std::string() : opened.error()));
+  REQUIRE(opened);
+  CHECK(opened->nonce == c.nonce);
+  CHECK(opened->code_verifier == c.code_verifier);
+  CHECK(opened->return_url == "/emails?top=10");
+  CHECK(opened->user_flow == "b2c_1_susi");
+}
+
+TEST_CASE("every sign-in attempt has its own state, nonce, verifier and cookie name") {
+  auto a = new_sign_in_correlation("/");
+  auto b = new_sign_in_correlation("/");
+  CHECK(a.state != b.state);
+  CHECK(a.nonce != b.nonce);
+  CHECK(a.code_verifier != b.code_verifier);
+  CHECK(correlation_cookie_name(a.state) != correlation_cookie_name(b.state));
+  CHECK(correlation_cookie_name(a.state).starts_with(".onbehalf.correlation."));
+}
+
+TEST_CASE("a correlation does not open for another state") {
+  auto c = new_sign_in_correlation("/");
+  auto opened = open_correlation(keys(), seal_correlation(keys(), c), "forged-state");
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().find("state") != std::string::npos);
+}
+
+TEST_CASE("a correlation older than its lifetime is refused") {
+  auto c = new_sign_in_correlation("/", {}, std::chrono::system_clock::now() - 16min);
+  CHECK_FALSE(open_correlation(keys(), seal_correlation(keys(), c), c.state));
+}
+
+TEST_CASE("a tampered correlation cookie is refused") {
+  auto c = new_sign_in_correlation("/");
+  auto sealed = seal_correlation(keys(), c);
+  sealed[sealed.size() - 3] = sealed[sealed.size() - 3] == 'A' ? 'B' : 'A';
+  auto opened = open_correlation(keys(), sealed, c.state);
+  REQUIRE_FALSE(opened);
+  CHECK(opened.error().find("tampered") != std::string::npos);
+}
+
+TEST_CASE("a value sealed for another purpose is not a correlation") {
+  auto c = new_sign_in_correlation("/");
+  CHECK_FALSE(open_correlation(keys(), keys().seal(R"({"s":")" + c.state + "\"}", "session"), c.state));
+}
