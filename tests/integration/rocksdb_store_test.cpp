@@ -65,16 +65,17 @@ TEST_CASE("rocksdb store: a value is read back, and still there after a restart"
 TEST_CASE("rocksdb store: a value written just before the process is killed survives") {
   testing::temp_dir dir;
   auto path = dir.path("cache");
+  auto keys = ring({"k1"}); // before fork(), so parent and child share the key
   pid_t child = fork();
   if (child == 0) {
-    auto store = rocksdb_store::open(path, ring({"k1"}));
+    auto store = rocksdb_store::open(path, keys);
     if (store) (void)(*store)->put("ada|survivor", token, in_an_hour());
     raise(SIGKILL); // no destructors, no flush: as kill -9 would
   }
   int status = 0;
   waitpid(child, &status, 0);
   REQUIRE(WIFSIGNALED(status));
-  auto store = open_store(path);
+  auto store = open_store(path, keys);
   CHECK(read(*store, "ada|survivor") == token);
 }
 
