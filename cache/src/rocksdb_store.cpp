@@ -1,5 +1,7 @@
 #include "onbehalf/cache/rocksdb_store.hpp"
 
+#include "sealed_entry.hpp"
+
 #include "onbehalf/core/log.hpp"
 
 #include <rocksdb/compaction_filter.h>
@@ -14,37 +16,12 @@ namespace onbehalf::cache {
 
 namespace {
 
-// Stored value: 8 bytes of expiry (seconds since 1970, big-endian, readable for the compaction
-// filter), then the sealed plaintext, which holds the same expiry so it cannot be changed unseen.
-constexpr std::size_t expiry_bytes = 8;
-
-std::string encode_expiry(long long seconds) {
-  std::string out(expiry_bytes, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = static_cast<char>(seconds & 0xFF);
-    seconds >>= 8;
-  }
-  return out;
-}
-
-long long decode_expiry(std::string_view bytes) {
-  long long seconds = 0;
-  for (std::size_t i = 0; i < expiry_bytes; ++i) seconds = (seconds << 8) | static_cast<unsigned char>(bytes[i]);
-  return seconds;
-}
-
-long long seconds_of(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-// The key is the purpose of the seal: a value copied under another key does not open.
-std::string purpose_for(std::string_view key) { return "onbehalf.cache:" + std::string(key); }
-
 class drop_expired : public rocksdb::CompactionFilter {
 public:
   explicit drop_expired(std::function<std::chrono::system_clock::time_point()> now) : now_(std::move(now)) {}
   bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
-    return value.size() < expiry_bytes || decode_expiry(std::string_view(value.data(), expiry_bytes)) <= seconds_of(now_());
+    auto expiry = sealed_entry::expiry_of(std::string_view(value.data(), value.size()));
+    return !expiry || *expiry <= sealed_entry::seconds_of(now_());
   }
   const char* Name() const override { return "onbehalf.drop_expired"; }
 
@@ -95,8 +72,7 @@ rocksdb_store::~rocksdb_store() {
 }
 
 result<bool, std::string> rocksdb_store::put(std::string_view key, std::string_view value, time_point expires) {
-  auto expiry = encode_expiry(seconds_of(expires));
-  auto stored = expiry + impl_->keys.seal(expiry + std::string(value), purpose_for(key));
+  auto stored = sealed_entry::make(impl_->keys, key, value, expires);
   auto status = impl_->db->Put(rocksdb::WriteOptions(), rocksdb::Slice(key.data(), key.size()), stored);
   if (!status.ok()) return failure{plain_words(status, impl_->path)};
   return true;
@@ -107,15 +83,13 @@ result<std::optional<std::string>, std::string> rocksdb_store::get(std::string_v
   auto status = impl_->db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &stored);
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) return failure{plain_words(status, impl_->path)};
-  if (stored.size() < expiry_bytes) return std::optional<std::string>();
-  auto opened = impl_->keys.open(std::string_view(stored).substr(expiry_bytes), purpose_for(key));
-  if (!opened || opened->size() < expiry_bytes) {
+  auto entry = sealed_entry::open(impl_->keys, key, stored, impl_->now());
+  if (entry.state == sealed_entry::outcome::unreadable) {
     impl_->unreadable.fetch_add(1);
-    log_warning("A cache entry could not be opened and is ignored", {{"reason", opened ? "too short" : std::string(to_string(opened.error()))}});
-    return std::optional<std::string>();
+    log_warning("A cache entry could not be opened (changed on disk, or sealed with a key no longer configured) and is ignored");
   }
-  if (decode_expiry(*opened) <= seconds_of(impl_->now())) return std::optional<std::string>();
-  return std::optional<std::string>(opened->substr(expiry_bytes));
+  if (entry.state != sealed_entry::outcome::value) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(entry.value));
 }
 
 result<bool, std::string> rocksdb_store::erase(std::string_view key) {
