@@ -1,0 +1,59 @@
+// The level-2 token cache shared by several instances: Redis. Requests are queued to one worker
+// thread that owns the connection, so no caller ever blocks on the network. While Redis is down,
+// requests fail at once (the caller falls back to L1 and the authority), failures are counted,
+// and the worker reconnects by itself.
+#pragma once
+
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/core/sealing.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace onbehalf::cache {
+
+struct redis_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::string key_prefix = "onbehalf:"; // every key this store writes starts with it
+  std::chrono::milliseconds timeout{500}; // per command and per connection attempt
+  std::chrono::milliseconds reconnect_interval{1000};
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+class redis_store {
+public:
+  using time_point = std::chrono::system_clock::time_point;
+  using value_callback = std::function<void(result<std::optional<std::string>, std::string>)>;
+  using done_callback = std::function<void(result<bool, std::string>)>;
+  using count_callback = std::function<void(result<std::size_t, std::string>)>;
+
+  /// Starts the worker, which connects in the background; a Redis that is down is not an error here.
+  redis_store(redis_options options, key_ring keys);
+  /// Stops the worker; requests still queued are answered with an error.
+  ~redis_store();
+  redis_store(const redis_store&) = delete;
+  redis_store& operator=(const redis_store&) = delete;
+
+  // Callbacks run on the worker thread: hand the result on, do not block there.
+  void put(std::string key, std::string value, time_point expires, done_callback done);
+  /// The value; none when absent, expired or unreadable with the current keys.
+  void get(std::string key, value_callback done);
+  void erase(std::string key, done_callback done);
+  /// Removes every key that starts with `prefix` (a user's partition at sign-out).
+  void erase_prefix(std::string prefix, count_callback done);
+
+  bool connected() const noexcept;
+  std::size_t failures() const noexcept;           // requests that failed because Redis was unreachable or erred
+  std::size_t unreadable_entries() const noexcept; // entries sealed with keys no longer configured, or changed
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace onbehalf::cache
