@@ -1,0 +1,55 @@
+// What the token cache stores, and under which keys. Keys are partitioned: everything of one
+// signed-in account starts with its partition, so sign-out removes it with one prefix; app
+// tokens have a partition per client and tenant.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onbehalf::cache {
+
+namespace keys {
+/// "u|{home account id}|" — the home account id is oid.tid for Entra users.
+std::string user_partition(std::string_view home_account_id);
+/// "a|{client id}|{tenant}|"
+std::string app_partition(std::string_view client_id, std::string_view tenant);
+/// The access tokens of a partition for one resource (and B2C user flow, when one was used).
+std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow = {});
+std::string refresh_token(std::string_view partition, std::string_view user_flow = {});
+std::string account(std::string_view partition);
+} // namespace keys
+
+struct cached_access_token {
+  std::vector<std::string> scopes; // as granted
+  std::string token;
+  std::chrono::system_clock::time_point expires_on;
+  std::optional<std::chrono::system_clock::time_point> refresh_on; // the authority's refresh_in hint
+};
+
+/// The access tokens cached for one partition and resource.
+class access_token_records {
+public:
+  /// The token to use for `requested` scopes: its scopes include them all (compared without
+  /// case), it is valid for at least `margin` more, and it lives longest of those that qualify.
+  const cached_access_token* best_for(const std::vector<std::string>& requested, std::chrono::system_clock::time_point now,
+                                      std::chrono::seconds margin = std::chrono::seconds(0)) const;
+
+  /// Adds a token, replacing one for the same scopes and dropping expired ones.
+  void store(cached_access_token t, std::chrono::system_clock::time_point now);
+  const std::vector<cached_access_token>& all() const noexcept { return tokens_; }
+
+  /// A compact binary form for the cache stores; decode() refuses anything encode() did not make.
+  std::string encode() const;
+  static std::optional<access_token_records> decode(std::string_view bytes);
+
+  /// Entries at most: a partition with more scope sets than this drops the soonest to expire.
+  static constexpr std::size_t max_tokens = 32;
+
+private:
+  std::vector<cached_access_token> tokens_;
+};
+
+} // namespace onbehalf::cache

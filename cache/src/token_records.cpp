@@ -1,0 +1,123 @@
+#include "onbehalf/cache/token_records.hpp"
+
+#include "onbehalf/core/text.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace onbehalf::cache {
+
+namespace keys {
+std::string user_partition(std::string_view home_account_id) { return "u|" + std::string(home_account_id) + "|"; }
+std::string app_partition(std::string_view client_id, std::string_view tenant) {
+  return "a|" + std::string(client_id) + "|" + std::string(tenant) + "|";
+}
+std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow) {
+  return std::string(partition) + "at|" + std::string(resource) + "|" + text::to_lower(user_flow);
+}
+std::string refresh_token(std::string_view partition, std::string_view user_flow) {
+  return std::string(partition) + "rt|" + text::to_lower(user_flow);
+}
+std::string account(std::string_view partition) { return std::string(partition) + "account"; }
+} // namespace keys
+
+namespace {
+
+bool covers(const std::vector<std::string>& granted, const std::vector<std::string>& requested) {
+  return std::all_of(requested.begin(), requested.end(), [&](const std::string& r) {
+    return std::any_of(granted.begin(), granted.end(), [&](const std::string& g) { return text::iequals(g, r); });
+  });
+}
+
+bool same_scopes(const std::vector<std::string>& a, const std::vector<std::string>& b) { return covers(a, b) && covers(b, a); }
+
+long long seconds_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point time_of(long long s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); }
+
+// Length-prefixed fields: 4-byte big-endian sizes and 8-byte times.
+void put_number(std::string& out, std::uint64_t n, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
+}
+void put_text(std::string& out, std::string_view s) {
+  put_number(out, s.size(), 4);
+  out += s;
+}
+
+struct reader {
+  std::string_view in;
+  bool ok = true;
+  std::uint64_t number(int bytes) {
+    if (in.size() < static_cast<std::size_t>(bytes)) return ok = false, 0;
+    std::uint64_t n = 0;
+    for (int i = 0; i < bytes; ++i) n = (n << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+    in.remove_prefix(static_cast<std::size_t>(bytes));
+    return n;
+  }
+  std::string text() {
+    auto size = number(4);
+    if (!ok || in.size() < size) return ok = false, std::string();
+    std::string s(in.substr(0, size));
+    in.remove_prefix(size);
+    return s;
+  }
+};
+
+constexpr char format_version = 1;
+
+} // namespace
+
+const cached_access_token* access_token_records::best_for(const std::vector<std::string>& requested, std::chrono::system_clock::time_point now,
+                                                          std::chrono::seconds margin) const {
+  const cached_access_token* best = nullptr;
+  for (const auto& t : tokens_) {
+    if (t.expires_on <= now + margin || !covers(t.scopes, requested)) continue;
+    if (!best || t.expires_on > best->expires_on) best = &t;
+  }
+  return best;
+}
+
+void access_token_records::store(cached_access_token t, std::chrono::system_clock::time_point now) {
+  std::erase_if(tokens_, [&](const cached_access_token& old) { return old.expires_on <= now || same_scopes(old.scopes, t.scopes); });
+  tokens_.push_back(std::move(t));
+  if (tokens_.size() > max_tokens) {
+    auto soonest = std::min_element(tokens_.begin(), tokens_.end(), [](const auto& a, const auto& b) { return a.expires_on < b.expires_on; });
+    tokens_.erase(soonest);
+  }
+}
+
+std::string access_token_records::encode() const {
+  std::string out(1, format_version);
+  put_number(out, tokens_.size(), 4);
+  for (const auto& t : tokens_) {
+    put_number(out, t.scopes.size(), 4);
+    for (const auto& s : t.scopes) put_text(out, s);
+    put_text(out, t.token);
+    put_number(out, static_cast<std::uint64_t>(seconds_of(t.expires_on)), 8);
+    put_number(out, t.refresh_on ? static_cast<std::uint64_t>(seconds_of(*t.refresh_on)) : 0, 8);
+  }
+  return out;
+}
+
+std::optional<access_token_records> access_token_records::decode(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
+  reader r{bytes.substr(1)};
+  auto count = r.number(4);
+  if (!r.ok || count > max_tokens) return std::nullopt;
+  access_token_records records;
+  for (std::uint64_t i = 0; i < count && r.ok; ++i) {
+    cached_access_token t;
+    auto scopes = r.number(4);
+    if (scopes > 256) return std::nullopt;
+    for (std::uint64_t s = 0; s < scopes && r.ok; ++s) t.scopes.push_back(r.text());
+    t.token = r.text();
+    t.expires_on = time_of(static_cast<long long>(r.number(8)));
+    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(static_cast<long long>(refresh));
+    records.tokens_.push_back(std::move(t));
+  }
+  if (!r.ok || !r.in.empty()) return std::nullopt;
+  return records;
+}
+
+} // namespace onbehalf::cache

@@ -1,0 +1,103 @@
+#include "onbehalf/cache/token_records.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+using namespace onbehalf::cache;
+using namespace std::chrono_literals;
+
+namespace {
+const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+
+cached_access_token token(std::vector<std::string> scopes, std::string value, std::chrono::seconds lifetime) {
+  return {std::move(scopes), std::move(value), now + lifetime, std::nullopt};
+}
+} // namespace
+
+TEST_CASE("cache keys put everything of an account under its partition") {
+  auto partition = keys::user_partition("oid-1.tid-1");
+  CHECK(partition == "u|oid-1.tid-1|");
+  CHECK(keys::access_tokens(partition, "api://todo").starts_with(partition));
+  CHECK(keys::refresh_token(partition).starts_with(partition));
+  CHECK(keys::account(partition).starts_with(partition));
+  CHECK(keys::app_partition("client-1", "tenant-1") == "a|client-1|tenant-1|");
+}
+
+TEST_CASE("tokens of different B2C user flows have different keys") {
+  auto p = keys::user_partition("u1");
+  CHECK(keys::access_tokens(p, "api://x", "B2C_1_susi") != keys::access_tokens(p, "api://x", "b2c_1_edit_profile"));
+  CHECK(keys::access_tokens(p, "api://x", "B2C_1_susi") == keys::access_tokens(p, "api://x", "b2c_1_susi"));
+}
+
+TEST_CASE("a token granted for more scopes serves a request for fewer") {
+  access_token_records r;
+  r.store(token({"user.read", "mail.read"}, "both", 1h), now);
+  REQUIRE(r.best_for({"mail.read"}, now));
+  CHECK(r.best_for({"MAIL.READ"}, now)->token == "both");
+  CHECK_FALSE(r.best_for({"mail.send"}, now));
+}
+
+TEST_CASE("expired tokens, and tokens expiring within the margin, are not used") {
+  access_token_records r;
+  r.store(token({"a"}, "soon", 4min), now);
+  CHECK(r.best_for({"a"}, now));
+  CHECK_FALSE(r.best_for({"a"}, now, 5min));
+  CHECK_FALSE(r.best_for({"a"}, now + 5min));
+}
+
+TEST_CASE("of several fitting tokens the longest-lived is chosen") {
+  access_token_records r;
+  r.store(token({"a", "b"}, "short", 10min), now);
+  r.store(token({"a"}, "long", 1h), now);
+  CHECK(r.best_for({"a"}, now)->token == "long");
+  CHECK(r.best_for({"a", "b"}, now)->token == "short");
+}
+
+TEST_CASE("a new token for the same scopes replaces the old one, and expired ones are dropped") {
+  access_token_records r;
+  r.store(token({"a", "b"}, "old", 1h), now);
+  r.store(token({"x"}, "expiring", 1min), now);
+  r.store(token({"B", "A"}, "new", 1h), now + 2min);
+  REQUIRE(r.all().size() == 1);
+  CHECK(r.all()[0].token == "new");
+}
+
+TEST_CASE("a partition keeps a bounded number of scope sets") {
+  access_token_records r;
+  for (int i = 0; i < 40; ++i) r.store(token({"scope" + std::to_string(i)}, "t", std::chrono::minutes(60 + i)), now);
+  CHECK(r.all().size() == access_token_records::max_tokens);
+  CHECK_FALSE(r.best_for({"scope0"}, now)); // the soonest to expire went first
+  CHECK(r.best_for({"scope39"}, now));
+}
+
+TEST_CASE("records survive encoding, refresh hints included") {
+  access_token_records r;
+  auto t = token({"user.read", "mail.read"}, std::string(1500, 't'), 1h);
+  t.refresh_on = now + 30min;
+  r.store(t, now);
+  r.store(token({"x"}, "second", 2h), now);
+  auto decoded = access_token_records::decode(r.encode());
+  REQUIRE(decoded);
+  REQUIRE(decoded->all().size() == 2);
+  CHECK(decoded->all()[0].scopes == t.scopes);
+  CHECK(decoded->all()[0].token == t.token);
+  CHECK(decoded->all()[0].expires_on == t.expires_on);
+  CHECK(decoded->all()[0].refresh_on == t.refresh_on);
+  CHECK_FALSE(decoded->all()[1].refresh_on);
+}
+
+TEST_CASE("bytes that encode() did not make are refused") {
+  access_token_records r;
+  r.store(token({"a"}, "t", 1h), now);
+  auto bytes = r.encode();
+  CHECK_FALSE(access_token_records::decode(""));
+  CHECK_FALSE(access_token_records::decode(bytes.substr(0, bytes.size() - 1)));
+  CHECK_FALSE(access_token_records::decode(bytes + "x"));
+  std::mt19937 random(3);
+  for (int i = 0; i < 2000; ++i) {
+    auto corrupted = bytes;
+    corrupted[random() % corrupted.size()] = static_cast<char>(random() % 256);
+    CHECK_NOTHROW(static_cast<void>(access_token_records::decode(corrupted)));
+  }
+}
