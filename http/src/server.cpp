@@ -58,15 +58,42 @@ rejection classify_read_error(const beast::error_code& ec, const server_limits& 
 } // namespace
 
 struct server::impl {
+  struct lane;
   struct connection {
+    lane* owner = nullptr;
     beast::tcp_stream* stream = nullptr;
     bool idle = false; // waiting for the next request: safe to close on shutdown
   };
 
+  // A request whose answer has not come back yet. The lane owns it, not the exchange, so a forced
+  // shutdown can drop the suspended connection while its I/O context still exists; an answer that
+  // arrives later finds it closed and goes nowhere.
+  struct awaiting_answer {
+    // Boost 1.81's any_completion_handler recurses without end when moved; this small holder does not.
+    struct resumer {
+      virtual ~resumer() = default;
+      virtual void resume(std::pair<response, std::size_t> answer) = 0;
+    };
+    template <class Handler>
+    struct resumer_of final : resumer {
+      explicit resumer_of(Handler&& h) : handler(std::move(h)) {}
+      void resume(std::pair<response, std::size_t> answer) override { std::move(handler)(std::move(answer)); }
+      Handler handler;
+    };
+
+    std::mutex mutex;
+    bool closed = false;
+    std::unique_ptr<resumer> resume; // the suspended connection; dropping it ends the connection
+    asio::any_io_executor executor;
+  };
+
   struct lane {
+    // Declared before the context so they outlive it: destroying the context destroys suspended
+    // connection coroutines, whose guards still remove themselves from these sets.
+    std::unordered_set<connection*> connections; // touched only on this lane's thread
+    std::unordered_set<std::shared_ptr<awaiting_answer>> awaiting; // likewise
     asio::io_context context{1};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-    std::unordered_set<connection*> connections; // touched only on this lane's thread
     std::thread thread;
   };
 
@@ -165,6 +192,7 @@ struct server::impl {
     std::string remote = ignored ? std::string() : peer.address().to_string();
     beast::tcp_stream stream(std::move(socket));
     connection c;
+    c.owner = &l;
     l.connections.insert(&c);
     struct unregister {
       lane& l;
@@ -238,7 +266,7 @@ struct server::impl {
       auto req = to_request(std::move(incoming), remote, secure);
       std::optional<access_record> access;
       if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
-      auto [answer, route_id] = co_await dispatch(std::move(req));
+      auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner);
 
       beast_response outgoing{static_cast<bhttp::status>(answer.status), 11};
       for (const auto& f : answer.headers.all()) outgoing.insert(f.name, f.value);
@@ -292,14 +320,22 @@ struct server::impl {
 
   // Hands the request to the dispatcher and suspends until some thread answers it;
   // the answer is posted back to this connection's lane.
-  awaitable<std::pair<response, std::size_t>> dispatch(request r) {
+  awaitable<std::pair<response, std::size_t>> dispatch(request r, lane& l) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(std::pair<response, std::size_t>)>(
-        [this, r = std::move(r)](auto handler) mutable {
-          auto resume = std::make_shared<decltype(handler)>(std::move(handler));
-          auto x = std::make_shared<exchange>(std::move(r), [resume](response answer, std::size_t route_id) {
-            auto executor = asio::get_associated_executor(*resume);
-            asio::post(executor, [resume, answer = std::move(answer), route_id]() mutable {
-              (*resume)(std::pair<response, std::size_t>(std::move(answer), route_id));
+        [this, &l, r = std::move(r)](auto handler) mutable {
+          auto waiting = std::make_shared<awaiting_answer>();
+          waiting->executor = asio::get_associated_executor(handler);
+          waiting->resume = std::make_unique<awaiting_answer::resumer_of<decltype(handler)>>(std::move(handler));
+          l.awaiting.insert(waiting);
+          auto x = std::make_shared<exchange>(std::move(r), [weak = std::weak_ptr<awaiting_answer>(waiting), &l](response answer, std::size_t route_id) {
+            auto w = weak.lock();
+            if (!w) return;
+            std::lock_guard lock(w->mutex);
+            if (w->closed) return; // the server is gone
+            asio::post(w->executor, [w, &l, answer = std::move(answer), route_id]() mutable {
+              l.awaiting.erase(w);
+              auto resume = std::move(w->resume);
+              if (resume) resume->resume(std::pair<response, std::size_t>(std::move(answer), route_id));
             });
           });
           target.dispatch(std::move(x));
@@ -363,6 +399,17 @@ struct server::impl {
   void wait() {
     for (auto& l : lanes)
       if (l->thread.joinable()) l->thread.join();
+    // After a forced stop, requests may still be waiting for answers: end their connections now,
+    // while the I/O contexts exist, and let late answers find them closed.
+    for (auto& l : lanes) {
+      auto waiting = std::move(l->awaiting);
+      l->awaiting.clear();
+      for (const auto& w : waiting) {
+        std::lock_guard lock(w->mutex);
+        w->closed = true;
+        auto dropped = std::move(w->resume); // destroys the suspended connection here
+      }
+    }
     if (running.exchange(false)) log_info("HTTP server stopped");
   }
 };

@@ -280,3 +280,33 @@ TEST_CASE("graceful shutdown closes idle keep-alive connections at once") {
   CHECK(idle.closed_by_server(1s)); // well before the 2 s keep-alive timeout would close it
   server.host().wait();
 }
+
+TEST_CASE("a shutdown that times out with a handler still running ends cleanly") {
+  auto settings = test_settings();
+  settings.host.limits.shutdown_timeout = std::chrono::seconds(1);
+  std::promise<void> handler_started;
+  std::thread late_answer;
+  {
+    actors::host host(settings);
+    host.routes().get("/stuck", [&](const http::exchange_ptr& x) {
+      handler_started.set_value();
+      // Holds the request past the shutdown timeout, then answers into a server that is gone.
+      late_answer = std::thread([x = http::exchange_ptr(x)]() mutable {
+        std::this_thread::sleep_for(1500ms);
+        x->respond(http::response::text(200, "too late"));
+        x.reset();
+      });
+    });
+    auto port = host.start();
+    REQUIRE(port);
+    raw_connection c(*port);
+    c.send("GET /stuck HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(handler_started.get_future().wait_for(5s) == std::future_status::ready);
+    raw_connection idle(*port); // a connection that never sends a request, suspended in its read
+    host.stop();
+    host.wait(); // returns after the 1 s timeout, tearing down suspended connections
+    CHECK(c.closed_by_server(2s));
+    late_answer.join();
+  }
+  SUCCEED("the host was destroyed after a forced shutdown");
+}
