@@ -87,7 +87,7 @@ std::optional<std::size_t> sensitive_value_start(std::string_view text, std::siz
                            [&](std::string_view name) { return name_ends_here(text, name_end, name); });
   if (!found) return std::nullopt;
   std::size_t v = pos + 1;
-  while (v < text.size() && (text[v] == ' ' || text[v] == '"')) ++v;
+  while (v < text.size() && text[v] == ' ') ++v;
   return v;
 }
 
@@ -126,14 +126,34 @@ std::string redact(std::string_view text) {
     }
     if (i >= text.size()) break;
     if (auto v = sensitive_value_start(text, i)) {
-      out.append(text.substr(i, *v - i));
-      std::size_t end = *v;
-      // Header values (Cookie, Authorization) run to the end of the line; parameters end at a separator.
-      bool header_like = text[i] == ':' && text.substr(0, i).find_last_of("\"") == std::string_view::npos;
-      while (end < text.size() && text[end] != '\n' && text[end] != '\r' && text[end] != '"' && text[end] != '&' &&
-             (header_like || (text[end] != ' ' && text[end] != ',' && text[end] != ';')))
+      std::size_t start = *v;
+      bool quoted = start < text.size() && text[start] == '"';
+      if (quoted) ++start;
+      out.append(text.substr(i, start - i));
+      std::size_t end = start;
+      auto line_start = text.substr(0, i).find_last_of("\r\n");
+      auto from = line_start == std::string_view::npos ? 0 : line_start + 1;
+      auto line = text.substr(from, i - from);
+      // A quoted value runs to its closing quote; a header on its own line (Cookie, Authorization)
+      // to the end of the line; a parameter to the next separator.
+      bool header_like = !quoted && text[i] == ':' && line.find('"') == std::string_view::npos;
+      auto ends_value = [&](char c) {
+        if (c == '\n' || c == '\r') return true;
+        if (quoted) return c == '"';
+        if (header_like) return false;
+        return c == '"' || c == '&' || c == ' ' || c == ',' || c == ';';
+      };
+      while (end < text.size() && !ends_value(text[end])) {
+        if (quoted && text[end] == '\\' && end + 1 < text.size()) ++end;
         ++end;
-      if (end > *v) out += mask;
+      }
+      // "authorization=Bearer abc": the scheme alone is not the credential; take the next word too.
+      auto value = text.substr(start, end - start);
+      if ((text::iequals(value, "bearer") || text::iequals(value, "basic")) && end < text.size() && text[end] == ' ') {
+        ++end;
+        while (end < text.size() && is_token_char(text[end])) ++end;
+      }
+      if (end > start) out += mask;
       i = end;
       continue;
     }

@@ -62,3 +62,24 @@ TEST_CASE("sensitive names are recognised without regard to case") {
   CHECK_FALSE(is_sensitive_name("ClientId"));
   CHECK_FALSE(is_sensitive_name("BaseUrl"));
 }
+
+TEST_CASE("redact masks a whole quoted credential, spaces and semicolons included") {
+  auto json = redact(R"({"authorization":"Bearer opaque-token-value"})");
+  CHECK(json.find("opaque-token-value") == std::string::npos);
+  CHECK(json.find("Bearer") == std::string::npos);
+  auto quoted_form = redact(R"(authorization="Basic dXNlcjpwYXNz")");
+  CHECK(quoted_form.find("dXNlcjpwYXNz") == std::string::npos);
+  auto cookies = redact(R"({"cookie":"a=first; session=second-secret-value"})");
+  CHECK(cookies.find("second-secret-value") == std::string::npos);
+}
+
+TEST_CASE("redact treats a header as a header even when an earlier line holds a quote") {
+  auto out = redact("x=\"y\"\nAuthorization: Bearer abc-def");
+  CHECK(out.find("abc-def") == std::string::npos);
+  auto same_line = redact("x=\"y\" Authorization: Bearer abc-def");
+  CHECK(same_line.find("abc-def") == std::string::npos);
+}
+
+TEST_CASE("redact masks the credential after a scheme given as a parameter value") {
+  CHECK(redact("authorization=Bearer abc-def-ghi").find("abc-def-ghi") == std::string::npos);
+}
