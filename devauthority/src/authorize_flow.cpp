@@ -62,7 +62,6 @@ bool policy_is(const pending_flow& f, std::string_view suffix) { return f.policy
 http::response signed_in(authority_core& core, pending_flow& f, const std::string& flow_id, const std::string& user_name) {
   auto session_id = crypto::random_token(24);
   core.sessions[session_id] = sign_in_session{user_name, false};
-  core.revoked_users.erase(user_name); // signing in again ends a revocation
   f.user_name = user_name;
   auto r = see_other(continue_url(core, f, flow_id));
   r.headers.add("Set-Cookie", std::string(session_cookie) + "=" + session_id + "; Path=/; HttpOnly; SameSite=Lax");
@@ -246,6 +245,8 @@ void handle_edit_profile(authority_core& core, const http::exchange_ptr& x) {
 
 void handle_reset_password(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, false, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    // Only a password-reset user flow may set a password; any other flow just continues.
+    if (!policy_is(f, "_reset")) return advance(core, flow_id, *x);
     auto user_name = std::string(form.find("username").value_or(""));
     auto new_password = std::string(form.find("new_password").value_or(""));
     user* u = core.mutable_user(user_name);

@@ -81,7 +81,6 @@ struct authority_core {
   std::map<std::string, issued_refresh_token> refresh_tokens;
   std::map<std::string, sign_in_session> sessions;
   std::set<std::string> revoked_families;
-  std::set<std::string> revoked_users;
   std::set<std::string> seen_assertion_ids;
   /// user name + client id + resource → consented scopes
   std::map<std::string, std::set<std::string>> consents;

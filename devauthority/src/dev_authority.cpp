@@ -261,9 +261,11 @@ struct dev_authority::impl {
     core.signing_key = identity::signing_key::generate(identity::jws_algorithm::rs256);
     core.key_id = "devauthority-" + std::to_string(core.retired_keys.size() + 1);
   }
+  // Ends every sign-in of the user: their refresh tokens stay refused even after a new sign-in.
   void revoke(const std::string& user) {
     std::lock_guard lock(core.mutex);
-    core.revoked_users.insert(user);
+    for (const auto& [_, token] : core.refresh_tokens)
+      if (text::iequals(token.user_name, user)) core.revoked_families.insert(token.family);
   }
 };
 

@@ -195,7 +195,7 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
     core.revoked_families.insert(token.family);
     return reject(400, "invalid_grant", 70000, "The refresh token has already been used and was replaced; its sign-in is now revoked.");
   }
-  if (core.revoked_families.count(token.family) || core.revoked_users.count(token.user_name))
+  if (core.revoked_families.count(token.family))
     return reject(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.");
   if (token.expires < clock::now())
     return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");

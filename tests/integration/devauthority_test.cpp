@@ -371,12 +371,32 @@ TEST_CASE("dev authority: refresh tokens rotate, and reusing a replaced one revo
   CHECK(revoked.reason == interaction_reason::refresh_token_expired);
 }
 
-TEST_CASE("dev authority: revoking a user ends their refresh tokens") {
+TEST_CASE("dev authority: revoking a user ends their refresh tokens, even after they sign in again") {
   authority_fixture f;
   browser b(*f.web, f.authority.base_url());
   auto tokens = signed_in_tokens(f, b);
   f.authority.revoke_user("ada@contoso.onmicrosoft.com");
   CHECK(refresh_fails(f, tokens.refresh_token, {todo_api + "/access_as_user"}).has_code(50173));
+  sign_in_options again;
+  again.prompt = "login";
+  auto fresh = signed_in_tokens(f, b, again);
+  CHECK(refresh_fails(f, tokens.refresh_token, {todo_api + "/access_as_user"}).has_code(50173));
+  CHECK(f.redeem(f.secret_post(), token_grant::refresh(fresh.refresh_token, {todo_api + "/access_as_user"})));
+}
+
+TEST_CASE("dev authority: the password-reset page does nothing outside a password-reset flow") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto pkce = make_pkce();
+  auto page = b.request("GET", authorize_url(authorize_for(f, {}, pkce)));
+  auto flow = browser::hidden_field(page.body, "flow");
+  b.request("POST", f.authority.base_url() + "/" + tenant_id + "/devauthority/reset",
+            text::form_fields().add("flow", flow).add("username", "grace@contoso.onmicrosoft.com").add("new_password", "taken-over-1").encode());
+  browser grace(*f.web, f.authority.base_url());
+  sign_in_options o;
+  o.user = "grace@contoso.onmicrosoft.com";
+  o.password = "grace-password-1"; // unchanged
+  CHECK(sign_in(f, grace, o).pages_seen == std::vector<std::string>{"sign-in", "consent"});
 }
 
 TEST_CASE("dev authority: a resource that requires MFA asks for the second factor and the token says so") {
