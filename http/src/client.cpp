@@ -195,6 +195,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     tcp::resolver resolver(context);
     auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
     if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + u.host + ": " + resolve_ec.message());
+    if (closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
 
     auto c = std::make_unique<connection>();
     c->origin = origin(u);

@@ -66,8 +66,9 @@ result<json_object, token_error> validate_id_token(std::string_view token, const
   auto audiences = c.strings("aud");
   if (!audiences || std::find(audiences->begin(), audiences->end(), rules.audience) == audiences->end())
     return reject(token_rejection::wrong_audience, "the token is not for client \"" + rules.audience + "\"");
-  if (audiences->size() > 1 && c.string("azp") != rules.audience)
-    return reject(token_rejection::wrong_authorized_party, "a token for several audiences must name this client in \"azp\"");
+  // OpenID Connect Core 3.1.3.7: with several audiences azp is required; whenever present it must be this client.
+  if (auto azp = c.string("azp"); (audiences->size() > 1 || azp) && azp != rules.audience)
+    return reject(token_rejection::wrong_authorized_party, "the token's authorized party (azp) is not client \"" + rules.audience + "\"");
 
   auto now = std::chrono::duration_cast<std::chrono::seconds>(rules.now.time_since_epoch()).count();
   auto skew = rules.clock_skew.count();

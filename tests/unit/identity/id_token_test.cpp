@@ -136,3 +136,8 @@ TEST_CASE("an id_token without a required claim names the claim") {
 TEST_CASE("times that are not numbers are refused as malformed") {
   CHECK(rejection(factory().id_token([](object& c) { c["exp"] = "tomorrow"; })) == token_rejection::malformed);
 }
+
+TEST_CASE("an id_token whose azp names another client is refused even for one audience") {
+  CHECK(rejection(factory().id_token([](object& c) { c["azp"] = "client-2"; })) == token_rejection::wrong_authorized_party);
+  CHECK(validate_id_token(factory().id_token([](object& c) { c["azp"] = "client-1"; }), factory().keys(), rules()));
+}
