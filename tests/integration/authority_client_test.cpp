@@ -1,6 +1,7 @@
 // Talking to an authority over HTTP: documents for the authority cache, token requests, and the
 // failures a real network adds (nobody listening, no answer in time, throttling).
 #include "../support/ports.hpp"
+#include "../support/daemon_directory.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/token_client.hpp"
 
@@ -12,23 +13,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-devauthority::directory one_app_directory() {
-  devauthority::directory d;
-  d.port = 0;
-  devauthority::tenant t;
-  t.id = "tenant-1";
-  t.resources = {{"api://orders", "orders-app-id", {"read"}, {"Orders.Read.All"}, false}};
-  devauthority::app a;
-  a.client_id = "daemon";
-  a.secrets = {secret("daemon-secret-1")};
-  a.application_permissions = {{"api://orders", {"Orders.Read.All"}}};
-  t.apps = {a};
-  d.tenants = {t};
-  return d;
-}
-
 struct running_authority {
-  devauthority::dev_authority authority{one_app_directory()};
+  devauthority::dev_authority authority{testing::daemon_directory()};
   std::unique_ptr<http::client> web = testing::make_client();
   running_authority() { REQUIRE(authority.start()); }
 

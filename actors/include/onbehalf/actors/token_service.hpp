@@ -1,0 +1,58 @@
+// The token actor for app tokens (client credentials): the one place that acquires them.
+// Requests for the same missing token wait on one grant (single flight); a cached token is
+// answered at once and refreshed in the background when it nears expiry; a throttling
+// authority's Retry-After is respected without calling it again.
+#pragma once
+
+#include "onbehalf/cache/memory_cache.hpp"
+#include "onbehalf/core/result.hpp"
+#include "onbehalf/core/secret.hpp"
+#include "onbehalf/http/client.hpp"
+#include "onbehalf/identity/token_request.hpp"
+#include "onbehalf/identity/token_response.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace caf {
+class actor_system;
+}
+
+namespace onbehalf::actors {
+
+struct app_token {
+  secret access_token;
+  std::chrono::system_clock::time_point expires_on;
+};
+
+using app_token_outcome = result<app_token, identity::token_failure>;
+
+struct token_service_settings {
+  std::string token_endpoint;
+  std::string tenant; // partitions app tokens by client and tenant
+  identity::client_authentication client; // its certificate, if any, must outlive the service
+  http::client* web = nullptr;            // must outlive the service
+  cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
+  /// A cached token this close to expiry is still answered, and refreshed in the background.
+  std::chrono::seconds refresh_margin{300};
+};
+
+class token_service {
+public:
+  token_service(caf::actor_system& system, token_service_settings settings);
+  ~token_service(); // asks the actor to exit
+  token_service(const token_service&) = delete;
+  token_service& operator=(const token_service&) = delete;
+
+  /// Acquires an app token for `scope` ("{resource}/.default"). Safe from any thread; `done`
+  /// runs on an actor thread and must not block.
+  void acquire_token_for_app(std::string scope, std::function<void(app_token_outcome)> done);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace onbehalf::actors
