@@ -1,6 +1,7 @@
 #include "onbehalf/devauthority/directory.hpp"
 
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/identity/authorize.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -8,8 +9,6 @@
 namespace onbehalf::devauthority {
 
 namespace {
-
-constexpr std::string_view graph_app_id_uri = "https://graph.microsoft.com";
 
 // Reads values by key and collects one problem per bad key, so a user sees them all at once.
 class reader {
@@ -78,10 +77,7 @@ const app* tenant::find_app(std::string_view client_id) const {
 }
 
 const resource* tenant::resource_for_scope(std::string_view scope) const {
-  auto slash = scope.rfind('/');
-  auto uri = slash == std::string_view::npos || scope.substr(0, slash).find("://") == std::string_view::npos
-                 ? graph_app_id_uri
-                 : scope.substr(0, slash);
+  auto uri = identity::resource_of_scope(scope);
   auto it = std::find_if(resources.begin(), resources.end(), [&](const resource& r) { return r.app_id_uri == uri || r.app_id == uri; });
   return it == resources.end() ? nullptr : &*it;
 }

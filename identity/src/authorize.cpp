@@ -25,6 +25,12 @@ std::string scope_parameter(const std::vector<std::string>& requested) {
   return out;
 }
 
+std::string resource_of_scope(std::string_view scope) {
+  auto slash = scope.rfind('/');
+  if (slash == std::string_view::npos || scope.substr(0, slash).find("://") == std::string_view::npos) return std::string(graph_resource);
+  return std::string(scope.substr(0, slash));
+}
+
 std::string authorize_url(const authorize_request& r) {
   text::form_fields q;
   q.add("client_id", r.client_id)

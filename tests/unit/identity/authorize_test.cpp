@@ -112,3 +112,11 @@ TEST_CASE("metadata is found under the authority's well-known path") {
         "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/b2c_1_susi/v2.0/.well-known/openid-configuration");
   CHECK(metadata_address("https://accounts.example.org") == "https://accounts.example.org/.well-known/openid-configuration");
 }
+
+TEST_CASE("a scope's resource is its URI before the last slash, and Graph for bare names") {
+  CHECK(resource_of_scope("api://22222222/access_as_user") == "api://22222222");
+  CHECK(resource_of_scope("https://contoso.onmicrosoft.com/api/read") == "https://contoso.onmicrosoft.com/api");
+  CHECK(resource_of_scope("api://todo/.default") == "api://todo");
+  CHECK(resource_of_scope("user.read") == "https://graph.microsoft.com");
+  CHECK(resource_of_scope("Mail.Read") == "https://graph.microsoft.com");
+}

@@ -23,6 +23,12 @@ inline constexpr std::string_view sign_in_scopes[] = {"openid", "profile", "offl
 /// "openid profile offline_access" followed by `requested`, duplicates removed, order kept.
 std::string scope_parameter(const std::vector<std::string>& requested);
 
+/// The resource a scope belongs to: "api://x/read" → "api://x"; bare names such as "user.read"
+/// belong to Microsoft Graph, as Entra reads them.
+std::string resource_of_scope(std::string_view scope);
+
+inline constexpr std::string_view graph_resource = "https://graph.microsoft.com";
+
 enum class response_mode { form_post, query };
 
 struct authorize_request {
