@@ -3,9 +3,12 @@
 #include "onbehalf/actors/authority_client.hpp"
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+#include "onbehalf/identity/authorize.hpp"
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -14,21 +17,31 @@ namespace onbehalf::actors {
 namespace {
 
 // Local messages: they carry callbacks and outcomes, never leave the process, never serialized.
-struct app_token_requested {
-  std::string scope;
-  std::function<void(app_token_outcome)> done;
+struct token_requested {
+  std::string home_account_id; // empty: an app token
+  std::vector<std::string> scopes;
+  std::function<void(token_service_outcome)> done;
+};
+
+struct sign_in_tokens_accepted {
+  std::string home_account_id;
+  std::vector<std::string> scopes;
+  identity::token_response tokens;
 };
 
 struct grant_finished {
-  std::string key;
-  std::string scope;
+  std::string flight;
+  std::string cache_key;
+  std::string refresh_key; // where the user's refresh token lives; empty for app tokens
+  std::vector<std::string> scopes;
   token_outcome outcome;
 };
 
 } // namespace
 } // namespace onbehalf::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::app_token_requested)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::sign_in_tokens_accepted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
 
 namespace onbehalf::actors {
@@ -37,16 +50,36 @@ namespace {
 
 using clock = std::chrono::system_clock;
 
+// Refresh tokens are kept for as long as Entra lets an unused one live.
+constexpr std::chrono::hours refresh_token_lifetime{24 * 90};
+
 struct token_actor_state {
   token_service_settings settings;
-  std::map<std::string, std::vector<std::function<void(app_token_outcome)>>> waiting; // key → callers of the grant in flight
-  std::map<std::string, clock::time_point> throttled_until;
+  std::map<std::string, std::vector<std::function<void(token_service_outcome)>>> waiting; // flight → callers of the grant in flight
+  std::map<std::string, clock::time_point> throttled_until;                             // flight → no grant before
 };
 
 using token_actor_pointer = caf::stateful_actor<token_actor_state>*;
 
-std::string cache_key(const token_service_settings& s, const std::string& scope) {
-  return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, s.tenant), scope);
+// Where a request's tokens live, and what identifies its grant while one is in flight.
+struct request_keys {
+  std::string cache_key;
+  std::string refresh_key;
+  std::string flight;
+};
+
+request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes) {
+  auto resource = scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front());
+  auto partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, s.tenant) : cache::keys::user_partition(home_account_id);
+  request_keys k;
+  k.cache_key = cache::keys::access_tokens(partition, resource);
+  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(partition);
+  auto sorted = scopes;
+  for (auto& scope : sorted) scope = text::to_lower(scope);
+  std::sort(sorted.begin(), sorted.end());
+  k.flight = k.cache_key;
+  for (const auto& scope : sorted) k.flight += " " + scope;
+  return k;
 }
 
 cache::access_token_records records_at(cache::memory_cache& l1, const std::string& key) {
@@ -55,70 +88,104 @@ cache::access_token_records records_at(cache::memory_cache& l1, const std::strin
   return cache::access_token_records::decode(*bytes).value_or(cache::access_token_records{});
 }
 
-// Starts the one grant for `key`; its outcome comes back to this actor as grant_finished.
-void start_grant(token_actor_pointer self, const std::string& key, const std::string& scope) {
+// Granted scopes as the cache compares them: a provider that answers "read" for "api://x/read"
+// has its bare names qualified with the requested resource (Graph's short names stay as they are).
+std::vector<std::string> granted_scopes(std::vector<std::string> granted, const std::vector<std::string>& requested) {
+  if (requested.empty()) return granted;
+  auto resource = identity::resource_of_scope(requested.front());
+  if (resource == identity::graph_resource) return granted;
+  for (auto& scope : granted)
+    if (scope.find("://") == std::string::npos && scope != "openid" && scope != "profile" && scope != "offline_access" && scope != "email")
+      scope = resource + "/" + scope;
+  return granted;
+}
+
+// Stores a grant's access token (and a rotated refresh token) in the cache; returns what callers get.
+acquired_token keep(cache::memory_cache& l1, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
+  auto now = clock::now();
+  auto expires = now + t.expires_in;
+  auto records = records_at(l1, k.cache_key);
+  std::optional<clock::time_point> refresh_on;
+  if (t.refresh_in) refresh_on = now + *t.refresh_in;
+  records.store({granted_scopes(t.scopes.empty() ? scopes : t.scopes, scopes), t.access_token.reveal(), expires, refresh_on}, now);
+  l1.put(k.cache_key, records.encode(), cache::clock::now() + t.expires_in);
+  if (!k.refresh_key.empty() && !t.refresh_token.empty()) l1.put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+  return {t.access_token, expires};
+}
+
+// Starts the one grant for a flight; its outcome comes back to this actor as grant_finished.
+void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes) {
   auto& s = self->state.settings;
-  auto request = identity::build_token_request(s.token_endpoint, s.client, identity::token_grant::client_credentials({scope}));
   auto me = caf::actor_cast<caf::actor>(self);
-  send_token_request(*s.web, request, [me, key, scope](token_outcome outcome) { caf::anon_send(me, grant_finished{key, scope, std::move(outcome)}); });
+  auto report = [me, k, scopes](token_outcome outcome) { caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome)}); };
+  if (k.refresh_key.empty()) {
+    send_token_request(*s.web, identity::build_token_request(s.token_endpoint, s.client, identity::token_grant::client_credentials(scopes)), report);
+    return;
+  }
+  auto refresh_token = s.cache->get(k.refresh_key);
+  if (!refresh_token) {
+    identity::token_failure f;
+    f.kind = identity::failure_kind::interaction_required;
+    f.reason = identity::interaction_reason::login_required;
+    f.description = "no refresh token is kept for this account; the user must sign in again";
+    return report(failure{std::move(f)});
+  }
+  send_token_request(*s.web,
+                     identity::build_token_request(s.token_endpoint, s.client, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes)),
+                     report);
 }
 
 void finish_grant(token_actor_pointer self, grant_finished& g) {
   auto& st = self->state;
-  auto callers = std::move(st.waiting[g.key]);
-  st.waiting.erase(g.key);
-  auto now = clock::now();
-  app_token_outcome answer = failure{identity::token_failure{}};
+  auto callers = std::move(st.waiting[g.flight]);
+  st.waiting.erase(g.flight);
+  token_service_outcome answer = failure{identity::token_failure{}};
   if (g.outcome) {
-    auto expires = now + g.outcome->expires_in;
-    auto records = records_at(*st.settings.cache, g.key);
-    std::optional<clock::time_point> refresh_on;
-    if (g.outcome->refresh_in) refresh_on = now + *g.outcome->refresh_in;
-    records.store({g.outcome->scopes.empty() ? std::vector<std::string>{g.scope} : g.outcome->scopes, g.outcome->access_token.reveal(), expires,
-                   refresh_on},
-                  now);
-    st.settings.cache->put(g.key, records.encode(), cache::clock::now() + (expires - now));
-    answer = app_token{g.outcome->access_token, expires};
+    answer = keep(*st.settings.cache, {g.cache_key, g.refresh_key, g.flight}, g.scopes, *g.outcome);
   } else {
-    if (g.outcome.error().retry_after) st.throttled_until[g.key] = now + *g.outcome.error().retry_after;
-    log_warning("Could not acquire an app token", {{"scope", g.scope}, {"reason", g.outcome.error().message()}});
+    if (g.outcome.error().retry_after) st.throttled_until[g.flight] = clock::now() + *g.outcome.error().retry_after;
+    log_warning("Could not acquire a token", {{"reason", g.outcome.error().message()}});
     answer = failure{g.outcome.error()};
   }
   for (auto& caller : callers) caller(answer);
 }
 
-void on_request(token_actor_pointer self, app_token_requested& r) {
+void on_request(token_actor_pointer self, token_requested& r) {
   auto& st = self->state;
-  auto key = cache_key(st.settings, r.scope);
+  auto k = keys_for(st.settings, r.home_account_id, r.scopes);
   auto now = clock::now();
-  auto records = records_at(*st.settings.cache, key);
-  if (const auto* cached = records.best_for({r.scope}, now)) {
-    r.done(app_token{secret(cached->token), cached->expires_on});
+  bool throttled = st.throttled_until.count(k.flight) && st.throttled_until[k.flight] > now;
+  auto records = records_at(*st.settings.cache, k.cache_key);
+  if (const auto* cached = records.best_for(r.scopes, now)) {
+    r.done(acquired_token{secret(cached->token), cached->expires_on});
     // Close to expiry (or past the authority's refresh hint): refresh now, without making anyone wait.
     bool due = cached->expires_on - now < st.settings.refresh_margin || (cached->refresh_on && *cached->refresh_on <= now);
-    if (due && !st.waiting.count(key) && !(st.throttled_until.count(key) && st.throttled_until[key] > now)) {
-      st.waiting[key];
-      start_grant(self, key, r.scope);
+    if (due && !st.waiting.count(k.flight) && !throttled) {
+      st.waiting[k.flight];
+      start_grant(self, k, r.scopes);
     }
     return;
   }
-  if (auto until = st.throttled_until.find(key); until != st.throttled_until.end() && until->second > now) {
+  if (throttled) {
     identity::token_failure f;
     f.kind = identity::failure_kind::service_error;
     f.http_status = 429;
-    f.retry_after = std::chrono::duration_cast<std::chrono::seconds>(until->second - now) + std::chrono::seconds(1);
+    f.retry_after = std::chrono::duration_cast<std::chrono::seconds>(st.throttled_until[k.flight] - now) + std::chrono::seconds(1);
     f.description = "the authority asked to wait before the next token request";
     return r.done(failure{std::move(f)});
   }
-  auto& callers = st.waiting[key];
+  auto& callers = st.waiting[k.flight];
   callers.push_back(std::move(r.done));
-  if (callers.size() == 1) start_grant(self, key, r.scope);
+  if (callers.size() == 1) start_grant(self, k, r.scopes);
 }
 
 caf::behavior token_actor(token_actor_pointer self, token_service_settings settings) {
   self->state.settings = std::move(settings);
   return {
-      [self](app_token_requested& r) { on_request(self, r); },
+      [self](token_requested& r) { on_request(self, r); },
+      [self](sign_in_tokens_accepted& a) {
+        keep(*self->state.settings.cache, keys_for(self->state.settings, a.home_account_id, a.scopes), a.scopes, a.tokens);
+      },
       [self](grant_finished& g) { finish_grant(self, g); },
   };
 }
@@ -135,8 +202,17 @@ token_service::token_service(caf::actor_system& system, token_service_settings s
 
 token_service::~token_service() { caf::anon_send_exit(impl_->actor, caf::exit_reason::user_shutdown); }
 
-void token_service::acquire_token_for_app(std::string scope, std::function<void(app_token_outcome)> done) {
-  caf::anon_send(impl_->actor, app_token_requested{std::move(scope), std::move(done)});
+void token_service::acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done) {
+  caf::anon_send(impl_->actor, token_requested{{}, {std::move(scope)}, std::move(done)});
+}
+
+void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens) {
+  caf::anon_send(impl_->actor, sign_in_tokens_accepted{std::move(home_account_id), std::move(scopes), std::move(tokens)});
+}
+
+void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes,
+                                           std::function<void(token_service_outcome)> done) {
+  caf::anon_send(impl_->actor, token_requested{std::move(home_account_id), std::move(scopes), std::move(done)});
 }
 
 } // namespace onbehalf::actors

@@ -114,8 +114,14 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   }
   auto now = clock::now();
   auto lifetime = core.dir.token_lifetimes.access_token;
-  std::string scope_text;
-  for (const auto& s : granted) scope_text += (scope_text.empty() ? "" : " ") + s;
+  // The token's scp lists short names; the response's scope, as Entra answers, names custom APIs'
+  // scopes in full ("api://x/read") and Graph's by their short names.
+  std::string scope_text, granted_text;
+  bool graph = res && res->app_id_uri == identity::graph_resource;
+  for (const auto& s : granted) {
+    scope_text += (scope_text.empty() ? "" : " ") + s;
+    granted_text += (granted_text.empty() ? "" : " ") + (graph ? s : res->app_id_uri + "/" + s);
+  }
   boost::json::array amr_json;
   for (const auto& m : amr) amr_json.emplace_back(m.c_str());
   auto issuer = core.issuer_for(*u.home);
@@ -136,7 +142,7 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"uti", crypto::random_token(12)}};
   if (!policy.empty()) access["tfp"] = policy;
   boost::json::object body{{"token_type", "Bearer"},
-                           {"scope", scope_text.empty() ? "openid profile" : scope_text},
+                           {"scope", granted_text.empty() ? "openid profile" : granted_text},
                            {"expires_in", lifetime.count()},
                            {"ext_expires_in", lifetime.count()},
                            {"access_token", sign(core, access)},

@@ -50,10 +50,10 @@ struct fixture {
     system.reset();
   }
 
-  actors::app_token_outcome acquire() {
-    std::promise<actors::app_token_outcome> done;
+  actors::token_service_outcome acquire() {
+    std::promise<actors::token_service_outcome> done;
     auto f = done.get_future();
-    tokens->acquire_token_for_app(scope, [&done](actors::app_token_outcome o) { done.set_value(std::move(o)); });
+    tokens->acquire_token_for_app(scope, [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
     REQUIRE(f.wait_for(10s) == std::future_status::ready);
     return f.get();
   }
@@ -69,7 +69,7 @@ TEST_CASE("token actor: a thousand concurrent requests for a missing app token c
   std::atomic<int> answered{0}, succeeded{0};
   std::promise<void> all_answered;
   for (int i = 0; i < callers; ++i) {
-    f.tokens->acquire_token_for_app(scope, [&](actors::app_token_outcome o) {
+    f.tokens->acquire_token_for_app(scope, [&](actors::token_service_outcome o) {
       if (o) {
         std::lock_guard lock(mutex);
         tokens_seen.insert(o->access_token.reveal());

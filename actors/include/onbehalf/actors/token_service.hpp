@@ -1,7 +1,7 @@
-// The token actor for app tokens (client credentials): the one place that acquires them.
-// Requests for the same missing token wait on one grant (single flight); a cached token is
-// answered at once and refreshed in the background when it nears expiry; a throttling
-// authority's Retry-After is respected without calling it again.
+// The token actor: the one place that acquires tokens, for the app (client credentials) and for
+// signed-in users (their cached refresh token). Requests for the same missing token wait on one
+// grant (single flight); a cached token is answered at once and refreshed in the background when
+// it nears expiry; a throttling authority's Retry-After is respected without calling it again.
 #pragma once
 
 #include "onbehalf/cache/memory_cache.hpp"
@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace caf {
 class actor_system;
@@ -22,12 +23,12 @@ class actor_system;
 
 namespace onbehalf::actors {
 
-struct app_token {
+struct acquired_token {
   secret access_token;
   std::chrono::system_clock::time_point expires_on;
 };
 
-using app_token_outcome = result<app_token, identity::token_failure>;
+using token_service_outcome = result<acquired_token, identity::token_failure>;
 
 struct token_service_settings {
   std::string token_endpoint;
@@ -48,7 +49,15 @@ public:
 
   /// Acquires an app token for `scope` ("{resource}/.default"). Safe from any thread; `done`
   /// runs on an actor thread and must not block.
-  void acquire_token_for_app(std::string scope, std::function<void(app_token_outcome)> done);
+  void acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done);
+
+  /// Keeps what a sign-in's code redemption returned for the account `home_account_id` (oid.tid):
+  /// its access token for `scopes`, and its refresh token for later grants.
+  void accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens);
+
+  /// Acquires a token for the signed-in account: from the cache, or by redeeming its refresh
+  /// token (rotated tokens are kept). Without a refresh token the failure asks for a sign-in.
+  void acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, std::function<void(token_service_outcome)> done);
 
 private:
   struct impl;

@@ -1,0 +1,142 @@
+// The token actor for signed-in users, against the development authority: tokens from sign-in
+// are served from the cache; expired ones are refreshed once however many callers wait; rotated
+// refresh tokens are kept; consent and sign-in needs come back typed.
+#include "../support/devauthority_fixture.hpp"
+
+#include "onbehalf/actors/token_service.hpp"
+#include "onbehalf/cache/token_records.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace onbehalf::testing::dev;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> todo_scopes = {todo_api + "/access_as_user"};
+
+struct user_token_fixture {
+  authority_fixture f;
+  cache::memory_cache l1;
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<actors::token_service> tokens;
+  std::string account;
+
+  explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s) : f(lifetimes) {
+    config.set("scheduler.policy", caf::atom("sharing"));
+    config.set("scheduler.max-threads", std::size_t{2});
+    system = std::make_unique<caf::actor_system>(config);
+    actors::token_service_settings s;
+    s.token_endpoint = f.metadata.token_endpoint;
+    s.tenant = tenant_id;
+    s.client = f.secret_post();
+    s.web = f.web.get();
+    s.cache = &l1;
+    s.refresh_margin = refresh_margin;
+    tokens = std::make_unique<actors::token_service>(*system, s);
+  }
+  ~user_token_fixture() {
+    tokens.reset();
+    system.reset();
+  }
+
+  /// Signs ada in through the authority's pages and hands the tokens to the token actor, as the sign-in callback will.
+  identity::token_response sign_in_ada() {
+    browser b(*f.web, f.authority.base_url());
+    sign_in_options o;
+    o.scopes = todo_scopes;
+    auto t = signed_in_tokens(f, b, o);
+    auto id = claims_of(t.id_token);
+    account = *id.string("oid") + "." + *id.string("tid");
+    tokens->accept_sign_in_tokens(account, todo_scopes, t);
+    return t;
+  }
+
+  actors::token_service_outcome acquire(const std::string& for_account, const std::vector<std::string>& scopes) {
+    std::promise<actors::token_service_outcome> done;
+    auto future = done.get_future();
+    tokens->acquire_token_for_user(for_account, scopes, [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
+    REQUIRE(future.wait_for(10s) == std::future_status::ready);
+    return future.get();
+  }
+};
+
+} // namespace
+
+TEST_CASE("user tokens: the access token from sign-in is served from the cache") {
+  user_token_fixture u;
+  auto signed_in = u.sign_in_ada();
+  auto token = u.acquire(u.account, todo_scopes);
+  REQUIRE(token);
+  CHECK(token->access_token.reveal() == signed_in.access_token.reveal());
+  CHECK(u.f.authority.token_requests("refresh_token") == 0);
+}
+
+TEST_CASE("user tokens: an expired token is refreshed once for many waiting callers, and the rotated refresh token is kept") {
+  // Two-second tokens and no early refresh, so only expiry causes grants.
+  user_token_fixture u({2s, 3600s, 300s}, 0s);
+  auto signed_in = u.sign_in_ada();
+  std::this_thread::sleep_for(2200ms); // the access token has expired
+  auto before_refresh = std::chrono::system_clock::now();
+  constexpr int callers = 200;
+  std::mutex mutex;
+  std::set<std::string> seen;
+  std::atomic<int> answered{0}, succeeded{0};
+  std::promise<void> all;
+  for (int i = 0; i < callers; ++i) {
+    u.tokens->acquire_token_for_user(u.account, todo_scopes, [&](actors::token_service_outcome o) {
+      if (o) {
+        std::lock_guard lock(mutex);
+        seen.insert(o->access_token.reveal());
+        ++succeeded;
+      }
+      if (++answered == callers) all.set_value();
+    });
+  }
+  REQUIRE(all.get_future().wait_for(20s) == std::future_status::ready);
+  CHECK(succeeded == callers);
+  CHECK(seen.size() == 1);
+  CHECK(*seen.begin() != signed_in.access_token.reveal());
+  CHECK(u.f.authority.token_requests("refresh_token") == 1);
+
+  // The refreshed token is cached under the scopes it was asked for.
+  auto records = cache::access_token_records::decode(*u.l1.get(cache::keys::access_tokens(cache::keys::user_partition(u.account), todo_api)));
+  REQUIRE(records);
+  REQUIRE(records->best_for(todo_scopes, before_refresh));
+  CHECK(records->best_for(todo_scopes, before_refresh)->token == *seen.begin());
+
+  // The next grant uses the rotated refresh token: reusing the replaced one would have revoked
+  // the sign-in, and this refresh would fail.
+  std::this_thread::sleep_for(2200ms);
+  auto again = u.acquire(u.account, todo_scopes);
+  INFO((again ? std::string() : again.error().message()));
+  REQUIRE(again);
+  CHECK(u.f.authority.token_requests("refresh_token") == 2);
+}
+
+TEST_CASE("user tokens: a scope the user never consented to comes back as consent required") {
+  user_token_fixture u;
+  u.sign_in_ada();
+  auto mail = u.acquire(u.account, {"mail.read"});
+  REQUIRE_FALSE(mail);
+  CHECK(mail.error().kind == identity::failure_kind::interaction_required);
+  CHECK(mail.error().reason == identity::interaction_reason::consent_required);
+}
+
+TEST_CASE("user tokens: an account with no refresh token kept must sign in") {
+  user_token_fixture u;
+  auto outcome = u.acquire("nobody.tenant", todo_scopes);
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error().kind == identity::failure_kind::interaction_required);
+  CHECK(outcome.error().reason == identity::interaction_reason::login_required);
+}
