@@ -1,14 +1,12 @@
 // The token actor for app tokens against the development authority over HTTP: single flight,
 // caching, background refresh, and Retry-After.
+#include "../support/test_actor_system.hpp"
 #include "../support/daemon_directory.hpp"
 #include "../support/sync_client.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/devauthority/dev_authority.hpp"
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/atom.hpp>
 
 #include <atomic>
 #include <future>
@@ -27,15 +25,11 @@ struct fixture {
   devauthority::dev_authority authority;
   std::unique_ptr<http::client> web = testing::make_client();
   cache::memory_cache l1;
-  caf::actor_system_config config;
-  std::unique_ptr<caf::actor_system> system;
+  testing::test_actor_system runtime;
   std::unique_ptr<actors::token_service> tokens;
 
   explicit fixture(std::chrono::seconds lifetime = 3600s, std::chrono::seconds margin = 300s) : authority(testing::daemon_directory(lifetime)) {
     REQUIRE(authority.start());
-    config.set("scheduler.policy", caf::atom("sharing"));
-    config.set("scheduler.max-threads", std::size_t{2});
-    system = std::make_unique<caf::actor_system>(config);
     actors::token_service_settings s;
     s.token_endpoint = authority.base_url() + "/tenant-1/oauth2/v2.0/token";
     s.tenant = "tenant-1";
@@ -43,11 +37,10 @@ struct fixture {
     s.web = web.get();
     s.cache = &l1;
     s.refresh_margin = margin;
-    tokens = std::make_unique<actors::token_service>(*system, s);
+    tokens = std::make_unique<actors::token_service>(*runtime.system, s);
   }
   ~fixture() {
-    tokens.reset();
-    system.reset();
+    tokens.reset(); // before the actor system it runs in
   }
 
   actors::token_service_outcome acquire() {
@@ -138,7 +131,7 @@ TEST_CASE("token actor: a rejected client secret reaches every waiting caller as
   s.client = {identity::client_authentication::method::client_secret_post, "daemon", secret("wrong"), nullptr};
   s.web = f.web.get();
   s.cache = &f.l1;
-  f.tokens = std::make_unique<actors::token_service>(*f.system, s);
+  f.tokens = std::make_unique<actors::token_service>(*f.runtime.system, s);
   auto outcome = f.acquire();
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error().kind == identity::failure_kind::configuration_error);

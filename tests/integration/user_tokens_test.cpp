@@ -1,14 +1,12 @@
 // The token actor for signed-in users, against the development authority: tokens from sign-in
 // are served from the cache; expired ones are refreshed once however many callers wait; rotated
 // refresh tokens are kept; consent and sign-in needs come back typed.
+#include "../support/test_actor_system.hpp"
 #include "../support/devauthority_fixture.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/cache/token_records.hpp"
 
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/atom.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -27,15 +25,11 @@ const std::vector<std::string> todo_scopes = {todo_api + "/access_as_user"};
 struct user_token_fixture {
   authority_fixture f;
   cache::memory_cache l1;
-  caf::actor_system_config config;
-  std::unique_ptr<caf::actor_system> system;
+  testing::test_actor_system runtime;
   std::unique_ptr<actors::token_service> tokens;
   std::string account;
 
   explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s) : f(lifetimes) {
-    config.set("scheduler.policy", caf::atom("sharing"));
-    config.set("scheduler.max-threads", std::size_t{2});
-    system = std::make_unique<caf::actor_system>(config);
     actors::token_service_settings s;
     s.token_endpoint = f.metadata.token_endpoint;
     s.tenant = tenant_id;
@@ -43,11 +37,10 @@ struct user_token_fixture {
     s.web = f.web.get();
     s.cache = &l1;
     s.refresh_margin = refresh_margin;
-    tokens = std::make_unique<actors::token_service>(*system, s);
+    tokens = std::make_unique<actors::token_service>(*runtime.system, s);
   }
   ~user_token_fixture() {
-    tokens.reset();
-    system.reset();
+    tokens.reset(); // before the actor system it runs in
   }
 
   /// Signs ada in through the authority's pages and hands the tokens to the token actor, as the sign-in callback will.
