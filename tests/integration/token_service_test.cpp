@@ -1,6 +1,7 @@
 // The token actor for app tokens against the development authority over HTTP: single flight,
 // caching, background refresh, and Retry-After.
 #include "../support/test_actor_system.hpp"
+#include "../support/concurrent_callers.hpp"
 #include "../support/daemon_directory.hpp"
 #include "../support/sync_client.hpp"
 
@@ -57,23 +58,9 @@ struct fixture {
 TEST_CASE("token actor: a thousand concurrent requests for a missing app token cause one grant") {
   fixture f;
   constexpr int callers = 1000;
-  std::mutex mutex;
-  std::set<std::string> tokens_seen;
-  std::atomic<int> answered{0}, succeeded{0};
-  std::promise<void> all_answered;
-  for (int i = 0; i < callers; ++i) {
-    f.tokens->acquire_token_for_app(scope, [&](actors::token_service_outcome o) {
-      if (o) {
-        std::lock_guard lock(mutex);
-        tokens_seen.insert(o->access_token.reveal());
-        ++succeeded;
-      }
-      if (++answered == callers) all_answered.set_value();
-    });
-  }
-  REQUIRE(all_answered.get_future().wait_for(20s) == std::future_status::ready);
-  CHECK(succeeded == callers);
-  CHECK(tokens_seen.size() == 1);
+  auto answers = testing::ask_concurrently(callers, [&](auto done) { f.tokens->acquire_token_for_app(scope, std::move(done)); });
+  CHECK(answers.succeeded == callers);
+  CHECK(answers.tokens.size() == 1);
   CHECK(f.authority.token_requests("client_credentials") == 1);
 }
 

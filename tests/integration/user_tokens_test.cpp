@@ -2,6 +2,7 @@
 // are served from the cache; expired ones are refreshed once however many callers wait; rotated
 // refresh tokens are kept; consent and sign-in needs come back typed.
 #include "../support/test_actor_system.hpp"
+#include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
@@ -82,31 +83,18 @@ TEST_CASE("user tokens: an expired token is refreshed once for many waiting call
   std::this_thread::sleep_for(2200ms); // the access token has expired
   auto before_refresh = std::chrono::system_clock::now();
   constexpr int callers = 200;
-  std::mutex mutex;
-  std::set<std::string> seen;
-  std::atomic<int> answered{0}, succeeded{0};
-  std::promise<void> all;
-  for (int i = 0; i < callers; ++i) {
-    u.tokens->acquire_token_for_user(u.account, todo_scopes, [&](actors::token_service_outcome o) {
-      if (o) {
-        std::lock_guard lock(mutex);
-        seen.insert(o->access_token.reveal());
-        ++succeeded;
-      }
-      if (++answered == callers) all.set_value();
-    });
-  }
-  REQUIRE(all.get_future().wait_for(20s) == std::future_status::ready);
-  CHECK(succeeded == callers);
-  CHECK(seen.size() == 1);
-  CHECK(*seen.begin() != signed_in.access_token.reveal());
+  auto answers = testing::ask_concurrently(callers, [&](auto done) { u.tokens->acquire_token_for_user(u.account, todo_scopes, std::move(done)); });
+  CHECK(answers.succeeded == callers);
+  CHECK(answers.tokens.size() == 1);
+  const auto refreshed = *answers.tokens.begin();
+  CHECK(refreshed != signed_in.access_token.reveal());
   CHECK(u.f.authority.token_requests("refresh_token") == 1);
 
   // The refreshed token is cached under the scopes it was asked for.
   auto records = cache::access_token_records::decode(*u.l1.get(cache::keys::access_tokens(cache::keys::user_partition(u.account), todo_api)));
   REQUIRE(records);
   REQUIRE(records->best_for(todo_scopes, before_refresh));
-  CHECK(records->best_for(todo_scopes, before_refresh)->token == *seen.begin());
+  CHECK(records->best_for(todo_scopes, before_refresh)->token == refreshed);
 
   // The next grant uses the rotated refresh token: reusing the replaced one would have revoked
   // the sign-in, and this refresh would fail.
