@@ -120,4 +120,45 @@ std::optional<access_token_records> access_token_records::decode(std::string_vie
   return records;
 }
 
+std::chrono::system_clock::time_point account_record::expires_on() const {
+  std::chrono::system_clock::time_point latest{};
+  for (const auto& s : sessions) latest = std::max(latest, s.expires_on);
+  return latest;
+}
+
+std::string account_record::encode() const {
+  std::string out(1, format_version);
+  put_number(out, claims.size(), 4);
+  for (const auto& [type, value] : claims) {
+    put_text(out, type);
+    put_text(out, value);
+  }
+  put_number(out, sessions.size(), 4);
+  for (const auto& s : sessions) {
+    put_text(out, s.id);
+    put_number(out, static_cast<std::uint64_t>(seconds_of(s.expires_on)), 8);
+  }
+  return out;
+}
+
+std::optional<account_record> account_record::decode(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != format_version) return std::nullopt;
+  reader r{bytes.substr(1)};
+  account_record record;
+  auto claim_count = r.number(4);
+  if (!r.ok || claim_count > max_claims) return std::nullopt;
+  for (std::uint64_t i = 0; i < claim_count && r.ok; ++i) {
+    auto type = r.text();
+    record.claims.emplace_back(std::move(type), r.text());
+  }
+  auto session_count = r.number(4);
+  if (!r.ok || session_count > max_sessions) return std::nullopt;
+  for (std::uint64_t i = 0; i < session_count && r.ok; ++i) {
+    auto id = r.text();
+    record.sessions.push_back({std::move(id), time_of(static_cast<long long>(r.number(8)))});
+  }
+  if (!r.ok || !r.in.empty()) return std::nullopt;
+  return record;
+}
+
 } // namespace onbehalf::cache

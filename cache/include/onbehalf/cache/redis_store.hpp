@@ -4,6 +4,7 @@
 // and the worker reconnects by itself.
 #pragma once
 
+#include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/core/sealing.hpp"
 
@@ -25,30 +26,23 @@ struct redis_options {
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 
-class redis_store {
+class redis_store final : public durable_store {
 public:
-  using time_point = std::chrono::system_clock::time_point;
-  using value_callback = std::function<void(result<std::optional<std::string>, std::string>)>;
-  using done_callback = std::function<void(result<bool, std::string>)>;
-  using count_callback = std::function<void(result<std::size_t, std::string>)>;
-
   /// Starts the worker, which connects in the background; a Redis that is down is not an error here.
   redis_store(redis_options options, key_ring keys);
   /// Stops the worker; requests still queued are answered with an error.
-  ~redis_store();
+  ~redis_store() override;
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
-  // Callbacks run on the worker thread: hand the result on, do not block there.
-  void put(std::string key, std::string value, time_point expires, done_callback done);
-  /// The value; none when absent, expired or unreadable with the current keys.
-  void get(std::string key, value_callback done);
-  void erase(std::string key, done_callback done);
-  /// Removes every key that starts with `prefix` (a user's partition at sign-out).
-  void erase_prefix(std::string prefix, count_callback done);
+  void put(std::string key, std::string value, time_point expires, done_callback done) override;
+  void get(std::string key, value_callback done) override;
+  void erase(std::string key, done_callback done) override;
+  void erase_prefix(std::string prefix, count_callback done) override;
 
   bool connected() const noexcept;
-  std::size_t failures() const noexcept;           // requests that failed because Redis was unreachable or erred
+  const char* kind() const noexcept override { return "redis"; }
+  std::size_t failures() const noexcept override; // requests that failed because Redis was unreachable or erred
   std::size_t unreadable_entries() const noexcept; // entries sealed with keys no longer configured, or changed
 
 private:

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace onbehalf::cache {
@@ -50,6 +51,25 @@ public:
 
 private:
   std::vector<cached_access_token> tokens_;
+};
+
+/// One signed-in account's record: its claims (from the id_token, flattened to type/value
+/// pairs) and its live sessions (one per browser that signed in), each with its absolute expiry.
+struct account_record {
+  struct session {
+    std::string id;
+    std::chrono::system_clock::time_point expires_on;
+  };
+  std::vector<std::pair<std::string, std::string>> claims;
+  std::vector<session> sessions;
+
+  /// The latest expiry of its sessions: how long the record must be kept.
+  std::chrono::system_clock::time_point expires_on() const;
+  std::string encode() const;
+  static std::optional<account_record> decode(std::string_view bytes);
+  /// A browser that signs in again and again keeps at most this many sessions; the oldest go.
+  static constexpr std::size_t max_sessions = 32;
+  static constexpr std::size_t max_claims = 4096;
 };
 
 } // namespace onbehalf::cache

@@ -1,0 +1,44 @@
+// The level-2 store as the actors use it: asynchronous, so no actor thread ever waits on a disk
+// or a network. RocksDB (one process) and Redis (several processes sharing users) both provide it.
+#pragma once
+
+#include "onbehalf/core/result.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace onbehalf::cache {
+
+class rocksdb_store;
+
+class durable_store {
+public:
+  using time_point = std::chrono::system_clock::time_point;
+  using value_callback = std::function<void(result<std::optional<std::string>, std::string>)>;
+  using done_callback = std::function<void(result<bool, std::string>)>;
+  using count_callback = std::function<void(result<std::size_t, std::string>)>;
+
+  virtual ~durable_store() = default;
+
+  // Callbacks run on the store's own thread: hand the result on, do not block there.
+  virtual void put(std::string key, std::string value, time_point expires, done_callback done) = 0;
+  /// The value; none when absent, expired or unreadable with the current keys.
+  virtual void get(std::string key, value_callback done) = 0;
+  virtual void erase(std::string key, done_callback done) = 0;
+  /// Removes every key that starts with `prefix` (a user's partition at sign-out).
+  virtual void erase_prefix(std::string prefix, count_callback done) = 0;
+
+  /// Requests that failed (store unreachable, disk error); for logs and /metrics.
+  virtual std::size_t failures() const noexcept = 0;
+  /// "rocksdb" or "redis", for logs and metric labels.
+  virtual const char* kind() const noexcept = 0;
+};
+
+/// RocksDB behind the asynchronous interface: its calls run on one worker thread of their own.
+std::unique_ptr<durable_store> run_in_background(std::unique_ptr<rocksdb_store> store);
+
+} // namespace onbehalf::cache
