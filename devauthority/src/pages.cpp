@@ -1,5 +1,7 @@
 #include "pages.hpp"
 
+#include "onbehalf/core/text.hpp"
+
 namespace onbehalf::devauthority::pages {
 
 namespace {
@@ -25,21 +27,7 @@ std::string error_line(std::string_view error) {
 
 } // namespace
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return text::html_escape(text); }
 
 std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint,
                     std::string_view error) {

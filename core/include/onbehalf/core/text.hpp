@@ -12,10 +12,16 @@ namespace onbehalf::text {
 /// ASCII case-insensitive equality, as configuration keys and HTTP tokens compare.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_lower(std::string_view s);
+
+/// Text made safe inside HTML elements and quoted attributes.
+std::string html_escape(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
 std::vector<std::string_view> split(std::string_view s, char separator);
 /// The parts would point into a temporary that is gone by the next statement.
 std::vector<std::string_view> split(std::string&& s, char separator) = delete;
+
+/// The parts with `separator` between them.
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
 /// Edit distance (insertions, deletions, substitutions), ignoring ASCII case.
 std::size_t edit_distance(std::string_view a, std::string_view b);
