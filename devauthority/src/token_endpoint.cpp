@@ -187,8 +187,19 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
     return reject(400, "invalid_grant", 500112, "The reply address does not match the one used to get the authorization code.");
   if (!crypto::constant_time_equals(identity::pkce_challenge(form.find("code_verifier").value_or("")), code.code_challenge))
     return reject(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+  // As Entra does, the redemption's own scope picks the resource when the authorize request
+  // named several; the sign-in scopes of the authorize request still decide about the id_token
+  // and refresh token.
+  auto scopes = scopes_of(form);
+  if (scopes.empty()) {
+    scopes = code.scopes;
+  } else {
+    for (const auto& s : code.scopes)
+      if ((s == "openid" || s == "profile" || s == "offline_access" || s == "email") && std::find(scopes.begin(), scopes.end(), s) == scopes.end())
+        scopes.push_back(s);
+  }
   const tenant* home = core.dir.home_tenant_of(code.user_name);
-  return user_tokens(core, a, {home, home->find_user(code.user_name)}, code.scopes, code.amr, code.nonce, {}, code.policy);
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy);
 }
 
 result<std::string, protocol_error> redeem_refresh_token(authority_core& core, const app& a, const text::form_fields& form) {
