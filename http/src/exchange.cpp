@@ -24,6 +24,7 @@ bool exchange::respond(response r) {
   if (answered_.exchange(true, std::memory_order_acq_rel)) return false;
   if (done_) {
     r.headers.set("X-Correlation-ID", request_.correlation_id);
+    for (auto& h : extra_headers_) r.headers.add(h.name, std::move(h.value));
     auto done = std::move(done_);
     done(std::move(r), route_id);
   }

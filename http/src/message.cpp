@@ -49,4 +49,26 @@ response response::error(unsigned status, std::string_view message) {
   return text(status, std::string(message) + "\n");
 }
 
+response response::page(unsigned status, std::string_view title, std::string_view message, std::string_view link_text, std::string_view link) {
+  response r;
+  r.status = status;
+  r.headers.set("Content-Type", "text/html; charset=utf-8");
+  r.headers.set("Cache-Control", "no-store");
+  r.body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + text::html_escape(title) +
+           "</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}"
+           "h1{font-size:1.4rem}a{color:#2563eb}</style></head><body>\n<h1>" +
+           text::html_escape(title) + "</h1>\n<p>" + text::html_escape(message) + "</p>\n<p><a href=\"" + text::html_escape(link) + "\">" +
+           text::html_escape(link_text) + "</a></p>\n</body></html>\n";
+  return r;
+}
+
+response response::redirect(std::string location) {
+  response r;
+  r.status = 302;
+  r.headers.set("Location", std::move(location));
+  r.headers.set("Cache-Control", "no-store");
+  return r;
+}
+
 } // namespace onbehalf::http

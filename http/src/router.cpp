@@ -62,7 +62,12 @@ bool matches(const route& r, const std::vector<std::string_view>& parts,
 
 route& router::add(std::string method, std::string pattern, handler h) {
   auto segments = parse_pattern(pattern);
-  routes_.push_back(route{std::move(method), std::move(pattern), std::move(h), false, std::move(segments)});
+  route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.handle = std::move(h);
+  r.segments = std::move(segments);
+  routes_.push_back(std::move(r));
   return routes_.back();
 }
 
@@ -87,21 +92,38 @@ router::match router::find(std::string_view method, std::string_view path) const
   return m;
 }
 
-void route_and_handle(const router& r, const exchange_ptr& x) {
+namespace {
+
+// The edge where a handler's exception stops: the client gets a 500, the server goes on.
+void run_handler(const route& matched, const exchange_ptr& x) {
+  try {
+    matched.handle(x);
+  } catch (const std::exception& e) {
+    log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", e.what()}});
+    x->respond(response::error(500, "The server could not complete the request."));
+  }
+}
+
+} // namespace
+
+void route_and_handle(const router& r, const exchange_ptr& x) { route_and_handle(r, x, nullptr); }
+
+void route_and_handle(const router& r, const exchange_ptr& x, const admission& admit) {
   auto m = r.find(x->req().method, x->req().path);
   x->route_id = m.route_id;
   switch (m.result) {
-  case router::match::outcome::found:
+  case router::match::outcome::found: {
     x->set_params(std::move(m.params));
+    const auto& matched = r.routes()[m.route_id];
+    if (!admit) return run_handler(matched, x);
     try {
-      r.routes()[m.route_id].handle(x);
+      admit(matched, x, [&matched, x] { run_handler(matched, x); });
     } catch (const std::exception& e) {
-      // The edge where a handler's exception stops: the client gets a 500, the server goes on.
-      log_error("A request handler threw an exception; sent 500",
-                {{"cid", x->req().correlation_id}, {"route", r.routes()[m.route_id].pattern}, {"error", e.what()}});
+      log_error("Checking a request's sign-in failed; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", e.what()}});
       x->respond(response::error(500, "The server could not complete the request."));
     }
     return;
+  }
   case router::match::outcome::method_not_allowed: {
     auto reply = response::error(405, "This address does not accept " + x->req().method + " requests; it accepts " + m.allow + ".");
     reply.headers.set("Allow", m.allow);

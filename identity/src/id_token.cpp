@@ -1,5 +1,6 @@
 #include "onbehalf/identity/id_token.hpp"
 
+#include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 
 #include <algorithm>
@@ -85,6 +86,30 @@ result<json_object, token_error> validate_id_token(std::string_view token, const
   if (rules.nonce.empty() || !crypto::constant_time_equals(*nonce, rules.nonce))
     return reject(token_rejection::wrong_nonce, "the token's nonce does not match this sign-in");
   return c;
+}
+
+std::string home_account_id(const json_object& claims) {
+  auto oid = claims.string("oid");
+  auto tid = claims.string("tid");
+  if (oid && tid && !oid->empty() && !tid->empty()) return *oid + "." + *tid;
+  auto sub = claims.string("sub");
+  if (!sub || sub->empty()) return {};
+  auto issuer_hash = base64::encode(crypto::sha256(claims.string("iss").value_or("")), base64::alphabet::url).substr(0, 16);
+  return *sub + "." + issuer_hash;
+}
+
+std::vector<std::pair<std::string, std::string>> flatten_claims(const json_object& claims) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& key : claims.keys()) {
+    if (auto text = claims.string(key)) {
+      out.emplace_back(key, std::move(*text));
+    } else if (auto list = claims.strings(key)) {
+      for (auto& v : *list) out.emplace_back(key, std::move(v));
+    } else if (auto raw = claims.raw(key)) {
+      out.emplace_back(key, std::move(*raw));
+    }
+  }
+  return out;
 }
 
 } // namespace onbehalf::identity

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "onbehalf/http/message.hpp"
+#include "onbehalf/http/principal.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +36,11 @@ public:
   bool respond(response r);
   bool answered() const noexcept { return answered_.load(std::memory_order_acquire); }
 
+  /// A header every response to this request carries, whoever answers it (e.g. a renewed
+  /// session cookie). Add before the handler runs.
+  void add_response_header(std::string name, std::string value) { extra_headers_.push_back({std::move(name), std::move(value)}); }
+  /// The signed-in user; set before a route that needs one runs, null on anonymous routes without a session.
+  std::shared_ptr<const principal> user;
   /// Index of the matched route in the router, for metrics; the router's unmatched id otherwise.
   std::size_t route_id = 0;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -43,6 +49,7 @@ private:
   request request_;
   completion done_;
   std::vector<std::pair<std::string, std::string>> params_;
+  std::vector<header_field> extra_headers_;
   std::atomic<bool> answered_{false};
 };
 

@@ -51,6 +51,12 @@ struct response {
   static response json(unsigned status, std::string body);
   /// A plain-words error body that says what went wrong and what to do.
   static response error(unsigned status, std::string_view message);
+  /// The same for a person in a browser: a small HTML page with a title, the message, and a
+  /// link to follow (e.g. "Sign in again" → "/MicrosoftIdentity/Account/SignIn").
+  static response page(unsigned status, std::string_view title, std::string_view message, std::string_view link_text = "Go to the home page",
+                       std::string_view link = "/");
+  /// A 302 to `location`.
+  static response redirect(std::string location);
 };
 
 } // namespace onbehalf::http

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "onbehalf/http/exchange.hpp"
+#include "onbehalf/http/principal.hpp"
 
 #include <functional>
 #include <string>
@@ -18,6 +19,13 @@ struct route {
   std::string pattern;
   handler handle;
   bool anonymous = false; // reachable without a signed-in user
+  std::vector<claim_requirement> required_claims; // all must hold, or the user gets 403
+
+  /// The user must have claim `type` with one of `any_of` (e.g. roles: Admin).
+  route& require_claim(std::string type, std::vector<std::string> any_of) {
+    required_claims.push_back({std::move(type), std::move(any_of)});
+    return *this;
+  }
 
   struct segment {
     std::string text;
@@ -47,6 +55,8 @@ public:
   match find(std::string_view method, std::string_view path) const;
 
   const std::vector<route>& routes() const noexcept { return routes_; }
+  /// For changing routes already added, e.g. marking a group of them anonymous.
+  std::vector<route>& routes() noexcept { return routes_; }
   std::size_t unmatched_id() const noexcept { return routes_.size(); }
 
 private:
@@ -55,5 +65,12 @@ private:
 
 /// Routes an exchange and runs its handler, or answers 404/405 itself. Every dispatcher uses this.
 void route_and_handle(const router& r, const exchange_ptr& x);
+
+/// A step before the handler (the sign-in policy): it may answer the exchange itself, or call
+/// `proceed` — from any thread, at most once — to run the route's handler.
+using admission = std::function<void(const route& matched, const exchange_ptr& x, std::function<void()> proceed)>;
+
+/// route_and_handle with an admission step between matching and the handler.
+void route_and_handle(const router& r, const exchange_ptr& x, const admission& admit);
 
 } // namespace onbehalf::http

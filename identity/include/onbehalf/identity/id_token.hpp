@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace onbehalf::identity {
 
@@ -41,6 +43,15 @@ struct token_error {
   token_rejection reason;
   std::string message;
 };
+
+/// The id that partitions an account's sessions and tokens: "oid.tid" for Entra users (as MSAL's
+/// home account id), else "sub.{hash of the issuer}", since `sub` is only unique per issuer.
+/// Empty when the claims have neither.
+std::string home_account_id(const json_object& claims);
+
+/// Claims as (type, value) pairs: arrays give one pair per element, numbers and booleans their
+/// JSON text, objects their JSON text.
+std::vector<std::pair<std::string, std::string>> flatten_claims(const json_object& claims);
 
 /// Returns the token's claims when every rule holds.
 result<json_object, token_error> validate_id_token(std::string_view token, const key_set& keys, const id_token_rules& rules);
