@@ -339,6 +339,42 @@ std::chrono::seconds seconds(binder& b, const std::string& key, std::chrono::sec
   return std::chrono::seconds(b.number(key, static_cast<unsigned long long>(fallback.count()), 1, 86400));
 }
 
+std::vector<cache_key> bind_keys(binder& b, const std::string& section) {
+  std::vector<cache_key> keys;
+  std::set<std::string> ids;
+  for (const auto& index : b.children(section)) {
+    auto key = join(section, index);
+    cache_key k;
+    k.id = b.required_text(join(key, "Id"), "a short name for the key, so it can be rotated");
+    k.key = b.secret_text(join(key, "Key"));
+    auto bytes = base64::decode(k.key.reveal());
+    if (!bytes || bytes->size() != 32)
+      b.error(join(key, "Key"), "must be 32 random bytes in base64; make one with `onbehalf generate-key`");
+    if (!k.id.empty() && !ids.insert(k.id).second) b.error(join(key, "Id"), "'" + k.id + "' is used by two keys");
+    if (k.id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+      b.error(join(key, "Id"), "'" + k.id + "' may only hold letters, digits, '-' and '_' (it is stored with every encrypted value)");
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+sign_in_options bind_sign_in(binder& b) {
+  sign_in_options o;
+  o.initial_scopes = b.list("Onbehalf:SignIn:InitialScopes", "[\"api://my-api/access_as_user\"]");
+  o.sign_out_path = b.text("Onbehalf:SignIn:SignOutPath");
+  if (!o.sign_out_path.empty()) check_path(b, "Onbehalf:SignIn:SignOutPath", o.sign_out_path);
+  auto mode = b.text("Onbehalf:SignIn:ResponseMode", "FormPost");
+  if (text::iequals(mode, "Query")) {
+    o.form_post = false;
+  } else if (!text::iequals(mode, "FormPost")) {
+    b.error("Onbehalf:SignIn:ResponseMode", "must be FormPost or Query, not '" + mode + "'");
+  }
+  o.idle_timeout = std::chrono::minutes(b.number("Onbehalf:SignIn:IdleTimeoutMinutes", static_cast<unsigned long long>(o.idle_timeout.count()), 1, 60ull * 24 * 366));
+  o.absolute_lifetime = std::chrono::hours(b.number("Onbehalf:SignIn:AbsoluteLifetimeHours", static_cast<unsigned long long>(o.absolute_lifetime.count()), 1, 24ull * 366));
+  o.cookie_keys = bind_keys(b, "Onbehalf:SignIn:CookieEncryptionKeys");
+  return o;
+}
+
 host_options bind_host(binder& b) {
   host_options o;
   o.listen_address = b.text("Onbehalf:ListenAddress", o.listen_address);
@@ -377,20 +413,7 @@ host_options bind_host(binder& b) {
   }
   c.path = b.text("Onbehalf:Cache:Path", c.path);
   c.memory_limit_bytes = b.number("Onbehalf:Cache:MemoryLimitBytes", c.memory_limit_bytes, 1 << 20, 1ull << 40);
-  std::set<std::string> ids;
-  for (const auto& index : b.children("Onbehalf:Cache:EncryptionKeys")) {
-    auto key = join("Onbehalf:Cache:EncryptionKeys", index);
-    cache_key k;
-    k.id = b.required_text(join(key, "Id"), "a short name for the key, so it can be rotated");
-    k.key = b.secret_text(join(key, "Key"));
-    auto bytes = base64::decode(k.key.reveal());
-    if (!bytes || bytes->size() != 32)
-      b.error(join(key, "Key"), "must be 32 random bytes in base64; make one with `onbehalf generate-key`");
-    if (!k.id.empty() && !ids.insert(k.id).second) b.error(join(key, "Id"), "'" + k.id + "' is used by two keys");
-    if (k.id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
-      b.error(join(key, "Id"), "'" + k.id + "' may only hold letters, digits, '-' and '_' (it is stored with every encrypted value)");
-    c.encryption_keys.push_back(std::move(k));
-  }
+  c.encryption_keys = bind_keys(b, "Onbehalf:Cache:EncryptionKeys");
   if (c.backend != cache_options::backend_type::memory && c.encryption_keys.empty())
     b.error("Onbehalf:Cache:EncryptionKeys",
             "a persistent cache encrypts tokens at rest and needs a key: add [{\"Id\": \"k1\", \"Key\": \"<base64>\"}] "
@@ -398,6 +421,14 @@ host_options bind_host(binder& b) {
 
   o.redis.host = b.text("Onbehalf:Redis:Host", o.redis.host);
   o.redis.port = static_cast<std::uint16_t>(b.number("Onbehalf:Redis:Port", o.redis.port, 1, 65535));
+
+  o.sign_in = bind_sign_in(b);
+  o.known_proxies = b.list("Onbehalf:ForwardedHeaders:KnownProxies", "[\"10.0.0.5\"]");
+  for (const auto& proxy : o.known_proxies) {
+    in6_addr address{};
+    if (inet_pton(AF_INET, proxy.c_str(), &address) != 1 && inet_pton(AF_INET6, proxy.c_str(), &address) != 1)
+      b.error("Onbehalf:ForwardedHeaders:KnownProxies", "'" + proxy + "' is not an IP address; list the proxies' addresses, like [\"10.0.0.5\"]");
+  }
 
   o.log_level = b.text("Onbehalf:LogLevel", o.log_level);
   if (!parse_log_level(o.log_level))

@@ -103,6 +103,16 @@ struct redis_options {
   std::uint16_t port = 6379;
 };
 
+/// Onbehalf:SignIn — the web app's sign-in and its session cookie.
+struct sign_in_options {
+  std::vector<std::string> initial_scopes; // asked for at sign-in, so consent to them happens up front
+  std::string sign_out_path;               // another sign-out address besides /MicrosoftIdentity/Account/SignOut
+  bool form_post = true;                   // ResponseMode: FormPost (default) or Query
+  std::chrono::minutes idle_timeout{60 * 24 * 14};   // a session cookie unused this long stops working
+  std::chrono::hours absolute_lifetime{24 * 14};     // a session ends this long after sign-in, however active
+  std::vector<cache_key> cookie_keys;      // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
+};
+
 /// The Onbehalf section: how this process serves.
 struct host_options {
   std::string listen_address = "127.0.0.1";
@@ -113,6 +123,8 @@ struct host_options {
   http_limits limits;
   cache_options cache;
   redis_options redis;
+  sign_in_options sign_in;
+  std::vector<std::string> known_proxies; // ForwardedHeaders:KnownProxies: whose X-Forwarded-* headers count
   std::string log_level = "info";
 };
 
