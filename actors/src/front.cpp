@@ -11,22 +11,24 @@ namespace onbehalf::actors {
 
 namespace {
 
-caf::behavior front_actor(caf::event_based_actor*, const http::router* routes) {
+caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, const http::admission* admit) {
   return {
-      [routes](const request_arrived& message) { http::route_and_handle(*routes, message.exchange); },
+      [routes, admit](const request_arrived& message) { http::route_and_handle(*routes, message.exchange, *admit); },
   };
 }
 
 } // namespace
 
 struct front_dispatcher::impl {
+  http::admission admit;
   std::vector<caf::actor> actors;
   std::atomic<std::size_t> next{0};
 };
 
-front_dispatcher::front_dispatcher(caf::actor_system& system, const http::router& routes, unsigned actor_count)
+front_dispatcher::front_dispatcher(caf::actor_system& system, const http::router& routes, http::admission admit, unsigned actor_count)
     : impl_(std::make_unique<impl>()) {
-  for (unsigned i = 0; i < std::max(1u, actor_count); ++i) impl_->actors.push_back(system.spawn(front_actor, &routes));
+  impl_->admit = std::move(admit);
+  for (unsigned i = 0; i < std::max(1u, actor_count); ++i) impl_->actors.push_back(system.spawn(front_actor, &routes, &impl_->admit));
 }
 
 front_dispatcher::~front_dispatcher() {

@@ -23,6 +23,11 @@ struct token_requested {
   std::function<void(token_service_outcome)> done;
 };
 
+struct code_redemption {
+  identity::token_grant grant;
+  std::function<void(token_outcome)> done;
+};
+
 struct sign_in_tokens_accepted {
   std::string home_account_id;
   std::vector<std::string> scopes;
@@ -42,6 +47,7 @@ struct grant_finished {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::sign_in_tokens_accepted)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
 
 namespace onbehalf::actors {
@@ -113,15 +119,24 @@ acquired_token keep(cache::memory_cache& l1, const request_keys& k, const std::v
   return {t.access_token, expires};
 }
 
+// Sends a grant to the token endpoint: the configured one, or the one the authority's
+// discovery document names (fetched once and shared).
+void send_grant(const token_service_settings& s, const identity::token_grant& grant, std::function<void(token_outcome)> done) {
+  if (!s.token_endpoint.empty() || !s.authority)
+    return send_token_request(*s.web, identity::build_token_request(s.token_endpoint, s.client, grant), std::move(done));
+  // The answer may come after the actor is gone: the callback holds copies, not the actor's state.
+  s.authority->get([web = s.web, client = s.client, grant, done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
+    if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
+    send_token_request(*web, identity::build_token_request((*authority)->metadata.token_endpoint, client, grant), std::move(done));
+  });
+}
+
 // Starts the one grant for a flight; its outcome comes back to this actor as grant_finished.
 void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes) {
   auto& s = self->state.settings;
   auto me = caf::actor_cast<caf::actor>(self);
   auto report = [me, k, scopes](token_outcome outcome) { caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome)}); };
-  if (k.refresh_key.empty()) {
-    send_token_request(*s.web, identity::build_token_request(s.token_endpoint, s.client, identity::token_grant::client_credentials(scopes)), report);
-    return;
-  }
+  if (k.refresh_key.empty()) return send_grant(s, identity::token_grant::client_credentials(scopes), report);
   auto refresh_token = s.cache->get(k.refresh_key);
   if (!refresh_token) {
     identity::token_failure f;
@@ -130,9 +145,7 @@ void start_grant(token_actor_pointer self, const request_keys& k, const std::vec
     f.description = "no refresh token is kept for this account; the user must sign in again";
     return report(failure{std::move(f)});
   }
-  send_token_request(*s.web,
-                     identity::build_token_request(s.token_endpoint, s.client, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes)),
-                     report);
+  send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), report);
 }
 
 void finish_grant(token_actor_pointer self, grant_finished& g) {
@@ -187,6 +200,7 @@ caf::behavior token_actor(token_actor_pointer self, token_service_settings setti
         keep(*self->state.settings.cache, keys_for(self->state.settings, a.home_account_id, a.scopes), a.scopes, a.tokens);
       },
       [self](grant_finished& g) { finish_grant(self, g); },
+      [self](code_redemption& r) { send_grant(self->state.settings, r.grant, std::move(r.done)); },
   };
 }
 
@@ -204,6 +218,10 @@ token_service::~token_service() { caf::anon_send_exit(impl_->actor, caf::exit_re
 
 void token_service::acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done) {
   caf::anon_send(impl_->actor, token_requested{{}, {std::move(scope)}, std::move(done)});
+}
+
+void token_service::redeem_code(identity::token_grant grant, std::function<void(result<identity::token_response, identity::token_failure>)> done) {
+  caf::anon_send(impl_->actor, code_redemption{std::move(grant), std::move(done)});
 }
 
 void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens) {

@@ -288,7 +288,7 @@ TEST_CASE("a shutdown that times out with a handler still running ends cleanly")
   std::thread late_answer;
   {
     actors::host host(settings);
-    host.routes().get("/stuck", [&](const http::exchange_ptr& x) {
+    auto& stuck = host.routes().get("/stuck", [&](const http::exchange_ptr& x) {
       handler_started.set_value();
       // Holds the request past the shutdown timeout, then answers into a server that is gone.
       late_answer = std::thread([x = http::exchange_ptr(x)]() mutable {
@@ -297,6 +297,7 @@ TEST_CASE("a shutdown that times out with a handler still running ends cleanly")
         x.reset();
       });
     });
+    stuck.anonymous = true;
     auto port = host.start();
     REQUIRE(port);
     raw_connection c(*port);

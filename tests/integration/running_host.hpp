@@ -33,6 +33,8 @@ public:
                         config::app_settings settings = test_settings())
       : host_(std::move(settings)) {
     if (add_routes) add_routes(host_.routes());
+    // These tests are about HTTP serving, not sign-in: their routes are open to everyone.
+    for (auto& r : host_.routes().routes()) r.anonymous = true;
     auto started = host_.start();
     INFO((started ? std::string() : started.error()));
     REQUIRE(started);

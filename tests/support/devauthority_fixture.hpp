@@ -145,6 +145,41 @@ inline authorize_request authorize_for(const authority_fixture& f, const sign_in
   return r;
 }
 
+// Answers one of the authority's pages as a person would (sign-in, consent, MFA, profile,
+// password reset); nullopt for a page that is not one of them.
+inline std::optional<http::client_response> answer_authority_page(browser& b, const http::client_response& page, const sign_in_options& o,
+                                                                  sign_in_result& result) {
+  if (page.status != 200) return std::nullopt;
+  auto flow = browser::hidden_field(page.body, "flow");
+  if (flow.empty()) return std::nullopt;
+  auto action = browser::form_action(page.body);
+  text::form_fields form;
+  form.add("flow", flow);
+  if (page.body.find("name=\"new_password\"") != std::string::npos) {
+    result.pages_seen.push_back("reset");
+    return b.request("POST", action, form.add("username", o.user).add("new_password", o.new_password).encode());
+  }
+  if (page.body.find("name=\"password\"") != std::string::npos) {
+    result.pages_seen.push_back("sign-in");
+    return b.request("POST", action, form.add("username", o.user).add("password", o.password).encode());
+  }
+  if (page.body.find("value=\"accept\"") != std::string::npos) {
+    result.pages_seen.push_back("consent");
+    for (auto at = page.body.find("<code>"); at != std::string::npos; at = page.body.find("<code>", at + 1))
+      result.consent_scopes_shown.push_back(page.body.substr(at + 6, page.body.find("</code>", at) - at - 6));
+    return b.request("POST", action, form.add("decision", "accept").encode());
+  }
+  if (page.body.find("name=\"display_name\"") != std::string::npos) {
+    result.pages_seen.push_back("edit-profile");
+    return b.request("POST", action, form.add("display_name", o.new_display_name).encode());
+  }
+  if (page.body.find("name=\"code\"") != std::string::npos) {
+    result.pages_seen.push_back("mfa");
+    return b.request("POST", action, form.add("code", "123456").encode());
+  }
+  return std::nullopt;
+}
+
 // Signs in through the authority's pages as a person would, answering each page it shows.
 inline sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
   sign_in_result result;
@@ -167,30 +202,9 @@ inline sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_op
     }
     INFO(page.body.substr(0, 800));
     REQUIRE(page.status == 200);
-    auto flow = browser::hidden_field(page.body, "flow");
-    auto action = browser::form_action(page.body);
-    text::form_fields form;
-    form.add("flow", flow);
-    if (page.body.find("name=\"new_password\"") != std::string::npos) {
-      result.pages_seen.push_back("reset");
-      page = b.request("POST", action, form.add("username", o.user).add("new_password", o.new_password).encode());
-    } else if (page.body.find("name=\"password\"") != std::string::npos) {
-      result.pages_seen.push_back("sign-in");
-      page = b.request("POST", action, form.add("username", o.user).add("password", o.password).encode());
-    } else if (page.body.find("value=\"accept\"") != std::string::npos) {
-      result.pages_seen.push_back("consent");
-      for (auto at = page.body.find("<code>"); at != std::string::npos; at = page.body.find("<code>", at + 1))
-        result.consent_scopes_shown.push_back(page.body.substr(at + 6, page.body.find("</code>", at) - at - 6));
-      page = b.request("POST", action, form.add("decision", "accept").encode());
-    } else if (page.body.find("name=\"display_name\"") != std::string::npos) {
-      result.pages_seen.push_back("edit-profile");
-      page = b.request("POST", action, form.add("display_name", o.new_display_name).encode());
-    } else if (page.body.find("name=\"code\"") != std::string::npos) {
-      result.pages_seen.push_back("mfa");
-      page = b.request("POST", action, form.add("code", "123456").encode());
-    } else {
-      FAIL("unexpected page: " << page.body.substr(0, 400));
-    }
+    auto next = answer_authority_page(b, page, o, result);
+    if (!next) FAIL("unexpected page: " << page.body.substr(0, 400));
+    page = *next;
   }
   std::string seen;
   for (const auto& p : result.pages_seen) seen += p + " ";

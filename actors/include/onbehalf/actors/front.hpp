@@ -17,7 +17,8 @@ namespace onbehalf::actors {
 /// lane every request queues in. dispatch() only enqueues: the I/O thread never waits.
 class front_dispatcher final : public http::dispatcher {
 public:
-  front_dispatcher(caf::actor_system& system, const http::router& routes, unsigned actor_count);
+  /// `admit` (the sign-in policy) runs between routing and each handler; null admits everything.
+  front_dispatcher(caf::actor_system& system, const http::router& routes, http::admission admit, unsigned actor_count);
   ~front_dispatcher() override; // asks its actors to exit
   void dispatch(http::exchange_ptr x) override;
 

@@ -11,6 +11,12 @@
 
 namespace onbehalf::actors {
 
+class token_service;
+class session_service;
+class web_authentication;
+
+/// Everything AddMicrosoftIdentityWebApp sets up: the HTTP server with the sign-in routes and
+/// policy, the token and session actors, and the caches the configuration names.
 class host {
 public:
   explicit host(config::app_settings settings);
@@ -22,12 +28,17 @@ public:
   http::router& routes();
   const config::app_settings& settings() const;
 
-  /// Boots the actor system and starts serving; the error says what to fix.
+  /// Boots the actor system, opens the caches and starts serving; the error says what to fix.
   result<std::uint16_t, std::string> start();
   /// Graceful: in-flight requests finish, then the server stops. Safe from any thread.
   void stop();
   /// Blocks until stopped, then shuts the actor system down.
   void wait();
+
+  // The services handlers use; valid between start() and wait().
+  token_service& tokens();
+  session_service& sessions();
+  web_authentication& authentication();
 
 private:
   struct impl;

@@ -8,6 +8,7 @@
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/core/secret.hpp"
 #include "onbehalf/http/client.hpp"
+#include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
 
@@ -31,7 +32,8 @@ struct acquired_token {
 using token_service_outcome = result<acquired_token, identity::token_failure>;
 
 struct token_service_settings {
-  std::string token_endpoint;
+  std::string token_endpoint;                 // when empty, the authority's discovery document names it
+  identity::authority_cache* authority = nullptr; // must outlive the service; needed when token_endpoint is empty
   std::string tenant; // partitions app tokens by client and tenant
   identity::client_authentication client; // its certificate, if any, must outlive the service
   http::client* web = nullptr;            // must outlive the service
@@ -50,6 +52,10 @@ public:
   /// Acquires an app token for `scope` ("{resource}/.default"). Safe from any thread; `done`
   /// runs on an actor thread and must not block.
   void acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done);
+
+  /// Redeems a sign-in's authorization code. The answer holds the id_token, which the caller
+  /// validates before it hands the tokens back with accept_sign_in_tokens.
+  void redeem_code(identity::token_grant grant, std::function<void(result<identity::token_response, identity::token_failure>)> done);
 
   /// Keeps what a sign-in's code redemption returned for the account `home_account_id` (oid.tid):
   /// its access token for `scopes`, and its refresh token for later grants.

@@ -1,0 +1,54 @@
+// The session actors: one per signed-in account, keyed by home account id. Each holds the
+// account's claims and its live sessions (one per browser), serialises what changes them,
+// writes them through to the caches so a restart or another instance can resume, and retires
+// when the account has been idle for a while.
+#pragma once
+
+#include "onbehalf/cache/durable_store.hpp"
+#include "onbehalf/cache/memory_cache.hpp"
+#include "onbehalf/http/principal.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace caf {
+class actor_system;
+}
+
+namespace onbehalf::actors {
+
+struct session_service_options {
+  cache::memory_cache* cache = nullptr;    // L1; must outlive the service
+  cache::durable_store* store = nullptr;   // L2 (RocksDB or Redis); none: sessions end with the process
+  std::chrono::seconds absolute_lifetime{std::chrono::hours(24 * 14)}; // a session ends this long after sign-in, however active
+  std::chrono::seconds actor_idle_timeout{300}; // an account's actor retires after this long without requests
+};
+
+class session_service {
+public:
+  using user_ptr = std::shared_ptr<const http::principal>;
+
+  session_service(caf::actor_system& system, session_service_options options);
+  ~session_service(); // asks every session actor to exit
+  session_service(const session_service&) = delete;
+  session_service& operator=(const session_service&) = delete;
+
+  /// Starts a session for a user who has just signed in; `done` gets its id, once it is stored.
+  void start(http::principal user, std::function<void(std::string session_id)> done);
+  /// The user of a live session; null when the session is unknown, ended or expired.
+  void find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done);
+  /// Ends every session of the account (sign-out); `done` runs once the record is gone from every level.
+  void end(const std::string& home_account_id, std::function<void()> done);
+
+  /// Session actors alive now (for tests and /metrics).
+  std::size_t live_actors() const;
+
+  struct registry;
+
+private:
+  std::shared_ptr<registry> registry_;
+};
+
+} // namespace onbehalf::actors

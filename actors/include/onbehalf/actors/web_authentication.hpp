@@ -1,0 +1,76 @@
+// Signing users in to a web app with OpenID Connect, as AddMicrosoftIdentityWebApp does: the
+// challenge (a redirect for pages, a 401 for API and XHR calls), the callback that redeems the
+// code through the token actor and validates the id_token, the session cookie, sign-out, the
+// MicrosoftIdentity/Account routes, and the authorization policy every route passes.
+#pragma once
+
+#include "onbehalf/actors/session_service.hpp"
+#include "onbehalf/actors/token_service.hpp"
+#include "onbehalf/core/sealing.hpp"
+#include "onbehalf/http/router.hpp"
+#include "onbehalf/identity/authority_cache.hpp"
+#include "onbehalf/identity/authorize.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onbehalf::actors {
+
+struct web_authentication_options {
+  std::string client_id;
+  std::string callback_path = "/signin-oidc";
+  std::string signed_out_callback_path = "/signout-callback-oidc";
+  std::string sign_out_path; // another address for sign-out, besides /MicrosoftIdentity/Account/SignOut
+  /// Asked for at sign-in besides openid, profile and offline_access, so consent happens up front.
+  std::vector<std::string> scopes;
+  identity::response_mode mode = identity::response_mode::form_post;
+  key_ring cookie_keys; // seals session and correlation cookies; the newest key seals, all open
+  std::vector<std::string> trusted_proxies; // peers whose X-Forwarded-* headers are believed
+  /// A session cookie unused this long stops working; using it renews it (sliding expiry).
+  std::chrono::seconds idle_timeout{std::chrono::hours(24 * 14)};
+  std::string cookie_name = ".onbehalf.session";
+};
+
+/// What a challenge asks the authority for; filled by the policy, the Challenge route, and (for
+/// incremental consent) whatever raised the challenge.
+struct sign_in_request {
+  std::vector<std::string> scopes;
+  std::string claims;
+  std::string return_url; // local; the page to land on afterwards
+  std::string prompt;
+  std::string login_hint;
+  std::string domain_hint;
+};
+
+class web_authentication {
+public:
+  web_authentication(web_authentication_options options, identity::authority_cache& authority, token_service& tokens,
+                     session_service& sessions);
+  ~web_authentication();
+  web_authentication(const web_authentication&) = delete;
+  web_authentication& operator=(const web_authentication&) = delete;
+
+  /// The callback, signed-out callback, and MicrosoftIdentity/Account routes, all anonymous.
+  void add_routes(http::router& routes);
+
+  /// The authorization policy (an http::admission): every route needs a signed-in user unless
+  /// it is anonymous, and must find its claim requirements met. Sets x->user when signed in.
+  void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const;
+
+  /// Sends the user to sign in: a 302 to the authority for pages, a 401 for API and XHR calls.
+  void challenge(const http::exchange_ptr& x, sign_in_request request) const;
+
+  const web_authentication_options& options() const;
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+/// True for a request that a script sent and that cannot follow a redirect to a sign-in page:
+/// `X-Requested-With: XMLHttpRequest`, or an Accept header that wants JSON and not HTML.
+bool is_api_request(const http::request& r);
+
+} // namespace onbehalf::actors

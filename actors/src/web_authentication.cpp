@@ -1,0 +1,361 @@
+#include "onbehalf/actors/web_authentication.hpp"
+
+#include "session_ticket.hpp"
+
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+#include "onbehalf/http/cookies.hpp"
+#include "onbehalf/http/forwarded.hpp"
+#include "onbehalf/http/return_url.hpp"
+#include "onbehalf/identity/id_token.hpp"
+#include "onbehalf/identity/sign_in_correlation.hpp"
+
+namespace onbehalf::actors {
+
+namespace {
+
+using clock = std::chrono::system_clock;
+
+constexpr std::string_view account_prefix = "/MicrosoftIdentity/Account/";
+constexpr std::string_view sign_in_again = "Sign in again";
+constexpr std::string_view sign_in_link = "/MicrosoftIdentity/Account/SignIn";
+
+// Answers and returns nothing, so a handler can `return reply(...)` on every path.
+void reply(const http::exchange_ptr& x, http::response r) { x->respond(std::move(r)); }
+
+std::string account_path(std::string_view action) { return std::string(account_prefix) + std::string(action); }
+
+// A page for a sign-in that could not be finished: what happened in plain words, and a way on.
+http::response sign_in_failed(std::string_view message) {
+  return http::response::page(400, "Sign-in could not be completed", message, sign_in_again, sign_in_link);
+}
+
+http::response authority_unavailable() {
+  auto r = http::response::page(503, "Sign-in is unavailable",
+                                "The sign-in service cannot be reached right now. Please try again in a minute.", "Try again", sign_in_link);
+  r.headers.set("Retry-After", "30");
+  return r;
+}
+
+// The local return URL a query parameter names ("redirectUri", as MIW's account controller reads it).
+result<std::string, http::response> return_url_from(const text::form_fields& query) {
+  auto candidate = query.find("redirectUri").value_or(query.find("returnUrl").value_or("/"));
+  if (candidate.empty()) return std::string("/");
+  if (auto local = http::local_return_url(candidate)) return *local;
+  return failure{http::response::page(400, "That return address is not allowed",
+                                      "After signing in you can only be sent back to a page of this site.")};
+}
+
+} // namespace
+
+bool is_api_request(const http::request& r) {
+  if (auto requested_with = r.headers.find("X-Requested-With"); requested_with && text::iequals(*requested_with, "XMLHttpRequest")) return true;
+  auto accept = text::to_lower(r.headers.find("Accept").value_or(""));
+  return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;
+}
+
+struct web_authentication::impl : std::enable_shared_from_this<web_authentication::impl> {
+  web_authentication_options options;
+  identity::authority_cache& authority;
+  token_service& tokens;
+  session_service& sessions;
+
+  impl(web_authentication_options o, identity::authority_cache& a, token_service& t, session_service& s)
+      : options(std::move(o)), authority(a), tokens(t), sessions(s) {}
+
+  http::request_origin origin(const http::request& r) const { return http::origin_of(r, options.trusted_proxies); }
+
+  http::cookie_attributes session_cookie(const http::request& r) const {
+    http::cookie_attributes a;
+    a.secure = origin(r).scheme == "https";
+    return a;
+  }
+
+  // form_post brings the user back with a cross-site POST, which carries SameSite=None cookies
+  // only; browsers accept those over https alone. On http (development, loopback) the authority
+  // and the app share a site, so Lax reaches the callback.
+  http::cookie_attributes correlation_cookie(const http::request& r) const {
+    http::cookie_attributes a;
+    a.secure = origin(r).scheme == "https";
+    a.path = options.callback_path;
+    a.max_age = identity::correlation_lifetime;
+    if (a.secure && options.mode == identity::response_mode::form_post) a.same_site = "None";
+    return a;
+  }
+
+  std::string redirect_uri(const http::request& r) const { return origin(r).base() + options.callback_path; }
+
+  void remove_session_cookie(const http::exchange_ptr& x) const {
+    for (auto& header : http::expire_chunked_cookie(x->req().headers, options.cookie_name, session_cookie(x->req())))
+      x->add_response_header("Set-Cookie", std::move(header));
+  }
+
+  void set_session_cookie(http::response& r, const http::request& req, const session_ticket& t) const {
+    for (auto& header : http::set_chunked_cookie(options.cookie_name, seal_ticket(options.cookie_keys, t), session_cookie(req),
+                                                 http::read_chunk_count(req.headers, options.cookie_name)))
+      r.headers.add("Set-Cookie", std::move(header));
+  }
+
+  // --- the challenge ---
+
+  void challenge(const http::exchange_ptr& x, sign_in_request request) const {
+    if (request.return_url.empty()) request.return_url = "/";
+    if (is_api_request(x->req())) return reply(x, api_challenge(x->req(), request));
+    auto self = shared_from_this();
+    authority.get([self, x, request = std::move(request)](result<identity::authority_cache::snapshot_ptr, std::string> a) {
+      if (!a) {
+        log_warning("Could not send a user to sign in: the authority is unreachable", {{"cid", x->req().correlation_id}, {"error", a.error()}});
+        return reply(x, authority_unavailable());
+      }
+      x->respond(self->redirect_to_authority(x->req(), (*a)->metadata, request));
+    });
+  }
+
+  http::response redirect_to_authority(const http::request& req, const identity::provider_metadata& metadata, const sign_in_request& s) const {
+    auto correlation = identity::new_sign_in_correlation(s.return_url);
+    identity::authorize_request a;
+    a.authorization_endpoint = metadata.authorization_endpoint;
+    a.client_id = options.client_id;
+    a.redirect_uri = redirect_uri(req);
+    a.scopes = options.scopes;
+    a.scopes.insert(a.scopes.end(), s.scopes.begin(), s.scopes.end());
+    a.state = correlation.state;
+    a.nonce = correlation.nonce;
+    a.code_challenge = identity::pkce_challenge(correlation.code_verifier);
+    a.mode = options.mode;
+    a.prompt = s.prompt;
+    a.login_hint = s.login_hint;
+    a.domain_hint = s.domain_hint;
+    a.claims = s.claims;
+    auto r = http::response::redirect(identity::authorize_url(a));
+    r.headers.add("Set-Cookie", http::set_cookie(identity::correlation_cookie_name(correlation.state),
+                                                 identity::seal_correlation(options.cookie_keys, correlation), correlation_cookie(req)));
+    return r;
+  }
+
+  // A script cannot follow a redirect to a sign-in page; it gets where to send the user instead.
+  http::response api_challenge(const http::request& req, const sign_in_request& s) const {
+    text::form_fields query;
+    query.add("redirectUri", s.return_url);
+    if (!s.scopes.empty()) query.add("scope", text::join(s.scopes, " "));
+    if (!s.claims.empty()) query.add("claims", s.claims);
+    auto sign_in_uri = origin(req).base() + account_path("Challenge") + "?" + query.encode();
+    auto r = http::response::json(401, "{\"error\":\"sign_in_required\",\"message\":\"Sign in to continue.\"}");
+    r.headers.set("WWW-Authenticate", "OpenIdConnect error=\"login_required\", authorization_uri=\"" + sign_in_uri + "\"");
+    r.headers.set("Cache-Control", "no-store");
+    return r;
+  }
+
+  // --- the policy ---
+
+  void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
+    auto challenge_or_proceed = [this, &matched, x, proceed] {
+      if (matched.anonymous) return proceed();
+      challenge(x, {{}, {}, http::local_return_url(x->req().target).value_or("/"), {}, {}, {}});
+    };
+    auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
+    if (!cookie) return challenge_or_proceed();
+    auto ticket = open_ticket(options.cookie_keys, *cookie, clock::now());
+    if (!ticket) {
+      remove_session_cookie(x);
+      if (ticket.error() == ticket_problem::expired || matched.anonymous) return challenge_or_proceed();
+      log_warning("A session cookie could not be read (changed, or sealed with other keys); removed it",
+                  {{"cid", x->req().correlation_id}, {"client", x->req().remote_address}});
+      if (is_api_request(x->req())) return reply(x, api_challenge(x->req(), {{}, {}, "/", {}, {}, {}}));
+      return reply(x, http::response::page(400, "Your sign-in could not be read",
+                                             "The sign-in cookie this browser sent was changed or comes from another server. "
+                                             "It has been removed; please sign in again.",
+                                             sign_in_again, sign_in_link));
+    }
+    auto self = shared_from_this();
+    sessions.find(ticket->home_account_id, ticket->session_id,
+                  [self, &matched, x, proceed, ticket = *ticket, challenge_or_proceed](session_service::user_ptr user) {
+                    if (!user) {
+                      self->remove_session_cookie(x);
+                      return challenge_or_proceed();
+                    }
+                    x->user = std::move(user);
+                    self->renew_if_due(x, ticket);
+                    for (const auto& requirement : matched.required_claims) {
+                      if (requirement.satisfied_by(*x->user)) continue;
+                      return reply(x, http::response::page(403, "You do not have access to this page",
+                                                             "Your account lacks the " + requirement.type + " this page requires (one of: " +
+                                                                 text::join(requirement.any_of, ", ") + ").",
+                                                             "Go to the home page", "/"));
+                    }
+                    proceed();
+                  });
+  }
+
+  // Sliding expiry: a cookie past half its idle window is reissued with a fresh one.
+  void renew_if_due(const http::exchange_ptr& x, session_ticket t) const {
+    auto now = clock::now();
+    if (t.expires - now > options.idle_timeout / 2) return;
+    t.expires = now + options.idle_timeout;
+    http::response carrier;
+    set_session_cookie(carrier, x->req(), t);
+    for (const auto& h : carrier.headers.all()) x->add_response_header(h.name, h.value);
+  }
+
+  // --- the callback ---
+
+  void callback(const http::exchange_ptr& x) const {
+    const auto& req = x->req();
+    auto fields = text::form_fields::parse(req.method == "POST" ? std::string_view(req.body) : std::string_view(req.query));
+    if (!fields) return reply(x, sign_in_failed("The answer from the sign-in service was malformed."));
+    if (auto error = fields->find("error")) {
+      log_warning("The authority did not sign the user in", {{"cid", req.correlation_id}, {"error", *error},
+                                                              {"description", fields->find("error_description").value_or("")}});
+      return reply(x, sign_in_failed("The sign-in was cancelled or refused."));
+    }
+    auto state = fields->find("state");
+    auto code = fields->find("code");
+    if (!state || state->empty() || !code || code->empty())
+      return reply(x, sign_in_failed("The answer from the sign-in service is incomplete (no code or state)."));
+    auto cookie_name = identity::correlation_cookie_name(*state);
+    auto sealed = http::find_cookie(req.headers, cookie_name);
+    if (!sealed) {
+      log_warning("A sign-in callback came without its correlation cookie", {{"cid", req.correlation_id}});
+      return reply(x, sign_in_failed("This browser did not bring back its sign-in cookie: the sign-in was already completed, "
+                                       "took too long, or cookies are blocked."));
+    }
+    x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name, correlation_cookie(req)));
+    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state);
+    if (!correlation) {
+      log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
+      return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
+    }
+    auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier, options.scopes);
+    auto self = shared_from_this();
+    tokens.redeem_code(std::move(grant), [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
+      if (!r) return self->redemption_failed(x, r.error());
+      self->validate_and_sign_in(x, correlation, std::move(*r), true);
+    });
+  }
+
+  void redemption_failed(const http::exchange_ptr& x, const identity::token_failure& f) const {
+    log_warning("Could not redeem a sign-in code", {{"cid", x->req().correlation_id}, {"reason", f.message()}});
+    if (f.kind == identity::failure_kind::network_error || f.kind == identity::failure_kind::service_error) return reply(x, authority_unavailable());
+    if (f.kind == identity::failure_kind::configuration_error)
+      return reply(x, http::response::page(500, "Sign-in is misconfigured",
+                                             "This site's sign-in settings are wrong; its operators have been told in the log."));
+    x->respond(sign_in_failed("The sign-in code was refused (it was already used, or it expired)."));
+  }
+
+  void validate_and_sign_in(const http::exchange_ptr& x, identity::sign_in_correlation correlation, identity::token_response tokens_in,
+                            bool may_refetch_keys) const {
+    auto self = shared_from_this();
+    auto on_authority = [self, x, correlation, tokens_in, may_refetch_keys](result<identity::authority_cache::snapshot_ptr, std::string> a) mutable {
+      if (!a) return reply(x, authority_unavailable());
+      identity::id_token_rules rules;
+      rules.issuer = (*a)->metadata.issuer;
+      rules.audience = self->options.client_id;
+      rules.nonce = correlation.nonce;
+      auto claims = identity::validate_id_token(tokens_in.id_token, (*a)->keys, rules);
+      if (!claims && claims.error().reason == identity::token_rejection::unknown_key && may_refetch_keys) {
+        return self->authority.refresh_for_unknown_key([self, x, correlation, tokens_in](auto) mutable {
+          self->validate_and_sign_in(x, std::move(correlation), std::move(tokens_in), false);
+        });
+      }
+      if (!claims) {
+        log_warning("An id_token was refused", {{"cid", x->req().correlation_id}, {"reason", identity::to_string(claims.error().reason)},
+                                                {"detail", claims.error().message}});
+        return reply(x, sign_in_failed("The sign-in service's answer could not be verified."));
+      }
+      self->start_session(x, correlation, std::move(tokens_in), *claims);
+    };
+    authority.get(on_authority);
+  }
+
+  void start_session(const http::exchange_ptr& x, const identity::sign_in_correlation& correlation, identity::token_response t,
+                     const identity::json_object& claims) const {
+    auto account = identity::home_account_id(claims);
+    if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
+    tokens.accept_sign_in_tokens(account, options.scopes, std::move(t));
+    auto self = shared_from_this();
+    sessions.start({account, identity::flatten_claims(claims)}, [self, x, account, return_url = correlation.return_url](std::string session_id) {
+      log_info("A user signed in", {{"cid", x->req().correlation_id}, {"account", account}});
+      auto r = http::response::redirect(http::local_return_url(return_url).value_or("/"));
+      self->set_session_cookie(r, x->req(), {account, std::move(session_id), clock::now() + self->options.idle_timeout});
+      x->respond(std::move(r));
+    });
+  }
+
+  // --- sign-out ---
+
+  void sign_out(const http::exchange_ptr& x) const {
+    remove_session_cookie(x);
+    auto self = shared_from_this();
+    auto leave = [self, x] {
+      self->authority.get([self, x](result<identity::authority_cache::snapshot_ptr, std::string> a) {
+        auto signed_out = self->origin(x->req()).base() + self->options.signed_out_callback_path;
+        if (!a || (*a)->metadata.end_session_endpoint.empty()) return reply(x, http::response::redirect(self->options.signed_out_callback_path));
+        const auto& end = (*a)->metadata.end_session_endpoint;
+        text::form_fields q;
+        q.add("post_logout_redirect_uri", signed_out).add("client_id", self->options.client_id);
+        x->respond(http::response::redirect(end + (end.find('?') == std::string::npos ? "?" : "&") + q.encode()));
+      });
+    };
+    auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
+    auto ticket = cookie ? open_ticket(options.cookie_keys, *cookie, clock::now()) : failure{ticket_problem::unreadable};
+    if (!ticket) return leave();
+    log_info("A user signed out", {{"cid", x->req().correlation_id}, {"account", ticket->home_account_id}});
+    sessions.end(ticket->home_account_id, leave);
+  }
+
+  void add_routes(http::router& routes) {
+    auto self = shared_from_this();
+    auto anonymous = [&routes](const std::string& method, const std::string& path, http::handler h) { routes.add(method, path, std::move(h)).anonymous = true; };
+    auto callback = [self](const http::exchange_ptr& x) { self->callback(x); };
+    anonymous("GET", options.callback_path, callback);
+    anonymous("POST", options.callback_path, callback);
+    auto sign_out = [self](const http::exchange_ptr& x) { self->sign_out(x); };
+    for (const auto& path : {account_path("SignOut"), options.sign_out_path}) {
+      if (path.empty()) continue;
+      anonymous("GET", path, sign_out);
+      anonymous("POST", path, sign_out);
+    }
+    anonymous("GET", account_path("SignIn"), [self](const http::exchange_ptr& x) {
+      auto q = text::form_fields::parse(x->req().query).value_or(text::form_fields{});
+      auto back = return_url_from(q);
+      if (!back) return reply(x, back.error());
+      self->challenge(x, {{}, {}, *back, {}, {}, {}});
+    });
+    anonymous("GET", account_path("Challenge"), [self](const http::exchange_ptr& x) {
+      auto q = text::form_fields::parse(x->req().query).value_or(text::form_fields{});
+      auto back = return_url_from(q);
+      if (!back) return reply(x, back.error());
+      sign_in_request s;
+      s.return_url = *back;
+      for (auto scope : text::split(q.find("scope").value_or(""), ' '))
+        if (!scope.empty()) s.scopes.emplace_back(scope);
+      s.claims = std::string(q.find("claims").value_or(""));
+      s.login_hint = std::string(q.find("loginHint").value_or(""));
+      s.domain_hint = std::string(q.find("domainHint").value_or(""));
+      s.prompt = std::string(q.find("prompt").value_or(""));
+      self->challenge(x, std::move(s));
+    });
+    anonymous("GET", options.signed_out_callback_path, [](const http::exchange_ptr& x) { x->respond(http::response::redirect(account_path("SignedOut"))); });
+    anonymous("GET", account_path("SignedOut"), [](const http::exchange_ptr& x) {
+      x->respond(http::response::page(200, "Signed out", "You have signed out of this site.", "Sign in again", sign_in_link));
+    });
+  }
+};
+
+web_authentication::web_authentication(web_authentication_options options, identity::authority_cache& authority, token_service& tokens,
+                                       session_service& sessions)
+    : impl_(std::make_shared<impl>(std::move(options), authority, tokens, sessions)) {}
+
+web_authentication::~web_authentication() = default;
+
+void web_authentication::add_routes(http::router& routes) { impl_->add_routes(routes); }
+
+void web_authentication::admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
+  impl_->admit(matched, x, std::move(proceed));
+}
+
+void web_authentication::challenge(const http::exchange_ptr& x, sign_in_request request) const { impl_->challenge(x, std::move(request)); }
+
+const web_authentication_options& web_authentication::options() const { return impl_->options; }
+
+} // namespace onbehalf::actors

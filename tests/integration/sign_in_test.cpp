@@ -1,0 +1,400 @@
+// Signing in to a web app end to end: a browser, the dev authority, and an onbehalf host.
+#include "../support/web_app_fixture.hpp"
+
+#include "onbehalf/actors/session_service.hpp"
+#include "onbehalf/http/client.hpp"
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace onbehalf::testing::web;
+
+namespace {
+
+std::string header(const http::client_response& r, std::string_view name) { return std::string(r.headers.find(name).value_or("")); }
+
+std::string set_cookie_for(const http::client_response& r, std::string_view name) {
+  for (const auto& f : r.headers.all())
+    if (text::iequals(f.name, "Set-Cookie") && f.value.starts_with(name)) return f.value;
+  return {};
+}
+
+http::client_response get(app_fixture& app, browser& b, const std::string& path, http::header_list headers = {}) {
+  return b.request("GET", app.url(path), {}, headers);
+}
+
+void still_serves(app_fixture& app) {
+  auto health = send_and_wait(*app.web, {"GET", app.url("/healthz"), {}, {}, {}});
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}
+
+// Starts a sign-in at the app and stops at the authority's first page.
+http::client_response start_sign_in(app_fixture& app, browser& b, const std::string& path = "/profile") {
+  auto challenge = get(app, b, path);
+  REQUIRE(challenge.status == 302);
+  return b.request("GET", b.location(challenge));
+}
+
+// Answers the authority's pages until it posts back to the app; returns that form_post page.
+http::client_response authority_until_form_post(app_fixture& app, browser& b, http::client_response page) {
+  dev::sign_in_result seen;
+  for (int i = 0; i < 8 && page.body.find("document.forms[0].submit()") == std::string::npos; ++i) {
+    if (page.status / 100 == 3) {
+      page = b.request("GET", b.location(page));
+      continue;
+    }
+    auto next = dev::answer_authority_page(b, page, {}, seen);
+    REQUIRE(next);
+    page = *next;
+  }
+  REQUIRE(page.body.find("document.forms[0].submit()") != std::string::npos);
+  (void)app;
+  return page;
+}
+
+std::string form_of(const http::client_response& form_post_page) {
+  text::form_fields f;
+  for (const auto& [name, value] : browser::hidden_fields(form_post_page.body)) f.add(name, value);
+  return f.encode();
+}
+
+} // namespace
+
+TEST_CASE("a protected page sends a browser to the authority's authorize endpoint") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto r = get(app, b, "/profile");
+  REQUIRE(r.status == 302);
+  auto location = header(r, "Location");
+  CHECK(location.starts_with(app.authority.base_url() + "/" + dev::tenant_id + "/oauth2/v2.0/authorize?"));
+  CHECK(location.find("code_challenge_method=S256") != std::string::npos);
+  CHECK(location.find("response_mode=form_post") != std::string::npos);
+  CHECK(location.find("redirect_uri=" + text::percent_encode(app.url("/signin-oidc"))) != std::string::npos);
+  CHECK(set_cookie_for(r, ".onbehalf.correlation.").find("HttpOnly") != std::string::npos);
+}
+
+TEST_CASE("signing in lands the user on the page they asked for, as themselves") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto v = app.sign_in(b, "/profile?tab=mail");
+  CHECK(v.last_url == app.url("/profile?tab=mail"));
+  CHECK(v.last.body == "profile of Ada Lovelace");
+  CHECK(get(app, b, "/").body == "home of Ada Lovelace");
+}
+
+TEST_CASE("the tokens of a sign-in's code redemption land in the token cache") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto grants = app.authority.token_requests("authorization_code") + app.authority.token_requests("refresh_token");
+  auto token = app.user_token(ada_account(), {todo_scope});
+  REQUIRE(token);
+  CHECK(dev::claims_of(token->access_token.reveal()).string("aud") == "todo-api-app-id");
+  CHECK(app.authority.token_requests("authorization_code") + app.authority.token_requests("refresh_token") == grants);
+}
+
+TEST_CASE("the session cookie is HttpOnly, SameSite=Lax, and not Secure over plain http") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto challenge = start_sign_in(app, b);
+  auto form_post = authority_until_form_post(app, b, challenge);
+  auto callback = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  REQUIRE(callback.status == 302);
+  auto cookie = set_cookie_for(callback, ".onbehalf.session");
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Lax") != std::string::npos);
+  CHECK(cookie.find("Secure") == std::string::npos);
+  CHECK(cookie.find("oid-ada") == std::string::npos); // sealed: nothing readable in it
+}
+
+TEST_CASE("the query response mode signs in too") {
+  app_fixture app([](config::app_settings& s) { s.host.sign_in.form_post = false; });
+  browser b(*app.web, app.origin);
+  auto first = get(app, b, "/profile");
+  CHECK(header(first, "Location").find("response_mode=query") != std::string::npos);
+  CHECK(app.sign_in(b).last.body == "profile of Ada Lovelace");
+}
+
+TEST_CASE("an XHR or API call without a session gets 401 with WWW-Authenticate, never a redirect") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  http::header_list json;
+  json.set("Accept", "application/json");
+  auto r = get(app, b, "/profile", json);
+  CHECK(r.status == 401);
+  CHECK(header(r, "Location").empty());
+  CHECK(header(r, "WWW-Authenticate").find("authorization_uri=\"" + app.url("/MicrosoftIdentity/Account/Challenge?")) != std::string::npos);
+  http::header_list xhr;
+  xhr.set("X-Requested-With", "XMLHttpRequest");
+  CHECK(get(app, b, "/profile", xhr).status == 401);
+}
+
+TEST_CASE("a page that accepts HTML as well as JSON is a page, and is redirected") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  http::header_list accept;
+  accept.set("Accept", "text/html,application/json;q=0.9");
+  CHECK(get(app, b, "/profile", accept).status == 302);
+}
+
+TEST_CASE("anonymous routes are served without signing in") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto r = get(app, b, "/");
+  CHECK(r.status == 200);
+  CHECK(r.body == "home, anonymous");
+}
+
+TEST_CASE("a route's claim requirement lets in users who have the claim") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto r = get(app, b, "/ada-only");
+  CHECK(r.status == 200);
+  CHECK(r.body == "hi Ada");
+}
+
+TEST_CASE("a route's claim requirement gives 403 to users without the claim") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto r = get(app, b, "/admin");
+  CHECK(r.status == 403);
+  CHECK(r.body.find("roles") != std::string::npos);
+}
+
+TEST_CASE("a restart keeps the user signed in, from the RocksDB cache") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  app.restart();
+  auto r = get(app, b, "/profile");
+  CHECK(r.status == 200);
+  CHECK(r.body == "profile of Ada Lovelace");
+}
+
+TEST_CASE("two tabs signing in at once both finish") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto first_tab = authority_until_form_post(app, b, start_sign_in(app, b, "/profile?tab=1"));
+  auto second_tab = start_sign_in(app, b, "/profile?tab=2"); // the authority remembers the sign-in: no pages this time
+  auto second_form = authority_until_form_post(app, b, second_tab);
+  auto second = b.request("POST", browser::form_action(second_form.body), form_of(second_form));
+  REQUIRE(second.status == 302);
+  CHECK(header(second, "Location") == "/profile?tab=2");
+  auto first = b.request("POST", browser::form_action(first_tab.body), form_of(first_tab));
+  REQUIRE(first.status == 302);
+  CHECK(header(first, "Location") == "/profile?tab=1");
+  CHECK(get(app, b, "/profile").status == 200);
+}
+
+TEST_CASE("sign-out ends the session, removes the account's tokens and returns through the authority") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto out = get(app, b, "/MicrosoftIdentity/Account/SignOut");
+  REQUIRE(out.status == 302);
+  auto end_session = header(out, "Location");
+  CHECK(end_session.starts_with(app.authority.base_url() + "/" + dev::tenant_id + "/oauth2/v2.0/logout?"));
+  CHECK(end_session.find(text::percent_encode(app.url("/signout-callback-oidc"))) != std::string::npos);
+  auto landed = app.browse(b, "GET", end_session);
+  CHECK(landed.last_url == app.url("/MicrosoftIdentity/Account/SignedOut"));
+  CHECK(landed.last.body.find("You have signed out") != std::string::npos);
+  CHECK(get(app, b, "/profile").status == 302);
+  auto token = app.user_token(ada_account(), {todo_scope});
+  REQUIRE_FALSE(token);
+  CHECK(token.error().kind == identity::failure_kind::interaction_required);
+}
+
+TEST_CASE("a copied session cookie stops working after its user signs out") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto copy = b.cookies();
+  get(app, b, "/MicrosoftIdentity/Account/SignOut");
+  b.cookies() = copy;
+  CHECK(get(app, b, "/profile").status == 302);
+}
+
+TEST_CASE("a configured sign-out path signs out too") {
+  app_fixture app([](config::app_settings& s) { s.host.sign_in.sign_out_path = "/logout"; });
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  CHECK(get(app, b, "/logout").status == 302);
+  CHECK(get(app, b, "/profile").status == 302);
+}
+
+TEST_CASE("the Challenge route asks the authority for the scopes it names and returns to redirectUri") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto r = get(app, b, "/MicrosoftIdentity/Account/Challenge?scope=user.read%20mail.read&redirectUri=%2Fprofile&loginHint=ada%40contoso.onmicrosoft.com");
+  REQUIRE(r.status == 302);
+  auto location = header(r, "Location");
+  CHECK(location.find("mail.read") != std::string::npos);
+  CHECK(location.find("login_hint=ada%40contoso.onmicrosoft.com") != std::string::npos);
+  auto v = app.browse(b, "GET", b.location(r));
+  INFO(v.last.body);
+  CHECK(v.last_url == app.url("/profile"));
+}
+
+// --- tampering: each ends on a clear page, and the server goes on serving ---
+
+TEST_CASE("a modified session cookie is refused with a page that says to sign in again") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto& cookie = b.cookies()[".onbehalf.session"];
+  cookie[cookie.size() / 2] = cookie[cookie.size() / 2] == 'A' ? 'B' : 'A';
+  auto r = get(app, b, "/profile");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("sign in again") != std::string::npos);
+  CHECK(get(app, b, "/profile").status == 302); // the bad cookie was removed
+  still_serves(app);
+}
+
+TEST_CASE("a truncated session cookie is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto& cookie = b.cookies()[".onbehalf.session"];
+  cookie.resize(cookie.size() / 3);
+  CHECK(get(app, b, "/profile").status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("a session cookie sealed with another key ring is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  app.settings.host.sign_in.cookie_keys = {{"other", secret("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=")}};
+  app.restart();
+  CHECK(get(app, b, "/profile").status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("a session cookie sealed with an older key of the ring still works after rotation") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  app.settings.host.sign_in.cookie_keys = {{"k1", secret(cache_key_base64)}, {"k2", secret("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=")}};
+  app.restart();
+  CHECK(get(app, b, "/profile").status == 200);
+}
+
+TEST_CASE("a callback without its correlation cookie is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  std::erase_if(b.cookies(), [](const auto& c) { return c.first.starts_with(".onbehalf.correlation."); });
+  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(r.status == 400);
+  CHECK(r.body.find("sign-in cookie") != std::string::npos);
+  still_serves(app);
+}
+
+TEST_CASE("a replayed state, after its sign-in completed, is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  REQUIRE(b.request("POST", browser::form_action(form_post.body), form_of(form_post)).status == 302);
+  auto replay = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(replay.status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("a reused code is refused, even with the correlation cookie replayed") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  auto saved = b.cookies();
+  REQUIRE(b.request("POST", browser::form_action(form_post.body), form_of(form_post)).status == 302);
+  browser attacker(*app.web, app.origin);
+  attacker.cookies() = saved;
+  auto replay = attacker.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(replay.status == 400);
+  CHECK(replay.body.find("already used") != std::string::npos);
+  still_serves(app);
+}
+
+TEST_CASE("a modified correlation cookie is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  for (auto& [name, value] : b.cookies())
+    if (name.starts_with(".onbehalf.correlation.")) value[value.size() - 3] = value[value.size() - 3] == 'x' ? 'y' : 'x';
+  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(r.status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("a code from another sign-in attempt is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto first = authority_until_form_post(app, b, start_sign_in(app, b));
+  auto second = authority_until_form_post(app, b, start_sign_in(app, b));
+  // The second attempt's state and cookie with the first attempt's code: PKCE and nonce do not match.
+  text::form_fields mixed;
+  mixed.add("code", browser::hidden_field(first.body, "code")).add("state", browser::hidden_field(second.body, "state"));
+  auto r = b.request("POST", browser::form_action(second.body), mixed.encode());
+  CHECK(r.status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("an error from the authority ends on a page, with nothing of its details shown") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto r = get(app, b, "/signin-oidc?error=access_denied&error_description=AADSTS50105%3A+secret+detail&state=x");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("AADSTS50105") == std::string::npos);
+  still_serves(app);
+}
+
+TEST_CASE("return URLs that leave the site are refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  for (std::string target : {"//evil.example", "https://evil.example/", "/\\evil.example", "%2F%2Fevil.example", "/%2F/evil.example", "\\\\evil.example"}) {
+    INFO(target);
+    auto r = get(app, b, "/MicrosoftIdentity/Account/SignIn?redirectUri=" + text::percent_encode(target));
+    CHECK(r.status == 400);
+    CHECK(header(r, "Location").empty());
+  }
+  still_serves(app);
+}
+
+TEST_CASE("forwarded headers from an address that is not a known proxy are ignored") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  http::header_list forwarded;
+  forwarded.set("X-Forwarded-Proto", "https");
+  forwarded.set("X-Forwarded-Host", "evil.example");
+  auto r = get(app, b, "/profile", forwarded);
+  REQUIRE(r.status == 302);
+  CHECK(header(r, "Location").find(text::percent_encode(app.url("/signin-oidc"))) != std::string::npos);
+  CHECK(header(r, "Location").find("evil.example") == std::string::npos);
+  CHECK(set_cookie_for(r, ".onbehalf.correlation.").find("Secure") == std::string::npos);
+}
+
+TEST_CASE("forwarded headers from a known proxy build the redirect URI and make cookies Secure") {
+  app_fixture app([](config::app_settings& s) { s.host.known_proxies = {"127.0.0.1"}; });
+  browser b(*app.web, app.origin);
+  http::header_list forwarded;
+  forwarded.set("X-Forwarded-Proto", "https");
+  forwarded.set("X-Forwarded-Host", "app.example.com");
+  forwarded.set("X-Forwarded-For", "203.0.113.9");
+  auto r = get(app, b, "/profile", forwarded);
+  REQUIRE(r.status == 302);
+  CHECK(header(r, "Location").find("redirect_uri=" + text::percent_encode("https://app.example.com/signin-oidc")) != std::string::npos);
+  auto cookie = set_cookie_for(r, ".onbehalf.correlation.");
+  CHECK(cookie.find("Secure") != std::string::npos);
+  CHECK(cookie.find("SameSite=None") != std::string::npos); // form_post comes back cross-site over https
+}
+
+TEST_CASE("an authority that is down gives a 503 page, and the app keeps serving") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.authority.set_faults({devauthority::faults::mode::unavailable});
+  auto r = get(app, b, "/profile");
+  CHECK(r.status == 503);
+  CHECK(header(r, "Retry-After") == "30");
+  CHECK(get(app, b, "/").status == 200);
+}
