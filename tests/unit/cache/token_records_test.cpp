@@ -101,3 +101,25 @@ TEST_CASE("bytes that encode() did not make are refused") {
     CHECK_NOTHROW(static_cast<void>(access_token_records::decode(corrupted)));
   }
 }
+
+TEST_CASE("an account record round-trips through its encoding") {
+  account_record r;
+  r.claims = {{"name", "Ada"}, {"roles", "A"}, {"roles", "B"}};
+  auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  r.sessions = {{"s1", t}, {"s2", t + std::chrono::hours(1)}};
+  auto back = account_record::decode(r.encode());
+  REQUIRE(back);
+  CHECK(back->claims == r.claims);
+  REQUIRE(back->sessions.size() == 2);
+  CHECK(back->sessions[1].id == "s2");
+  CHECK(back->expires_on() == t + std::chrono::hours(1));
+}
+
+TEST_CASE("a truncated or foreign account record is refused, not misread") {
+  account_record r;
+  r.claims = {{"name", "Ada"}};
+  r.sessions = {{"s1", std::chrono::system_clock::now()}};
+  auto bytes = r.encode();
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) CHECK_FALSE(account_record::decode(bytes.substr(0, cut)));
+  CHECK_FALSE(account_record::decode("not a record"));
+}

@@ -141,3 +141,27 @@ TEST_CASE("an id_token whose azp names another client is refused even for one au
   CHECK(rejection(factory().id_token([](object& c) { c["azp"] = "client-2"; })) == token_rejection::wrong_authorized_party);
   CHECK(validate_id_token(factory().id_token([](object& c) { c["azp"] = "client-1"; }), factory().keys(), rules()));
 }
+
+TEST_CASE("an Entra account's home account id is oid.tid") {
+  auto claims = json_object::parse(R"({"oid":"o-1","tid":"t-1","sub":"s-1","iss":"https://login.example/t-1/v2.0"})");
+  REQUIRE(claims);
+  CHECK(home_account_id(*claims) == "o-1.t-1");
+}
+
+TEST_CASE("another provider's home account id is sub with a hash of the issuer, so equal subs of two issuers differ") {
+  auto a = json_object::parse(R"({"sub":"same","iss":"https://one.example"})");
+  auto b = json_object::parse(R"({"sub":"same","iss":"https://two.example"})");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(home_account_id(*a).starts_with("same."));
+  CHECK(home_account_id(*a) != home_account_id(*b));
+  CHECK(home_account_id(*json_object::parse(R"({"iss":"x"})")).empty());
+}
+
+TEST_CASE("claims flatten to one pair per value, numbers and objects as their JSON text") {
+  auto claims = json_object::parse(R"({"name":"Ada","roles":["A","B"],"exp":1700000000,"cnf":{"k":1}})");
+  REQUIRE(claims);
+  auto pairs = flatten_claims(*claims);
+  using pair = std::pair<std::string, std::string>;
+  CHECK(pairs == std::vector<pair>{{"name", "Ada"}, {"roles", "A"}, {"roles", "B"}, {"exp", "1700000000"}, {"cnf", R"({"k":1})"}});
+}
