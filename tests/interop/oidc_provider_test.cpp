@@ -8,6 +8,7 @@
 #include "../support/temp_dir.hpp"
 #include "../support/token_client.hpp"
 
+#include "onbehalf/actors/host.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/authorize.hpp"
@@ -37,6 +38,7 @@ struct provider_fixture {
   temp_dir dir;
   self_signed client_certificate_source{true};
   std::uint16_t port = testing::free_loopback_port();
+  std::uint16_t app_port = testing::free_loopback_port(); // where the web-app test's host listens
   std::string issuer = "http://127.0.0.1:" + std::to_string(port);
   std::unique_ptr<child_process> node;
   std::unique_ptr<http::client> web;
@@ -49,7 +51,7 @@ struct provider_fixture {
     std::string script = std::string(ONBEHALF_INTEROP_DIR) + "/provider.mjs";
     if (!std::filesystem::exists(std::string(ONBEHALF_INTEROP_DIR) + "/node_modules/oidc-provider"))
       FAIL("oidc-provider is not installed: run `npm ci --prefix tests/interop` (scripts/test does this)");
-    node = std::make_unique<child_process>(std::vector<std::string>{"node", script, std::to_string(port), jwk_path}, dir.path("provider.log"));
+    node = std::make_unique<child_process>(std::vector<std::string>{"node", script, std::to_string(port), jwk_path, std::to_string(app_port)}, dir.path("provider.log"));
     web = make_client();
     for (int i = 0; i < 100 && node->running(); ++i) {
       auto reply = send_and_wait(*web, {"GET", metadata_address(issuer), {}, {}, {}});
@@ -264,4 +266,51 @@ TEST_CASE("the authority cache fetches oidc-provider's metadata and keys over HT
   auto rules = rules_for(secret_client, "nonce-cache");
   rules.issuer = (*snapshot)->metadata.issuer;
   CHECK(validate_id_token(tokens.id_token, (*snapshot)->keys, rules));
+}
+
+// --- a web app built on onbehalf signs users in with oidc-provider ---
+
+namespace {
+
+config::app_settings web_app_settings() {
+  config::app_settings s;
+  s.azure_ad.authority = provider().issuer;
+  s.azure_ad.client_id = secret_client;
+  s.azure_ad.client_credentials = {{config::client_credential::source_type::client_secret, secret("interop-client-secret-0123456789"), {}, {}, {}}};
+  s.host.port = provider().app_port;
+  s.host.io_threads = 1;
+  s.host.actor_threads = 2;
+  s.host.log_level = "error";
+  s.host.cache.backend = config::cache_options::backend_type::memory;
+  s.host.sign_in.initial_scopes = {"api:read"};
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("a web app signs a user in with oidc-provider and serves them as themselves") {
+  actors::host host(web_app_settings());
+  host.routes().get("/me", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")))); });
+  REQUIRE(host.start());
+  auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
+  testing::browser b(*provider().web, app);
+  auto challenge = b.request("GET", app + "/me");
+  REQUIRE(challenge.status == 302);
+  auto login_page = b.location(b.request("GET", b.location(challenge)));
+  auto resume = b.location(b.request("POST", login_page, "prompt=login&login=ada&password=any"));
+  auto consent_page = b.location(b.request("GET", resume));
+  auto resume_again = b.location(b.request("POST", consent_page, "prompt=consent"));
+  auto form_post = b.request("GET", resume_again);
+  INFO(form_post.body.substr(0, 600));
+  REQUIRE(form_post.status == 200);
+  text::form_fields fields;
+  for (const auto& [name, value] : testing::browser::hidden_fields(form_post.body)) fields.add(name, value);
+  auto callback = b.request("POST", testing::browser::form_action(form_post.body), fields.encode());
+  INFO(callback.body.substr(0, 600));
+  REQUIRE(callback.status == 302);
+  auto page = b.request("GET", b.location(callback));
+  CHECK(page.status == 200);
+  CHECK(page.body == "sub=ada");
+  host.stop();
+  host.wait();
 }

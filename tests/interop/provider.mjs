@@ -1,21 +1,24 @@
 // An independent OpenID provider (the certified `oidc-provider` package) for onbehalf's interop tests.
-// Usage: node provider.mjs PORT CLIENT_JWK_FILE
+// Usage: node provider.mjs PORT CLIENT_JWK_FILE [APP_PORT]
 // Serves on 127.0.0.1:PORT with two confidential clients (client_secret_post and private_key_jwt),
 // PKCE required, refresh tokens, client credentials, and a resource indicator for an API audience.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
-const [port, clientJwkFile] = process.argv.slice(2);
+const [port, clientJwkFile, appPort] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const clientJwk = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
 const redirectUri = 'http://127.0.0.1:9/signin-oidc';
 const api = 'urn:onbehalf:interop-api';
 
+// APP_PORT: an onbehalf web app on that loopback port signs users in with the secret client.
+const appOrigin = appPort ? `http://127.0.0.1:${appPort}` : null;
 const common = {
   grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
   response_types: ['code'],
-  redirect_uris: [redirectUri],
+  redirect_uris: appOrigin ? [redirectUri, `${appOrigin}/signin-oidc`] : [redirectUri],
+  post_logout_redirect_uris: appOrigin ? [`${appOrigin}/signout-callback-oidc`] : [],
 };
 
 const provider = new Provider(issuer, {
