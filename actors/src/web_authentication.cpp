@@ -46,6 +46,13 @@ result<std::string, http::response> return_url_from(const text::form_fields& que
                                       "After signing in you can only be sent back to a page of this site.")};
 }
 
+// Where a sign-in started by this request lands: the request itself for a GET, else the home
+// page, since a browser cannot repeat a POST (or PUT, DELETE) after a round trip of redirects.
+std::string return_url_after_sign_in(const http::request& r) {
+  if (r.method != "GET" && r.method != "HEAD") return "/";
+  return http::local_return_url(r.target).value_or("/");
+}
+
 } // namespace
 
 bool is_api_request(const http::request& r) {
@@ -151,7 +158,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
     auto challenge_or_proceed = [this, &matched, x, proceed] {
       if (matched.anonymous) return proceed();
-      challenge(x, {{}, {}, http::local_return_url(x->req().target).value_or("/"), {}, {}, {}});
+      challenge(x, {{}, {}, return_url_after_sign_in(x->req()), {}, {}, {}});
     };
     auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
     if (!cookie) return challenge_or_proceed();

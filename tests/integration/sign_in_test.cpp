@@ -137,6 +137,14 @@ TEST_CASE("a page that accepts HTML as well as JSON is a page, and is redirected
   CHECK(get(app, b, "/profile", accept).status == 302);
 }
 
+TEST_CASE("a POST without a session signs in and lands on the home page, since a POST cannot be repeated") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto v = app.browse(b, "POST", app.url("/profile"), {}, "name=x");
+  CHECK(v.last_url == app.url("/"));
+  CHECK(v.last.body == "home of Ada Lovelace");
+}
+
 TEST_CASE("anonymous routes are served without signing in") {
   app_fixture app;
   browser b(*app.web, app.origin);
