@@ -156,6 +156,7 @@ struct host::impl {
     w.cookie_keys = std::move(*keys);
     w.trusted_proxies = h.known_proxies;
     w.idle_timeout = h.sign_in.idle_timeout;
+    w.correlation_lifetime = h.sign_in.correlation_lifetime;
     authentication = std::make_unique<web_authentication>(std::move(w), *authority, *tokens, *sessions);
     authentication->add_routes(router);
     return true;

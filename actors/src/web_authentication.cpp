@@ -85,7 +85,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     http::cookie_attributes a;
     a.secure = origin(r).scheme == "https";
     a.path = options.callback_path;
-    a.max_age = identity::correlation_lifetime;
+    a.max_age = options.correlation_lifetime;
     if (a.secure && options.mode == identity::response_mode::form_post) a.same_site = "None";
     return a;
   }
@@ -227,7 +227,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                        "took too long, or cookies are blocked."));
     }
     x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name, correlation_cookie(req)));
-    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state);
+    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state, clock::now(), options.correlation_lifetime);
     if (!correlation) {
       log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));

@@ -372,6 +372,7 @@ sign_in_options bind_sign_in(binder& b) {
   o.idle_timeout = std::chrono::minutes(b.number("Onbehalf:SignIn:IdleTimeoutMinutes", static_cast<unsigned long long>(o.idle_timeout.count()), 1, 60ull * 24 * 366));
   o.absolute_lifetime = std::chrono::hours(b.number("Onbehalf:SignIn:AbsoluteLifetimeHours", static_cast<unsigned long long>(o.absolute_lifetime.count()), 1, 24ull * 366));
   o.cookie_keys = bind_keys(b, "Onbehalf:SignIn:CookieEncryptionKeys");
+  o.correlation_lifetime = std::chrono::seconds(b.number("Onbehalf:SignIn:CorrelationLifetimeSeconds", 900, 1, 3600));
   return o;
 }
 

@@ -300,6 +300,17 @@ TEST_CASE("a callback without its correlation cookie is refused") {
   still_serves(app);
 }
 
+TEST_CASE("an expired correlation cookie is refused, even when the browser still sends it") {
+  app_fixture app([](config::app_settings& s) { s.host.sign_in.correlation_lifetime = std::chrono::seconds(1); });
+  browser b(*app.web, app.origin); // like a tampered browser, it ignores the cookie's Max-Age
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  std::this_thread::sleep_for(2100ms);
+  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(r.status == 400);
+  CHECK(r.body.find("took too long") != std::string::npos);
+  still_serves(app);
+}
+
 TEST_CASE("a replayed state, after its sign-in completed, is refused") {
   app_fixture app;
   browser b(*app.web, app.origin);

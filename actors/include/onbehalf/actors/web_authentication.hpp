@@ -31,6 +31,8 @@ struct web_authentication_options {
   /// A session cookie unused this long stops working; using it renews it (sliding expiry).
   std::chrono::seconds idle_timeout{std::chrono::hours(24 * 14)};
   std::string cookie_name = ".onbehalf.session";
+  /// A sign-in must come back within this long; older correlation cookies are refused.
+  std::chrono::seconds correlation_lifetime{15 * 60};
 };
 
 /// What a challenge asks the authority for; filled by the policy, the Challenge route, and (for

@@ -111,6 +111,7 @@ struct sign_in_options {
   std::chrono::minutes idle_timeout{60 * 24 * 14};   // a session cookie unused this long stops working
   std::chrono::hours absolute_lifetime{24 * 14};     // a session ends this long after sign-in, however active
   std::vector<cache_key> cookie_keys;      // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
+  std::chrono::seconds correlation_lifetime{15 * 60}; // a sign-in must come back from the authority within this
 };
 
 /// The Onbehalf section: how this process serves.
