@@ -136,6 +136,7 @@ struct host::impl {
     t.client = *client_auth;
     t.web = web.get();
     t.cache = l1.get();
+    t.store = l2.get();
     tokens = std::make_unique<token_service>(*system, t);
 
     session_service_options s;

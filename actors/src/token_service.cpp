@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <vector>
 
@@ -34,6 +35,14 @@ struct sign_in_tokens_accepted {
   identity::token_response tokens;
 };
 
+// The L2 read of a flight has put whatever L2 had into L1.
+struct l2_read {
+  std::string flight;
+  std::string cache_key;
+  std::string refresh_key;
+  std::vector<std::string> scopes;
+};
+
 struct grant_finished {
   std::string flight;
   std::string cache_key;
@@ -48,6 +57,7 @@ struct grant_finished {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::sign_in_tokens_accepted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
 
 namespace onbehalf::actors {
@@ -106,17 +116,62 @@ std::vector<std::string> granted_scopes(std::vector<std::string> granted, const 
   return granted;
 }
 
-// Stores a grant's access token (and a rotated refresh token) in the cache; returns what callers get.
-acquired_token keep(cache::memory_cache& l1, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
+clock::time_point latest_expiry(const cache::access_token_records& records) {
+  clock::time_point latest{};
+  for (const auto& t : records.all()) latest = std::max(latest, t.expires_on);
+  return latest;
+}
+
+// L1 counts time on the steady clock; token expiries are wall-clock times.
+cache::clock::time_point l1_expiry(clock::time_point expires) {
+  return cache::clock::now() + std::chrono::duration_cast<cache::clock::duration>(expires - clock::now());
+}
+
+// A failed L2 write costs nothing but a later L1 miss: the store counts it for /metrics.
+void ignore_l2_result(result<bool, std::string>) {}
+
+// Stores a grant's access token (and a rotated refresh token) in L1 and writes both through to
+// L2; returns what callers get.
+acquired_token keep(const token_service_settings& s, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
   auto now = clock::now();
   auto expires = now + t.expires_in;
-  auto records = records_at(l1, k.cache_key);
+  auto records = records_at(*s.cache, k.cache_key);
   std::optional<clock::time_point> refresh_on;
   if (t.refresh_in) refresh_on = now + *t.refresh_in;
   records.store({granted_scopes(t.scopes.empty() ? scopes : t.scopes, scopes), t.access_token.reveal(), expires, refresh_on}, now);
-  l1.put(k.cache_key, records.encode(), cache::clock::now() + t.expires_in);
-  if (!k.refresh_key.empty() && !t.refresh_token.empty()) l1.put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+  auto encoded = records.encode();
+  auto keep_until = latest_expiry(records);
+  s.cache->put(k.cache_key, encoded, l1_expiry(keep_until));
+  if (s.store) s.store->put(k.cache_key, std::move(encoded), keep_until, ignore_l2_result);
+  if (!k.refresh_key.empty() && !t.refresh_token.empty()) {
+    s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+    if (s.store) s.store->put(k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime, ignore_l2_result);
+  }
   return {t.access_token, expires};
+}
+
+// On an L1 miss, a flight first reads the tokens L2 holds (another instance's, or this one's
+// before a restart) into L1, then goes on in the actor with l2_read.
+void read_l2_then_continue(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes) {
+  const auto& s = self->state.settings;
+  std::vector<std::string> wanted = {k.cache_key};
+  if (!k.refresh_key.empty() && !s.cache->get(k.refresh_key)) wanted.push_back(k.refresh_key);
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(wanted.size());
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto* l1 = s.cache;
+  for (const auto& key : wanted) {
+    bool is_refresh_token = key == k.refresh_key;
+    s.store->get(key, [=](result<std::optional<std::string>, std::string> r) {
+      if (r && *r) {
+        if (is_refresh_token) {
+          l1->put(key, **r, cache::clock::now() + refresh_token_lifetime);
+        } else if (auto records = cache::access_token_records::decode(**r)) {
+          l1->put(key, **r, l1_expiry(latest_expiry(*records)));
+        }
+      }
+      if (remaining->fetch_sub(1) == 1) caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes});
+    });
+  }
 }
 
 // Sends a grant to the token endpoint: the configured one, or the one the authority's
@@ -154,7 +209,7 @@ void finish_grant(token_actor_pointer self, grant_finished& g) {
   st.waiting.erase(g.flight);
   token_service_outcome answer = failure{identity::token_failure{}};
   if (g.outcome) {
-    answer = keep(*st.settings.cache, {g.cache_key, g.refresh_key, g.flight}, g.scopes, *g.outcome);
+    answer = keep(st.settings, {g.cache_key, g.refresh_key, g.flight}, g.scopes, *g.outcome);
   } else {
     if (g.outcome.error().retry_after) st.throttled_until[g.flight] = clock::now() + *g.outcome.error().retry_after;
     log_warning("Could not acquire a token", {{"reason", g.outcome.error().message()}});
@@ -189,7 +244,21 @@ void on_request(token_actor_pointer self, token_requested& r) {
   }
   auto& callers = st.waiting[k.flight];
   callers.push_back(std::move(r.done));
-  if (callers.size() == 1) start_grant(self, k, r.scopes);
+  if (callers.size() > 1) return;
+  if (st.settings.store) return read_l2_then_continue(self, k, r.scopes);
+  start_grant(self, k, r.scopes);
+}
+
+// L2 had the token: the flight's callers get it with no grant. Otherwise the grant goes ahead.
+void after_l2_read(token_actor_pointer self, l2_read& r) {
+  auto& st = self->state;
+  auto records = records_at(*st.settings.cache, r.cache_key);
+  const auto* cached = records.best_for(r.scopes, clock::now());
+  if (!cached) return start_grant(self, {r.cache_key, r.refresh_key, r.flight}, r.scopes);
+  auto callers = std::move(st.waiting[r.flight]);
+  st.waiting.erase(r.flight);
+  token_service_outcome answer = acquired_token{secret(cached->token), cached->expires_on};
+  for (auto& caller : callers) caller(answer);
 }
 
 caf::behavior token_actor(token_actor_pointer self, token_service_settings settings) {
@@ -197,9 +266,10 @@ caf::behavior token_actor(token_actor_pointer self, token_service_settings setti
   return {
       [self](token_requested& r) { on_request(self, r); },
       [self](sign_in_tokens_accepted& a) {
-        keep(*self->state.settings.cache, keys_for(self->state.settings, a.home_account_id, a.scopes), a.scopes, a.tokens);
+        keep(self->state.settings, keys_for(self->state.settings, a.home_account_id, a.scopes), a.scopes, a.tokens);
       },
       [self](grant_finished& g) { finish_grant(self, g); },
+      [self](l2_read& r) { after_l2_read(self, r); },
       [self](code_redemption& r) { send_grant(self->state.settings, r.grant, std::move(r.done)); },
   };
 }

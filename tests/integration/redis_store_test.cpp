@@ -1,69 +1,22 @@
 // The shared cache against a real redis-server on loopback: two instances sharing entries,
 // encryption at rest, expiry, partitions, and Redis going away and coming back.
-#include "../support/child_process.hpp"
-#include "../support/ports.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/redis_server.hpp"
 
 #include "onbehalf/cache/redis_store.hpp"
 #include "onbehalf/core/crypto.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <hiredis/hiredis.h>
 
 #include <future>
 #include <thread>
 
 using namespace onbehalf;
 using namespace onbehalf::cache;
+using onbehalf::testing::redis_server;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A redis-server of the test's own, on a free loopback port, without persistence.
-class redis_server {
-public:
-  explicit redis_server(std::uint16_t port = testing::free_loopback_port()) : port_(port) {
-    process_ = std::make_unique<testing::child_process>(
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"},
-        dir_.path("redis.log"));
-    for (int i = 0; i < 100; ++i) {
-      if (ping()) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL("redis-server did not start on port " << port_);
-  }
-  std::uint16_t port() const { return port_; }
-
-  /// A raw command, to look at what the store wrote.
-  std::string raw(std::vector<std::string> args) const {
-    auto* c = redisConnect("127.0.0.1", port_);
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    auto* reply = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(args.size()), argv.data(), lengths.data()));
-    std::string out;
-    if (reply && reply->type == REDIS_REPLY_STRING) out.assign(reply->str, reply->len);
-    if (reply && reply->type == REDIS_REPLY_INTEGER) out = std::to_string(reply->integer);
-    if (reply) freeReplyObject(reply);
-    redisFree(c);
-    return out;
-  }
-
-private:
-  bool ping() const {
-    auto* c = redisConnect("127.0.0.1", port_);
-    bool ok = c && !c->err;
-    if (c) redisFree(c);
-    return ok;
-  }
-  testing::temp_dir dir_;
-  std::uint16_t port_;
-  std::unique_ptr<testing::child_process> process_;
-};
 
 key_ring shared_keys() {
   static const key_ring ring = *key_ring::make({{"k1", secret(crypto::random_bytes(32))}});

@@ -1,13 +1,7 @@
 // The token actor for app tokens against the development authority over HTTP: single flight,
 // caching, background refresh, and Retry-After.
-#include "../support/test_actor_system.hpp"
+#include "../support/app_token_fixture.hpp"
 #include "../support/concurrent_callers.hpp"
-#include "../support/daemon_directory.hpp"
-#include "../support/sync_client.hpp"
-
-#include "onbehalf/actors/token_service.hpp"
-#include "onbehalf/devauthority/dev_authority.hpp"
-
 
 #include <atomic>
 #include <future>
@@ -18,42 +12,8 @@
 using namespace onbehalf;
 using namespace std::chrono_literals;
 
-namespace {
-
-const std::string scope = "api://orders/.default";
-
-struct fixture {
-  devauthority::dev_authority authority;
-  std::unique_ptr<http::client> web = testing::make_client();
-  cache::memory_cache l1;
-  testing::test_actor_system runtime;
-  std::unique_ptr<actors::token_service> tokens;
-
-  explicit fixture(std::chrono::seconds lifetime = 3600s, std::chrono::seconds margin = 300s) : authority(testing::daemon_directory(lifetime)) {
-    REQUIRE(authority.start());
-    actors::token_service_settings s;
-    s.token_endpoint = authority.base_url() + "/tenant-1/oauth2/v2.0/token";
-    s.tenant = "tenant-1";
-    s.client = {identity::client_authentication::method::client_secret_post, "daemon", secret("daemon-secret-1"), nullptr};
-    s.web = web.get();
-    s.cache = &l1;
-    s.refresh_margin = margin;
-    tokens = std::make_unique<actors::token_service>(*runtime.system, s);
-  }
-  ~fixture() {
-    tokens.reset(); // before the actor system it runs in
-  }
-
-  actors::token_service_outcome acquire() {
-    std::promise<actors::token_service_outcome> done;
-    auto f = done.get_future();
-    tokens->acquire_token_for_app(scope, [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
-    REQUIRE(f.wait_for(10s) == std::future_status::ready);
-    return f.get();
-  }
-};
-
-} // namespace
+using testing::app_tokens::fixture;
+using testing::app_tokens::scope;
 
 TEST_CASE("token actor: a thousand concurrent requests for a missing app token cause one grant") {
   fixture f;

@@ -4,6 +4,7 @@
 // it nears expiry; a throttling authority's Retry-After is respected without calling it again.
 #pragma once
 
+#include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/core/secret.hpp"
@@ -38,6 +39,7 @@ struct token_service_settings {
   identity::client_authentication client; // its certificate, if any, must outlive the service
   http::client* web = nullptr;            // must outlive the service
   cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
+  cache::durable_store* store = nullptr;  // L2 (RocksDB or Redis), read on an L1 miss and written through; optional
   /// A cached token this close to expiry is still answered, and refreshed in the background.
   std::chrono::seconds refresh_margin{300};
 };
