@@ -86,6 +86,25 @@ result<std::unique_ptr<cache::durable_store>, std::string> open_durable_store(co
   return cache::run_in_background(std::move(*store));
 }
 
+// Cache and session figures for /metrics, after the request series.
+std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions) {
+  auto s = l1.statistics();
+  std::string out;
+  auto metric = [&out](const char* name, const char* help, const char* type, std::string labels, std::size_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + labels + " " + std::to_string(value) + "\n";
+  };
+  metric("onbehalf_cache_l1_entries", "Entries in the in-memory cache.", "gauge", "", s.entries);
+  metric("onbehalf_cache_l1_bytes", "Bytes the in-memory cache holds, bookkeeping included.", "gauge", "", s.bytes);
+  metric("onbehalf_cache_l1_hits_total", "In-memory cache lookups that found a value.", "counter", "", s.hits);
+  metric("onbehalf_cache_l1_misses_total", "In-memory cache lookups that found nothing.", "counter", "", s.misses);
+  metric("onbehalf_cache_l1_evictions_total", "Entries evicted to stay within the memory limit.", "counter", "", s.evictions);
+  if (l2)
+    metric("onbehalf_cache_l2_failures_total", "Requests to the shared or persistent cache that failed; users were served from memory and the authority.",
+          "counter", std::string("{store=\"") + l2->kind() + "\"}", l2->failures());
+  metric("onbehalf_session_actors", "Session actors alive: accounts active within the idle timeout.", "gauge", "", sessions.live_actors());
+  return out;
+}
+
 } // namespace
 
 struct host::impl {
@@ -109,7 +128,7 @@ struct host::impl {
     router.get("/healthz", [](const http::exchange_ptr& x) { x->respond(http::response::json(200, "{\"status\":\"ok\"}")); })
         .anonymous = true;
     router.get("/metrics", [this](const http::exchange_ptr& x) {
-      auto r = http::response::text(200, metrics->render());
+      auto r = http::response::text(200, metrics->render() + cache_metrics(*l1, l2.get(), *sessions));
       r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       x->respond(std::move(r));
     }).anonymous = true;

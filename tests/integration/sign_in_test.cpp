@@ -408,6 +408,22 @@ TEST_CASE("forwarded headers from a known proxy build the redirect URI and make 
   CHECK(cookie.find("SameSite=None") != std::string::npos); // form_post comes back cross-site over https
 }
 
+TEST_CASE("with the Redis cache down, users still sign in and are served, and /metrics counts the failures") {
+  auto closed_port = free_loopback_port();
+  app_fixture app([&](config::app_settings& s) {
+    s.host.cache.backend = config::cache_options::backend_type::redis;
+    s.host.redis.port = closed_port;
+  });
+  browser b(*app.web, app.origin);
+  CHECK(app.sign_in(b).last.body == "profile of Ada Lovelace");
+  CHECK(get(app, b, "/profile").status == 200);
+  auto metrics = get(app, b, "/metrics").body;
+  auto at = metrics.find("onbehalf_cache_l2_failures_total{store=\"redis\"} ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(metrics.substr(metrics.find("} ", at) + 2)) > 0);
+  CHECK(metrics.find("onbehalf_session_actors 1") != std::string::npos);
+}
+
 TEST_CASE("an authority that is down gives a 503 page, and the app keeps serving") {
   app_fixture app;
   browser b(*app.web, app.origin);
