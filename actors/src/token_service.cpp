@@ -11,28 +11,27 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace onbehalf::actors {
 
 namespace {
 
+using token_callback = std::function<void(token_service_outcome)>;
+
 // Local messages: they carry callbacks and outcomes, never leave the process, never serialized.
 struct token_requested {
   std::string home_account_id; // empty: an app token
   std::vector<std::string> scopes;
-  std::function<void(token_service_outcome)> done;
+  token_acquisition_options options;
+  token_callback done; // empty: the caller was answered from L1 already; refresh if due
 };
 
 struct code_redemption {
   identity::token_grant grant;
   std::function<void(token_outcome)> done;
-};
-
-struct sign_in_tokens_accepted {
-  std::string home_account_id;
-  std::vector<std::string> scopes;
-  identity::token_response tokens;
 };
 
 // The L2 read of a flight has put whatever L2 had into L1.
@@ -41,6 +40,7 @@ struct l2_read {
   std::string cache_key;
   std::string refresh_key;
   std::vector<std::string> scopes;
+  token_acquisition_options options;
 };
 
 struct grant_finished {
@@ -49,13 +49,13 @@ struct grant_finished {
   std::string refresh_key; // where the user's refresh token lives; empty for app tokens
   std::vector<std::string> scopes;
   token_outcome outcome;
+  std::string correlation_id;
 };
 
 } // namespace
 } // namespace onbehalf::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::sign_in_tokens_accepted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
@@ -69,32 +69,49 @@ using clock = std::chrono::system_clock;
 // Refresh tokens are kept for as long as Entra lets an unused one live.
 constexpr std::chrono::hours refresh_token_lifetime{24 * 90};
 
+using shared_settings = std::shared_ptr<const token_service_settings>;
+
 struct token_actor_state {
-  token_service_settings settings;
-  std::map<std::string, std::vector<std::function<void(token_service_outcome)>>> waiting; // flight → callers of the grant in flight
-  std::map<std::string, clock::time_point> throttled_until;                             // flight → no grant before
+  shared_settings settings;
+  std::map<std::string, std::vector<token_callback>> waiting; // flight → callers of the grant in flight
+  std::map<std::string, clock::time_point> throttled_until;   // flight → no grant before
 };
 
 using token_actor_pointer = caf::stateful_actor<token_actor_state>*;
 
-// Where a request's tokens live, and what identifies its grant while one is in flight.
+// Where a request's tokens live, which actor acquires them, and what identifies its grant while
+// one is in flight.
 struct request_keys {
   std::string cache_key;
   std::string refresh_key;
   std::string flight;
+  std::string actor; // authority (tenant) + resource: one token actor each
 };
 
-request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes) {
+// A call that must not be answered from the cache (ForceRefresh, a claims challenge).
+bool bypasses_cache(const token_acquisition_options& o) { return o.force_refresh || !o.claims.empty(); }
+
+std::string tenant_of(const token_service_settings& s, const token_acquisition_options& o) { return o.tenant.empty() ? s.tenant : o.tenant; }
+
+request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
+                      const token_acquisition_options& o) {
   auto resource = scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front());
-  auto partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, s.tenant) : cache::keys::user_partition(home_account_id);
+  auto tenant = tenant_of(s, o);
+  // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
+  // account's partition, so sign-out removes them, under a resource key naming the tenant.
+  bool other_tenant = tenant != s.tenant;
+  auto partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, tenant) : cache::keys::user_partition(home_account_id);
   request_keys k;
-  k.cache_key = cache::keys::access_tokens(partition, resource);
+  k.cache_key = cache::keys::access_tokens(partition, !home_account_id.empty() && other_tenant ? tenant + "|" + resource : resource);
   if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(partition);
   auto sorted = scopes;
   for (auto& scope : sorted) scope = text::to_lower(scope);
   std::sort(sorted.begin(), sorted.end());
   k.flight = k.cache_key;
   for (const auto& scope : sorted) k.flight += " " + scope;
+  // Calls that bypass the cache share a grant only with calls that bypass it the same way.
+  if (bypasses_cache(o)) k.flight += " |fresh " + o.claims;
+  k.actor = tenant + "|" + resource;
   return k;
 }
 
@@ -130,8 +147,16 @@ cache::clock::time_point l1_expiry(clock::time_point expires) {
 // A failed L2 write costs nothing but a later L1 miss: the store counts it for /metrics.
 void ignore_l2_result(result<bool, std::string>) {}
 
-// Stores a grant's access token (and a rotated refresh token) in L1 and writes both through to
-// L2; returns what callers get.
+// Close to expiry, or past the authority's refresh hint: time for a new token.
+bool refresh_due(const token_service_settings& s, const cache::cached_access_token& t, clock::time_point now) {
+  return t.expires_on - now < s.refresh_margin || (t.refresh_on && *t.refresh_on <= now);
+}
+
+acquired_token answer_from(const cache::cached_access_token& t) { return {secret(t.token), t.expires_on}; }
+
+// Stores a grant's access token (and a rotated refresh token) in L1, and writes both through to
+// L2 in one atomic write, so a crash never leaves a new access token beside a refresh token the
+// authority has already replaced; returns what callers get.
 acquired_token keep(const token_service_settings& s, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
   auto now = clock::now();
   auto expires = now + t.expires_in;
@@ -142,18 +167,19 @@ acquired_token keep(const token_service_settings& s, const request_keys& k, cons
   auto encoded = records.encode();
   auto keep_until = latest_expiry(records);
   s.cache->put(k.cache_key, encoded, l1_expiry(keep_until));
-  if (s.store) s.store->put(k.cache_key, std::move(encoded), keep_until, ignore_l2_result);
+  std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
   if (!k.refresh_key.empty() && !t.refresh_token.empty()) {
     s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
-    if (s.store) s.store->put(k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime, ignore_l2_result);
+    written.push_back({k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime});
   }
+  if (s.store) s.store->put_all(std::move(written), ignore_l2_result);
   return {t.access_token, expires};
 }
 
 // On an L1 miss, a flight first reads the tokens L2 holds (another instance's, or this one's
 // before a restart) into L1, then goes on in the actor with l2_read.
-void read_l2_then_continue(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes) {
-  const auto& s = self->state.settings;
+void read_l2_then_continue(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
+  const auto& s = *self->state.settings;
   std::vector<std::string> wanted = {k.cache_key};
   if (!k.refresh_key.empty() && !s.cache->get(k.refresh_key)) wanted.push_back(k.refresh_key);
   auto remaining = std::make_shared<std::atomic<std::size_t>>(wanted.size());
@@ -169,30 +195,47 @@ void read_l2_then_continue(token_actor_pointer self, const request_keys& k, cons
           l1->put(key, **r, l1_expiry(latest_expiry(*records)));
         }
       }
-      if (remaining->fetch_sub(1) == 1) caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes});
+      if (remaining->fetch_sub(1) == 1) caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes, o});
     });
   }
 }
 
+// The token endpoint of another tenant: Entra's endpoints name the tenant as a path segment.
+std::string endpoint_for_tenant(const std::string& endpoint, const std::string& configured, const std::string& wanted) {
+  if (wanted.empty() || wanted == configured || configured.empty()) return endpoint;
+  auto at = endpoint.find("/" + configured + "/");
+  if (at == std::string::npos) return endpoint;
+  return endpoint.substr(0, at + 1) + wanted + endpoint.substr(at + 1 + configured.size());
+}
+
 // Sends a grant to the token endpoint: the configured one, or the one the authority's
-// discovery document names (fetched once and shared).
-void send_grant(const token_service_settings& s, const identity::token_grant& grant, std::function<void(token_outcome)> done) {
-  if (!s.token_endpoint.empty() || !s.authority)
-    return send_token_request(*s.web, identity::build_token_request(s.token_endpoint, s.client, grant), std::move(done));
-  // The answer may come after the actor is gone: the callback holds copies, not the actor's state.
-  s.authority->get([web = s.web, client = s.client, grant, done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
+// discovery document names (fetched once and shared), for the tenant the options name.
+void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done) {
+  grant.claims = o.claims;
+  identity::token_request_options request_options;
+  request_options.correlation_id = o.correlation_id;
+  request_options.extra_query_parameters = o.extra_query_parameters;
+  // The answer may come after the actor is gone: the callbacks hold the shared settings, not the actor's state.
+  auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant](const std::string& endpoint, std::function<void(token_outcome)> done) {
+    auto request = identity::build_token_request(endpoint_for_tenant(endpoint, s->tenant, tenant), s->client, grant, request_options);
+    send_token_request(*s->web, request, std::move(done));
+  };
+  if (!s->token_endpoint.empty() || !s->authority) return send_to(s->token_endpoint, std::move(done));
+  s->authority->get([send_to = std::move(send_to), done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
     if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
-    send_token_request(*web, identity::build_token_request((*authority)->metadata.token_endpoint, client, grant), std::move(done));
+    send_to((*authority)->metadata.token_endpoint, std::move(done));
   });
 }
 
 // Starts the one grant for a flight; its outcome comes back to this actor as grant_finished.
-void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes) {
-  auto& s = self->state.settings;
+void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
+  const auto& s = self->state.settings;
   auto me = caf::actor_cast<caf::actor>(self);
-  auto report = [me, k, scopes](token_outcome outcome) { caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome)}); };
-  if (k.refresh_key.empty()) return send_grant(s, identity::token_grant::client_credentials(scopes), report);
-  auto refresh_token = s.cache->get(k.refresh_key);
+  auto report = [me, k, scopes, cid = o.correlation_id](token_outcome outcome) {
+    caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome), cid});
+  };
+  if (k.refresh_key.empty()) return send_grant(s, identity::token_grant::client_credentials(scopes), o, report);
+  auto refresh_token = s->cache->get(k.refresh_key);
   if (!refresh_token) {
     identity::token_failure f;
     f.kind = identity::failure_kind::interaction_required;
@@ -200,7 +243,7 @@ void start_grant(token_actor_pointer self, const request_keys& k, const std::vec
     f.description = "no refresh token is kept for this account; the user must sign in again";
     return report(failure{std::move(f)});
   }
-  send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), report);
+  send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), o, report);
 }
 
 void finish_grant(token_actor_pointer self, grant_finished& g) {
@@ -209,98 +252,142 @@ void finish_grant(token_actor_pointer self, grant_finished& g) {
   st.waiting.erase(g.flight);
   token_service_outcome answer = failure{identity::token_failure{}};
   if (g.outcome) {
-    answer = keep(st.settings, {g.cache_key, g.refresh_key, g.flight}, g.scopes, *g.outcome);
+    answer = keep(*st.settings, {g.cache_key, g.refresh_key, g.flight, {}}, g.scopes, *g.outcome);
   } else {
     if (g.outcome.error().retry_after) st.throttled_until[g.flight] = clock::now() + *g.outcome.error().retry_after;
-    log_warning("Could not acquire a token", {{"reason", g.outcome.error().message()}});
+    log_warning("Could not acquire a token", {{"cid", g.correlation_id}, {"reason", g.outcome.error().message()}});
     answer = failure{g.outcome.error()};
   }
-  for (auto& caller : callers) caller(answer);
+  for (auto& caller : callers)
+    if (caller) caller(answer);
 }
 
 void on_request(token_actor_pointer self, token_requested& r) {
   auto& st = self->state;
-  auto k = keys_for(st.settings, r.home_account_id, r.scopes);
+  auto k = keys_for(*st.settings, r.home_account_id, r.scopes, r.options);
   auto now = clock::now();
-  bool throttled = st.throttled_until.count(k.flight) && st.throttled_until[k.flight] > now;
-  auto records = records_at(*st.settings.cache, k.cache_key);
+  auto throttle = st.throttled_until.find(k.flight);
+  bool throttled = throttle != st.throttled_until.end() && throttle->second > now;
+  bool use_cache = !bypasses_cache(r.options);
+  auto records = use_cache ? records_at(*st.settings->cache, k.cache_key) : cache::access_token_records{};
   if (const auto* cached = records.best_for(r.scopes, now)) {
-    r.done(acquired_token{secret(cached->token), cached->expires_on});
-    // Close to expiry (or past the authority's refresh hint): refresh now, without making anyone wait.
-    bool due = cached->expires_on - now < st.settings.refresh_margin || (cached->refresh_on && *cached->refresh_on <= now);
-    if (due && !st.waiting.count(k.flight) && !throttled) {
+    if (r.done) r.done(answer_from(*cached));
+    // Answered already; a token close to expiry is refreshed now, without making anyone wait.
+    if (refresh_due(*st.settings, *cached, now) && !st.waiting.count(k.flight) && !throttled) {
       st.waiting[k.flight];
-      start_grant(self, k, r.scopes);
+      start_grant(self, k, r.scopes, r.options);
     }
     return;
   }
+  if (!r.done) return; // a background refresh whose token is gone from L1 waits for the next caller
   if (throttled) {
     identity::token_failure f;
     f.kind = identity::failure_kind::service_error;
-    f.http_status = 429;
-    f.retry_after = std::chrono::duration_cast<std::chrono::seconds>(st.throttled_until[k.flight] - now) + std::chrono::seconds(1);
-    f.description = "the authority asked to wait before the next token request";
+    f.description = "the authority asked us to wait before asking again";
+    f.retry_after = std::chrono::duration_cast<std::chrono::seconds>(throttle->second - now);
     return r.done(failure{std::move(f)});
   }
   auto& callers = st.waiting[k.flight];
   callers.push_back(std::move(r.done));
   if (callers.size() > 1) return;
-  if (st.settings.store) return read_l2_then_continue(self, k, r.scopes);
-  start_grant(self, k, r.scopes);
+  if (st.settings->store && use_cache) return read_l2_then_continue(self, k, r.scopes, r.options);
+  start_grant(self, k, r.scopes, r.options);
 }
 
 // L2 had the token: the flight's callers get it with no grant. Otherwise the grant goes ahead.
 void after_l2_read(token_actor_pointer self, l2_read& r) {
   auto& st = self->state;
-  auto records = records_at(*st.settings.cache, r.cache_key);
+  auto records = records_at(*st.settings->cache, r.cache_key);
   const auto* cached = records.best_for(r.scopes, clock::now());
-  if (!cached) return start_grant(self, {r.cache_key, r.refresh_key, r.flight}, r.scopes);
+  if (!cached) return start_grant(self, {r.cache_key, r.refresh_key, r.flight, {}}, r.scopes, r.options);
   auto callers = std::move(st.waiting[r.flight]);
   st.waiting.erase(r.flight);
-  token_service_outcome answer = acquired_token{secret(cached->token), cached->expires_on};
-  for (auto& caller : callers) caller(answer);
+  token_service_outcome answer = answer_from(*cached);
+  for (auto& caller : callers)
+    if (caller) caller(answer);
 }
 
-caf::behavior token_actor(token_actor_pointer self, token_service_settings settings) {
+caf::behavior token_actor(token_actor_pointer self, shared_settings settings) {
   self->state.settings = std::move(settings);
   return {
       [self](token_requested& r) { on_request(self, r); },
-      [self](sign_in_tokens_accepted& a) {
-        keep(self->state.settings, keys_for(self->state.settings, a.home_account_id, a.scopes), a.scopes, a.tokens);
-      },
       [self](grant_finished& g) { finish_grant(self, g); },
       [self](l2_read& r) { after_l2_read(self, r); },
-      [self](code_redemption& r) { send_grant(self->state.settings, r.grant, std::move(r.done)); },
+      [self](code_redemption& r) { send_grant(self->state.settings, r.grant, {}, std::move(r.done)); },
   };
 }
 
 } // namespace
 
 struct token_service::impl {
-  caf::actor actor;
+  caf::actor_system& system;
+  shared_settings settings;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, caf::actor> actors; // tenant + resource → its token actor
+
+  impl(caf::actor_system& sys, token_service_settings s) : system(sys), settings(std::make_shared<const token_service_settings>(std::move(s))) {}
+
+  // Spawned on first use: a process talks to few authorities about few resources.
+  caf::actor actor_for(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto& a = actors[key];
+    if (!a) a = system.spawn(token_actor, settings);
+    return a;
+  }
+
+  // The common case costs an L1 lookup on the caller's thread and no message: a cached token
+  // that is not due for refresh is answered at once. Anything else goes to the resource's actor.
+  void acquire(std::string account, std::vector<std::string> scopes, token_acquisition_options options, token_callback done) {
+    auto k = keys_for(*settings, account, scopes, options);
+    if (!bypasses_cache(options)) {
+      auto records = records_at(*settings->cache, k.cache_key);
+      auto now = clock::now();
+      if (const auto* cached = records.best_for(scopes, now)) {
+        done(answer_from(*cached));
+        if (!refresh_due(*settings, *cached, now)) return;
+        done = nullptr; // the actor refreshes; nobody waits
+      }
+    }
+    caf::anon_send(actor_for(k.actor), token_requested{std::move(account), std::move(scopes), std::move(options), std::move(done)});
+  }
 };
 
-token_service::token_service(caf::actor_system& system, token_service_settings settings) : impl_(std::make_unique<impl>()) {
-  impl_->actor = system.spawn(token_actor, std::move(settings));
+token_service::token_service(caf::actor_system& system, token_service_settings settings) : impl_(std::make_unique<impl>(system, std::move(settings))) {}
+
+token_service::~token_service() {
+  std::lock_guard lock(impl_->mutex);
+  for (auto& [key, actor] : impl_->actors) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
 
-token_service::~token_service() { caf::anon_send_exit(impl_->actor, caf::exit_reason::user_shutdown); }
+std::size_t token_service::live_actors() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->actors.size();
+}
 
 void token_service::acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done) {
-  caf::anon_send(impl_->actor, token_requested{{}, {std::move(scope)}, std::move(done)});
+  acquire_token_for_app(std::move(scope), {}, std::move(done));
+}
+
+void token_service::acquire_token_for_app(std::string scope, token_acquisition_options options, std::function<void(token_service_outcome)> done) {
+  impl_->acquire({}, {std::move(scope)}, std::move(options), std::move(done));
 }
 
 void token_service::redeem_code(identity::token_grant grant, std::function<void(result<identity::token_response, identity::token_failure>)> done) {
-  caf::anon_send(impl_->actor, code_redemption{std::move(grant), std::move(done)});
+  caf::anon_send(impl_->actor_for(impl_->settings->tenant + "|sign-in"), code_redemption{std::move(grant), std::move(done)});
 }
 
 void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens) {
-  caf::anon_send(impl_->actor, sign_in_tokens_accepted{std::move(home_account_id), std::move(scopes), std::move(tokens)});
+  keep(*impl_->settings, keys_for(*impl_->settings, home_account_id, scopes, {}), scopes, tokens);
 }
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes,
                                            std::function<void(token_service_outcome)> done) {
-  caf::anon_send(impl_->actor, token_requested{std::move(home_account_id), std::move(scopes), std::move(done)});
+  acquire_token_for_user(std::move(home_account_id), std::move(scopes), {}, std::move(done));
+}
+
+void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, token_acquisition_options options,
+                                           std::function<void(token_service_outcome)> done) {
+  impl_->acquire(std::move(home_account_id), std::move(scopes), std::move(options), std::move(done));
 }
 
 } // namespace onbehalf::actors

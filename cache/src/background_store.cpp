@@ -26,8 +26,8 @@ public:
     worker_.join();
   }
 
-  void put(std::string key, std::string value, time_point expires, done_callback done) override {
-    enqueue([this, key = std::move(key), value = std::move(value), expires, done = std::move(done)] { done(counted(store_->put(key, value, expires))); });
+  void put_all(std::vector<entry> entries, done_callback done) override {
+    enqueue([this, entries = std::move(entries), done = std::move(done)] { done(counted(store_->put_all(entries))); });
   }
 
   void get(std::string key, value_callback done) override {

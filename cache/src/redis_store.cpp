@@ -155,14 +155,26 @@ struct redis_store::impl {
 redis_store::redis_store(redis_options options, key_ring keys) : impl_(std::make_unique<impl>(std::move(options), std::move(keys))) {}
 redis_store::~redis_store() = default;
 
-void redis_store::put(std::string key, std::string value, time_point expires, done_callback done) {
+void redis_store::put_all(std::vector<entry> entries, done_callback done) {
   auto* i = impl_.get();
-  i->enqueue([i, key = std::move(key), value = std::move(value), expires, done = std::move(done)](redisContext* c) {
-    auto ttl = sealed_entry::seconds_of(expires) - sealed_entry::seconds_of(i->options.now());
-    if (ttl <= 0) return done(true); // already expired: nothing worth storing
-    auto stored = sealed_entry::make(i->keys, key, value, expires);
-    auto reply = i->command(c, {"SET", i->options.key_prefix + key, stored, "EX", std::to_string(ttl)});
-    if (!reply) return done(failure{i->unavailable()});
+  i->enqueue([i, entries = std::move(entries), done = std::move(done)](redisContext* c) {
+    std::vector<std::vector<std::string>> sets;
+    for (const auto& e : entries) {
+      auto ttl = sealed_entry::seconds_of(e.expires) - sealed_entry::seconds_of(i->options.now());
+      if (ttl <= 0) continue; // already expired: nothing worth storing
+      sets.push_back({"SET", i->options.key_prefix + e.key, sealed_entry::make(i->keys, e.key, e.value, e.expires), "EX", std::to_string(ttl)});
+    }
+    if (sets.empty()) return done(true);
+    bool transaction = sets.size() > 1;
+    if (transaction && !i->command(c, {"MULTI"})) return done(failure{i->unavailable()});
+    for (const auto& set : sets) {
+      if (i->command(c, set)) continue;
+      if (transaction) i->command(c, {"DISCARD"});
+      return done(failure{i->unavailable()});
+    }
+    if (!transaction) return done(true);
+    auto committed = i->command(c, {"EXEC"});
+    if (!committed || committed->type != REDIS_REPLY_ARRAY) return done(failure{i->unavailable()});
     done(true);
   });
 }

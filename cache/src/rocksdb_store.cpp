@@ -72,8 +72,16 @@ rocksdb_store::~rocksdb_store() {
 }
 
 result<bool, std::string> rocksdb_store::put(std::string_view key, std::string_view value, time_point expires) {
-  auto stored = sealed_entry::make(impl_->keys, key, value, expires);
-  auto status = impl_->db->Put(rocksdb::WriteOptions(), rocksdb::Slice(key.data(), key.size()), stored);
+  return put_all({{std::string(key), std::string(value), expires}});
+}
+
+result<bool, std::string> rocksdb_store::put_all(const std::vector<durable_store::entry>& entries) {
+  rocksdb::WriteBatch batch;
+  for (const auto& e : entries) {
+    auto stored = sealed_entry::make(impl_->keys, e.key, e.value, e.expires);
+    batch.Put(rocksdb::Slice(e.key.data(), e.key.size()), stored);
+  }
+  auto status = impl_->db->Write(rocksdb::WriteOptions(), &batch);
   if (!status.ok()) return failure{plain_words(status, impl_->path)};
   return true;
 }

@@ -296,6 +296,12 @@ acquire_token_options bind_token_options(binder& b, const std::string& section) 
   o.claims = b.text(join(section, "Claims"));
   o.correlation_id = b.text(join(section, "CorrelationId"));
   o.authentication_options_name = b.text(join(section, "AuthenticationOptionsName"));
+  // MIW picks the options of a named authentication scheme; an onbehalf host has one, the
+  // AzureAd section's OpenID Connect scheme, so any other name would silently mean nothing.
+  if (!o.authentication_options_name.empty() && !text::iequals(o.authentication_options_name, "OpenIdConnect") &&
+      !text::iequals(o.authentication_options_name, "AzureAd"))
+    b.error(join(section, "AuthenticationOptionsName"), "names an authentication scheme this app does not have ('" + o.authentication_options_name +
+                                                            "'); the one scheme is 'OpenIdConnect', configured by the AzureAd section");
   o.force_refresh = b.boolean(join(section, "ForceRefresh"), false);
   o.extra_query_parameters = b.dictionary(join(section, "ExtraQueryParameters"));
   return o;

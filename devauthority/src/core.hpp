@@ -7,6 +7,7 @@
 #include "onbehalf/identity/jose.hpp"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,7 @@ struct authority_core {
   std::map<std::string, std::set<std::string>> consents;
   faults injected;
   std::map<std::string, std::size_t> token_requests;
+  std::deque<token_request_record> recent_token_requests; // newest last
 
   /// The tenant a URL path names; nullptr for an unknown one. Multi-tenant names return the first tenant.
   const tenant* tenant_for(std::string_view path) const;
@@ -111,7 +113,9 @@ struct protocol_error {
   std::string claims; // a claims challenge for the next authorize request
 };
 
-http::response error_response(const protocol_error& e);
+/// An Entra-shaped error body. `correlation_id` is the caller's client-request-id, echoed as
+/// Entra does; a random one when the caller sent none.
+http::response error_response(const protocol_error& e, std::string_view correlation_id = {});
 /// The route prefix of a request: "/tfp/{tenant}/{policy}" when a B2C policy is named, else "/{tenant}".
 std::string route_prefix(const http::exchange& x);
 /// Checks a B2C policy in the URL against the tenant's user flows; empty when there is none.

@@ -52,13 +52,13 @@ http::response json_response(unsigned status, std::string body) {
   return r;
 }
 
-http::response error_response(const protocol_error& e) {
+http::response error_response(const protocol_error& e, std::string_view correlation_id) {
   auto trace = crypto::random_token(12);
   boost::json::object body{{"error", e.error},
                            {"error_description", "AADSTS" + std::to_string(e.aadsts) + ": " + e.description + "\r\nTrace ID: " + trace},
                            {"error_codes", boost::json::array{e.aadsts}},
                            {"trace_id", trace},
-                           {"correlation_id", crypto::random_token(12)}};
+                           {"correlation_id", correlation_id.empty() ? crypto::random_token(12) : std::string(correlation_id)}};
   if (!e.claims.empty()) body["claims"] = e.claims;
   return json_response(e.status, boost::json::serialize(body));
 }
@@ -313,6 +313,11 @@ std::size_t dev_authority::token_requests(std::string_view grant_type) const {
   std::lock_guard lock(impl_->core.mutex);
   auto it = impl_->core.token_requests.find(std::string(grant_type));
   return it == impl_->core.token_requests.end() ? 0 : it->second;
+}
+
+std::vector<token_request_record> dev_authority::recent_token_requests() const {
+  std::lock_guard lock(impl_->core.mutex);
+  return {impl_->core.recent_token_requests.begin(), impl_->core.recent_token_requests.end()};
 }
 
 } // namespace onbehalf::devauthority

@@ -273,22 +273,31 @@ result<std::map<const resource*, std::vector<std::string>>, protocol_error> reso
 }
 
 void handle_token(authority_core& core, const http::exchange_ptr& x) {
+  // Entra echoes the caller's client-request-id, in a header and in error bodies.
+  auto correlation_id = std::string(x->req().headers.find("client-request-id").value_or(""));
+  auto answer = [&](http::response r) {
+    if (!correlation_id.empty()) r.headers.set("client-request-id", correlation_id);
+    x->respond(std::move(r));
+  };
   auto form = form_of(*x);
-  if (!form) return void(x->respond(error_response({400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded."})));
+  if (!form) return answer(error_response({400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded."}, correlation_id));
   std::lock_guard lock(core.mutex);
   auto tenant_path = std::string(x->param("tenant"));
   const tenant* t = core.tenant_for(tenant_path);
-  if (!t) return void(x->respond(error_response({400, "invalid_request", 90002, "Tenant '" + tenant_path + "' not found."})));
-  if (auto bad_policy = check_policy(core, *x)) return void(x->respond(error_response(*bad_policy)));
+  if (!t) return answer(error_response({400, "invalid_request", 90002, "Tenant '" + tenant_path + "' not found."}, correlation_id));
+  if (auto bad_policy = check_policy(core, *x)) return answer(error_response(*bad_policy, correlation_id));
   auto grant = std::string(form->find("grant_type").value_or(""));
   ++core.token_requests[grant];
+  core.recent_token_requests.push_back({grant, tenant_path, x->req().query, correlation_id, std::string(form->find("claims").value_or("")),
+                                        std::string(form->find("scope").value_or(""))});
+  if (core.recent_token_requests.size() > 100) core.recent_token_requests.pop_front();
   auto client = authenticate(core, route_prefix(*x), *form, x->req().headers);
-  if (!client) return void(x->respond(error_response(client.error())));
+  if (!client) return answer(error_response(client.error(), correlation_id));
   result<std::string, protocol_error> issued = failure{protocol_error{400, "unsupported_grant_type", 70003, "The grant type '" + grant + "' is not supported."}};
   if (grant == "authorization_code") issued = redeem_code(core, **client, *form);
   if (grant == "refresh_token") issued = redeem_refresh_token(core, **client, *form);
   if (grant == "client_credentials") issued = app_token(core, *t, **client, *form);
-  x->respond(issued ? json_response(200, std::move(*issued)) : error_response(issued.error()));
+  answer(issued ? json_response(200, std::move(*issued)) : error_response(issued.error(), correlation_id));
 }
 
 } // namespace onbehalf::devauthority

@@ -2,7 +2,7 @@
 #include "running_host.hpp"
 #include "test_client.hpp"
 
-#include "onbehalf/core/log.hpp"
+#include "../support/captured_log.hpp"
 
 #include <mutex>
 
@@ -10,22 +10,6 @@ using namespace onbehalf;
 using namespace onbehalf::testing;
 
 namespace {
-
-struct captured_log {
-  std::mutex mutex;
-  std::string text;
-  captured_log() {
-    logger::global().set_sink([this](std::string_view line) {
-      std::lock_guard lock(mutex);
-      text += line;
-    });
-  }
-  ~captured_log() { logger::global().set_sink({}); }
-  std::string all() {
-    std::lock_guard lock(mutex);
-    return text;
-  }
-};
 
 const std::string jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJldmUifQ.U2lnbmF0dXJlT2ZUaGVUb2tlbkluQVBhdGg";
 const std::string session_cookie = "CfDJ8Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1Ef3";

@@ -50,6 +50,20 @@ const std::string token = "eyJhbGciOiJSUzI1NiJ9.shared-token-of-ada";
 
 } // namespace
 
+TEST_CASE("redis store: entries written together reach another instance together, each with its expiry") {
+  redis_server server;
+  auto first = store_for(server);
+  auto second = store_for(server);
+  std::promise<result<bool, std::string>> done;
+  auto now = std::chrono::system_clock::now();
+  first->put_all({{"ada|at", token, now + 1h}, {"ada|rt", "rotated-refresh-token", now + 24h}, {"ada|gone", "x", now - 1s}},
+                 [&](auto r) { done.set_value(std::move(r)); });
+  REQUIRE(done.get_future().get());
+  CHECK(*get(*second, "ada|at") == token);
+  CHECK(*get(*second, "ada|rt") == "rotated-refresh-token");
+  CHECK_FALSE(*get(*second, "ada|gone"));
+}
+
 TEST_CASE("redis store: what one instance writes, another instance reads") {
   redis_server server;
   auto first = store_for(server);

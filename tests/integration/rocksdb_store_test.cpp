@@ -79,6 +79,24 @@ TEST_CASE("rocksdb store: a value written just before the process is killed surv
   CHECK(read(*store, "ada|survivor") == token);
 }
 
+TEST_CASE("rocksdb store: an access token and its rotated refresh token written together survive a kill together") {
+  testing::temp_dir dir;
+  auto path = dir.path("cache");
+  auto keys = ring({"k1"});
+  pid_t child = fork();
+  if (child == 0) {
+    auto store = rocksdb_store::open(path, keys);
+    if (store) (void)(*store)->put_all({{"ada|at", token, in_an_hour()}, {"ada|rt", "rotated-refresh-token", in_an_hour()}});
+    raise(SIGKILL);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  auto store = open_store(path, keys);
+  CHECK(read(*store, "ada|at") == token);
+  CHECK(read(*store, "ada|rt") == "rotated-refresh-token");
+}
+
 TEST_CASE("rocksdb store: nothing readable is stored in the files") {
   testing::temp_dir dir;
   auto path = dir.path("cache");

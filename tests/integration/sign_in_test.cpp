@@ -3,6 +3,7 @@
 
 #include "onbehalf/actors/session_service.hpp"
 #include "onbehalf/http/client.hpp"
+#include "onbehalf/identity/sign_in_correlation.hpp"
 
 using namespace onbehalf;
 using namespace onbehalf::testing;
@@ -356,6 +357,29 @@ TEST_CASE("a code from another sign-in attempt is refused") {
   mixed.add("code", browser::hidden_field(first.body, "code")).add("state", browser::hidden_field(second.body, "state"));
   auto r = b.request("POST", browser::form_action(second.body), mixed.encode());
   CHECK(r.status == 400);
+  still_serves(app);
+}
+
+TEST_CASE("an id_token whose nonce is not the one this sign-in sent is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  // Someone holding the cookie keys swaps the nonce the callback will expect; state and PKCE
+  // verifier still match, so only the nonce check can refuse the id_token.
+  auto keys = config::make_key_ring({{"k1", secret(cache_key_base64)}});
+  REQUIRE(keys);
+  auto state = browser::hidden_field(form_post.body, "state");
+  for (auto& [name, value] : b.cookies()) {
+    if (name != identity::correlation_cookie_name(state)) continue;
+    auto correlation = identity::open_correlation(*keys, value, state);
+    REQUIRE(correlation);
+    correlation->nonce = "a-nonce-this-sign-in-never-sent";
+    value = identity::seal_correlation(*keys, *correlation);
+  }
+  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  CHECK(r.status == 400);
+  CHECK(r.body.find("could not be verified") != std::string::npos);
+  CHECK(set_cookie_for(r, ".onbehalf.session").empty());
   still_serves(app);
 }
 

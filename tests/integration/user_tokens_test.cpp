@@ -56,10 +56,11 @@ struct user_token_fixture {
     return t;
   }
 
-  actors::token_service_outcome acquire(const std::string& for_account, const std::vector<std::string>& scopes) {
+  actors::token_service_outcome acquire(const std::string& for_account, const std::vector<std::string>& scopes,
+                                        actors::token_acquisition_options options = {}) {
     std::promise<actors::token_service_outcome> done;
     auto future = done.get_future();
-    tokens->acquire_token_for_user(for_account, scopes, [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
+    tokens->acquire_token_for_user(for_account, scopes, std::move(options), [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
     REQUIRE(future.wait_for(10s) == std::future_status::ready);
     return future.get();
   }
@@ -120,4 +121,28 @@ TEST_CASE("user tokens: an account with no refresh token kept must sign in") {
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error().kind == identity::failure_kind::interaction_required);
   CHECK(outcome.error().reason == identity::interaction_reason::login_required);
+}
+
+TEST_CASE("user tokens: a claims challenge skips the cached token and redeems the refresh token with the claims") {
+  user_token_fixture u;
+  auto signed_in = u.sign_in_ada();
+  actors::token_acquisition_options o;
+  o.claims = R"({"access_token":{"nbf":{"essential":true,"value":"1700000000"}}})";
+  auto fresh = u.acquire(u.account, todo_scopes, o);
+  REQUIRE(fresh);
+  CHECK(fresh->access_token.reveal() != signed_in.access_token.reveal());
+  CHECK(u.f.authority.token_requests("refresh_token") == 1);
+  CHECK(u.f.authority.recent_token_requests().back().claims == o.claims);
+}
+
+TEST_CASE("user tokens: ForceRefresh redeems the refresh token even with a valid token cached") {
+  user_token_fixture u;
+  auto signed_in = u.sign_in_ada();
+  actors::token_acquisition_options o;
+  o.force_refresh = true;
+  auto fresh = u.acquire(u.account, todo_scopes, o);
+  REQUIRE(fresh);
+  CHECK(fresh->access_token.reveal() != signed_in.access_token.reveal());
+  CHECK(u.acquire(u.account, todo_scopes)->access_token.reveal() == fresh->access_token.reveal());
+  CHECK(u.f.authority.token_requests("refresh_token") == 1);
 }

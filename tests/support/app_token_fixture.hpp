@@ -48,10 +48,10 @@ struct fixture {
     tokens.reset(); // before the actor system it runs in
   }
 
-  actors::token_service_outcome acquire() {
+  actors::token_service_outcome acquire(actors::token_acquisition_options options = {}, const std::string& for_scope = scope) {
     std::promise<actors::token_service_outcome> done;
     auto f = done.get_future();
-    tokens->acquire_token_for_app(scope, [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
+    tokens->acquire_token_for_app(for_scope, std::move(options), [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
     REQUIRE(f.wait_for(10s) == std::future_status::ready);
     return f.get();
   }

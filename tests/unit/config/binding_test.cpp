@@ -185,6 +185,13 @@ TEST_CASE("an app-token API must ask for a single .default scope") {
   CHECK(error_about(o, "DownstreamApis:MyAPI:Scopes").find("/.default") != std::string::npos);
 }
 
+TEST_CASE("AuthenticationOptionsName may name the one OpenID Connect scheme, and nothing else") {
+  auto ok = bind_api(R"({"BaseUrl": "https://a.example", "Scopes": ["x"], "AcquireTokenOptions": {"AuthenticationOptionsName": "OpenIdConnect"}})");
+  CHECK(ok.errors.empty());
+  auto o = bind_api(R"({"BaseUrl": "https://a.example", "Scopes": ["x"], "AcquireTokenOptions": {"AuthenticationOptionsName": "Bearer"}})");
+  CHECK(error_about(o, "DownstreamApis:MyAPI:AcquireTokenOptions:AuthenticationOptionsName").find("'OpenIdConnect'") != std::string::npos);
+}
+
 TEST_CASE("a boolean that is not true or false is an error quoting the value") {
   auto o = bind_api(R"({"BaseUrl": "https://a.example", "Scopes": ["x"], "RequestAppToken": "yes"})");
   CHECK(error_about(o, "DownstreamApis:MyAPI:RequestAppToken") == "must be true or false, not 'yes'");

@@ -1,7 +1,9 @@
-// The token actor: the one place that acquires tokens, for the app (client credentials) and for
-// signed-in users (their cached refresh token). Requests for the same missing token wait on one
-// grant (single flight); a cached token is answered at once and refreshed in the background when
-// it nears expiry; a throttling authority's Retry-After is respected without calling it again.
+// The token actors: the one place that acquires tokens, for the app (client credentials) and for
+// signed-in users (their cached refresh token). One actor per tenant and resource, spawned on
+// first use. A cached token costs an L1 lookup on the caller's thread and no message; requests
+// for the same missing token wait on one grant (single flight); a cached token nearing expiry is
+// answered at once and refreshed in the background; a throttling authority's Retry-After is
+// respected without calling it again.
 #pragma once
 
 #include "onbehalf/cache/durable_store.hpp"
@@ -32,6 +34,15 @@ struct acquired_token {
 
 using token_service_outcome = result<acquired_token, identity::token_failure>;
 
+/// Per-call options, as MIW's TokenAcquisitionOptions.
+struct token_acquisition_options {
+  bool force_refresh = false; // skip the cache: a new grant, whose token then replaces the cached one
+  std::string claims;         // a claims challenge (JSON) to satisfy; skips the cache for this call
+  std::string tenant;         // another tenant than AzureAd:TenantId (a guest's home, or a customer tenant)
+  std::string correlation_id; // sent to the authority as client-request-id, and logged
+  std::vector<std::pair<std::string, std::string>> extra_query_parameters; // added to the token request
+};
+
 struct token_service_settings {
   std::string token_endpoint;                 // when empty, the authority's discovery document names it
   identity::authority_cache* authority = nullptr; // must outlive the service; needed when token_endpoint is empty
@@ -51,9 +62,11 @@ public:
   token_service(const token_service&) = delete;
   token_service& operator=(const token_service&) = delete;
 
-  /// Acquires an app token for `scope` ("{resource}/.default"). Safe from any thread; `done`
-  /// runs on an actor thread and must not block.
+  /// Acquires an app token for `scope` ("{resource}/.default"). Safe from any thread. `done`
+  /// must not block: it runs on the calling thread when the cache has a token, else on an actor
+  /// thread once the token actor of the tenant and resource has one.
   void acquire_token_for_app(std::string scope, std::function<void(token_service_outcome)> done);
+  void acquire_token_for_app(std::string scope, token_acquisition_options options, std::function<void(token_service_outcome)> done);
 
   /// Redeems a sign-in's authorization code. The answer holds the id_token, which the caller
   /// validates before it hands the tokens back with accept_sign_in_tokens.
@@ -66,6 +79,11 @@ public:
   /// Acquires a token for the signed-in account: from the cache, or by redeeming its refresh
   /// token (rotated tokens are kept). Without a refresh token the failure asks for a sign-in.
   void acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, std::function<void(token_service_outcome)> done);
+  void acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, token_acquisition_options options,
+                              std::function<void(token_service_outcome)> done);
+
+  /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
+  std::size_t live_actors() const;
 
 private:
   struct impl;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace onbehalf::cache {
 
@@ -22,10 +23,21 @@ public:
   using done_callback = std::function<void(result<bool, std::string>)>;
   using count_callback = std::function<void(result<std::size_t, std::string>)>;
 
+  struct entry {
+    std::string key;
+    std::string value;
+    time_point expires;
+  };
+
   virtual ~durable_store() = default;
 
   // Callbacks run on the store's own thread: hand the result on, do not block there.
-  virtual void put(std::string key, std::string value, time_point expires, done_callback done) = 0;
+  /// Writes all entries or none: an access token and the refresh token rotated with it never
+  /// reach the store one without the other.
+  virtual void put_all(std::vector<entry> entries, done_callback done) = 0;
+  void put(std::string key, std::string value, time_point expires, done_callback done) {
+    put_all({{std::move(key), std::move(value), expires}}, std::move(done));
+  }
   /// The value; none when absent, expired or unreadable with the current keys.
   virtual void get(std::string key, value_callback done) = 0;
   virtual void erase(std::string key, done_callback done) = 0;

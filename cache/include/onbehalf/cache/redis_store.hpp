@@ -35,7 +35,8 @@ public:
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
-  void put(std::string key, std::string value, time_point expires, done_callback done) override;
+  /// MULTI ... EXEC: other instances see all entries or none.
+  void put_all(std::vector<entry> entries, done_callback done) override;
   void get(std::string key, value_callback done) override;
   void erase(std::string key, done_callback done) override;
   void erase_prefix(std::string prefix, count_callback done) override;

@@ -3,6 +3,7 @@
 // entries are never returned and are dropped when RocksDB compacts.
 #pragma once
 
+#include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/core/sealing.hpp"
 
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace onbehalf::cache {
 
@@ -28,6 +30,8 @@ public:
   rocksdb_store& operator=(const rocksdb_store&) = delete;
 
   result<bool, std::string> put(std::string_view key, std::string_view value, time_point expires);
+  /// One atomic write (a RocksDB WriteBatch): after a crash either every entry is there or none.
+  result<bool, std::string> put_all(const std::vector<durable_store::entry>& entries);
   /// The value; none when absent, expired, or unreadable with the current keys (counted in statistics).
   result<std::optional<std::string>, std::string> get(std::string_view key);
   result<bool, std::string> erase(std::string_view key);

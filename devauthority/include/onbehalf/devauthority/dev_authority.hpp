@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace onbehalf::devauthority {
 
@@ -19,6 +20,16 @@ struct faults {
   enum class mode { none, unavailable, server_error, throttled } kind = mode::none;
   std::chrono::milliseconds added_latency{0};
   std::chrono::seconds retry_after{30}; // with `throttled`
+};
+
+/// One token request as it arrived, for tests that check what an app sent.
+struct token_request_record {
+  std::string grant_type;
+  std::string tenant;            // as the URL named it
+  std::string query;             // the URL's query string: extra query parameters land here
+  std::string client_request_id; // the caller's correlation id
+  std::string claims;            // the claims parameter, when sent
+  std::string scope;
 };
 
 class dev_authority {
@@ -47,6 +58,8 @@ public:
 
   /// How many token requests of a grant type (authorization_code, refresh_token, client_credentials) arrived.
   std::size_t token_requests(std::string_view grant_type) const;
+  /// The latest token requests, oldest first (at most 100).
+  std::vector<token_request_record> recent_token_requests() const;
 
 private:
   struct impl;
