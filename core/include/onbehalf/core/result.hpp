@@ -1,6 +1,7 @@
 // A value or a typed error: how every expected failure travels in onbehalf.
 #pragma once
 
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -39,6 +40,24 @@ public:
 
 private:
   std::variant<T, E> state_;
+};
+
+/// Success with nothing to carry (a DELETE's answer), or an error.
+template <class E>
+class [[nodiscard]] result<void, E> {
+public:
+  result() = default;
+  template <class F>
+  result(failure<F> f) : error_(std::move(f.error)) {}
+
+  bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  E& error() & { return *error_; }
+  const E& error() const& { return *error_; }
+
+private:
+  std::optional<E> error_;
 };
 
 } // namespace onbehalf
