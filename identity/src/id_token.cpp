@@ -1,5 +1,7 @@
 #include "onbehalf/identity/id_token.hpp"
 
+#include "jwt_checks.hpp"
+
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 
@@ -22,6 +24,49 @@ std::string expected_issuer(const std::string& issuer, const json_object& claims
 
 } // namespace
 
+result<json_object, token_error> verified_claims(std::string_view token, const key_set& keys) {
+  auto parsed = parse_jwt(token);
+  if (!parsed) {
+    auto problem = parsed.error().problem;
+    bool algorithm = problem == jwt_problem::alg_none || problem == jwt_problem::unsupported_algorithm;
+    return reject(algorithm ? token_rejection::unsupported_algorithm : token_rejection::malformed, parsed.error().message);
+  }
+  const auto& t = *parsed;
+  const public_key* key = t.key_id.empty() ? nullptr : keys.find(t.key_id);
+  if (!key && t.key_id.empty() && keys.keys().size() == 1) key = &keys.keys().front(); // a provider with one key may omit kid
+  if (!key) return reject(token_rejection::unknown_key, "no key with id \"" + t.key_id + "\" in the authority's JWKS");
+  if (!key->accepts(t.algorithm))
+    return reject(token_rejection::unsupported_algorithm, "key \"" + t.key_id + "\" does not sign with " + std::string(to_string(t.algorithm)));
+  if (!key->verify(t.algorithm, t.signing_input, t.signature)) return reject(token_rejection::bad_signature, "the signature does not verify");
+  return t.claims;
+}
+
+std::optional<token_error> check_required(const json_object& c, std::initializer_list<std::string_view> required) {
+  for (auto name : required)
+    if (!c.has(name)) return token_error{token_rejection::missing_claim, "the token has no \"" + std::string(name) + "\" claim"};
+  return std::nullopt;
+}
+
+std::optional<token_error> check_issuer(const json_object& c, const std::string& configured) {
+  auto issuer = expected_issuer(configured, c);
+  if (issuer.empty() || c.string("iss") != issuer)
+    return token_error{token_rejection::wrong_issuer,
+                       "issued by \"" + c.string("iss").value_or("") + "\", expected \"" + (issuer.empty() ? configured : issuer) + "\""};
+  return std::nullopt;
+}
+
+std::optional<token_error> check_lifetime(const json_object& c, std::chrono::system_clock::time_point at, std::chrono::seconds clock_skew) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  auto skew = clock_skew.count();
+  auto exp = c.integer("exp");
+  if (!exp || (c.has("iat") && !c.integer("iat"))) return token_error{token_rejection::malformed, "\"exp\" and \"iat\" must be numbers"};
+  if (now - skew >= *exp) return token_error{token_rejection::expired, "the token expired at " + std::to_string(*exp)};
+  if (auto nbf = c.integer("nbf"); nbf && now + skew < *nbf)
+    return token_error{token_rejection::not_yet_valid, "the token is not valid before " + std::to_string(*nbf)};
+  if (auto iat = c.integer("iat"); iat && now + skew < *iat) return token_error{token_rejection::issued_in_future, "the token claims to be issued in the future"};
+  return std::nullopt;
+}
+
 std::string_view to_string(token_rejection r) {
   switch (r) {
   case token_rejection::malformed: return "malformed";
@@ -41,28 +86,11 @@ std::string_view to_string(token_rejection r) {
 }
 
 result<json_object, token_error> validate_id_token(std::string_view token, const key_set& keys, const id_token_rules& rules) {
-  auto parsed = parse_jwt(token);
-  if (!parsed) {
-    auto problem = parsed.error().problem;
-    bool algorithm = problem == jwt_problem::alg_none || problem == jwt_problem::unsupported_algorithm;
-    return reject(algorithm ? token_rejection::unsupported_algorithm : token_rejection::malformed, parsed.error().message);
-  }
-  const auto& t = *parsed;
-
-  const public_key* key = t.key_id.empty() ? nullptr : keys.find(t.key_id);
-  if (!key && t.key_id.empty() && keys.keys().size() == 1) key = &keys.keys().front(); // a provider with one key may omit kid
-  if (!key) return reject(token_rejection::unknown_key, "no key with id \"" + t.key_id + "\" in the authority's JWKS");
-  if (!key->accepts(t.algorithm))
-    return reject(token_rejection::unsupported_algorithm, "key \"" + t.key_id + "\" does not sign with " + std::string(to_string(t.algorithm)));
-  if (!key->verify(t.algorithm, t.signing_input, t.signature)) return reject(token_rejection::bad_signature, "the signature does not verify");
-
-  const auto& c = t.claims;
-  for (std::string_view required : {"iss", "sub", "aud", "exp", "iat"})
-    if (!c.has(required)) return reject(token_rejection::missing_claim, "the token has no \"" + std::string(required) + "\" claim");
-
-  auto issuer = expected_issuer(rules.issuer, c);
-  if (issuer.empty() || c.string("iss") != issuer)
-    return reject(token_rejection::wrong_issuer, "issued by \"" + c.string("iss").value_or("") + "\", expected \"" + (issuer.empty() ? rules.issuer : issuer) + "\"");
+  auto verified = verified_claims(token, keys);
+  if (!verified) return verified;
+  const auto& c = *verified;
+  if (auto problem = check_required(c, {"iss", "sub", "aud", "exp", "iat"})) return failure{*problem};
+  if (auto problem = check_issuer(c, rules.issuer)) return failure{*problem};
 
   auto audiences = c.strings("aud");
   if (!audiences || std::find(audiences->begin(), audiences->end(), rules.audience) == audiences->end())
@@ -70,16 +98,7 @@ result<json_object, token_error> validate_id_token(std::string_view token, const
   // OpenID Connect Core 3.1.3.7: with several audiences azp is required; whenever present it must be this client.
   if (auto azp = c.string("azp"); (audiences->size() > 1 || azp) && azp != rules.audience)
     return reject(token_rejection::wrong_authorized_party, "the token's authorized party (azp) is not client \"" + rules.audience + "\"");
-
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(rules.now.time_since_epoch()).count();
-  auto skew = rules.clock_skew.count();
-  auto exp = c.integer("exp");
-  auto iat = c.integer("iat");
-  if (!exp || !iat) return reject(token_rejection::malformed, "\"exp\" and \"iat\" must be numbers");
-  if (now - skew >= *exp) return reject(token_rejection::expired, "the token expired at " + std::to_string(*exp));
-  if (auto nbf = c.integer("nbf"); nbf && now + skew < *nbf)
-    return reject(token_rejection::not_yet_valid, "the token is not valid before " + std::to_string(*nbf));
-  if (now + skew < *iat) return reject(token_rejection::issued_in_future, "the token claims to be issued in the future");
+  if (auto problem = check_lifetime(c, rules.now, rules.clock_skew)) return failure{*problem};
 
   auto nonce = c.string("nonce");
   if (!nonce) return reject(token_rejection::wrong_nonce, "the token has no nonce; it was not issued for this sign-in");

@@ -1,0 +1,28 @@
+// Validating an access token an API receives (what AddMicrosoftIdentityWebApi does): signature,
+// issuer, audience and lifetime; then the scopes (delegated) or roles (application) it carries.
+#pragma once
+
+#include "onbehalf/identity/id_token.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace onbehalf::identity {
+
+struct access_token_rules {
+  std::string issuer;                 // from discovery; Entra's {tenantid} template is filled from the token's tid
+  std::vector<std::string> audiences; // the API's app id and app id URI: either may appear in `aud`
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  std::chrono::seconds clock_skew{300};
+};
+
+/// Returns the token's claims when every rule holds.
+result<json_object, token_error> validate_access_token(std::string_view token, const key_set& keys, const access_token_rules& rules);
+
+/// The delegated scopes a token carries (`scp`, space-separated), and its app roles (`roles`).
+std::vector<std::string> scopes_of(const json_object& claims);
+std::vector<std::string> roles_of(const json_object& claims);
+
+} // namespace onbehalf::identity
