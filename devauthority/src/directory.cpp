@@ -1,5 +1,6 @@
 #include "onbehalf/devauthority/directory.hpp"
 
+#include "onbehalf/config/reader.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
 
@@ -7,60 +8,6 @@
 #include <fstream>
 
 namespace onbehalf::devauthority {
-
-namespace {
-
-// Reads values by key and collects one problem per bad key, so a user sees them all at once.
-class reader {
-public:
-  explicit reader(const config::configuration& c) : c_(c) {}
-
-  std::string text(const std::string& key, std::string fallback = {}) const {
-    auto* e = c_.find(key);
-    return e && !e->value.empty() ? e->value : fallback;
-  }
-  std::string required(const std::string& key) {
-    auto value = text(key);
-    if (value.empty()) problem(key, "is required");
-    return value;
-  }
-  std::vector<std::string> list(const std::string& key) const {
-    std::vector<std::string> out;
-    for (const auto& index : c_.children(key)) out.push_back(text(key + ":" + index));
-    return out;
-  }
-  std::map<std::string, std::vector<std::string>> map_of_lists(const std::string& key) const {
-    std::map<std::string, std::vector<std::string>> out;
-    // Resource keys are URIs ("api://x") whose ':' would split the key path, so entries are objects:
-    // [{"Resource": "api://x", "Values": ["a"]}].
-    for (const auto& index : c_.children(key)) out[text(key + ":" + index + ":Resource")] = list(key + ":" + index + ":Values");
-    return out;
-  }
-  bool flag(const std::string& key) {
-    auto v = text(key, "false");
-    if (!text::iequals(v, "true") && !text::iequals(v, "false")) problem(key, "must be true or false");
-    return text::iequals(v, "true");
-  }
-  std::uint64_t number(const std::string& key, std::uint64_t fallback) {
-    auto v = text(key);
-    if (v.empty()) return fallback;
-    auto n = text::parse_unsigned(v);
-    if (!n) problem(key, "must be a whole number, not '" + v + "'");
-    return n.value_or(fallback);
-  }
-  std::vector<std::string> children(const std::string& key) const { return c_.children(key); }
-  void problem(const std::string& key, std::string message) {
-    auto* e = c_.find(key);
-    problems.push_back({key, e ? e->source : config::source_location{}, std::move(message)});
-  }
-
-  std::vector<config::problem> problems;
-
-private:
-  const config::configuration& c_;
-};
-
-} // namespace
 
 const user* tenant::find_user(std::string_view user_name) const {
   auto it = std::find_if(users.begin(), users.end(), [&](const user& u) { return text::iequals(u.user_name, user_name); });
@@ -94,7 +41,7 @@ const tenant* directory::home_tenant_of(std::string_view user_name) const {
 }
 
 result<directory, std::vector<config::problem>> read_directory(const config::configuration& c) {
-  reader r(c);
+  config::section_reader r(c);
   directory d;
   d.listen_address = r.text("DevAuthority:ListenAddress", d.listen_address);
   d.port = static_cast<std::uint16_t>(r.number("DevAuthority:Port", d.port));
@@ -152,10 +99,9 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
 }
 
 result<directory, std::vector<config::problem>> load_directory(const std::string& path, char** environment) {
-  config::configuration c;
-  if (auto loaded = c.add_json_file(path, false); !loaded) return failure{std::vector<config::problem>{loaded.error()}};
-  c.add_environment(environment);
-  return read_directory(c);
+  auto layers = config::load_layers(path, environment);
+  if (!layers) return failure{std::move(layers.error())};
+  return read_directory(*layers);
 }
 
 } // namespace onbehalf::devauthority

@@ -1,0 +1,55 @@
+#include "onbehalf/actors/authorization_header_provider.hpp"
+
+namespace onbehalf::actors {
+
+signed_in_user::signed_in_user(const http::exchange_ptr& x) : correlation_id_(x->req().correlation_id) {
+  if (!x->user) return;
+  home_account_id_ = x->user->home_account_id;
+  login_hint_ = std::string(x->user->username());
+}
+
+signed_in_user::signed_in_user(const http::principal& user, std::string correlation_id)
+    : home_account_id_(user.home_account_id), login_hint_(user.username()), correlation_id_(std::move(correlation_id)) {}
+
+signed_in_user::signed_in_user(std::string home_account_id, std::string login_hint, std::string correlation_id)
+    : home_account_id_(std::move(home_account_id)), login_hint_(std::move(login_hint)), correlation_id_(std::move(correlation_id)) {}
+
+namespace {
+
+call_result<access_token> to_call_result(token_service_outcome o, const std::vector<std::string>& scopes, const std::string& login_hint) {
+  if (o) return access_token{std::move(o->access_token), o->expires_on};
+  auto f = failure_of(o.error(), scopes);
+  if (auto* c = f.as<challenge>()) c->login_hint = login_hint;
+  return failure{std::move(f)};
+}
+
+} // namespace
+
+task<call_result<access_token>> acquire_token_for_user(token_service& tokens, signed_in_user user, std::vector<std::string> scopes,
+                                                       token_acquisition_options options) {
+  if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
+  auto outcome = co_await when_called_back<token_service_outcome>(
+      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_user(user.home_account_id(), scopes, options, std::move(done)); });
+  co_return to_call_result(std::move(outcome), scopes, user.login_hint());
+}
+
+task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope, token_acquisition_options options) {
+  auto outcome = co_await when_called_back<token_service_outcome>(
+      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_app(scope, options, std::move(done)); });
+  co_return to_call_result(std::move(outcome), {scope}, {});
+}
+
+task<call_result<std::string>> authorization_header_provider::create_for_user(signed_in_user user, std::vector<std::string> scopes,
+                                                                               token_acquisition_options options, std::string scheme) {
+  auto token = co_await acquire_token_for_user(tokens_, std::move(user), std::move(scopes), std::move(options));
+  if (!token) co_return failure{std::move(token.error())};
+  co_return scheme + " " + token->token.reveal();
+}
+
+task<call_result<std::string>> authorization_header_provider::create_for_app(std::string scope, token_acquisition_options options, std::string scheme) {
+  auto token = co_await acquire_token_for_app(tokens_, std::move(scope), std::move(options));
+  if (!token) co_return failure{std::move(token.error())};
+  co_return scheme + " " + token->token.reveal();
+}
+
+} // namespace onbehalf::actors

@@ -1,0 +1,72 @@
+#include "onbehalf/actors/call_failure.hpp"
+
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+
+namespace onbehalf::actors {
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+} // namespace
+
+std::string call_failure::message() const {
+  return std::visit(overloaded{
+                        [](const challenge& c) {
+                          return "The user must visit the authority (" + std::string(identity::to_string(c.reason)) + ")" +
+                                 (c.scopes.empty() ? std::string() : " for " + text::join(c.scopes, " ")) + (c.detail.empty() ? "" : ": " + c.detail);
+                        },
+                        [](const service_error& e) {
+                          return "The authority could not issue a token: " + e.detail +
+                                 (e.retry_after ? "; retry after " + std::to_string(e.retry_after->count()) + " s" : "");
+                        },
+                        [](const configuration_error& e) { return "The app is misconfigured; check " + e.key + ": " + e.detail; },
+                        [](const downstream_error& e) { return "The API " + e.api + " answered HTTP " + std::to_string(e.status); },
+                        [](const downstream_unreachable& e) { return "The API " + e.api + " could not be reached: " + e.detail; },
+                        [](const unexpected_body& e) { return "The API " + e.api + " answered a body that does not fit: " + e.error.to_string(); },
+                    },
+                    what_);
+}
+
+unsigned call_failure::suggested_status() const noexcept {
+  return std::visit(overloaded{
+                        [](const challenge&) { return 401u; },
+                        [](const service_error&) { return 503u; },
+                        [](const configuration_error&) { return 500u; },
+                        [](const downstream_error&) { return 502u; },
+                        [](const downstream_unreachable&) { return 503u; },
+                        [](const unexpected_body&) { return 502u; },
+                    },
+                    what_);
+}
+
+call_failure failure_of(const identity::token_failure& f, const std::vector<std::string>& scopes) {
+  using identity::failure_kind;
+  switch (f.kind) {
+  case failure_kind::interaction_required: {
+    challenge c;
+    c.scopes = scopes;
+    c.claims = f.claims;
+    c.reason = f.reason;
+    c.detail = f.message();
+    return c;
+  }
+  case failure_kind::configuration_error: return configuration_error{f.config_key, f.message()};
+  case failure_kind::service_error:
+  case failure_kind::network_error:
+  case failure_kind::invalid_response: return service_error{f.message(), f.retry_after};
+  }
+  return service_error{f.message(), f.retry_after};
+}
+
+void log_fallback(std::string_view what, const call_failure& f) {
+  log_warning("Optional data is unavailable; showing defaults instead", {{"data", what}, {"reason", f.message()}});
+}
+
+} // namespace onbehalf::actors

@@ -1,0 +1,220 @@
+#include "onbehalf/actors/downstream_api.hpp"
+
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+namespace onbehalf::actors {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// base_url + relative_path + query: one slash between them, the configured and per-call query
+// parameters percent-encoded after any query the relative path already has.
+std::string url_of(const downstream_call_options& o) {
+  std::string url = o.base_url;
+  while (url.ends_with('/')) url.pop_back();
+  std::string_view path = o.relative_path;
+  while (path.starts_with('/')) path.remove_prefix(1);
+  if (!path.empty()) url += "/" + std::string(path);
+  for (const auto& [name, value] : o.extra_query_parameters) {
+    url += url.find('?') == std::string::npos ? '?' : '&';
+    url += text::percent_encode(name) + "=" + text::percent_encode(value);
+  }
+  return url;
+}
+
+token_acquisition_options token_options_of(const config::acquire_token_options& c) {
+  token_acquisition_options t;
+  t.force_refresh = c.force_refresh;
+  t.claims = c.claims;
+  t.tenant = c.tenant;
+  t.correlation_id = c.correlation_id;
+  for (const auto& [name, value] : c.extra_query_parameters) t.extra_query_parameters.emplace_back(name, value);
+  return t;
+}
+
+// Entra sends a CAE claims challenge base64-encoded; other servers may send the JSON itself.
+std::string decoded_claims(std::string_view claims) {
+  if (auto decoded = base64::decode(claims); decoded && decoded->starts_with('{')) return *decoded;
+  if (auto decoded = base64::decode(claims, base64::alphabet::url); decoded && decoded->starts_with('{')) return *decoded;
+  return std::string(claims);
+}
+
+// What a 401 or 403 asks for, when it is a challenge the user or a fresh token can answer.
+struct api_challenge {
+  std::string claims;              // 401 insufficient_claims: a claims request (continuous access evaluation)
+  std::vector<std::string> scopes; // 403 insufficient_scope: the scopes the operation needs
+};
+
+std::optional<api_challenge> challenge_in(const http::client_response& r) {
+  if (r.status != 401 && r.status != 403) return std::nullopt;
+  for (const auto& c : http::www_authenticate_challenges(r.headers)) {
+    if (!text::iequals(c.scheme, "Bearer")) continue;
+    auto error = c.param("error").value_or("");
+    if (r.status == 401 && error == "insufficient_claims") {
+      if (auto claims = c.param("claims"); claims && !claims->empty()) return api_challenge{decoded_claims(*claims), {}};
+    }
+    if (r.status == 403 && error == "insufficient_scope") {
+      api_challenge found;
+      auto scope = std::string(c.param("scope").value_or(""));
+      for (auto s : text::split(scope, ' '))
+        if (!s.empty()) found.scopes.emplace_back(s);
+      if (!found.scopes.empty()) return found;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_app_scope(const std::vector<std::string>& scopes) { return scopes.size() == 1 && scopes.front().ends_with("/.default"); }
+
+} // namespace
+
+struct downstream_api::impl {
+  token_service& tokens;
+  http::client& web;
+  mutable std::mutex mutex;
+  std::map<std::string, config::downstream_api_options, std::less<>> apis; // by lower-cased name
+  std::map<std::string, downstream_statistics::per_api, std::less<>> stats;
+
+  impl(token_service& t, http::client& w) : tokens(t), web(w) {}
+
+  template <class Change>
+  void count(const std::string& api, Change change) {
+    std::lock_guard lock(mutex);
+    auto& s = stats[api];
+    s.api = api;
+    change(s);
+  }
+};
+
+downstream_api::downstream_api(token_service& tokens, http::client& web) : impl_(std::make_shared<impl>(tokens, web)) {}
+downstream_api::~downstream_api() = default;
+
+void downstream_api::add_all(const std::vector<config::downstream_api_options>& apis) {
+  for (const auto& api : apis) add(api);
+}
+
+void downstream_api::add(config::downstream_api_options api) {
+  std::lock_guard lock(impl_->mutex);
+  auto key = text::to_lower(api.name);
+  impl_->apis.insert_or_assign(std::move(key), std::move(api));
+}
+
+const config::downstream_api_options* downstream_api::find(std::string_view name) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->apis.find(text::to_lower(name));
+  return it == impl_->apis.end() ? nullptr : &it->second;
+}
+
+call_result<downstream_call_options> downstream_api::configured(std::string_view api) const {
+  const auto* found = find(api);
+  if (!found)
+    return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api),
+                                                    "no downstream API named '" + std::string(api) + "' is configured (add it under DownstreamApis)"})};
+  downstream_call_options o;
+  static_cast<config::downstream_api_options&>(o) = *found;
+  return o;
+}
+
+downstream_statistics downstream_api::statistics() const {
+  std::lock_guard lock(impl_->mutex);
+  downstream_statistics out;
+  for (const auto& [name, s] : impl_->stats) out.apis.push_back(s);
+  return out;
+}
+
+task<call_result<api_response>> downstream_api::send(std::optional<signed_in_user> user, call_result<downstream_call_options> prepared, std::optional<std::string> body) {
+  if (!prepared) co_return failure{std::move(prepared.error())};
+  auto& o = *prepared;
+  auto impl = impl_; // the call may outlive a handler's reference to this object, never the object's state
+  const auto started = steady::now();
+  auto api = o.name;
+  auto finish = [&](auto change) {
+    impl->count(api, [&](downstream_statistics::per_api& s) {
+      ++s.calls;
+      s.seconds += std::chrono::duration<double>(steady::now() - started).count();
+      change(s);
+    });
+  };
+  bool app_token = o.request_app_token || !user;
+  if (app_token && !is_app_scope(o.scopes)) {
+    finish([](auto& s) { ++s.token_failures; });
+    co_return failure{call_failure(configuration_error{"DownstreamApis:" + api + ":Scopes",
+                                                       "a call as the app needs one scope ending in /.default, like api://my-api-id/.default"})};
+  }
+  auto token_options = token_options_of(o.token_options);
+  auto correlation_id = user ? user->correlation_id() : std::string();
+  // A claims challenge from the API is answered once with a token that satisfies it; if the
+  // authority needs the user for that, or the API asks again, the challenge goes to the user.
+  for (int attempt = 0;; ++attempt) {
+    call_result<access_token> token = failure{call_failure(service_error{})};
+    // Not `app ? co_await a : co_await b`: g++ 12 destroys temporaries twice around that form.
+    if (app_token) {
+      token = co_await acquire_token_for_app(impl->tokens, o.scopes.front(), token_options);
+    } else {
+      token = co_await acquire_token_for_user(impl->tokens, *user, o.scopes, token_options);
+    }
+    if (!token) {
+      auto& f = token.error();
+      if (auto* c = f.as<challenge>(); c && c->claims.empty()) c->claims = token_options.claims;
+      if (auto* e = f.as<configuration_error>(); e && e->key == "DownstreamApis:{name}:Scopes") e->key = "DownstreamApis:" + api + ":Scopes";
+      finish([&](auto& s) { f.is<challenge>() ? ++s.challenges : ++s.token_failures; });
+      co_return failure{std::move(f)};
+    }
+    http::client_request request;
+    request.method = o.http_method;
+    request.url = url_of(o);
+    if (!o.accept_header.empty()) request.headers.set("Accept", o.accept_header);
+    if (body) {
+      request.headers.set("Content-Type", o.content_type);
+      request.body = *body;
+    }
+    for (const auto& [name, value] : o.extra_header_parameters) request.headers.set(name, value);
+    request.headers.set("Authorization", o.protocol_scheme + " " + token->token.reveal());
+    if (!correlation_id.empty()) request.headers.set("X-Correlation-ID", correlation_id);
+    if (o.customize_request) o.customize_request(request);
+
+    auto reply = co_await when_called_back<http::client_result>(
+        [&](std::function<void(http::client_result)> done) { impl->web.send(std::move(request), std::move(done)); });
+    if (!reply) {
+      log_warning("A downstream API could not be reached", {{"cid", correlation_id}, {"api", api}, {"reason", reply.error().message}});
+      finish([](auto& s) { ++s.unreachable; });
+      co_return failure{call_failure(downstream_unreachable{api, reply.error().error, reply.error().message})};
+    }
+    if (reply->status / 100 == 2) {
+      finish([](auto& s) { ++s.succeeded; });
+      co_return api_response{reply->status, std::move(reply->headers), std::move(reply->body)};
+    }
+    if (auto asked = challenge_in(*reply)) {
+      if (!asked->claims.empty() && attempt == 0 && token_options.claims != asked->claims) {
+        token_options.claims = asked->claims;
+        continue;
+      }
+      challenge c;
+      c.scopes = asked->scopes.empty() ? o.scopes : asked->scopes;
+      c.claims = asked->claims;
+      c.reason = asked->claims.empty() ? identity::interaction_reason::consent_required : identity::interaction_reason::claims_challenge;
+      if (user) c.login_hint = user->login_hint();
+      c.detail = "the API " + api + " answered " + std::to_string(reply->status) + " with a challenge";
+      finish([](auto& s) { ++s.challenges; });
+      co_return failure{call_failure(std::move(c))};
+    }
+    finish([](auto& s) { ++s.error_statuses; });
+    downstream_error e;
+    e.api = api;
+    e.status = reply->status;
+    e.body = std::move(reply->body);
+    if (e.body.size() > downstream_error::max_error_body) e.body.resize(downstream_error::max_error_body);
+    e.headers = std::move(reply->headers);
+    co_return failure{call_failure(std::move(e))};
+  }
+}
+
+} // namespace onbehalf::actors
