@@ -5,17 +5,11 @@
 #include "onbehalf/actors/session_service.hpp"
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/actors/web_authentication.hpp"
-#include "onbehalf/cache/redis_store.hpp"
-#include "onbehalf/cache/rocksdb_store.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/server.hpp"
-#include "onbehalf/identity/client_assertion.hpp"
-
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/atom.hpp>
+#include "onbehalf/actors/token_acquirer_factory.hpp"
 
 namespace onbehalf::actors {
 
@@ -45,47 +39,6 @@ result<key_ring, std::string> cookie_keys(const config::host_options& h) {
   return key_ring::make({{"ephemeral", secret(crypto::random_bytes(32))}});
 }
 
-// The first usable credential of AzureAd:ClientCredentials, as MIW picks one.
-result<identity::client_authentication, std::string> client_authentication_from(const config::azure_ad_options& ad,
-                                                                                  std::unique_ptr<identity::client_certificate>& certificate) {
-  identity::client_authentication a;
-  a.client_id = ad.client_id;
-  for (const auto& c : ad.client_credentials) {
-    using type = config::client_credential::source_type;
-    if (c.type == type::client_secret) {
-      a.how = identity::client_authentication::method::client_secret_post;
-      a.client_secret = c.client_secret;
-      return a;
-    }
-    auto loaded = c.type == type::path ? identity::client_certificate::from_file(c.certificate_disk_path, c.certificate_password)
-                                       : identity::client_certificate::from_base64_pkcs12(c.certificate_base64_value.reveal(), c.certificate_password);
-    if (!loaded) return failure{"AzureAd:ClientCredentials: " + loaded.error()};
-    certificate = std::make_unique<identity::client_certificate>(std::move(*loaded));
-    a.how = identity::client_authentication::method::private_key_jwt;
-    a.certificate = certificate.get();
-    return a;
-  }
-  // A sign-in-only app: public-client style code redemption with PKCE and no secret.
-  a.how = identity::client_authentication::method::client_secret_post;
-  return a;
-}
-
-result<std::unique_ptr<cache::durable_store>, std::string> open_durable_store(const config::host_options& h) {
-  using backend = config::cache_options::backend_type;
-  if (h.cache.backend == backend::memory) return std::unique_ptr<cache::durable_store>();
-  auto keys = config::make_key_ring(h.cache.encryption_keys);
-  if (!keys) return failure{"Onbehalf:Cache:EncryptionKeys: " + keys.error()};
-  if (h.cache.backend == backend::redis) {
-    cache::redis_options o;
-    o.host = h.redis.host;
-    o.port = h.redis.port;
-    return std::unique_ptr<cache::durable_store>(std::make_unique<cache::redis_store>(o, std::move(*keys)));
-  }
-  auto store = cache::rocksdb_store::open(h.cache.path, std::move(*keys));
-  if (!store) return failure{"Onbehalf:Cache:Path: " + store.error()};
-  return cache::run_in_background(std::move(*store));
-}
-
 // Cache and session figures for /metrics, after the request series.
 std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions) {
   auto s = l1.statistics();
@@ -105,71 +58,67 @@ std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_st
   return out;
 }
 
+// Downstream calls per API and outcome, and the time they took (token acquisition included).
+std::string downstream_metrics(const downstream_statistics& stats) {
+  if (stats.apis.empty()) return {};
+  std::string out = "# HELP onbehalf_downstream_calls_total Downstream API calls by API and outcome.\n# TYPE onbehalf_downstream_calls_total counter\n";
+  for (const auto& a : stats.apis) {
+    auto line = [&](const char* outcome, std::size_t n) {
+      out += "onbehalf_downstream_calls_total{api=\"" + a.api + "\",outcome=\"" + outcome + "\"} " + std::to_string(n) + "\n";
+    };
+    line("success", a.succeeded);
+    line("challenge", a.challenges);
+    line("error_status", a.error_statuses);
+    line("unreachable", a.unreachable);
+    line("token_failure", a.token_failures);
+  }
+  out += "# HELP onbehalf_downstream_call_seconds Time spent in downstream calls, token acquisition included.\n# TYPE onbehalf_downstream_call_seconds summary\n";
+  for (const auto& a : stats.apis) {
+    out += "onbehalf_downstream_call_seconds_sum{api=\"" + a.api + "\"} " + std::to_string(a.seconds) + "\n";
+    out += "onbehalf_downstream_call_seconds_count{api=\"" + a.api + "\"} " + std::to_string(a.calls) + "\n";
+  }
+  return out;
+}
+
 } // namespace
 
 struct host::impl {
-  config::app_settings settings;
+  std::unique_ptr<token_acquirer_factory> services;
   http::router router;
   std::unique_ptr<http::request_metrics> metrics;
-  std::unique_ptr<caf::actor_system_config> actor_config;
-  std::unique_ptr<caf::actor_system> system;
-  std::unique_ptr<http::client> web;
-  std::unique_ptr<identity::client_certificate> certificate;
-  std::unique_ptr<identity::authority_cache> authority;
-  std::unique_ptr<cache::memory_cache> l1;
-  std::unique_ptr<cache::durable_store> l2;
-  std::unique_ptr<token_service> tokens;
   std::unique_ptr<session_service> sessions;
   std::unique_ptr<web_authentication> authentication;
   std::unique_ptr<front_dispatcher> front;
   std::unique_ptr<http::server> server;
 
+  const config::app_settings& settings() const { return services->settings(); }
+
   void add_builtin_routes() {
     router.get("/healthz", [](const http::exchange_ptr& x) { x->respond(http::response::json(200, "{\"status\":\"ok\"}")); })
         .anonymous = true;
     router.get("/metrics", [this](const http::exchange_ptr& x) {
-      auto r = http::response::text(200, metrics->render() + cache_metrics(*l1, l2.get(), *sessions));
+      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions) +
+                                             downstream_metrics(services->downstream_apis().statistics()));
       r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       x->respond(std::move(r));
     }).anonymous = true;
   }
 
   result<bool, std::string> start_services() {
-    const auto& h = settings.host;
-    auto client = http::client::create();
-    if (!client) return failure{client.error()};
-    web = std::move(*client);
-    authority = std::make_unique<identity::authority_cache>(settings.azure_ad.effective_authority(), fetch_over(*web));
-    cache::memory_cache_options l1_options;
-    l1_options.max_bytes = h.cache.memory_limit_bytes;
-    l1 = std::make_unique<cache::memory_cache>(l1_options);
-    auto store = open_durable_store(h);
-    if (!store) return failure{store.error()};
-    l2 = std::move(*store);
-
-    auto client_auth = client_authentication_from(settings.azure_ad, certificate);
-    if (!client_auth) return failure{client_auth.error()};
-    token_service_settings t;
-    t.authority = authority.get();
-    t.tenant = settings.azure_ad.tenant_id;
-    t.client = *client_auth;
-    t.web = web.get();
-    t.cache = l1.get();
-    t.store = l2.get();
-    tokens = std::make_unique<token_service>(*system, t);
-
+    if (auto built = services->build(); !built) return built;
+    const auto& h = settings().host;
     session_service_options s;
-    s.cache = l1.get();
-    s.store = l2.get();
+    s.cache = &services->memory_cache();
+    s.store = services->durable_store();
     s.absolute_lifetime = h.sign_in.absolute_lifetime;
-    sessions = std::make_unique<session_service>(*system, s);
+    sessions = std::make_unique<session_service>(services->system(), s);
 
     auto keys = cookie_keys(h);
     if (!keys) return failure{"Onbehalf:SignIn:CookieEncryptionKeys: " + keys.error()};
     web_authentication_options w;
-    w.client_id = settings.azure_ad.client_id;
-    w.callback_path = settings.azure_ad.callback_path;
-    w.signed_out_callback_path = settings.azure_ad.signed_out_callback_path;
+    w.client_id = settings().azure_ad.client_id;
+    w.callback_path = settings().azure_ad.callback_path;
+    w.signed_out_callback_path = settings().azure_ad.signed_out_callback_path;
     w.sign_out_path = h.sign_in.sign_out_path;
     w.scopes = h.sign_in.initial_scopes;
     w.mode = h.sign_in.form_post ? identity::response_mode::form_post : identity::response_mode::query;
@@ -177,7 +126,7 @@ struct host::impl {
     w.trusted_proxies = h.known_proxies;
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
-    authentication = std::make_unique<web_authentication>(std::move(w), *authority, *tokens, *sessions);
+    authentication = std::make_unique<web_authentication>(std::move(w), services->authority(), services->tokens(), *sessions);
     authentication->add_routes(router);
     return true;
   }
@@ -187,18 +136,12 @@ struct host::impl {
     front.reset();
     authentication.reset();
     sessions.reset();
-    tokens.reset();
-    system.reset();
-    l2.reset();
-    l1.reset();
-    authority.reset();
-    web.reset();
+    services->shutdown();
   }
 };
 
 host::host(config::app_settings settings) : impl_(std::make_unique<impl>()) {
-  impl_->settings = std::move(settings);
-  if (auto level = parse_log_level(impl_->settings.host.log_level)) logger::global().set_level(*level);
+  impl_->services = std::make_unique<token_acquirer_factory>(std::move(settings));
 }
 
 host::~host() {
@@ -207,20 +150,16 @@ host::~host() {
 }
 
 http::router& host::routes() { return impl_->router; }
-const config::app_settings& host::settings() const { return impl_->settings; }
-token_service& host::tokens() { return *impl_->tokens; }
+const config::app_settings& host::settings() const { return impl_->settings(); }
+token_service& host::tokens() { return impl_->services->tokens(); }
+downstream_api& host::downstream_apis() { return impl_->services->downstream_apis(); }
+authorization_header_provider& host::authorization_headers() { return impl_->services->authorization_headers(); }
+token_acquirer_factory& host::services() { return *impl_->services; }
 session_service& host::sessions() { return *impl_->sessions; }
 web_authentication& host::authentication() { return *impl_->authentication; }
 
 result<std::uint16_t, std::string> host::start() {
   auto& i = *impl_;
-  i.actor_config = std::make_unique<caf::actor_system_config>();
-  // The sharing policy wakes an idle worker at once; work stealing's relaxed phase sleeps
-  // up to 10 ms between polls, and its polling competes with the I/O thread for the cores:
-  // bench/http-front measured 78k req/s with sharing against 65k with stealing (1 + 1 threads).
-  i.actor_config->set("scheduler.policy", caf::atom("sharing"));
-  i.actor_config->set("scheduler.max-threads", static_cast<std::size_t>(i.settings.host.actor_threads));
-  i.system = std::make_unique<caf::actor_system>(*i.actor_config);
   if (auto started = i.start_services(); !started) {
     i.stop_services();
     return failure{started.error()};
@@ -231,8 +170,8 @@ result<std::uint16_t, std::string> host::start() {
   http::admission admit = [authentication](const http::route& r, const http::exchange_ptr& x, std::function<void()> proceed) {
     authentication->admit(r, x, std::move(proceed));
   };
-  i.front = std::make_unique<front_dispatcher>(*i.system, i.router, std::move(admit), i.settings.host.actor_threads);
-  i.server = std::make_unique<http::server>(server_options_from(i.settings.host), *i.front, i.metrics.get());
+  i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), i.settings().host.actor_threads);
+  i.server = std::make_unique<http::server>(server_options_from(i.settings().host), *i.front, i.metrics.get());
   auto started = i.server->start();
   if (!started) {
     i.server.reset();

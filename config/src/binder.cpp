@@ -426,6 +426,10 @@ host_options bind_host(binder& b) {
             "a persistent cache encrypts tokens at rest and needs a key: add [{\"Id\": \"k1\", \"Key\": \"<base64>\"}] "
             "(make one with `onbehalf generate-key`), or set Onbehalf:Cache:Backend to Memory");
 
+  o.token_refresh_margin = seconds(b, "Onbehalf:TokenRefreshMarginSeconds", o.token_refresh_margin);
+  o.ca_bundle_path = b.text("Onbehalf:CaBundlePath");
+  check_readable_file(b, "Onbehalf:CaBundlePath", o.ca_bundle_path);
+
   o.redis.host = b.text("Onbehalf:Redis:Host", o.redis.host);
   o.redis.port = static_cast<std::uint16_t>(b.number("Onbehalf:Redis:Port", o.redis.port, 1, 65535));
 

@@ -2,6 +2,7 @@
 #include "core.hpp"
 
 #include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/delayed_calls.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/http/server.hpp"
 
@@ -71,63 +72,6 @@ std::optional<text::form_fields> form_of(const http::exchange& x) {
 
 namespace {
 
-// Answers held back by injected latency; one thread, so a slow authority costs no thread per request.
-class delayed_answers {
-public:
-  delayed_answers() : thread_([this] { run(); }) {}
-  ~delayed_answers() {
-    release();
-    thread_.join();
-  }
-  void add(std::chrono::steady_clock::time_point when, std::function<void()> answer) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!stopping_) {
-        pending_.emplace(when, std::move(answer));
-        wake_.notify_all();
-        return;
-      }
-    }
-    answer(); // shutting down: nothing waits any more
-  }
-  /// Sends every held answer now, and later ones at once, so a shutdown is not kept waiting.
-  void release() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-  }
-
-private:
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      if (stopping_ && pending_.empty()) return;
-      if (pending_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      auto next = pending_.begin();
-      if (!stopping_ && next->first > std::chrono::steady_clock::now()) {
-        wake_.wait_until(lock, next->first);
-        continue;
-      }
-      auto answer = std::move(next->second);
-      pending_.erase(next);
-      lock.unlock();
-      answer();
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> pending_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 std::string discovery_document(const authority_core& core, const std::string& tenant_path, const std::string& prefix) {
   const tenant* t = core.tenant_for(tenant_path);
   bool multi_tenant = tenant_path == "common" || tenant_path == "organizations" || tenant_path == "consumers";
@@ -164,7 +108,7 @@ struct dev_authority::impl {
   std::unique_ptr<http::inline_dispatcher> dispatcher;
   // Declared after the server so it is destroyed first: its answers need the server's I/O objects.
   std::unique_ptr<http::server> server;
-  std::unique_ptr<delayed_answers> delayed = std::make_unique<delayed_answers>();
+  std::unique_ptr<delayed_calls> delayed = std::make_unique<delayed_calls>();
 
   // Wraps a protocol endpoint so injected faults apply to it.
   http::handler faulty(std::function<void(authority_core&, const http::exchange_ptr&)> endpoint) {

@@ -14,6 +14,9 @@ namespace onbehalf::actors {
 class token_service;
 class session_service;
 class web_authentication;
+class downstream_api;
+class authorization_header_provider;
+class token_acquirer_factory;
 
 /// Everything AddMicrosoftIdentityWebApp sets up: the HTTP server with the sign-in routes and
 /// policy, the token and session actors, and the caches the configuration names.
@@ -39,6 +42,10 @@ public:
   token_service& tokens();
   session_service& sessions();
   web_authentication& authentication();
+  downstream_api& downstream_apis();
+  authorization_header_provider& authorization_headers();
+  /// Everything that acquires tokens, shared with programs that host no front.
+  token_acquirer_factory& services();
 
 private:
   struct impl;

@@ -126,6 +126,8 @@ struct host_options {
   redis_options redis;
   sign_in_options sign_in;
   std::vector<std::string> known_proxies; // ForwardedHeaders:KnownProxies: whose X-Forwarded-* headers count
+  std::chrono::seconds token_refresh_margin{300}; // a cached token this close to expiry is refreshed in the background
+  std::string ca_bundle_path; // PEM file of extra CAs trusted for outgoing HTTPS (authority, downstream APIs)
   std::string log_level = "info";
 };
 
