@@ -92,15 +92,27 @@ router::match router::find(std::string_view method, std::string_view path) const
   return m;
 }
 
+void router::handle_exception(const route& matched, const exchange_ptr& x, std::exception_ptr e) const {
+  if (on_exception && on_exception(matched, x, e)) return;
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", what}});
+  x->respond(response::error(500, "The server could not complete the request."));
+}
+
 namespace {
 
-// The edge where a handler's exception stops: the client gets a 500, the server goes on.
-void run_handler(const route& matched, const exchange_ptr& x) {
+// The edge where a handler's exception stops: the client gets an answer, the server goes on.
+void run_handler(const router& r, const route& matched, const exchange_ptr& x) {
   try {
     matched.handle(x);
-  } catch (const std::exception& e) {
-    log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", e.what()}});
-    x->respond(response::error(500, "The server could not complete the request."));
+  } catch (...) {
+    r.handle_exception(matched, x, std::current_exception());
   }
 }
 
@@ -115,9 +127,9 @@ void route_and_handle(const router& r, const exchange_ptr& x, const admission& a
   case router::match::outcome::found: {
     x->set_params(std::move(m.params));
     const auto& matched = r.routes()[m.route_id];
-    if (!admit) return run_handler(matched, x);
+    if (!admit) return run_handler(r, matched, x);
     try {
-      admit(matched, x, [&matched, x] { run_handler(matched, x); });
+      admit(matched, x, [&r, &matched, x] { run_handler(r, matched, x); });
     } catch (const std::exception& e) {
       log_error("Checking a request's sign-in failed; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", e.what()}});
       x->respond(response::error(500, "The server could not complete the request."));

@@ -5,6 +5,9 @@
 
 #include "onbehalf/cache/redis_store.hpp"
 #include "onbehalf/cache/rocksdb_store.hpp"
+#include "onbehalf/cache/token_records.hpp"
+
+#include <thread>
 
 using namespace onbehalf;
 using namespace std::chrono_literals;
@@ -88,6 +91,16 @@ TEST_CASE("token cache levels: two instances sharing Redis share tokens, with no
   f.start(300s, store_a.get());
   auto via_a = f.acquire();
   REQUIRE(via_a);
+  // A's write to Redis happens after A's caller has its token; B asks once it has landed.
+  auto key = cache::keys::access_tokens(cache::keys::app_partition("daemon", "tenant-1"), "api://orders");
+  bool landed = false;
+  for (int i = 0; i < 100 && !landed; ++i) {
+    std::promise<bool> found;
+    store_b->get(key, [&](auto r) { found.set_value(r && *r); });
+    landed = found.get_future().get();
+    if (!landed) std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(landed);
   second_instance b(f, store_b.get());
   auto via_b = b.acquire();
   REQUIRE(via_b);

@@ -162,3 +162,67 @@ TEST_CASE("a cookie is found by exact name among several Cookie headers") {
   CHECK_FALSE(find_cookie(h, "Session"));
   CHECK_FALSE(find_cookie(h, "missing"));
 }
+
+namespace {
+// An operation that answers later, when the test says so.
+struct later {
+  std::function<void(std::string)> answer;
+  auto ask() {
+    return onbehalf::when_called_back<std::string>([this](std::function<void(std::string)> done) { answer = std::move(done); });
+  }
+};
+} // namespace
+
+TEST_CASE("a coroutine handler answers after what it awaits completes") {
+  router r;
+  later pending;
+  r.get("/profile", [&pending](exchange_ptr x) -> onbehalf::task<void> {
+    auto name = co_await pending.ask();
+    x->respond(response::text(200, "profile of " + name));
+  });
+  answered out;
+  route_and_handle(r, make_exchange("GET", "/profile", out));
+  CHECK_FALSE(out.reply); // suspended: the exchange lives in the coroutine, not in the caller
+  pending.answer("Ada");
+  REQUIRE(out.reply);
+  CHECK(out.reply->body == "profile of Ada");
+}
+
+TEST_CASE("an exception escaping a coroutine handler after a suspension is a 500, not a crash") {
+  router r;
+  later pending;
+  r.get("/broken", [&pending](exchange_ptr) -> onbehalf::task<void> {
+    co_await pending.ask();
+    throw std::runtime_error("the handler broke");
+  });
+  answered out;
+  route_and_handle(r, make_exchange("GET", "/broken", out));
+  pending.answer("");
+  REQUIRE(out.reply);
+  CHECK(out.reply->status == 500);
+}
+
+TEST_CASE("the router's exception hook sees a handler's exception first, and may answer it") {
+  router r;
+  r.get("/sync", [](const exchange_ptr&) { throw std::logic_error("sync"); });
+  r.get("/async", [](exchange_ptr) -> onbehalf::task<void> {
+    throw std::logic_error("async");
+    co_return;
+  });
+  std::vector<std::string> seen;
+  r.on_exception = [&seen](const route& matched, const exchange_ptr& x, std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::logic_error& ex) {
+      seen.push_back(matched.pattern + ": " + ex.what());
+    }
+    x->respond(response::text(418, "handled"));
+    return true;
+  };
+  answered sync_out, async_out;
+  route_and_handle(r, make_exchange("GET", "/sync", sync_out));
+  route_and_handle(r, make_exchange("GET", "/async", async_out));
+  CHECK(seen == std::vector<std::string>{"/sync: sync", "/async: async"});
+  CHECK(sync_out.reply->status == 418);
+  CHECK(async_out.reply->status == 418);
+}

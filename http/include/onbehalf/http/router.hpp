@@ -2,10 +2,13 @@
 // optional final {*rest} that takes the remainder of the path.
 #pragma once
 
+#include "onbehalf/core/task.hpp"
 #include "onbehalf/http/exchange.hpp"
 #include "onbehalf/http/principal.hpp"
 
+#include <exception>
 #include <functional>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +16,35 @@
 namespace onbehalf::http {
 
 using handler = std::function<void(const exchange_ptr&)>;
+
+namespace detail {
+// The parameter type of a lambda or function object with one non-template call operator.
+template <class T>
+struct call_parameter {};
+template <class C, class R, class A>
+struct call_parameter<R (C::*)(A) const> {
+  using type = A;
+};
+template <class C, class R, class A>
+struct call_parameter<R (C::*)(A)> {
+  using type = A;
+};
+template <class F>
+concept has_plain_call_operator = requires { &F::operator(); };
+
+template <class F>
+constexpr bool takes_exchange_by_reference() {
+  if constexpr (has_plain_call_operator<F>) {
+    return std::is_reference_v<typename call_parameter<decltype(&F::operator())>::type>;
+  } else {
+    return false;
+  }
+}
+} // namespace detail
+
+/// A handler written as a coroutine: `[](http::exchange_ptr x) -> task<void> { ... co_await ...; }`.
+template <class F>
+concept coroutine_handler = std::is_invocable_r_v<task<void>, F&, exchange_ptr>;
 
 struct route {
   std::string method;
@@ -36,13 +68,49 @@ struct route {
 
 class router {
 public:
+  router() = default;
+  // Coroutine handlers refer back to their router: it stays where it was made.
+  router(const router&) = delete;
+  router& operator=(const router&) = delete;
+
   /// Adds a route. A malformed pattern is a programming error: std::invalid_argument.
   route& add(std::string method, std::string pattern, handler h);
-  route& get(std::string pattern, handler h) { return add("GET", std::move(pattern), std::move(h)); }
-  route& post(std::string pattern, handler h) { return add("POST", std::move(pattern), std::move(h)); }
-  route& put(std::string pattern, handler h) { return add("PUT", std::move(pattern), std::move(h)); }
-  route& patch(std::string pattern, handler h) { return add("PATCH", std::move(pattern), std::move(h)); }
-  route& del(std::string pattern, handler h) { return add("DELETE", std::move(pattern), std::move(h)); }
+  /// Adds a route whose handler is a coroutine. It takes the exchange by value: a reference
+  /// would dangle after its first co_await. An exception it lets escape goes to on_exception.
+  template <coroutine_handler F>
+  route& add(std::string method, std::string pattern, F f) {
+    static_assert(!detail::takes_exchange_by_reference<F>(),
+                  "a coroutine handler takes the exchange by value (http::exchange_ptr x): a reference would dangle after its first co_await");
+    return add(std::move(method), std::move(pattern), handler([this, f = std::move(f)](const exchange_ptr& x) {
+                 onbehalf::start(f(x), [this, x](std::exception_ptr e) { handle_exception(routes_[x->route_id], x, e); });
+               }));
+  }
+  template <class F>
+  route& get(std::string pattern, F&& h) {
+    return add("GET", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  route& post(std::string pattern, F&& h) {
+    return add("POST", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  route& put(std::string pattern, F&& h) {
+    return add("PUT", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  route& patch(std::string pattern, F&& h) {
+    return add("PATCH", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  route& del(std::string pattern, F&& h) {
+    return add("DELETE", std::move(pattern), std::forward<F>(h));
+  }
+
+  /// Where an exception a handler lets escape goes first (the host turns a challenge into a
+  /// sign-in this way); returns true when it answered. Otherwise the client gets a 500 and the
+  /// log says which route failed.
+  std::function<bool(const route&, const exchange_ptr&, std::exception_ptr)> on_exception;
+  void handle_exception(const route& matched, const exchange_ptr& x, std::exception_ptr e) const;
 
   struct match {
     enum class outcome { found, not_found, method_not_allowed } result = outcome::not_found;
