@@ -1,5 +1,7 @@
 #include "onbehalf/actors/session_service.hpp"
 
+#include "spawn.hpp"
+
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
@@ -275,14 +277,7 @@ void session_service::registry::send(const std::string& home_account_id, Message
   auto& s = shard_for(home_account_id);
   std::lock_guard lock(s.mutex);
   auto& e = s.actors[home_account_id];
-  if (!e.actor) {
-    // CAF's spawn makes the calling thread hold the actor system's logger. A thread that is not
-    // one of CAF's (the HTTP client's, when a sign-in completes) must let go of it again, or the
-    // actor system's destructor waits for that thread's end forever.
-    bool caf_thread = caf::logger::current_logger() != nullptr;
-    e.actor = system.spawn(session_actor, home_account_id, shared_from_this());
-    if (!caf_thread) caf::logger::set_current_actor_system(nullptr);
-  }
+  if (!e.actor) e.actor = spawn_from_any_thread(system, session_actor, home_account_id, shared_from_this());
   ++e.sent;
   e.last_sent = std::chrono::steady_clock::now();
   caf::anon_send(e.actor, std::move(message));

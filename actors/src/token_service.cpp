@@ -1,6 +1,7 @@
 #include "onbehalf/actors/token_service.hpp"
 
 #include "onbehalf/actors/authority_client.hpp"
+#include "spawn.hpp"
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -331,7 +332,7 @@ struct token_service::impl {
   caf::actor actor_for(const std::string& key) {
     std::lock_guard lock(mutex);
     auto& a = actors[key];
-    if (!a) a = system.spawn(token_actor, settings);
+    if (!a) a = spawn_from_any_thread(system, token_actor, settings);
     return a;
   }
 

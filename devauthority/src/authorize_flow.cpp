@@ -118,7 +118,7 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   std::vector<std::string> amr{"pwd"};
   if (second_factor_done) amr.push_back("mfa");
   core.codes[code] = issued_code{f.policy, f.client_id, f.redirect_uri, f.code_challenge, f.nonce, f.user_name, f.scopes, amr,
-                                 clock::now() + core.dir.token_lifetimes.authorization_code, false};
+                                 clock::now() + core.dir.token_lifetimes.authorization_code, false, f.claims};
   auto response = to_app(f, {{"code", code}});
   core.flows.erase(it);
   return response;

@@ -51,6 +51,7 @@ struct issued_code {
   std::vector<std::string> amr;
   clock::time_point expires;
   bool redeemed = false;
+  std::string claims; // the authorize request's claims: authentication contexts its tokens carry
 };
 
 struct issued_refresh_token {
@@ -129,6 +130,10 @@ result<std::map<const resource*, std::vector<std::string>>, protocol_error> reso
                                                                                           const std::vector<std::string>& scopes);
 bool is_openid_scope(std::string_view scope);
 /// The claims challenge a resource's MFA policy sends back.
+/// The authentication contexts (Conditional Access "acrs") a claims request asks for; each needs
+/// a second factor, and tokens that satisfy them name them in their "acrs" claim.
+std::vector<std::string> requested_contexts(std::string_view claims);
+
 inline constexpr std::string_view mfa_claims_challenge = R"({"access_token":{"capolids":{"essential":true,"values":["devauthority-require-mfa"]}}})";
 
 // Endpoint handlers, by file.

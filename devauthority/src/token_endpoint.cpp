@@ -4,6 +4,7 @@
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/identity/authorize.hpp"
+#include "onbehalf/identity/json_object.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -91,7 +92,7 @@ std::string sign(authority_core& core, const boost::json::object& claims) {
 // `policy` is the B2C user flow the sign-in went through; tokens name it in "tfp".
 result<std::string, protocol_error> user_tokens(authority_core& core, const app& a, const user_context& u, const std::vector<std::string>& scopes,
                                                 const std::vector<std::string>& amr, const std::string& nonce, const std::string& family,
-                                                const std::string& policy) {
+                                                const std::string& policy, const std::vector<std::string>& contexts) {
   auto requested = resource_scopes(*u.home, a, scopes);
   if (!requested) return failure{requested.error()};
   if (requested->size() > 1)
@@ -141,6 +142,11 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"ver", "2.0"},
                              {"uti", crypto::random_token(12)}};
   if (!policy.empty()) access["tfp"] = policy;
+  if (!contexts.empty()) {
+    boost::json::array acrs;
+    for (const auto& c : contexts) acrs.emplace_back(c.c_str());
+    access["acrs"] = acrs;
+  }
   boost::json::object body{{"token_type", "Bearer"},
                            {"scope", granted_text.empty() ? "openid profile" : granted_text},
                            {"expires_in", lifetime.count()},
@@ -199,7 +205,7 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
         scopes.push_back(s);
   }
   const tenant* home = core.dir.home_tenant_of(code.user_name);
-  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy);
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy, requested_contexts(code.claims));
 }
 
 result<std::string, protocol_error> redeem_refresh_token(authority_core& core, const app& a, const text::form_fields& form) {
@@ -218,8 +224,15 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
     return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");
   auto scopes = scopes_of(form);
   if (std::find(scopes.begin(), scopes.end(), "offline_access") == scopes.end()) scopes.push_back("offline_access");
+  // A claims request for an authentication context (from an API's claims challenge) needs the
+  // second factor; a sign-in that had it satisfies the context without the user.
+  auto claims = std::string(form.find("claims").value_or(""));
+  auto contexts = requested_contexts(claims);
+  if (!contexts.empty() && std::find(token.amr.begin(), token.amr.end(), "mfa") == token.amr.end())
+    return reject(400, "interaction_required", 50076,
+                  "The resource requires the authentication context '" + contexts.front() + "', which needs multi-factor authentication.", claims);
   const tenant* home = core.dir.home_tenant_of(token.user_name);
-  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy);
+  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy, contexts);
   if (issued) core.refresh_tokens[it->first].rotated = true;
   return issued;
 }
@@ -246,6 +259,18 @@ result<std::string, protocol_error> app_token(authority_core& core, const tenant
 }
 
 } // namespace
+
+std::vector<std::string> requested_contexts(std::string_view claims) {
+  if (claims.empty()) return {};
+  auto doc = identity::json_object::parse(claims);
+  if (!doc) return {};
+  auto access = doc->object("access_token");
+  if (!access) return {};
+  auto acrs = access->object("acrs");
+  if (!acrs) return {};
+  if (auto one = acrs->string("value")) return {*one};
+  return acrs->strings("values").value_or(std::vector<std::string>{});
+}
 
 bool is_openid_scope(std::string_view scope) {
   return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email";

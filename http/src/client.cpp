@@ -266,6 +266,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
                     read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
       if (closed || nothing)
         co_return failed(client_error::connection_closed, where + " closed the connection before answering: " + read_ec.message(), nothing);
+      if (read_ec == bhttp::error::partial_message)
+        co_return failed(client_error::connection_closed, where + " closed the connection in the middle of its answer", false);
       co_return failed(client_error::malformed_response, where + " sent a malformed response: " + read_ec.message(), false);
     }
     c.tcp().expires_never();

@@ -229,7 +229,7 @@ TEST_CASE("dev authority: client credentials with .default yield the app roles a
   REQUIRE(tokens);
   auto access = claims_of(tokens->access_token.reveal());
   CHECK(access.string("aud") == "todo-api-app-id");
-  CHECK(access.strings("roles") == std::vector<std::string>{"Todo.Read.All"});
+  CHECK(access.strings("roles") == std::vector<std::string>{"Todo.Read.All", "Todo.ReadWrite.All"});
   CHECK_FALSE(access.has("scp"));
   CHECK(tokens->refresh_token.empty());
 }

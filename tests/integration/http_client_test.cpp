@@ -1,16 +1,12 @@
 // The pooled HTTP client against real servers on loopback: onbehalf's own, plain and TLS, and raw sockets.
 #include "../support/ports.hpp"
+#include "../support/raw_server.hpp"
 #include "../support/self_signed.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/sync_client.hpp"
 #include "running_host.hpp"
 
 #include "onbehalf/http/client.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <future>
 #include <thread>
@@ -44,41 +40,6 @@ void add_test_routes(http::router& r) {
 std::string base(const running_host& h, const char* scheme = "http") {
   return std::string(scheme) + "://127.0.0.1:" + std::to_string(h.port());
 }
-
-// A server that answers one connection with the given bytes, then closes it.
-class raw_server {
-public:
-  explicit raw_server(std::string reply) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 1);
-    socklen_t length = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, reply] {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      char buffer[4096];
-      [[maybe_unused]] auto n = ::recv(c, buffer, sizeof buffer, 0);
-      [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-      ::close(c);
-    });
-  }
-  ~raw_server() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-
-private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
-};
 
 http::client_error error_of(const http::client_result& r) {
   REQUIRE_FALSE(r);

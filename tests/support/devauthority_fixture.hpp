@@ -51,8 +51,8 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   t.user_flows = {"b2c_1_susi", "b2c_1_edit_profile", "b2c_1_reset"};
   t.users = {{"ada@contoso.onmicrosoft.com", secret("ada-password-1"), "Ada Lovelace", "oid-ada"},
              {"grace@contoso.onmicrosoft.com", secret("grace-password-1"), "Grace Hopper", "oid-grace"}};
-  t.resources = {{todo_api, "todo-api-app-id", {"access_as_user", "Todo.ReadWrite"}, {"Todo.Read.All"}, false},
-                 {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", {"user.read", "mail.read"}, {}, false},
+  t.resources = {{todo_api, "todo-api-app-id", {"access_as_user", "Todo.ReadWrite"}, {"Todo.Read.All", "Todo.ReadWrite.All"}, false},
+                 {"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000", {"user.read", "mail.read", "mail.send"}, {}, false},
                  {sensitive_api, "sensitive-app-id", {"access_as_user"}, {}, true}};
   devauthority::app a;
   a.client_id = client_id;
@@ -62,7 +62,7 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   a.redirect_uris = {redirect_uri};
   a.post_logout_redirect_uris = {"http://127.0.0.1:9/signed-out"};
   a.required_permissions = {{todo_api, {"access_as_user"}}};
-  a.application_permissions = {{todo_api, {"Todo.Read.All"}}};
+  a.application_permissions = {{todo_api, {"Todo.Read.All", "Todo.ReadWrite.All"}}};
   t.apps = {a};
   d.tenants = {t};
   return d;
