@@ -232,7 +232,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
     }
-    auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier, options.scopes);
+    auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
+                                                           identity::scopes_of_first_resource(options.scopes));
     auto self = shared_from_this();
     tokens.redeem_code(std::move(grant), [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
       if (!r) return self->redemption_failed(x, r.error());
@@ -278,7 +279,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                      const identity::json_object& claims) const {
     auto account = identity::home_account_id(claims);
     if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
-    tokens.accept_sign_in_tokens(account, options.scopes, std::move(t));
+    tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(options.scopes), std::move(t));
     auto self = shared_from_this();
     sessions.start({account, identity::flatten_claims(claims)}, [self, x, account, return_url = correlation.return_url](std::string session_id) {
       log_info("A user signed in", {{"cid", x->req().correlation_id}, {"account", account}});

@@ -31,6 +31,19 @@ std::string resource_of_scope(std::string_view scope) {
   return std::string(scope.substr(0, slash));
 }
 
+std::vector<std::string> scopes_of_first_resource(const std::vector<std::string>& scopes) {
+  auto is_sign_in = [](std::string_view s) { return s == "openid" || s == "profile" || s == "offline_access" || s == "email"; };
+  std::vector<std::string> out;
+  std::string resource;
+  for (const auto& s : scopes) {
+    if (is_sign_in(s)) continue;
+    auto r = resource_of_scope(s);
+    if (resource.empty()) resource = r;
+    if (r == resource) out.push_back(s);
+  }
+  return out;
+}
+
 std::string authorize_url(const authorize_request& r) {
   text::form_fields q;
   q.add("client_id", r.client_id)

@@ -214,7 +214,7 @@ inline sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_op
 
 inline token_response signed_in_tokens(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
   auto s = sign_in(f, b, o);
-  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, o.scopes));
+  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, scopes_of_first_resource(o.scopes)));
   INFO((tokens ? std::string() : tokens.error().message()));
   REQUIRE(tokens);
   return *tokens;

@@ -28,12 +28,13 @@ T run(task<T> t) {
   return future.get();
 }
 
-inline sample_api::settings api_settings_for(const dev::authority_fixture& f) {
+inline sample_api::settings api_settings_for(const dev::authority_fixture& f, const std::function<void(sample_api::settings&)>& adjust) {
   sample_api::settings s;
   s.port = 0;
   s.authority = f.authority.authority(dev::tenant_id);
   s.todo = {"todo-api-app-id", dev::todo_api};
   s.admin_enabled = true;
+  if (adjust) adjust(s);
   return s;
 }
 
@@ -44,8 +45,8 @@ struct fixture {
   std::unique_ptr<actors::token_acquirer_factory> services;
   std::string account; // the signed-in user's home account id
 
-  explicit fixture(const std::function<void(config::app_settings&)>& adjust = {}, sample_api::settings api_settings = {})
-      : api(api_settings.authority.empty() ? api_settings_for(f) : api_settings) {
+  explicit fixture(const std::function<void(config::app_settings&)>& adjust = {}, const std::function<void(sample_api::settings&)>& adjust_api = {})
+      : api(api_settings_for(f, adjust_api)) {
     REQUIRE(api.start());
     auto& s = settings;
     s.azure_ad.authority = f.authority.authority(dev::tenant_id);
@@ -92,7 +93,7 @@ struct fixture {
     auto tokens = dev::signed_in_tokens(f, b, o);
     auto id = dev::claims_of(tokens.id_token);
     account = *id.string("oid") + "." + *id.string("tid");
-    services->tokens().accept_sign_in_tokens(account, scopes, tokens);
+    services->tokens().accept_sign_in_tokens(account, identity::scopes_of_first_resource(scopes), tokens);
     return actors::signed_in_user(account, user, "test-correlation-id");
   }
 };

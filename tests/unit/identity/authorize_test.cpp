@@ -120,3 +120,10 @@ TEST_CASE("a scope's resource is its URI before the last slash, and Graph for ba
   CHECK(resource_of_scope("user.read") == "https://graph.microsoft.com");
   CHECK(resource_of_scope("Mail.Read") == "https://graph.microsoft.com");
 }
+
+TEST_CASE("a token request keeps the scopes of the first resource only, without the sign-in scopes") {
+  CHECK(scopes_of_first_resource({"openid", "api://todo/read", "user.read", "api://todo/write", "offline_access"}) ==
+        std::vector<std::string>{"api://todo/read", "api://todo/write"});
+  CHECK(scopes_of_first_resource({"user.read", "api://todo/read", "mail.read"}) == std::vector<std::string>{"user.read", "mail.read"});
+  CHECK(scopes_of_first_resource({"openid", "profile"}).empty());
+}

@@ -29,6 +29,11 @@ std::string resource_of_scope(std::string_view scope);
 
 inline constexpr std::string_view graph_resource = "https://graph.microsoft.com";
 
+/// A token request names one resource (Entra answers AADSTS28000 otherwise), though consent may
+/// be asked for several at once: the scopes of the first resource among `scopes`, sign-in
+/// scopes (openid, profile, offline_access, email) left out.
+std::vector<std::string> scopes_of_first_resource(const std::vector<std::string>& scopes);
+
 enum class response_mode { form_post, query };
 
 struct authorize_request {
