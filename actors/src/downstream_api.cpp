@@ -5,6 +5,7 @@
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/http/www_authenticate.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -72,18 +73,20 @@ std::optional<api_challenge> challenge_in(const http::client_response& r) {
   return std::nullopt;
 }
 
-bool is_app_scope(const std::vector<std::string>& scopes) { return scopes.size() == 1 && scopes.front().ends_with("/.default"); }
+// An app token is asked for with one scope: Entra's "{resource}/.default", or whatever scope
+// another provider grants apps.
+bool is_app_scope(const std::vector<std::string>& scopes) { return scopes.size() == 1; }
 
 } // namespace
 
 struct downstream_api::impl {
-  token_service& tokens;
-  http::client& web;
+  std::atomic<token_service*> tokens{nullptr};
+  std::atomic<http::client*> web{nullptr};
   mutable std::mutex mutex;
   std::map<std::string, config::downstream_api_options, std::less<>> apis; // by lower-cased name
   std::map<std::string, downstream_statistics::per_api, std::less<>> stats;
 
-  impl(token_service& t, http::client& w) : tokens(t), web(w) {}
+  impl(token_service* t, http::client* w) : tokens(t), web(w) {}
 
   template <class Change>
   void count(const std::string& api, Change change) {
@@ -94,7 +97,18 @@ struct downstream_api::impl {
   }
 };
 
-downstream_api::downstream_api(token_service& tokens, http::client& web) : impl_(std::make_shared<impl>(tokens, web)) {}
+downstream_api::downstream_api(token_service& tokens, http::client& web) : impl_(std::make_shared<impl>(&tokens, &web)) {}
+downstream_api::downstream_api() : impl_(std::make_shared<impl>(nullptr, nullptr)) {}
+
+void downstream_api::attach(token_service& tokens, http::client& web) {
+  impl_->tokens = &tokens;
+  impl_->web = &web;
+}
+
+void downstream_api::detach() {
+  impl_->tokens = nullptr;
+  impl_->web = nullptr;
+}
 downstream_api::~downstream_api() = default;
 
 void downstream_api::add_all(const std::vector<config::downstream_api_options>& apis) {
@@ -134,6 +148,10 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
   if (!prepared) co_return failure{std::move(prepared.error())};
   auto& o = *prepared;
   auto impl = impl_; // the call may outlive a handler's reference to this object, never the object's state
+  auto* tokens = impl->tokens.load();
+  auto* web = impl->web.load();
+  if (!tokens || !web)
+    co_return failure{call_failure(configuration_error{"DownstreamApis", "downstream APIs are called only once the host or factory has started"})};
   const auto started = steady::now();
   auto api = o.name;
   auto finish = [&](auto change) {
@@ -147,7 +165,7 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
   if (app_token && !is_app_scope(o.scopes)) {
     finish([](auto& s) { ++s.token_failures; });
     co_return failure{call_failure(configuration_error{"DownstreamApis:" + api + ":Scopes",
-                                                       "a call as the app needs one scope ending in /.default, like api://my-api-id/.default"})};
+                                                       "a call as the app needs exactly one scope (with Entra ID: the API's .default scope, like api://my-api-id/.default)"})};
   }
   auto token_options = token_options_of(o.token_options);
   auto correlation_id = user ? user->correlation_id() : std::string();
@@ -157,9 +175,9 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
     call_result<access_token> token = failure{call_failure(service_error{})};
     // Not `app ? co_await a : co_await b`: g++ 12 destroys temporaries twice around that form.
     if (app_token) {
-      token = co_await acquire_token_for_app(impl->tokens, o.scopes.front(), token_options);
+      token = co_await acquire_token_for_app(*tokens, o.scopes.front(), token_options);
     } else {
-      token = co_await acquire_token_for_user(impl->tokens, *user, o.scopes, token_options);
+      token = co_await acquire_token_for_user(*tokens, *user, o.scopes, token_options);
     }
     if (!token) {
       auto& f = token.error();
@@ -182,7 +200,7 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
     if (o.customize_request) o.customize_request(request);
 
     auto reply = co_await when_called_back<http::client_result>(
-        [&](std::function<void(http::client_result)> done) { impl->web.send(std::move(request), std::move(done)); });
+        [&](std::function<void(http::client_result)> done) { web->send(std::move(request), std::move(done)); });
     if (!reply) {
       log_warning("A downstream API could not be reached", {{"cid", correlation_id}, {"api", api}, {"reason", reply.error().message}});
       finish([](auto& s) { ++s.unreachable; });

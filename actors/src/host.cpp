@@ -126,6 +126,7 @@ struct host::impl {
     w.trusted_proxies = h.known_proxies;
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
+    w.prompt = h.sign_in.prompt;
     authentication = std::make_unique<web_authentication>(std::move(w), services->authority(), services->tokens(), *sessions);
     authentication->add_routes(router);
     return true;

@@ -68,7 +68,7 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<cache::memory_cache> l1;
   std::unique_ptr<cache::durable_store> l2;
   std::unique_ptr<token_service> tokens;
-  std::unique_ptr<downstream_api> apis;
+  std::unique_ptr<downstream_api> apis = std::make_unique<downstream_api>(); // exists before build(), so handlers can hold it
   std::unique_ptr<authorization_header_provider> headers;
 
   result<bool, std::string> build() {
@@ -105,8 +105,7 @@ struct token_acquirer_factory::impl {
     t.store = l2.get();
     t.refresh_margin = h.token_refresh_margin;
     tokens = std::make_unique<token_service>(*system, t);
-    apis = std::make_unique<downstream_api>(*tokens, *web);
-    apis->add_all(settings.downstream_apis);
+    apis->attach(*tokens, *web);
     headers = std::make_unique<authorization_header_provider>(*tokens);
     return true;
   }
@@ -114,7 +113,7 @@ struct token_acquirer_factory::impl {
   // Reverse order of construction: nothing is used after it is gone.
   void shutdown() {
     headers.reset();
-    apis.reset();
+    apis->detach();
     tokens.reset();
     system.reset();
     l2.reset();
@@ -126,6 +125,7 @@ struct token_acquirer_factory::impl {
 
 token_acquirer_factory::token_acquirer_factory(config::app_settings settings) : impl_(std::make_unique<impl>()) {
   impl_->settings = std::move(settings);
+  impl_->apis->add_all(impl_->settings.downstream_apis);
   if (auto level = parse_log_level(impl_->settings.host.log_level)) logger::global().set_level(*level);
 }
 

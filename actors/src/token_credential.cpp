@@ -8,7 +8,8 @@ namespace {
 
 task<call_result<access_token>> refused(std::vector<std::string> scopes) {
   co_return failure{call_failure(configuration_error{
-      "scopes", "an app's token is asked for with one scope ending in /.default, like https://storage.azure.com/.default, not '" + text::join(scopes, " ") + "'"})};
+      "scopes", "an app's token is asked for with exactly one scope (with Entra ID: the resource's .default scope, like https://storage.azure.com/.default), not '" +
+                    text::join(scopes, " ") + "'"})};
 }
 
 } // namespace
@@ -23,7 +24,7 @@ token_credential token_credential::for_user(token_service& tokens, signed_in_use
 
 task<call_result<access_token>> token_credential::get_token(std::vector<std::string> scopes) const {
   if (user_) return acquire_token_for_user(*tokens_, *user_, std::move(scopes), options_);
-  if (scopes.size() != 1 || !scopes.front().ends_with("/.default")) return refused(std::move(scopes));
+  if (scopes.size() != 1) return refused(std::move(scopes));
   return acquire_token_for_app(*tokens_, std::move(scopes.front()), options_);
 }
 

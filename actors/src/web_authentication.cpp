@@ -130,7 +130,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     a.nonce = correlation.nonce;
     a.code_challenge = identity::pkce_challenge(correlation.code_verifier);
     a.mode = options.mode;
-    a.prompt = s.prompt;
+    a.prompt = s.prompt.empty() ? options.prompt : s.prompt;
     a.login_hint = s.login_hint;
     a.domain_hint = s.domain_hint;
     a.claims = s.claims;

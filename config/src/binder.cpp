@@ -307,7 +307,9 @@ acquire_token_options bind_token_options(binder& b, const std::string& section) 
   return o;
 }
 
-std::vector<downstream_api_options> bind_downstream_apis(binder& b) {
+// `entra`: the authority is Entra ID (Instance + TenantId), whose app tokens are asked for with a
+// resource's ".default" scope; other providers name the scope their own way.
+std::vector<downstream_api_options> bind_downstream_apis(binder& b, bool entra) {
   std::vector<downstream_api_options> apis;
   constexpr std::array<std::string_view, 7> methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
   for (const auto& name : b.children("DownstreamApis")) {
@@ -326,8 +328,10 @@ std::vector<downstream_api_options> bind_downstream_apis(binder& b) {
     if (api.scopes.empty()) {
       b.error(join(key, "Scopes"), api.request_app_token ? "needs the app scope, like [\"api://my-api-id/.default\"]"
                                                          : "needs at least one scope, like [\"user.read\"]");
-    } else if (api.request_app_token && !(api.scopes.size() == 1 && api.scopes[0].ends_with("/.default"))) {
+    } else if (api.request_app_token && entra && !(api.scopes.size() == 1 && api.scopes[0].ends_with("/.default"))) {
       b.error(join(key, "Scopes"), "must be one scope ending in /.default when RequestAppToken is true, like [\"api://my-api-id/.default\"]");
+    } else if (api.request_app_token && api.scopes.size() != 1) {
+      b.error(join(key, "Scopes"), "must be one scope when RequestAppToken is true: the scope the provider grants apps for this API");
     }
     api.accept_header = b.text(join(key, "AcceptHeader"), api.accept_header);
     api.content_type = b.text(join(key, "ContentType"), api.content_type);
@@ -379,6 +383,9 @@ sign_in_options bind_sign_in(binder& b) {
   o.absolute_lifetime = std::chrono::hours(b.number("Onbehalf:SignIn:AbsoluteLifetimeHours", static_cast<unsigned long long>(o.absolute_lifetime.count()), 1, 24ull * 366));
   o.cookie_keys = bind_keys(b, "Onbehalf:SignIn:CookieEncryptionKeys");
   o.correlation_lifetime = std::chrono::seconds(b.number("Onbehalf:SignIn:CorrelationLifetimeSeconds", 900, 1, 3600));
+  o.prompt = b.text("Onbehalf:SignIn:Prompt");
+  if (!o.prompt.empty() && o.prompt != "none" && o.prompt != "login" && o.prompt != "consent" && o.prompt != "select_account")
+    b.error("Onbehalf:SignIn:Prompt", "must be none, login, consent or select_account, not '" + o.prompt + "'");
   return o;
 }
 
@@ -453,7 +460,7 @@ load_outcome bind_settings(const configuration& layers) {
   binder b(layers);
   app_settings s;
   s.azure_ad = bind_azure_ad(b);
-  s.downstream_apis = bind_downstream_apis(b);
+  s.downstream_apis = bind_downstream_apis(b, !s.azure_ad.instance.empty());
   if (!s.downstream_apis.empty() && s.azure_ad.client_credentials.empty())
     b.error("AzureAd:ClientCredentials",
             "calling downstream APIs needs a client credential: add [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"...\"}] "

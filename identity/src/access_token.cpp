@@ -24,7 +24,8 @@ result<json_object, token_error> validate_access_token(std::string_view token, c
 
 std::vector<std::string> scopes_of(const json_object& claims) {
   std::vector<std::string> out;
-  auto scp = claims.string("scp").value_or("");
+  // Entra names them "scp"; RFC 9068 JWT access tokens (oidc-provider and others) "scope".
+  auto scp = claims.string("scp").value_or(claims.string("scope").value_or(""));
   for (auto scope : text::split(scp, ' '))
     if (!scope.empty()) out.emplace_back(scope);
   return out;

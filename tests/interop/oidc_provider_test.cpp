@@ -8,7 +8,11 @@
 #include "../support/temp_dir.hpp"
 #include "../support/token_client.hpp"
 
+#include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/host.hpp"
+#include "onbehalf/sample_api/sample_api.hpp"
+
+#include <boost/describe/class.hpp>
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/authorize.hpp"
@@ -311,6 +315,105 @@ TEST_CASE("a web app signs a user in with oidc-provider and serves them as thems
   auto page = b.request("GET", b.location(callback));
   CHECK(page.status == 200);
   CHECK(page.body == "sub=ada");
+  host.stop();
+  host.wait();
+}
+
+// --- downstream calls with oidc-provider's tokens ---
+
+namespace {
+
+struct interop_todo {
+  std::int64_t id = 0;
+  std::string title;
+  bool done = false;
+};
+BOOST_DESCRIBE_STRUCT(interop_todo, (), (id, title, done))
+
+struct interop_change {
+  std::optional<std::string> title;
+  std::optional<bool> done;
+};
+BOOST_DESCRIBE_STRUCT(interop_change, (), (title, done))
+
+// The sample API, trusting oidc-provider's tokens for its API audience.
+std::unique_ptr<sample_api::server> api_for_provider() {
+  sample_api::settings s;
+  s.port = 0;
+  s.authority = provider().issuer;
+  s.todo = {api_audience, api_audience};
+  auto api = std::make_unique<sample_api::server>(s);
+  REQUIRE(api->start());
+  return api;
+}
+
+// Signs a browser in at the app through oidc-provider's login and consent pages.
+void sign_in_at(testing::browser& b, const std::string& app, const std::string& path) {
+  auto challenge = b.request("GET", app + path);
+  REQUIRE(challenge.status == 302);
+  auto login_page = b.location(b.request("GET", b.location(challenge)));
+  auto resume = b.location(b.request("POST", login_page, "prompt=login&login=ada&password=any"));
+  auto consent_page = b.location(b.request("GET", resume));
+  auto resume_again = b.location(b.request("POST", consent_page, "prompt=consent"));
+  auto form_post = b.request("GET", resume_again);
+  REQUIRE(form_post.status == 200);
+  text::form_fields fields;
+  for (const auto& [name, value] : testing::browser::hidden_fields(form_post.body)) fields.add(name, value);
+  auto callback = b.request("POST", testing::browser::form_action(form_post.body), fields.encode());
+  INFO(callback.body.substr(0, 600));
+  REQUIRE(callback.status == 302);
+}
+
+} // namespace
+
+TEST_CASE("a web app signed in with oidc-provider calls an API on the user's behalf with every verb, and as the app") {
+  auto api = api_for_provider();
+  auto settings = web_app_settings();
+  settings.host.sign_in.initial_scopes = {"access_as_user", "Todo.ReadWrite"};
+  settings.host.sign_in.prompt = "consent"; // oidc-provider issues refresh tokens only then (OIDC Core 11)
+  config::downstream_api_options todo;
+  todo.name = "TodoList";
+  todo.base_url = api->base_url();
+  todo.scopes = {"access_as_user", "Todo.ReadWrite"};
+  config::downstream_api_options as_app = todo;
+  as_app.name = "TodoApp";
+  as_app.scopes = {"api:read"};
+  as_app.request_app_token = true;
+  settings.downstream_apis = {todo, as_app};
+  actors::host host(settings);
+  auto& apis = host.downstream_apis();
+  using actors::downstream_call_options;
+  // Each verb once, on the signed-in user's behalf, from one coroutine handler.
+  host.routes().get("/todos/round-trip", [&apis](http::exchange_ptr x) -> task<void> {
+    std::string log;
+    interop_change draft;
+    draft.title = "from oidc-provider";
+    auto created = co_await apis.post_for_user<interop_change, interop_todo>(x, "TodoList", draft, [](downstream_call_options& o) { o.relative_path = "api/todos"; });
+    if (!created) co_return void(x->respond(http::response::text(500, "create: " + created.error().message())));
+    auto path = "api/todos/" + std::to_string(created->id);
+    auto listed = co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; });
+    interop_change rename;
+    rename.title = "renamed";
+    auto put = co_await apis.put_for_user<interop_change, interop_todo>(x, "TodoList", rename, [&path](downstream_call_options& o) { o.relative_path = path; });
+    interop_change finish;
+    finish.done = true;
+    auto patched = co_await apis.patch_for_user<interop_change, interop_todo>(x, "TodoList", finish, [&path](downstream_call_options& o) { o.relative_path = path; });
+    auto deleted = co_await apis.delete_for_user(x, "TodoList", [&path](downstream_call_options& o) { o.relative_path = path; });
+    auto as_app = co_await apis.call_for_app("TodoApp", [](downstream_call_options& o) { o.relative_path = "api/echo"; });
+    log += "created=" + created->title;
+    log += " listed=" + std::to_string(listed ? listed->size() : 0);
+    log += " put=" + (put ? put->title : put.error().message());
+    log += std::string(" patched=") + (patched && patched->done ? "done" : "not done");
+    log += std::string(" deleted=") + (deleted ? "yes" : deleted.error().message());
+    log += std::string(" app=") + (as_app ? "ok" : as_app.error().message());
+    x->respond(http::response::text(200, log));
+  });
+  REQUIRE(host.start());
+  auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
+  testing::browser b(*provider().web, app);
+  sign_in_at(b, app, "/todos/round-trip");
+  auto page = b.request("GET", app + "/todos/round-trip");
+  CHECK(page.body == "created=from oidc-provider listed=1 put=renamed patched=done deleted=yes app=ok");
   host.stop();
   host.wait();
 }

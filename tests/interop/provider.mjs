@@ -37,7 +37,7 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => api,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'api:read', audience: api, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+      getResourceServerInfo: () => ({ scope: 'api:read access_as_user Todo.ReadWrite', audience: api, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
     },
   },
 });

@@ -165,12 +165,13 @@ struct server::impl {
       }
       caller c;
       c.claims = *claims;
-      c.oid = claims->string("oid").value_or("");
+      c.oid = claims->string("oid").value_or(claims->string("sub").value_or(""));
       c.name = claims->string("name").value_or("");
       c.username = claims->string("preferred_username").value_or("");
       c.scopes = identity::scopes_of(*claims);
       c.roles = identity::roles_of(*claims);
-      c.is_app = c.scopes.empty();
+      // Entra's app tokens carry roles and no scopes; RFC 9068's name the client as subject.
+      c.is_app = c.scopes.empty() || (claims->has("client_id") && claims->string("client_id") == claims->string("sub"));
       if (auto asked = claims_challenge_for(c)) {
         auto challenge = "Bearer authorization_uri=\"" + (*a)->metadata.authorization_endpoint + "\", error=\"insufficient_claims\", claims=\"" +
                          base64::encode(*asked) + "\"";

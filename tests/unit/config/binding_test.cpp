@@ -293,3 +293,15 @@ TEST_CASE("the configured encryption keys make a key ring that seals with the ne
   CHECK(ring->current_key_id() == "new");
   CHECK(ring->open(ring->seal("token cache entry", "cache"), "cache"));
 }
+
+TEST_CASE("a provider other than Entra ID may grant apps a scope that is not .default") {
+  auto o = bind_with(R"({"Authority": "https://id.example.com", "ClientId": "app-1",
+        "ClientCredentials": [{"SourceType": "ClientSecret", "ClientSecret": "s3cret-value"}]})",
+                     R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApis": {"Orders": {"BaseUrl": "https://a.example", "Scopes": ["orders:read"], "RequestAppToken": true}})");
+  CHECK(o.errors.empty());
+}
+
+TEST_CASE("an unknown sign-in prompt is an error listing the prompts") {
+  auto o = bind_host(R"({"Cache": {"Backend": "Memory"}, "SignIn": {"Prompt": "always"}})");
+  CHECK(error_about(o, "Onbehalf:SignIn:Prompt").find("consent") != std::string::npos);
+}

@@ -57,7 +57,12 @@ struct downstream_statistics {
 class downstream_api {
 public:
   downstream_api(token_service& tokens, http::client& web);
+  /// APIs can be added (and handlers can keep a reference) before the services exist; calls
+  /// made before attach() fail with a configuration error.
+  downstream_api();
   ~downstream_api();
+  void attach(token_service& tokens, http::client& web);
+  void detach();
   downstream_api(const downstream_api&) = delete;
   downstream_api& operator=(const downstream_api&) = delete;
 

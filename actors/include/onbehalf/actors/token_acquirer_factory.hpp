@@ -43,6 +43,7 @@ public:
 
   const config::app_settings& settings() const noexcept;
   token_service& tokens();
+  /// Valid from construction: handlers may keep it before build().
   downstream_api& downstream_apis();
   authorization_header_provider& authorization_headers();
   token_credential app_credential();

@@ -12,7 +12,7 @@ namespace onbehalf::actors {
 
 class token_credential {
 public:
-  /// Tokens for the app itself: get_token takes one "{resource}/.default" scope.
+  /// Tokens for the app itself: get_token takes one scope ("{resource}/.default" with Entra ID).
   static token_credential for_app(token_service& tokens, token_acquisition_options options = {});
   /// Tokens for a signed-in user.
   static token_credential for_user(token_service& tokens, signed_in_user user, token_acquisition_options options = {});

@@ -33,6 +33,9 @@ struct web_authentication_options {
   std::string cookie_name = ".onbehalf.session";
   /// A sign-in must come back within this long; older correlation cookies are refused.
   std::chrono::seconds correlation_lifetime{15 * 60};
+  /// prompt for sign-ins that do not ask for one themselves. OpenID Connect Core section 11 lets a
+  /// provider issue refresh tokens (offline_access) only with prompt=consent; Entra ID needs none.
+  std::string prompt;
 };
 
 /// What a challenge asks the authority for; filled by the policy, the Challenge route, and (for

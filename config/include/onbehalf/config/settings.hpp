@@ -112,6 +112,7 @@ struct sign_in_options {
   std::chrono::hours absolute_lifetime{24 * 14};     // a session ends this long after sign-in, however active
   std::vector<cache_key> cookie_keys;      // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
   std::chrono::seconds correlation_lifetime{15 * 60}; // a sign-in must come back from the authority within this
+  std::string prompt; // sent with every sign-in; "consent" makes providers that follow OIDC Core 11 issue refresh tokens
 };
 
 /// The Onbehalf section: how this process serves.

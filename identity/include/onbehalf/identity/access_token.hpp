@@ -21,7 +21,8 @@ struct access_token_rules {
 /// Returns the token's claims when every rule holds.
 result<json_object, token_error> validate_access_token(std::string_view token, const key_set& keys, const access_token_rules& rules);
 
-/// The delegated scopes a token carries (`scp`, space-separated), and its app roles (`roles`).
+/// The delegated scopes a token carries (`scp` as Entra writes it, or RFC 9068's `scope`;
+/// space-separated), and its app roles (`roles`).
 std::vector<std::string> scopes_of(const json_object& claims);
 std::vector<std::string> roles_of(const json_object& claims);
 
