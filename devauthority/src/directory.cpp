@@ -63,7 +63,8 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
     for (const auto& ri : r.children(tk + ":Resources")) {
       auto rk = tk + ":Resources:" + ri;
       resource res{r.required(rk + ":AppIdUri"), r.required(rk + ":AppId"), r.list(rk + ":Scopes"), r.list(rk + ":AppRoles"),
-                   r.flag(rk + ":RequiresMfa")};
+                   r.flag(rk + ":RequiresMfa"), static_cast<int>(r.number(rk + ":AccessTokenVersion", 2))};
+      if (res.access_token_version != 1 && res.access_token_version != 2) r.problem(rk + ":AccessTokenVersion", "must be 1 or 2");
       t.resources.push_back(std::move(res));
     }
     for (const auto& ai : r.children(tk + ":Apps")) {

@@ -84,6 +84,23 @@ std::string client_info(const user_context& u) {
   return base64::encode(R"({"uid":")" + u.person->object_id + R"(","utid":")" + u.home->id + "\"}", base64::alphabet::url);
 }
 
+// An access token as Entra shapes it for the resource's accepted token version: v1 tokens (Azure
+// Storage and other first-party APIs) name the v1 issuer and the App ID URI, and the client as appid.
+void shape_for_version(const authority_core&, const tenant& t, const resource* res, boost::json::object& access) {
+  if (!res || res->access_token_version != 1) return;
+  access["iss"] = "https://sts.windows.net/" + t.id + "/";
+  access["aud"] = res->app_id_uri;
+  access["ver"] = "1.0";
+  if (auto azp = access.if_contains("azp")) {
+    access["appid"] = *azp;
+    access.erase("azp");
+  }
+  if (auto name = access.if_contains("preferred_username")) {
+    access["upn"] = *name;
+    access["unique_name"] = *name;
+  }
+}
+
 std::string sign(authority_core& core, const boost::json::object& claims) {
   return identity::sign_jwt(core.signing_key, {{"kid", core.key_id}}, boost::json::serialize(claims));
 }
@@ -142,6 +159,7 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"ver", "2.0"},
                              {"uti", crypto::random_token(12)}};
   if (!policy.empty()) access["tfp"] = policy;
+  shape_for_version(core, *u.home, res, access);
   if (!contexts.empty()) {
     boost::json::array acrs;
     for (const auto& c : contexts) acrs.emplace_back(c.c_str());
@@ -253,6 +271,7 @@ result<std::string, protocol_error> app_token(authority_core& core, const tenant
                              {"nbf", seconds_since_epoch(now)}, {"exp", seconds_since_epoch(now + lifetime)}, {"roles", roles},
                              {"oid", a.client_id},    {"sub", a.client_id},        {"tid", t.id},
                              {"azp", a.client_id},    {"ver", "2.0"},              {"uti", crypto::random_token(12)}};
+  shape_for_version(core, t, &*it, access);
   boost::json::object body{{"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()},
                            {"access_token", sign(core, access)}};
   return boost::json::serialize(body);

@@ -11,8 +11,10 @@
 // co_await expression: brace-initialised aggregates (`co_await f(options{...})`) and lambdas
 // that capture strings or other owning values by copy. Name such values before the co_await
 // (`options o{...}; co_await f(o);`). Lambdas without captures, or capturing by reference, and
-// values made by constructors (`std::string(...)`) are safe. tests/unit/core/task_test.cpp
-// keeps the safe forms under test.
+// values made by constructors (`std::string(...)`) are safe. A braced list that makes a vector
+// inside a co_await expression (`co_await f({a, b})`) does not compile with g++ 12 ("array used
+// as initializer"): name the vector first. tests/unit/core/task_test.cpp keeps the safe forms
+// under test.
 #pragma once
 
 #include <atomic>

@@ -28,6 +28,10 @@ struct resource {
   std::vector<std::string> scopes;
   std::vector<std::string> app_roles;
   bool requires_mfa = false; // conditional access: tokens need a second factor
+  /// Entra's accessTokenAcceptedVersion: 2 (issuer {base}/{tid}/v2.0, audience the app id), or 1
+  /// as first-party APIs such as Azure Storage take them (issuer https://sts.windows.net/{tid}/,
+  /// audience the App ID URI, appid instead of azp).
+  int access_token_version = 2;
 };
 
 struct app {
