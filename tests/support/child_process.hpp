@@ -30,10 +30,19 @@ public:
     if (failed) throw std::runtime_error("cannot start " + arguments[0] + " (is it installed?)");
   }
   ~child_process() {
+    if (exited_) return;
     // Only the process this object started, by its PID.
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+  }
+
+  /// Waits for the process to end by itself; its exit code, or -1 when a signal ended it.
+  int wait_for_exit() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -46,6 +55,7 @@ public:
 
 private:
   pid_t pid_ = -1;
+  bool exited_ = false;
 };
 
 } // namespace onbehalf::testing

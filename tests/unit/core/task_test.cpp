@@ -199,3 +199,18 @@ TEST_CASE("strings made by constructors, named aggregates and capture-by-referen
           co_return a + b;
         }(path)) == (path.size() + 2) + path.size() + 2 + path.size());
 }
+
+TEST_CASE("sync_wait blocks until a task answered on another thread has finished") {
+  pending_answers pending;
+  std::thread answerer([&] {
+    while (pending.asked() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    pending.answer(0, 41);
+  });
+  auto value = sync_wait([](pending_answers& p) -> task<int> { co_return co_await p.ask() + 1; }(pending));
+  answerer.join();
+  CHECK(value == 42);
+}
+
+TEST_CASE("sync_wait rethrows what the task let escape") {
+  CHECK_THROWS_WITH(sync_wait(throws()), "broken");
+}

@@ -18,11 +18,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -216,6 +218,41 @@ auto when_called_back(Start start) {
 /// Runs a task nobody awaits; `on_error` gets an exception it lets escape.
 inline void start(task<void> t, std::function<void(std::exception_ptr)> on_error = {}) {
   detail::run_detached(std::move(t), std::move(on_error));
+}
+
+/// Runs a task and blocks the calling thread until it has finished; for programs without an
+/// event loop of their own (a daemon's main). Never on one of onbehalf's actor or I/O threads:
+/// the task may need that very thread to finish.
+template <class T>
+T sync_wait(task<T> t) {
+  struct outcome {
+    std::mutex mutex;
+    std::condition_variable done;
+    bool finished = false;
+    std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
+    std::exception_ptr error;
+  } o;
+  start([](task<T> t, outcome& o) -> task<void> {
+    std::exception_ptr error;
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await t;
+        o.value.emplace(true);
+      } else {
+        o.value.emplace(co_await t);
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(o.mutex);
+    o.error = error;
+    o.finished = true;
+    o.done.notify_all();
+  }(std::move(t), o));
+  std::unique_lock lock(o.mutex);
+  o.done.wait(lock, [&] { return o.finished; });
+  if (o.error) std::rethrow_exception(o.error);
+  if constexpr (!std::is_void_v<T>) return std::move(*o.value);
 }
 
 /// Runs tasks concurrently and waits for all of them: the fan-out of several downstream calls.
