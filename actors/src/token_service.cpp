@@ -44,6 +44,16 @@ struct l2_read {
   token_acquisition_options options;
 };
 
+// A refresh token read from L2 for a grant: empty when L2 has none.
+struct refresh_token_read {
+  std::string flight;
+  std::string cache_key;
+  std::string refresh_key;
+  std::vector<std::string> scopes;
+  token_acquisition_options options;
+  secret refresh_token;
+};
+
 struct grant_finished {
   std::string flight;
   std::string cache_key;
@@ -60,6 +70,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::refresh_token_read)
 
 namespace onbehalf::actors {
 
@@ -92,19 +103,25 @@ struct request_keys {
 // A call that must not be answered from the cache (ForceRefresh, a claims challenge).
 bool bypasses_cache(const token_acquisition_options& o) { return o.force_refresh || !o.claims.empty(); }
 
-std::string tenant_of(const token_service_settings& s, const token_acquisition_options& o) { return o.tenant.empty() ? s.tenant : o.tenant; }
+const std::string& tenant_of(const token_service_settings& s, const token_acquisition_options& o) { return o.tenant.empty() ? s.tenant : o.tenant; }
+
+// Where a request's access tokens live: the account's (or the app's) partition, per resource.
+std::string access_key_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
+                           const token_acquisition_options& o) {
+  auto resource = scopes.empty() ? std::string_view() : identity::resource_view_of_scope(scopes.front());
+  const auto& tenant = tenant_of(s, o);
+  if (home_account_id.empty()) return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, tenant), resource);
+  // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
+  // account's partition, so sign-out removes them, under a resource key naming the tenant.
+  if (tenant != s.tenant) return cache::keys::access_tokens(cache::keys::user_partition(home_account_id), tenant + "|" + std::string(resource));
+  return cache::keys::user_access_tokens(home_account_id, resource);
+}
 
 request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
                       const token_acquisition_options& o) {
-  auto resource = scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front());
-  auto tenant = tenant_of(s, o);
-  // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
-  // account's partition, so sign-out removes them, under a resource key naming the tenant.
-  bool other_tenant = tenant != s.tenant;
-  auto partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, tenant) : cache::keys::user_partition(home_account_id);
   request_keys k;
-  k.cache_key = cache::keys::access_tokens(partition, !home_account_id.empty() && other_tenant ? tenant + "|" + resource : resource);
-  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(partition);
+  k.cache_key = access_key_for(s, home_account_id, scopes, o);
+  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(cache::keys::user_partition(home_account_id));
   auto sorted = scopes;
   for (auto& scope : sorted) scope = text::to_lower(scope);
   std::sort(sorted.begin(), sorted.end());
@@ -112,7 +129,7 @@ request_keys keys_for(const token_service_settings& s, const std::string& home_a
   for (const auto& scope : sorted) k.flight += " " + scope;
   // Calls that bypass the cache share a grant only with calls that bypass it the same way.
   if (bypasses_cache(o)) k.flight += " |fresh " + o.claims;
-  k.actor = tenant + "|" + resource;
+  k.actor = tenant_of(s, o) + "|" + (scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front()));
   return k;
 }
 
@@ -145,9 +162,6 @@ cache::clock::time_point l1_expiry(clock::time_point expires) {
   return cache::clock::now() + std::chrono::duration_cast<cache::clock::duration>(expires - clock::now());
 }
 
-// A failed L2 write costs nothing but a later L1 miss: the store counts it for /metrics.
-void ignore_l2_result(result<bool, std::string>) {}
-
 // Close to expiry, or past the authority's refresh hint: time for a new token.
 bool refresh_due(const token_service_settings& s, const cache::cached_access_token& t, clock::time_point now) {
   return t.expires_on - now < s.refresh_margin || (t.refresh_on && *t.refresh_on <= now);
@@ -155,9 +169,12 @@ bool refresh_due(const token_service_settings& s, const cache::cached_access_tok
 
 acquired_token answer_from(const cache::cached_access_token& t) { return {secret(t.token), t.expires_on}; }
 
-// Stores a grant's access token (and a rotated refresh token) in L1, and writes both through to
-// L2 in one atomic write, so a crash never leaves a new access token beside a refresh token the
-// authority has already replaced; returns what callers get.
+// Stores a grant's access token in L1 and writes it through to L2 together with a rotated refresh
+// token, in one atomic write, so a crash never leaves a new access token beside a refresh token
+// the authority has already replaced; returns what callers get. With an L2, refresh tokens live
+// there only — they are needed once an hour, not per request — which keeps an idle user's memory
+// small and refresh tokens out of process memory; if L2 cannot take one (Redis down), L1 keeps
+// it, so an outage does not sign the user out.
 acquired_token keep(const token_service_settings& s, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
   auto now = clock::now();
   auto expires = now + t.expires_in;
@@ -168,37 +185,32 @@ acquired_token keep(const token_service_settings& s, const request_keys& k, cons
   auto encoded = records.encode();
   auto keep_until = latest_expiry(records);
   s.cache->put(k.cache_key, encoded, l1_expiry(keep_until));
-  std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
-  if (!k.refresh_key.empty() && !t.refresh_token.empty()) {
-    s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
-    written.push_back({k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime});
+  bool rotated = !k.refresh_key.empty() && !t.refresh_token.empty();
+  if (rotated) s.cache->erase(k.refresh_key); // an older one kept after an outage is stale now
+  if (!s.store) {
+    if (rotated) s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+    return {t.access_token, expires};
   }
-  if (s.store) s.store->put_all(std::move(written), ignore_l2_result);
+  std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
+  if (rotated) written.push_back({k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime});
+  s.store->put_all(std::move(written), [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token](result<bool, std::string> written) {
+    // A failed write is counted by the store for /metrics; the access token costs a later L1 miss at most.
+    if (!written && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + refresh_token_lifetime);
+  });
   return {t.access_token, expires};
 }
 
-// On an L1 miss, a flight first reads the tokens L2 holds (another instance's, or this one's
-// before a restart) into L1, then goes on in the actor with l2_read.
+// On an L1 miss, a flight first reads the access tokens L2 holds (another instance's, or this
+// one's before a restart) into L1, then goes on in the actor with l2_read.
 void read_l2_then_continue(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
   const auto& s = *self->state.settings;
-  std::vector<std::string> wanted = {k.cache_key};
-  if (!k.refresh_key.empty() && !s.cache->get(k.refresh_key)) wanted.push_back(k.refresh_key);
-  auto remaining = std::make_shared<std::atomic<std::size_t>>(wanted.size());
   auto me = caf::actor_cast<caf::actor>(self);
-  auto* l1 = s.cache;
-  for (const auto& key : wanted) {
-    bool is_refresh_token = key == k.refresh_key;
-    s.store->get(key, [=](result<std::optional<std::string>, std::string> r) {
-      if (r && *r) {
-        if (is_refresh_token) {
-          l1->put(key, **r, cache::clock::now() + refresh_token_lifetime);
-        } else if (auto records = cache::access_token_records::decode(**r)) {
-          l1->put(key, **r, l1_expiry(latest_expiry(*records)));
-        }
-      }
-      if (remaining->fetch_sub(1) == 1) caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes, o});
-    });
-  }
+  s.store->get(k.cache_key, [me, k, scopes, o, l1 = s.cache](result<std::optional<std::string>, std::string> r) {
+    if (r && *r) {
+      if (auto records = cache::access_token_records::decode(**r)) l1->put(k.cache_key, **r, l1_expiry(latest_expiry(*records)));
+    }
+    caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes, o});
+  });
 }
 
 // The token endpoint of another tenant: Entra's endpoints name the tenant as a path segment.
@@ -228,23 +240,42 @@ void send_grant(const shared_settings& s, identity::token_grant grant, const tok
   });
 }
 
-// Starts the one grant for a flight; its outcome comes back to this actor as grant_finished.
-void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
-  const auto& s = self->state.settings;
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto report = [me, k, scopes, cid = o.correlation_id](token_outcome outcome) {
+// What a flight's callers get when no refresh token is kept for the account.
+token_outcome sign_in_needed() {
+  identity::token_failure f;
+  f.kind = identity::failure_kind::interaction_required;
+  f.reason = identity::interaction_reason::login_required;
+  f.description = "no refresh token is kept for this account; the user must sign in again";
+  return failure{std::move(f)};
+}
+
+std::function<void(token_outcome)> reporter(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes,
+                                            const token_acquisition_options& o) {
+  return [me = caf::actor_cast<caf::actor>(self), k, scopes, cid = o.correlation_id](token_outcome outcome) {
     caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome), cid});
   };
+}
+
+// Starts the one grant for a flight; its outcome comes back to this actor as grant_finished. A
+// user's refresh token comes from L1 (no L2 configured, or L2 was down when it was written), else
+// from L2, read off this actor's thread.
+void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
+  const auto& s = self->state.settings;
+  auto report = reporter(self, k, scopes, o);
   if (k.refresh_key.empty()) return send_grant(s, identity::token_grant::client_credentials(scopes), o, report);
-  auto refresh_token = s->cache->get(k.refresh_key);
-  if (!refresh_token) {
-    identity::token_failure f;
-    f.kind = identity::failure_kind::interaction_required;
-    f.reason = identity::interaction_reason::login_required;
-    f.description = "no refresh token is kept for this account; the user must sign in again";
-    return report(failure{std::move(f)});
-  }
-  send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), o, report);
+  if (auto refresh_token = s->cache->get(k.refresh_key))
+    return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), o, report);
+  if (!s->store) return report(sign_in_needed());
+  s->store->get(k.refresh_key, [me = caf::actor_cast<caf::actor>(self), k, scopes, o](result<std::optional<std::string>, std::string> r) {
+    caf::anon_send(me, refresh_token_read{k.flight, k.cache_key, k.refresh_key, scopes, o, secret(r && *r ? **r : std::string())});
+  });
+}
+
+void redeem_refresh_token(token_actor_pointer self, refresh_token_read& r) {
+  request_keys k{r.cache_key, r.refresh_key, r.flight, {}};
+  auto report = reporter(self, k, r.scopes, r.options);
+  if (r.refresh_token.empty()) return report(sign_in_needed());
+  send_grant(self->state.settings, identity::token_grant::refresh(r.refresh_token, r.scopes), r.options, report);
 }
 
 void finish_grant(token_actor_pointer self, grant_finished& g) {
@@ -314,6 +345,7 @@ caf::behavior token_actor(token_actor_pointer self, shared_settings settings) {
       [self](token_requested& r) { on_request(self, r); },
       [self](grant_finished& g) { finish_grant(self, g); },
       [self](l2_read& r) { after_l2_read(self, r); },
+      [self](refresh_token_read& r) { redeem_refresh_token(self, r); },
       [self](code_redemption& r) { send_grant(self->state.settings, r.grant, {}, std::move(r.done)); },
   };
 }
@@ -337,18 +369,26 @@ struct token_service::impl {
   }
 
   // The common case costs an L1 lookup on the caller's thread and no message: a cached token
-  // that is not due for refresh is answered at once. Anything else goes to the resource's actor.
+  // that is not due for refresh is answered at once, read in place and copied once. Anything
+  // else goes to the resource's actor.
   void acquire(std::string account, std::vector<std::string> scopes, token_acquisition_options options, token_callback done) {
-    auto k = keys_for(*settings, account, scopes, options);
     if (!bypasses_cache(options)) {
-      auto records = records_at(*settings->cache, k.cache_key);
       auto now = clock::now();
-      if (const auto* cached = records.best_for(scopes, now)) {
-        done(answer_from(*cached));
-        if (!refresh_due(*settings, *cached, now)) return;
+      std::optional<acquired_token> hit;
+      bool due = false;
+      settings->cache->read(access_key_for(*settings, account, scopes, options), [&](std::string_view bytes) {
+        auto found = cache::access_token_records::find_best(bytes, scopes, now);
+        if (!found) return;
+        hit = acquired_token{secret(std::string(found->token)), found->expires_on};
+        due = found->expires_on - now < settings->refresh_margin || (found->refresh_on && *found->refresh_on <= now);
+      });
+      if (hit) {
+        done(std::move(*hit));
+        if (!due) return;
         done = nullptr; // the actor refreshes; nobody waits
       }
     }
+    auto k = keys_for(*settings, account, scopes, options);
     caf::anon_send(actor_for(k.actor), token_requested{std::move(account), std::move(scopes), std::move(options), std::move(done)});
   }
 };

@@ -17,9 +17,11 @@ struct entry {
 };
 
 // Lets the map be searched with a string_view without building a std::string per lookup.
+// Not noexcept on purpose: libstdc++ then keeps each key's hash in its node, so a lookup does
+// not hash the other keys of its bucket again (keys are ~70 bytes; perf showed that hashing).
 struct string_hash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 } // namespace
@@ -68,22 +70,25 @@ bool memory_cache::put(std::string_view key, std::string value, clock::time_poin
 }
 
 std::optional<std::string> memory_cache::get(std::string_view key) {
+  std::optional<std::string> out;
+  read(key, [&out](std::string_view value) { out.emplace(value); });
+  return out;
+}
+
+bool memory_cache::read_in_place(std::string_view key, void (*look)(std::string_view, void*), void* context) {
   auto& s = shard_for(key);
   auto now = options_.now();
   std::lock_guard lock(s.mutex);
   auto it = s.index.find(key);
-  if (it == s.index.end()) {
+  if (it == s.index.end() || it->second->expires <= now) {
+    if (it != s.index.end()) s.remove(it->second);
     ++s.misses;
-    return std::nullopt;
-  }
-  if (it->second->expires <= now) {
-    s.remove(it->second);
-    ++s.misses;
-    return std::nullopt;
+    return false;
   }
   s.recency.splice(s.recency.begin(), s.recency, it->second);
   ++s.hits;
-  return it->second->value;
+  look(it->second->value, context);
+  return true;
 }
 
 void memory_cache::erase(std::string_view key) {

@@ -3,22 +3,36 @@
 #include "onbehalf/core/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 namespace onbehalf::cache {
 
 namespace keys {
-std::string user_partition(std::string_view home_account_id) { return "u|" + std::string(home_account_id) + "|"; }
-std::string app_partition(std::string_view client_id, std::string_view tenant) {
-  return "a|" + std::string(client_id) + "|" + std::string(tenant) + "|";
+namespace {
+// One allocation per key: these are built on every cached-token lookup.
+template <class... Parts>
+std::string joined(const Parts&... parts) {
+  std::string out;
+  out.reserve((std::string_view(parts).size() + ...));
+  (out.append(parts), ...);
+  return out;
+}
+} // namespace
+std::string user_partition(std::string_view home_account_id) { return joined("u|", home_account_id, "|"); }
+std::string app_partition(std::string_view client_id, std::string_view tenant) { return joined("a|", client_id, "|", tenant, "|"); }
+std::string lower_flow(std::string key, std::size_t flow_size) {
+  for (auto i = key.size() - flow_size; i < key.size(); ++i) key[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[i])));
+  return key;
 }
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow) {
-  return std::string(partition) + "at|" + std::string(resource) + "|" + text::to_lower(user_flow);
+  return lower_flow(joined(partition, "at|", resource, "|", user_flow), user_flow.size());
 }
-std::string refresh_token(std::string_view partition, std::string_view user_flow) {
-  return std::string(partition) + "rt|" + text::to_lower(user_flow);
+std::string user_access_tokens(std::string_view home_account_id, std::string_view resource, std::string_view user_flow) {
+  return lower_flow(joined("u|", home_account_id, "|at|", resource, "|", user_flow), user_flow.size());
 }
-std::string account(std::string_view partition) { return std::string(partition) + "account"; }
+std::string refresh_token(std::string_view partition, std::string_view user_flow) { return joined(partition, "rt|", text::to_lower(user_flow)); }
+std::string account(std::string_view partition) { return joined(partition, "account"); }
 } // namespace keys
 
 namespace {
@@ -55,6 +69,13 @@ struct reader {
     in.remove_prefix(static_cast<std::size_t>(bytes));
     return n;
   }
+  std::string_view view() {
+    auto size = number(4);
+    if (!ok || in.size() < size) return ok = false, std::string_view();
+    auto s = in.substr(0, size);
+    in.remove_prefix(size);
+    return s;
+  }
   std::string text() {
     auto size = number(4);
     if (!ok || in.size() < size) return ok = false, std::string();
@@ -85,6 +106,36 @@ void access_token_records::store(cached_access_token t, std::chrono::system_cloc
     auto soonest = std::min_element(tokens_.begin(), tokens_.end(), [](const auto& a, const auto& b) { return a.expires_on < b.expires_on; });
     tokens_.erase(soonest);
   }
+}
+
+std::optional<access_token_view> access_token_records::find_best(std::string_view encoded, const std::vector<std::string>& requested,
+                                                                 std::chrono::system_clock::time_point now, std::chrono::seconds margin) {
+  if (encoded.empty() || encoded.front() != format_version) return std::nullopt;
+  reader r{encoded.substr(1)};
+  auto count = r.number(4);
+  if (!r.ok || count > max_tokens) return std::nullopt;
+  std::optional<access_token_view> best;
+  for (std::uint64_t i = 0; i < count && r.ok; ++i) {
+    auto scope_count = r.number(4);
+    if (!r.ok || scope_count > 256) return std::nullopt;
+    // Each requested scope is looked for among this token's scopes, read again from here.
+    auto scopes_start = r;
+    for (std::uint64_t s = 0; s < scope_count && r.ok; ++s) r.view();
+    bool all = std::all_of(requested.begin(), requested.end(), [&](const std::string& wanted) {
+      auto scan = scopes_start;
+      for (std::uint64_t s = 0; s < scope_count; ++s)
+        if (text::iequals(scan.view(), wanted)) return true;
+      return false;
+    });
+    access_token_view t;
+    t.token = r.view();
+    t.expires_on = time_of(static_cast<long long>(r.number(8)));
+    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(static_cast<long long>(refresh));
+    if (!r.ok) return std::nullopt;
+    if (!all || t.expires_on <= now + margin) continue;
+    if (!best || t.expires_on > best->expires_on) best = t;
+  }
+  return best;
 }
 
 std::string access_token_records::encode() const {

@@ -25,11 +25,13 @@ std::string scope_parameter(const std::vector<std::string>& requested) {
   return out;
 }
 
-std::string resource_of_scope(std::string_view scope) {
+std::string_view resource_view_of_scope(std::string_view scope) {
   auto slash = scope.rfind('/');
-  if (slash == std::string_view::npos || scope.substr(0, slash).find("://") == std::string_view::npos) return std::string(graph_resource);
-  return std::string(scope.substr(0, slash));
+  if (slash == std::string_view::npos || scope.substr(0, slash).find("://") == std::string_view::npos) return graph_resource;
+  return scope.substr(0, slash);
 }
+
+std::string resource_of_scope(std::string_view scope) { return std::string(resource_view_of_scope(scope)); }
 
 std::vector<std::string> scopes_of_first_resource(const std::vector<std::string>& scopes) {
   auto is_sign_in = [](std::string_view s) { return s == "openid" || s == "profile" || s == "offline_access" || s == "email"; };

@@ -4,8 +4,11 @@
 #include "../support/test_actor_system.hpp"
 #include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
+#include "../support/ports.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
+#include "onbehalf/cache/redis_store.hpp"
+#include "onbehalf/cache/rocksdb_store.hpp"
 #include "onbehalf/cache/token_records.hpp"
 
 
@@ -30,7 +33,8 @@ struct user_token_fixture {
   std::unique_ptr<actors::token_service> tokens;
   std::string account;
 
-  explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s) : f(lifetimes) {
+  explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s, cache::durable_store* store = nullptr)
+      : f(lifetimes) {
     actors::token_service_settings s;
     s.token_endpoint = f.metadata.token_endpoint;
     s.tenant = tenant_id;
@@ -38,6 +42,7 @@ struct user_token_fixture {
     s.web = f.web.get();
     s.cache = &l1;
     s.refresh_margin = refresh_margin;
+    s.store = store;
     tokens = std::make_unique<actors::token_service>(*runtime.system, s);
   }
   ~user_token_fixture() {
@@ -145,4 +150,49 @@ TEST_CASE("user tokens: ForceRefresh redeems the refresh token even with a valid
   CHECK(fresh->access_token.reveal() != signed_in.access_token.reveal());
   CHECK(u.acquire(u.account, todo_scopes)->access_token.reveal() == fresh->access_token.reveal());
   CHECK(u.f.authority.token_requests("refresh_token") == 1);
+}
+
+namespace {
+
+key_ring store_keys() { return *key_ring::make({{"k1", secret(std::string(32, 's'))}}); }
+
+std::string refresh_key_of(const std::string& account) { return cache::keys::refresh_token(cache::keys::user_partition(account)); }
+
+std::optional<std::string> read_l2(cache::durable_store& store, const std::string& key) {
+  std::promise<std::optional<std::string>> out;
+  store.get(key, [&](result<std::optional<std::string>, std::string> r) { out.set_value(r ? *r : std::nullopt); });
+  return out.get_future().get();
+}
+
+} // namespace
+
+TEST_CASE("user tokens: with an L2, refresh tokens are kept there and not in memory, and refreshes read them from there") {
+  testing::temp_dir dir;
+  auto store = cache::run_in_background(cache::rocksdb_store::open(dir.path("cache"), store_keys()).value());
+  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
+  auto signed_in = u.sign_in_ada();
+  CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
+  CHECK(read_l2(*store, refresh_key_of(u.account)) == signed_in.refresh_token.reveal());
+  std::this_thread::sleep_for(2200ms);
+  auto refreshed = u.acquire(u.account, todo_scopes);
+  INFO((refreshed ? std::string() : refreshed.error().message()));
+  REQUIRE(refreshed);
+  CHECK(u.f.authority.token_requests("refresh_token") == 1);
+  CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
+  CHECK(read_l2(*store, refresh_key_of(u.account)) != signed_in.refresh_token.reveal()); // the rotated one replaced it
+}
+
+TEST_CASE("user tokens: a refresh token that Redis could not take is kept in memory, so the outage signs nobody out") {
+  cache::redis_options unreachable;
+  unreachable.port = testing::free_loopback_port(); // nothing listens there
+  unreachable.timeout = 100ms;
+  cache::redis_store store(unreachable, store_keys());
+  user_token_fixture u({2s, 3600s, 300s}, 0s, &store);
+  u.sign_in_ada();
+  for (int i = 0; i < 100 && !u.l1.get(refresh_key_of(u.account)); ++i) std::this_thread::sleep_for(20ms);
+  CHECK(u.l1.get(refresh_key_of(u.account)));
+  std::this_thread::sleep_for(2200ms);
+  auto refreshed = u.acquire(u.account, todo_scopes);
+  INFO((refreshed ? std::string() : refreshed.error().message()));
+  CHECK(refreshed);
 }

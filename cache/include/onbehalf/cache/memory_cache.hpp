@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace onbehalf::cache {
 
@@ -41,6 +42,12 @@ public:
 
   /// The value, when present and not expired; reading makes it the most recently used.
   std::optional<std::string> get(std::string_view key);
+  /// get without the copy: `look` sees the value in place, under the shard's lock, so it must be
+  /// quick and must not touch this cache. False when there is no live value.
+  template <class Look>
+  bool read(std::string_view key, Look&& look) {
+    return read_in_place(key, [](std::string_view value, void* context) { (*static_cast<std::remove_reference_t<Look>*>(context))(value); }, &look);
+  }
 
   void erase(std::string_view key);
   /// Removes every key that starts with `prefix` (one user's partition, at sign-out); returns how many.
@@ -54,6 +61,7 @@ public:
   static constexpr std::size_t entry_overhead = 96;
 
 private:
+  bool read_in_place(std::string_view key, void (*look)(std::string_view, void*), void* context);
   struct shard;
   shard& shard_for(std::string_view key);
   memory_cache_options options_;

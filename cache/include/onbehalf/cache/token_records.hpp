@@ -19,6 +19,8 @@ std::string user_partition(std::string_view home_account_id);
 std::string app_partition(std::string_view client_id, std::string_view tenant);
 /// The access tokens of a partition for one resource (and B2C user flow, when one was used).
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow = {});
+/// access_tokens(user_partition(home_account_id), resource, user_flow), built in one allocation.
+std::string user_access_tokens(std::string_view home_account_id, std::string_view resource, std::string_view user_flow = {});
 std::string refresh_token(std::string_view partition, std::string_view user_flow = {});
 std::string account(std::string_view partition);
 } // namespace keys
@@ -30,9 +32,21 @@ struct cached_access_token {
   std::optional<std::chrono::system_clock::time_point> refresh_on; // the authority's refresh_in hint
 };
 
+/// A cached token found in the encoded records without decoding them: views into those bytes.
+struct access_token_view {
+  std::string_view token;
+  std::chrono::system_clock::time_point expires_on;
+  std::optional<std::chrono::system_clock::time_point> refresh_on;
+};
+
 /// The access tokens cached for one partition and resource.
 class access_token_records {
 public:
+  /// best_for on the encoded form, copying and allocating nothing: the hot path of a cached
+  /// token. Nothing is found in bytes encode() did not make.
+  static std::optional<access_token_view> find_best(std::string_view encoded, const std::vector<std::string>& requested,
+                                                    std::chrono::system_clock::time_point now, std::chrono::seconds margin = std::chrono::seconds(0));
+
   /// The token to use for `requested` scopes: its scopes include them all (compared without
   /// case), it is valid for at least `margin` more, and it lives longest of those that qualify.
   const cached_access_token* best_for(const std::vector<std::string>& requested, std::chrono::system_clock::time_point now,

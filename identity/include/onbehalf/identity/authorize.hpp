@@ -26,6 +26,8 @@ std::string scope_parameter(const std::vector<std::string>& requested);
 /// The resource a scope belongs to: "api://x/read" → "api://x"; bare names such as "user.read"
 /// belong to Microsoft Graph, as Entra reads them.
 std::string resource_of_scope(std::string_view scope);
+/// The same, as a view into `scope` (or of a constant, for Graph): no allocation.
+std::string_view resource_view_of_scope(std::string_view scope);
 
 inline constexpr std::string_view graph_resource = "https://graph.microsoft.com";
 
