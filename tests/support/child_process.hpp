@@ -3,7 +3,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <stdexcept>
@@ -21,13 +22,19 @@ public:
     std::vector<char*> argv;
     for (const auto& a : arguments) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
-    int failed = posix_spawnp(&pid_, argv[0], &files, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&files);
-    if (failed) throw std::runtime_error("cannot start " + arguments[0] + " (is it installed?)");
+    int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // The helper ends with the test process, even when a test crashes and no destructor runs.
+      // (The signal follows the forking thread: tests start helpers from their main thread.)
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      ::execvp(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(log);
+    if (pid_ < 0) throw std::runtime_error("cannot start " + arguments[0]);
   }
   ~child_process() {
     if (exited_) return;
