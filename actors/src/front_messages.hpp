@@ -1,7 +1,9 @@
 // Messages the front actors receive.
 #pragma once
 
+#include "onbehalf/actors/call_failure.hpp"
 #include "onbehalf/http/exchange.hpp"
+#include "onbehalf/http/router.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 
@@ -13,6 +15,15 @@ struct request_arrived {
   http::exchange_ptr exchange;
 };
 
+/// A challenge a handler raised (consent, MFA, a claims challenge), with the route's consent
+/// policy: the front actor sends the user to the authority, or tells a script where to.
+struct challenge_raised {
+  http::exchange_ptr exchange;
+  challenge what;
+  http::consent_policy policy;
+};
+
 } // namespace onbehalf::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::request_arrived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::challenge_raised)

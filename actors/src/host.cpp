@@ -132,6 +132,42 @@ struct host::impl {
     return true;
   }
 
+  // A route's ScopeKeySection names configuration; it is read once, here, like every setting.
+  result<bool, std::string> resolve_consent_policies() {
+    for (auto& r : router.routes()) {
+      if (!r.consent || r.consent->scope_key_section.empty()) continue;
+      auto scopes = settings().values_at(r.consent->scope_key_section);
+      if (scopes.empty())
+        return failure{"the route " + r.method + " " + r.pattern + " asks for the scopes at " + r.consent->scope_key_section +
+                       " (authorize_for_scopes), but the configuration sets nothing there"};
+      for (auto& scope : scopes)
+        if (std::find(r.consent->scopes.begin(), r.consent->scopes.end(), scope) == r.consent->scopes.end()) r.consent->scopes.push_back(scope);
+    }
+    return true;
+  }
+
+  // Where a failure a handler let escape ends: a challenge goes up to a front actor when the
+  // route has a consent policy; the rest become pages that say what happened in plain words.
+  bool answer_escaped(const http::route& r, const http::exchange_ptr& x, std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const call_exception& escaped) {
+      const auto& f = escaped.failure();
+      if (const auto* c = f.as<challenge>(); c && r.consent) {
+        front->raise(x, *c, *r.consent);
+        return true;
+      }
+      if (f.is<challenge>())
+        log_error("A handler let a consent challenge escape on a route without a consent policy: add .authorize_for_scopes({...}) to the "
+                  "route, or handle the challenge in the handler",
+                  {{"cid", x->req().correlation_id}, {"route", r.method + " " + r.pattern}, {"reason", f.message()}});
+      x->respond(failure_page(f, x->req()));
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
   // Reverse order of construction: nothing is used after it is gone.
   void stop_services() {
     front.reset();
@@ -165,13 +201,21 @@ result<std::uint16_t, std::string> host::start() {
     i.stop_services();
     return failure{started.error()};
   }
+  if (auto resolved = i.resolve_consent_policies(); !resolved) {
+    i.stop_services();
+    return failure{resolved.error()};
+  }
   i.add_builtin_routes();
   i.metrics = std::make_unique<http::request_metrics>(i.router);
+  i.router.on_exception = [&i](const http::route& r, const http::exchange_ptr& x, std::exception_ptr e) { return i.answer_escaped(r, x, e); };
   auto* authentication = i.authentication.get();
   http::admission admit = [authentication](const http::route& r, const http::exchange_ptr& x, std::function<void()> proceed) {
     authentication->admit(r, x, std::move(proceed));
   };
-  i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), i.settings().host.actor_threads);
+  challenge_renderer render = [authentication](const http::exchange_ptr& x, const challenge& c, const http::consent_policy& policy) {
+    authentication->challenge_user(x, c, policy);
+  };
+  i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), std::move(render), i.settings().host.actor_threads);
   i.server = std::make_unique<http::server>(server_options_from(i.settings().host), *i.front, i.metrics.get());
   auto started = i.server->start();
   if (!started) {

@@ -2,6 +2,8 @@
 
 #include "session_ticket.hpp"
 
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/http/cookies.hpp"
@@ -55,14 +57,9 @@ std::string return_url_after_sign_in(const http::request& r) {
 
 } // namespace
 
-bool is_api_request(const http::request& r) {
-  if (auto requested_with = r.headers.find("X-Requested-With"); requested_with && text::iequals(*requested_with, "XMLHttpRequest")) return true;
-  auto accept = text::to_lower(r.headers.find("Accept").value_or(""));
-  return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;
-}
-
 struct web_authentication::impl : std::enable_shared_from_this<web_authentication::impl> {
   web_authentication_options options;
+  sign_in_observer observer;
   identity::authority_cache& authority;
   token_service& tokens;
   session_service& sessions;
@@ -107,7 +104,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   void challenge(const http::exchange_ptr& x, sign_in_request request) const {
     if (request.return_url.empty()) request.return_url = "/";
-    if (is_api_request(x->req())) return reply(x, api_challenge(x->req(), request));
+    if (http::is_api_request(x->req())) return reply(x, api_challenge(x->req(), request));
     auto self = shared_from_this();
     authority.get([self, x, request = std::move(request)](result<identity::authority_cache::snapshot_ptr, std::string> a) {
       if (!a) {
@@ -119,7 +116,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   }
 
   http::response redirect_to_authority(const http::request& req, const identity::provider_metadata& metadata, const sign_in_request& s) const {
-    auto correlation = identity::new_sign_in_correlation(s.return_url);
+    auto correlation = identity::new_sign_in_correlation(s.return_url, s.user_flow);
+    correlation.items = s.items;
+    correlation.challenge = s.challenge;
     identity::authorize_request a;
     a.authorization_endpoint = metadata.authorization_endpoint;
     a.client_id = options.client_id;
@@ -140,17 +139,95 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     return r;
   }
 
-  // A script cannot follow a redirect to a sign-in page; it gets where to send the user instead.
+  // A script cannot follow a redirect to a sign-in page; it gets where to send the user instead:
+  //   WWW-Authenticate: OpenIdConnect error="consent_required", scope="…", claims="…",
+  //                     authorization_uri="{app}/MicrosoftIdentity/Account/Challenge?…"
+  // error is login_required, consent_required or interaction_required (MFA, a claims challenge);
+  // claims is the claims request, base64-encoded as Entra encodes it in its own challenges.
   http::response api_challenge(const http::request& req, const sign_in_request& s) const {
     text::form_fields query;
     query.add("redirectUri", s.return_url);
     if (!s.scopes.empty()) query.add("scope", text::join(s.scopes, " "));
     if (!s.claims.empty()) query.add("claims", s.claims);
+    if (!s.user_flow.empty()) query.add("userFlow", s.user_flow);
     auto sign_in_uri = origin(req).base() + account_path("Challenge") + "?" + query.encode();
-    auto r = http::response::json(401, "{\"error\":\"sign_in_required\",\"message\":\"Sign in to continue.\"}");
-    r.headers.set("WWW-Authenticate", "OpenIdConnect error=\"login_required\", authorization_uri=\"" + sign_in_uri + "\"");
+    using reason = identity::interaction_reason;
+    std::string error = s.reason == reason::consent_required ? "consent_required"
+                        : (s.reason == reason::mfa_required || s.reason == reason::claims_challenge) ? "interaction_required"
+                                                                                                      : "login_required";
+    std::string header = "OpenIdConnect error=\"" + error + "\"";
+    if (!s.scopes.empty()) header += ", scope=\"" + text::join(s.scopes, " ") + "\"";
+    if (!s.claims.empty()) header += ", claims=\"" + base64::encode(s.claims) + "\"";
+    header += ", authorization_uri=\"" + sign_in_uri + "\"";
+    auto message = error == "login_required" ? "Sign in to continue." : "This needs your consent or another sign-in step.";
+    auto r = http::response::json(401, "{\"error\":\"" + error + "\",\"message\":\"" + message + "\"}");
+    r.headers.set("WWW-Authenticate", header);
     r.headers.set("Cache-Control", "no-store");
     return r;
+  }
+
+  // --- challenges raised by handlers ---
+
+  void challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const {
+    sign_in_request s;
+    s.scopes = policy.scopes;
+    for (const auto& scope : c.scopes)
+      if (std::find(s.scopes.begin(), s.scopes.end(), scope) == s.scopes.end()) s.scopes.push_back(scope);
+    s.claims = c.claims;
+    s.user_flow = policy.user_flow.empty() ? c.user_flow : policy.user_flow;
+    s.login_hint = !c.login_hint.empty() ? c.login_hint : x->user ? std::string(x->user->username()) : std::string();
+    if (auto at = s.login_hint.find('@'); at != std::string::npos) s.domain_hint = s.login_hint.substr(at + 1);
+    s.domain_hint = c.domain_hint.empty() ? s.domain_hint : c.domain_hint;
+    s.reason = c.reason;
+    const auto& req = x->req();
+    bool repeatable = req.method == "GET" || req.method == "HEAD";
+    s.return_url = repeatable ? http::local_return_url(req.target).value_or("/")
+                              : http::local_return_url(policy.return_path_after_post.empty() ? "/" : policy.return_path_after_post).value_or("/");
+    s.challenge = challenge_fingerprint(s);
+    if (!http::is_api_request(req) && repeats_at_once(req, s.challenge)) {
+      log_warning("A consent or claims challenge came again right after the user completed it; stopped instead of looping",
+                  {{"cid", req.correlation_id}, {"scopes", text::join(s.scopes, " ")}, {"return_url", s.return_url}});
+      x->add_response_header("Set-Cookie", http::expire_cookie(loop_guard_cookie, loop_guard_attributes(req)));
+      return reply(x, http::response::page(403, "Access could not be granted",
+                                           "The sign-in service granted access, but this page still cannot get it. An administrator may "
+                                           "need to consent for your organisation, or a policy blocks it. Try again later.",
+                                           "Go to the home page", "/"));
+    }
+    challenge(x, std::move(s));
+  }
+
+  // What identifies a challenge: the same page asking for the same access again.
+  static std::string challenge_fingerprint(const sign_in_request& s) {
+    auto scopes = s.scopes;
+    std::sort(scopes.begin(), scopes.end());
+    return base64::encode(crypto::sha256(s.return_url + "\n" + text::join(scopes, " ") + "\n" + s.claims + "\n" + s.user_flow), base64::alphabet::url);
+  }
+
+  static constexpr std::string_view loop_guard_cookie = ".onbehalf.consent";
+  static constexpr std::string_view loop_guard_purpose = "onbehalf.consent-loop";
+  static constexpr std::chrono::seconds loop_window{60};
+
+  http::cookie_attributes loop_guard_attributes(const http::request& r) const {
+    auto a = session_cookie(r);
+    a.max_age = loop_window;
+    return a;
+  }
+
+  // The loop guard a completed challenge left: its fingerprint and when it completed.
+  bool repeats_at_once(const http::request& r, const std::string& fingerprint) const {
+    auto sealed = http::find_cookie(r.headers, loop_guard_cookie);
+    if (!sealed) return false;
+    auto opened = options.cookie_keys.open(*sealed, loop_guard_purpose);
+    if (!opened) return false;
+    auto bar = opened->find('|');
+    if (bar == std::string::npos || opened->substr(bar + 1) != fingerprint) return false;
+    auto completed = std::chrono::seconds(text::parse_unsigned(opened->substr(0, bar)).value_or(0));
+    return clock::now().time_since_epoch() - completed < loop_window;
+  }
+
+  std::string loop_guard_for(const std::string& fingerprint) const {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
+    return options.cookie_keys.seal(std::to_string(now) + "|" + fingerprint, loop_guard_purpose);
   }
 
   // --- the policy ---
@@ -158,7 +235,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
     auto challenge_or_proceed = [this, &matched, x, proceed] {
       if (matched.anonymous) return proceed();
-      challenge(x, {{}, {}, return_url_after_sign_in(x->req()), {}, {}, {}});
+      challenge(x, sign_in_request::to(return_url_after_sign_in(x->req())));
     };
     auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
     if (!cookie) return challenge_or_proceed();
@@ -168,7 +245,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       if (ticket.error() == ticket_problem::expired || matched.anonymous) return challenge_or_proceed();
       log_warning("A session cookie could not be read (changed, or sealed with other keys); removed it",
                   {{"cid", x->req().correlation_id}, {"client", x->req().remote_address}});
-      if (is_api_request(x->req())) return reply(x, api_challenge(x->req(), {{}, {}, "/", {}, {}, {}}));
+      if (http::is_api_request(x->req())) return reply(x, api_challenge(x->req(), sign_in_request::to("/")));
       return reply(x, http::response::page(400, "Your sign-in could not be read",
                                              "The sign-in cookie this browser sent was changed or comes from another server. "
                                              "It has been removed; please sign in again.",
@@ -281,10 +358,14 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
     tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(options.scopes), std::move(t));
     auto self = shared_from_this();
-    sessions.start({account, identity::flatten_claims(claims)}, [self, x, account, return_url = correlation.return_url](std::string session_id) {
+    http::principal user{account, identity::flatten_claims(claims)};
+    if (observer) observer(user, correlation.items);
+    sessions.start(std::move(user), [self, x, account, correlation](std::string session_id) {
       log_info("A user signed in", {{"cid", x->req().correlation_id}, {"account", account}});
-      auto r = http::response::redirect(http::local_return_url(return_url).value_or("/"));
+      auto r = http::response::redirect(http::local_return_url(correlation.return_url).value_or("/"));
       self->set_session_cookie(r, x->req(), {account, std::move(session_id), clock::now() + self->options.idle_timeout});
+      if (!correlation.challenge.empty())
+        r.headers.add("Set-Cookie", http::set_cookie(loop_guard_cookie, self->loop_guard_for(correlation.challenge), self->loop_guard_attributes(x->req())));
       x->respond(std::move(r));
     });
   }
@@ -327,7 +408,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       auto q = text::form_fields::parse(x->req().query).value_or(text::form_fields{});
       auto back = return_url_from(q);
       if (!back) return reply(x, back.error());
-      self->challenge(x, {{}, {}, *back, {}, {}, {}});
+      self->challenge(x, sign_in_request::to(*back));
     });
     anonymous("GET", account_path("Challenge"), [self](const http::exchange_ptr& x) {
       auto q = text::form_fields::parse(x->req().query).value_or(text::form_fields{});
@@ -363,6 +444,12 @@ void web_authentication::admit(const http::route& matched, const http::exchange_
 }
 
 void web_authentication::challenge(const http::exchange_ptr& x, sign_in_request request) const { impl_->challenge(x, std::move(request)); }
+
+void web_authentication::challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const {
+  impl_->challenge_user(x, c, policy);
+}
+
+void web_authentication::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
 
 const web_authentication_options& web_authentication::options() const { return impl_->options; }
 

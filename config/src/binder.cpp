@@ -459,6 +459,7 @@ host_options bind_host(binder& b) {
 load_outcome bind_settings(const configuration& layers) {
   binder b(layers);
   app_settings s;
+  for (const auto& [lower, e] : layers.entries()) s.values[lower] = e.value;
   s.azure_ad = bind_azure_ad(b);
   s.downstream_apis = bind_downstream_apis(b, !s.azure_ad.instance.empty());
   if (!s.downstream_apis.empty() && s.azure_ad.client_credentials.empty())

@@ -31,4 +31,25 @@ const downstream_api_options* app_settings::find_downstream_api(std::string_view
   return nullptr;
 }
 
+std::vector<std::string> app_settings::values_at(std::string_view key) const {
+  auto lower = text::to_lower(key);
+  if (auto it = values.find(lower); it != values.end()) return {it->second};
+  std::vector<std::string> list;
+  for (std::size_t i = 0;; ++i) {
+    auto it = values.find(lower + ":" + std::to_string(i));
+    if (it == values.end()) break;
+    list.push_back(it->second);
+  }
+  if (!list.empty()) return list;
+  // DownstreamApis:{name}:Scopes[:{index}] from the structured settings.
+  auto parts = text::split(key, ':');
+  if (parts.size() < 3 || !text::iequals(parts[0], "DownstreamApis") || !text::iequals(parts[2], "Scopes") || parts.size() > 4) return {};
+  const auto* api = find_downstream_api(parts[1]);
+  if (!api) return {};
+  if (parts.size() == 3) return api->scopes;
+  auto index = text::parse_unsigned(parts[3]);
+  if (!index || *index >= api->scopes.size()) return {};
+  return {api->scopes[*index]};
+}
+
 } // namespace onbehalf::config

@@ -71,4 +71,10 @@ response response::redirect(std::string location) {
   return r;
 }
 
+bool is_api_request(const request& r) {
+  if (auto requested_with = r.headers.find("X-Requested-With"); requested_with && text::iequals(*requested_with, "XMLHttpRequest")) return true;
+  auto accept = text::to_lower(r.headers.find("Accept").value_or(""));
+  return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;
+}
+
 } // namespace onbehalf::http

@@ -19,7 +19,7 @@ long long seconds_of(std::chrono::system_clock::time_point t) {
 } // namespace
 
 sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow, std::chrono::system_clock::time_point now) {
-  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now};
+  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now, {}, {}};
 }
 
 std::string correlation_cookie_name(std::string_view state) {
@@ -28,6 +28,12 @@ std::string correlation_cookie_name(std::string_view state) {
 
 std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c) {
   boost::json::object o{{"s", c.state}, {"n", c.nonce}, {"v", c.code_verifier}, {"r", c.return_url}, {"f", c.user_flow}, {"t", seconds_of(c.issued)}};
+  if (!c.items.empty()) {
+    boost::json::object items;
+    for (const auto& [name, value] : c.items) items[name] = value;
+    o["i"] = std::move(items);
+  }
+  if (!c.challenge.empty()) o["c"] = c.challenge;
   return keys.seal(boost::json::serialize(o), purpose);
 }
 
@@ -39,7 +45,9 @@ result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, 
   if (!doc) return failure{std::string("the sign-in correlation cookie holds no correlation")};
   sign_in_correlation c{doc->string("s").value_or(""), doc->string("n").value_or(""), doc->string("v").value_or(""),
                         doc->string("r").value_or("/"), doc->string("f").value_or(""),
-                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0)))};
+                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0))), {}, doc->string("c").value_or("")};
+  if (auto items = doc->object("i"))
+    for (const auto& name : items->keys()) c.items.emplace_back(name, items->string(name).value_or(""));
   if (c.state.empty() || !crypto::constant_time_equals(c.state, returned_state))
     return failure{std::string("the state the authority returned does not match this browser's sign-in")};
   if (now - c.issued > max_age || c.issued - now > std::chrono::minutes(5))

@@ -305,3 +305,14 @@ TEST_CASE("an unknown sign-in prompt is an error listing the prompts") {
   auto o = bind_host(R"({"Cache": {"Backend": "Memory"}, "SignIn": {"Prompt": "always"}})");
   CHECK(error_about(o, "Onbehalf:SignIn:Prompt").find("consent") != std::string::npos);
 }
+
+TEST_CASE("a key path names one value, or every value of a list, as ScopeKeySection reads it") {
+  auto o = bind_api(R"({"BaseUrl": "https://a.example", "Scopes": ["api://todo/read", "api://todo/write"]})");
+  REQUIRE(o.settings);
+  CHECK(o.settings->values_at("DownstreamApis:MyAPI:Scopes:1") == std::vector<std::string>{"api://todo/write"});
+  CHECK(o.settings->values_at("downstreamapis:myapi:scopes") == std::vector<std::string>{"api://todo/read", "api://todo/write"});
+  CHECK(o.settings->values_at("DownstreamApis:MyAPI:Scopes:7").empty());
+  onbehalf::config::app_settings built_in_code;
+  built_in_code.downstream_apis = {o.settings->downstream_apis.front()};
+  CHECK(built_in_code.values_at("DownstreamApis:MyAPI:Scopes:0") == std::vector<std::string>{"api://todo/read"});
+}

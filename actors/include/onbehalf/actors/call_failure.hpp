@@ -6,11 +6,13 @@
 
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/http/client.hpp"
+#include "onbehalf/http/message.hpp"
 #include "onbehalf/identity/token_response.hpp"
 #include "onbehalf/json/mapping.hpp"
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -101,11 +103,37 @@ private:
 template <class T>
 using call_result = result<T, call_failure>;
 
+/// A call_failure thrown at the user-facing edge, for handlers that read like the spec's
+/// controllers: a route's consent policy (authorize_for_scopes) turns a challenge into a trip to
+/// the authority and back; the host turns the rest into pages (503, 502, 500) that show nothing
+/// of the authority's or API's words. Re-throwing a challenge a handler caught hands it back to
+/// the route's consent policy.
+class call_exception : public std::runtime_error {
+public:
+  explicit call_exception(call_failure f);
+  const call_failure& failure() const noexcept { return failure_; }
+
+private:
+  call_failure failure_;
+};
+
+/// The value, or throws call_exception.
+template <class T>
+T or_throw(call_result<T> r) {
+  if (!r) throw call_exception(std::move(r.error()));
+  if constexpr (!std::is_void_v<T>) return std::move(r).value();
+}
+
 /// What a token failure means for the caller; `scopes` are the ones asked for, which a consent
 /// challenge asks the user for.
 call_failure failure_of(const identity::token_failure& f, const std::vector<std::string>& scopes);
 
 void log_fallback(std::string_view what, const call_failure& f);
+
+/// What a person (an HTML page) or a script (JSON, for API and XHR requests) is shown for a
+/// failure nobody handled: plain words and the status call_failure suggests — a 503 says when
+/// to try again — and nothing of what the authority or API said, which goes to the log only.
+http::response failure_page(const call_failure& f, const http::request& r);
 
 /// A handler's "use a default when this optional data is unavailable" (the spec's Dashboard):
 /// the value, or `fallback` with a warning in the log naming what was unavailable and why.

@@ -4,6 +4,7 @@
 // MicrosoftIdentity/Account routes, and the authorization policy every route passes.
 #pragma once
 
+#include "onbehalf/actors/call_failure.hpp"
 #include "onbehalf/actors/session_service.hpp"
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/core/sealing.hpp"
@@ -47,7 +48,23 @@ struct sign_in_request {
   std::string prompt;
   std::string login_hint;
   std::string domain_hint;
+  std::string user_flow; // B2C: the user flow to go through
+  /// Kept through the round trip and handed to the sign-in observer (MIW's AuthenticationProperties.Items).
+  std::vector<std::pair<std::string, std::string>> items;
+  /// Why the user is sent: a plain sign-in, or consent, MFA, a claims challenge (for XHR answers).
+  identity::interaction_reason reason = identity::interaction_reason::login_required;
+  std::string challenge; // identifies a consent or claims challenge, for loop protection; set by challenge_user
+
+  /// A plain sign-in that lands on `return_url`.
+  static sign_in_request to(std::string return_url) {
+    sign_in_request r;
+    r.return_url = std::move(return_url);
+    return r;
+  }
 };
+
+/// Told of every completed sign-in, with the items its challenge carried.
+using sign_in_observer = std::function<void(const http::principal& user, const std::vector<std::pair<std::string, std::string>>& items)>;
 
 class web_authentication {
 public:
@@ -67,6 +84,15 @@ public:
   /// Sends the user to sign in: a 302 to the authority for pages, a 401 for API and XHR calls.
   void challenge(const http::exchange_ptr& x, sign_in_request request) const;
 
+  /// Answers a challenge a handler raised (consent, MFA, a claims challenge) under a route's
+  /// consent policy: the policy's scopes and the challenge's, its claims, the user as login
+  /// hint, back to this page (a POST: to the policy's page). A challenge that comes again at
+  /// once after the user completed the same one ends on an error page instead of a loop.
+  void challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const;
+
+  /// Called after every sign-in completes; set before requests arrive.
+  void observe_sign_ins(sign_in_observer observer);
+
   const web_authentication_options& options() const;
 
 private:
@@ -74,8 +100,6 @@ private:
   std::shared_ptr<impl> impl_;
 };
 
-/// True for a request that a script sent and that cannot follow a redirect to a sign-in page:
-/// `X-Requested-With: XMLHttpRequest`, or an Accept header that wants JSON and not HTML.
-bool is_api_request(const http::request& r);
+using http::is_api_request;
 
 } // namespace onbehalf::actors

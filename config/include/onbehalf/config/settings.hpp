@@ -136,8 +136,15 @@ struct app_settings {
   azure_ad_options azure_ad;
   std::vector<downstream_api_options> downstream_apis;
   host_options host;
+  /// Every key the configuration set, as loaded (lower-case keys): for settings that name other
+  /// keys, such as a route's ScopeKeySection.
+  std::map<std::string, std::string> values;
 
   const downstream_api_options* find_downstream_api(std::string_view name) const;
+  /// The value at a key path, or the values of the list there ("DownstreamApis:TodoList:Scopes"
+  /// gives every scope, "…:Scopes:0" the first); DownstreamApis scopes are found even in
+  /// settings built in code. Empty when the key is not set.
+  std::vector<std::string> values_at(std::string_view key) const;
 };
 
 } // namespace onbehalf::config

@@ -42,6 +42,10 @@ struct request {
   std::string correlation_id; // from X-Correlation-ID when well-formed, else generated
 };
 
+/// True for a request that a script sent and that cannot follow a redirect to a sign-in page:
+/// `X-Requested-With: XMLHttpRequest`, or an Accept header that wants JSON and not HTML.
+bool is_api_request(const request& r);
+
 struct response {
   unsigned status = 200;
   header_list headers;

@@ -8,6 +8,7 @@
 
 #include <exception>
 #include <functional>
+#include <optional>
 #include <type_traits>
 #include <string>
 #include <string_view>
@@ -46,16 +47,36 @@ constexpr bool takes_exchange_by_reference() {
 template <class F>
 concept coroutine_handler = std::is_invocable_r_v<task<void>, F&, exchange_ptr>;
 
+/// What a route does when its handler lets a challenge escape (MIW's [AuthorizeForScopes]): the
+/// user is sent to the authority for these scopes — given here, or read from the configuration
+/// key `scope_key_section` ("DownstreamApis:TodoList:Scopes:0"; a key naming a list takes it
+/// all) — through `user_flow` (B2C), and comes back to the page. A route without a policy
+/// answers such a challenge with an error page and a log line saying to add one.
+struct consent_policy {
+  std::vector<std::string> scopes;
+  std::string scope_key_section;
+  std::string user_flow;
+  /// Where a POST (PUT, DELETE…) that needed consent lands afterwards: a browser cannot repeat
+  /// it after the round trip, so the user comes back to this page; default "/".
+  std::string return_path_after_post;
+};
+
 struct route {
   std::string method;
   std::string pattern;
   handler handle;
   bool anonymous = false; // reachable without a signed-in user
   std::vector<claim_requirement> required_claims; // all must hold, or the user gets 403
+  std::optional<consent_policy> consent;          // see consent_policy
 
   /// The user must have claim `type` with one of `any_of` (e.g. roles: Admin).
   route& require_claim(std::string type, std::vector<std::string> any_of) {
     required_claims.push_back({std::move(type), std::move(any_of)});
+    return *this;
+  }
+  /// Challenges from this route's handler send the user to consent (replacing a group's policy).
+  route& authorize_for_scopes(consent_policy p) {
+    consent = std::move(p);
     return *this;
   }
 
@@ -129,6 +150,63 @@ public:
 
 private:
   std::vector<route> routes_;
+};
+
+/// Routes that share settings, as the actions of one controller share the controller's
+/// attributes: each route added through the group starts with the group's anonymity, claim
+/// requirements and consent policy, and may change them, as an action's own attribute does.
+class route_group {
+public:
+  explicit route_group(router& r, std::string prefix = {}) : router_(r), prefix_(std::move(prefix)) {}
+
+  route_group& authorize_for_scopes(consent_policy p) {
+    consent_ = std::move(p);
+    return *this;
+  }
+  route_group& require_claim(std::string type, std::vector<std::string> any_of) {
+    required_claims_.push_back({std::move(type), std::move(any_of)});
+    return *this;
+  }
+  route_group& anonymous(bool yes = true) {
+    anonymous_ = yes;
+    return *this;
+  }
+
+  template <class F>
+  route& add(std::string method, const std::string& pattern, F&& h) {
+    auto& r = router_.add(std::move(method), prefix_ + pattern, std::forward<F>(h));
+    r.anonymous = anonymous_;
+    r.required_claims = required_claims_;
+    r.consent = consent_;
+    return r;
+  }
+  template <class F>
+  route& get(const std::string& pattern, F&& h) {
+    return add("GET", pattern, std::forward<F>(h));
+  }
+  template <class F>
+  route& post(const std::string& pattern, F&& h) {
+    return add("POST", pattern, std::forward<F>(h));
+  }
+  template <class F>
+  route& put(const std::string& pattern, F&& h) {
+    return add("PUT", pattern, std::forward<F>(h));
+  }
+  template <class F>
+  route& patch(const std::string& pattern, F&& h) {
+    return add("PATCH", pattern, std::forward<F>(h));
+  }
+  template <class F>
+  route& del(const std::string& pattern, F&& h) {
+    return add("DELETE", pattern, std::forward<F>(h));
+  }
+
+private:
+  router& router_;
+  std::string prefix_;
+  bool anonymous_ = false;
+  std::vector<claim_requirement> required_claims_;
+  std::optional<consent_policy> consent_;
 };
 
 /// Routes an exchange and runs its handler, or answers 404/405 itself. Every dispatcher uses this.

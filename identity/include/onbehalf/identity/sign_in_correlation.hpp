@@ -10,6 +10,8 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace onbehalf::identity {
 
@@ -20,6 +22,11 @@ struct sign_in_correlation {
   std::string return_url; // local, checked when it was accepted
   std::string user_flow;  // B2C policy, when the sign-in used one
   std::chrono::system_clock::time_point issued;
+  /// What the app asked to get back after the round trip (MIW's AuthenticationProperties.Items).
+  std::vector<std::pair<std::string, std::string>> items;
+  /// For a sign-in that answers a consent or claims challenge: what identifies that challenge,
+  /// so one that repeats at once after it can be told from a first one.
+  std::string challenge;
 };
 
 /// A fresh correlation: random state, nonce and verifier.
