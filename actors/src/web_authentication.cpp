@@ -119,6 +119,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto correlation = identity::new_sign_in_correlation(s.return_url, s.user_flow);
     correlation.items = s.items;
     correlation.challenge = s.challenge;
+    correlation.scopes = s.scopes;
+    correlation.scopes.insert(correlation.scopes.end(), options.scopes.begin(), options.scopes.end());
     identity::authorize_request a;
     a.authorization_endpoint = metadata.authorization_endpoint;
     a.client_id = options.client_id;
@@ -310,7 +312,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
     }
     auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
-                                                           identity::scopes_of_first_resource(options.scopes));
+                                                           identity::scopes_of_first_resource(correlation->scopes));
     auto self = shared_from_this();
     tokens.redeem_code(std::move(grant), [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
       if (!r) return self->redemption_failed(x, r.error());
@@ -356,7 +358,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                      const identity::json_object& claims) const {
     auto account = identity::home_account_id(claims);
     if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
-    tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(options.scopes), std::move(t));
+    tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(correlation.scopes), std::move(t));
     auto self = shared_from_this();
     http::principal user{account, identity::flatten_claims(claims)};
     if (observer) observer(user, correlation.items);
@@ -422,6 +424,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       s.login_hint = std::string(q.find("loginHint").value_or(""));
       s.domain_hint = std::string(q.find("domainHint").value_or(""));
       s.prompt = std::string(q.find("prompt").value_or(""));
+      s.user_flow = std::string(q.find("userFlow").value_or(""));
       self->challenge(x, std::move(s));
     });
     anonymous("GET", options.signed_out_callback_path, [](const http::exchange_ptr& x) { x->respond(http::response::redirect(account_path("SignedOut"))); });

@@ -102,11 +102,11 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   if (!requested) return error_to_app(f, requested.error().error, requested.error().aadsts, requested.error().description);
   std::vector<std::string> missing;
   bool needs_second_factor = !f.claims.empty();
-  for (const auto& [res, scopes] : *requested) {
+  for (const auto& [res, asked] : *requested) {
     needs_second_factor = needs_second_factor || res->requires_mfa;
     auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
-    for (const auto& s : scopes)
-      if (!granted.count(s) || f.prompt == "consent") missing.push_back(res->app_id_uri + "/" + s);
+    for (const auto& s : asked.names)
+      if ((!granted.count(s) && !asked.admin_consented.count(s)) || f.prompt == "consent") missing.push_back(res->app_id_uri + "/" + s);
   }
   if (!missing.empty() && !f.consented)
     return html(200, pages::consent(action_url(core, f, "consent"), flow_id, a->display_name, f.user_name, missing));
@@ -214,9 +214,9 @@ void handle_consent(authority_core& core, const http::exchange_ptr& x) {
     }
     const tenant* home = core.dir.home_tenant_of(f.user_name);
     if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
-      for (const auto& [res, scopes] : *requested) {
+      for (const auto& [res, asked] : *requested) {
         auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
-        granted.insert(scopes.begin(), scopes.end());
+        granted.insert(asked.names.begin(), asked.names.end());
       }
     }
     f.consented = true;

@@ -126,8 +126,14 @@ std::optional<text::form_fields> form_of(const http::exchange& x);
 
 /// The resource scopes of a request (OpenID scopes left out), with "{resource}/.default" expanded to the
 /// app's required permissions. Fails for unknown scopes.
-result<std::map<const resource*, std::vector<std::string>>, protocol_error> resource_scopes(const tenant& t, const app& a,
-                                                                                          const std::vector<std::string>& scopes);
+/// The scopes a request names, per resource, by their declared names (scopes compare without
+/// case, as Entra's do). `.default` stands for the app's required permissions, which a tenant
+/// administrator has consented to: those need no user consent (static permissions).
+struct requested_scopes {
+  std::vector<std::string> names;
+  std::set<std::string> admin_consented;
+};
+result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a, const std::vector<std::string>& scopes);
 bool is_openid_scope(std::string_view scope);
 /// The claims challenge a resource's MFA policy sends back.
 /// The authentication contexts (Conditional Access "acrs") a claims request asks for; each needs

@@ -118,8 +118,9 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   std::vector<std::string> granted;
   if (res) {
     const auto& consented = core.consents[authority_core::consent_key(u.person->user_name, a.client_id, res->app_id_uri)];
-    for (const auto& s : requested->begin()->second) {
-      if (!consented.count(s))
+    const auto& asked = requested->begin()->second;
+    for (const auto& s : asked.names) {
+      if (!consented.count(s) && !asked.admin_consented.count(s))
         return reject(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '" + a.client_id +
                                                        "' named '" + a.display_name + "'. Send an interactive authorization request for this user and resource.");
       granted.push_back(s);
@@ -295,23 +296,30 @@ bool is_openid_scope(std::string_view scope) {
   return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email";
 }
 
-result<std::map<const resource*, std::vector<std::string>>, protocol_error> resource_scopes(const tenant& t, const app& a,
-                                                                                          const std::vector<std::string>& scopes) {
-  std::map<const resource*, std::vector<std::string>> out;
+result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a, const std::vector<std::string>& scopes) {
+  std::map<const resource*, requested_scopes> out;
+  auto add = [](requested_scopes& r, const std::string& name) {
+    if (std::find(r.names.begin(), r.names.end(), name) == r.names.end()) r.names.push_back(name);
+  };
   for (const auto& scope : scopes) {
     if (is_openid_scope(scope)) continue;
     const resource* res = t.resource_for_scope(scope);
     if (!res) return reject(400, "invalid_scope", 650053, "The application asked for scope '" + scope + "' that doesn't exist on any resource of the tenant.");
     auto name = scope.substr(scope.rfind('/') == std::string::npos ? 0 : scope.rfind('/') + 1);
-    auto& list = out[res];
+    auto& r = out[res];
     if (name == ".default") {
-      if (auto required = a.required_permissions.find(res->app_id_uri); required != a.required_permissions.end())
-        list.insert(list.end(), required->second.begin(), required->second.end());
+      if (auto required = a.required_permissions.find(res->app_id_uri); required != a.required_permissions.end()) {
+        for (const auto& permission : required->second) {
+          add(r, permission);
+          r.admin_consented.insert(permission);
+        }
+      }
       continue;
     }
-    if (std::find(res->scopes.begin(), res->scopes.end(), name) == res->scopes.end())
+    auto declared = std::find_if(res->scopes.begin(), res->scopes.end(), [&](const std::string& s) { return text::iequals(s, name); });
+    if (declared == res->scopes.end())
       return reject(400, "invalid_scope", 650053, "The application asked for scope '" + name + "' that doesn't exist on the resource '" + res->app_id_uri + "'.");
-    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+    add(r, *declared);
   }
   return out;
 }

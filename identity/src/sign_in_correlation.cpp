@@ -5,6 +5,7 @@
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/json_object.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -19,7 +20,7 @@ long long seconds_of(std::chrono::system_clock::time_point t) {
 } // namespace
 
 sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow, std::chrono::system_clock::time_point now) {
-  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now, {}, {}};
+  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now, {}, {}, {}};
 }
 
 std::string correlation_cookie_name(std::string_view state) {
@@ -34,6 +35,11 @@ std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c)
     o["i"] = std::move(items);
   }
   if (!c.challenge.empty()) o["c"] = c.challenge;
+  if (!c.scopes.empty()) {
+    boost::json::array scopes;
+    for (const auto& scope : c.scopes) scopes.emplace_back(scope.c_str());
+    o["a"] = std::move(scopes);
+  }
   return keys.seal(boost::json::serialize(o), purpose);
 }
 
@@ -45,7 +51,8 @@ result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, 
   if (!doc) return failure{std::string("the sign-in correlation cookie holds no correlation")};
   sign_in_correlation c{doc->string("s").value_or(""), doc->string("n").value_or(""), doc->string("v").value_or(""),
                         doc->string("r").value_or("/"), doc->string("f").value_or(""),
-                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0))), {}, doc->string("c").value_or("")};
+                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0))), doc->strings("a").value_or(std::vector<std::string>{}), {},
+                        doc->string("c").value_or("")};
   if (auto items = doc->object("i"))
     for (const auto& name : items->keys()) c.items.emplace_back(name, items->string(name).value_or(""));
   if (c.state.empty() || !crypto::constant_time_equals(c.state, returned_state))

@@ -25,6 +25,18 @@ TEST_CASE("a sealed correlation opens with everything the callback needs") {
   CHECK(opened->user_flow == "b2c_1_susi");
 }
 
+TEST_CASE("a challenge's scopes, fingerprint and the app's items travel in the correlation") {
+  auto c = new_sign_in_correlation("/emails");
+  c.scopes = {"mail.read", "api://todo/access_as_user"};
+  c.challenge = "fingerprint-1";
+  c.items = {{"consent_attempt", "1"}, {"origin", "send-mail"}};
+  auto opened = open_correlation(keys(), seal_correlation(keys(), c), c.state);
+  REQUIRE(opened);
+  CHECK(opened->scopes == c.scopes);
+  CHECK(opened->challenge == "fingerprint-1");
+  CHECK(opened->items == c.items);
+}
+
 TEST_CASE("every sign-in attempt has its own state, nonce, verifier and cookie name") {
   auto a = new_sign_in_correlation("/");
   auto b = new_sign_in_correlation("/");

@@ -22,6 +22,9 @@ struct sign_in_correlation {
   std::string return_url; // local, checked when it was accepted
   std::string user_flow;  // B2C policy, when the sign-in used one
   std::chrono::system_clock::time_point issued;
+  /// The app's scopes this sign-in asked for, the challenge's first: the code is redeemed for
+  /// their first resource, so a consent's token is the one cached.
+  std::vector<std::string> scopes;
   /// What the app asked to get back after the round trip (MIW's AuthenticationProperties.Items).
   std::vector<std::pair<std::string, std::string>> items;
   /// For a sign-in that answers a consent or claims challenge: what identifies that challenge,
