@@ -84,6 +84,7 @@ std::string downstream_metrics(const downstream_statistics& stats) {
 
 struct host::impl {
   std::unique_ptr<token_acquirer_factory> services;
+  sign_in_observer observer;
   http::router router;
   std::unique_ptr<http::request_metrics> metrics;
   std::unique_ptr<session_service> sessions;
@@ -128,6 +129,7 @@ struct host::impl {
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
     w.prompt = h.sign_in.prompt;
     authentication = std::make_unique<web_authentication>(std::move(w), services->authority(), services->tokens(), *sessions);
+    if (observer) authentication->observe_sign_ins(observer);
     authentication->add_routes(router);
     return true;
   }
@@ -187,6 +189,7 @@ host::~host() {
 }
 
 http::router& host::routes() { return impl_->router; }
+void host::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
 const config::app_settings& host::settings() const { return impl_->settings(); }
 token_service& host::tokens() { return impl_->services->tokens(); }
 downstream_api& host::downstream_apis() { return impl_->services->downstream_apis(); }

@@ -43,7 +43,6 @@ bool covers(const std::vector<std::string>& granted, const std::vector<std::stri
   });
 }
 
-bool same_scopes(const std::vector<std::string>& a, const std::vector<std::string>& b) { return covers(a, b) && covers(b, a); }
 
 long long seconds_of(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -94,13 +93,17 @@ const cached_access_token* access_token_records::best_for(const std::vector<std:
   const cached_access_token* best = nullptr;
   for (const auto& t : tokens_) {
     if (t.expires_on <= now + margin || !covers(t.scopes, requested)) continue;
-    if (!best || t.expires_on > best->expires_on) best = &t;
+    if (!best || t.expires_on >= best->expires_on) best = &t; // on a tie the later one: it carries the latest consent
   }
   return best;
 }
 
 void access_token_records::store(cached_access_token t, std::chrono::system_clock::time_point now) {
-  std::erase_if(tokens_, [&](const cached_access_token& old) { return old.expires_on <= now || same_scopes(old.scopes, t.scopes); });
+  // A new token serves every request an older one with fewer (or the same) scopes served, for at
+  // least as long: the older one goes.
+  std::erase_if(tokens_, [&](const cached_access_token& old) {
+    return old.expires_on <= now || (covers(t.scopes, old.scopes) && old.expires_on <= t.expires_on);
+  });
   tokens_.push_back(std::move(t));
   if (tokens_.size() > max_tokens) {
     auto soonest = std::min_element(tokens_.begin(), tokens_.end(), [](const auto& a, const auto& b) { return a.expires_on < b.expires_on; });
@@ -135,7 +138,7 @@ std::optional<access_token_view> access_token_records::find_best(std::string_vie
     if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(static_cast<long long>(refresh));
     if (!r.ok) return std::nullopt;
     if (!all || t.expires_on <= now + margin) continue;
-    if (!best || t.expires_on > best->expires_on) best = t;
+    if (!best || t.expires_on >= best->expires_on) best = t; // as best_for: the later one on a tie
   }
   return best;
 }

@@ -61,7 +61,7 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   a.certificates = {*trusted_certificate::from_pem(certificate_pem(client_cert))};
   a.redirect_uris = {redirect_uri};
   a.post_logout_redirect_uris = {"http://127.0.0.1:9/signed-out"};
-  a.required_permissions = {{todo_api, {"access_as_user"}}};
+  a.required_permissions = {{todo_api, {"access_as_user"}}, {"https://graph.microsoft.com", {"user.read", "mail.read"}}};
   a.application_permissions = {{todo_api, {"Todo.Read.All", "Todo.ReadWrite.All"}}};
   t.apps = {a};
   d.tenants = {t};

@@ -37,7 +37,11 @@ struct app_fixture {
   config::app_settings settings;
   std::unique_ptr<actors::host> host;
 
-  explicit app_fixture(const std::function<void(config::app_settings&)>& adjust = {}) : authority(directory_for_app(client_cert, port)) {
+  /// Registers the app's routes instead of the default ones (home, profile, admin…).
+  std::function<void(actors::host&)> routes_of;
+
+  explicit app_fixture(const std::function<void(config::app_settings&)>& adjust = {}, std::function<void(actors::host&)> routes = {})
+      : authority(directory_for_app(client_cert, port)), routes_of(std::move(routes)) {
     REQUIRE(authority.start());
     auto& s = settings;
     s.azure_ad.authority = authority.authority(dev::tenant_id);
@@ -60,6 +64,13 @@ struct app_fixture {
 
   void start() {
     host = std::make_unique<actors::host>(settings);
+    if (routes_of) {
+      routes_of(*host);
+      auto started = host->start();
+      INFO((started ? std::string() : started.error()));
+      REQUIRE(started);
+      return;
+    }
     auto& r = host->routes();
     r.get("/", [](const http::exchange_ptr& x) {
       x->respond(http::response::text(200, x->user ? "home of " + std::string(x->user->display_name()) : "home, anonymous"));

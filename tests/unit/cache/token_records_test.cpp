@@ -63,6 +63,24 @@ TEST_CASE("a new token for the same scopes replaces the old one, and expired one
   CHECK(r.all()[0].token == "new");
 }
 
+TEST_CASE("a new token for more scopes replaces older ones it covers, as after an incremental consent") {
+  access_token_records r;
+  r.store(token({"read"}, "before consent", 1h), now);
+  r.store(token({"other"}, "another resource's scope set", 1h), now);
+  r.store(token({"read", "write"}, "after consent", 1h), now); // the same second: expiries tie
+  REQUIRE(r.all().size() == 2);
+  CHECK(r.best_for({"read"}, now)->token == "after consent");
+  CHECK(std::string(access_token_records::find_best(r.encode(), {"read"}, now)->token) == "after consent");
+}
+
+TEST_CASE("of two fitting tokens expiring in the same second the later one is chosen, decoded or not") {
+  access_token_records r;
+  r.store(token({"a", "b"}, "first", 1h), now);
+  r.store(token({"a", "c"}, "second", 1h), now);
+  CHECK(r.best_for({"a"}, now)->token == "second");
+  CHECK(std::string(access_token_records::find_best(r.encode(), {"a"}, now)->token) == "second");
+}
+
 TEST_CASE("a partition keeps a bounded number of scope sets") {
   access_token_records r;
   for (int i = 0; i < 40; ++i) r.store(token({"scope" + std::to_string(i)}, "t", std::chrono::minutes(60 + i)), now);

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
+#include <functional>
 
 namespace onbehalf::actors {
 
@@ -38,7 +41,11 @@ public:
   /// Blocks until stopped, then shuts the actor system down.
   void wait();
 
-  // The services handlers use; valid between start() and wait().
+  /// Told of every completed sign-in, with the items its challenge carried; set before start().
+  void observe_sign_ins(std::function<void(const http::principal&, const std::vector<std::pair<std::string, std::string>>&)> observer);
+
+  // The services handlers use; valid between start() and wait() (downstream_apis() and
+  // authorization_headers() from construction, so handlers may keep them).
   token_service& tokens();
   session_service& sessions();
   web_authentication& authentication();

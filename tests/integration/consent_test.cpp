@@ -1,0 +1,213 @@
+// Incremental consent and conditional access end to end: a browser, the dev authority, the
+// sample API and an onbehalf host whose routes carry consent policies. Each test says where the
+// user ends up and what the token cache holds afterwards.
+#include "../support/captured_log.hpp"
+#include "../support/consent_app_fixture.hpp"
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace onbehalf::testing::consent;
+
+namespace {
+
+const std::string graph = "https://graph.microsoft.com";
+
+std::string header(const http::client_response& r, std::string_view name) { return std::string(r.headers.find(name).value_or("")); }
+
+bool saw(const web::app_fixture::visit& v, const std::string& page) {
+  return std::find(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), page) != v.authority_pages.pages_seen.end();
+}
+
+bool cached_for(fixture& f, const std::string& resource, const std::string& scope) {
+  auto records = f.cached(resource);
+  return records && records->best_for({scope}, std::chrono::system_clock::now());
+}
+
+} // namespace
+
+TEST_CASE("consent: signing in consents to the initial scopes up front, and the page calls the API") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  auto v = f.app.sign_in(b, "/profile");
+  CHECK(v.last.body == "profile of Ada Lovelace");
+  CHECK(saw(v, "consent"));
+  CHECK(cached_for(f, dev::todo_api, web::todo_scope));
+}
+
+TEST_CASE("consent: a page that needs Mail.Read sends the user to consent once, back to the same address, and the token is cached") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  auto v = f.app.browse(b, "GET", f.app.url("/emails?folder=inbox&top=5"));
+  CHECK(v.last.status == 200);
+  CHECK(v.last.body == "5 messages");
+  CHECK(v.last_url == f.app.url("/emails?folder=inbox&top=5"));
+  CHECK(saw(v, "consent"));
+  CHECK_FALSE(saw(v, "sign-in")); // the authority's session: no password again
+  auto shown = v.authority_pages.consent_scopes_shown;
+  CHECK(std::find(shown.begin(), shown.end(), graph + "/mail.read") != shown.end());
+  CHECK(cached_for(f, graph, "mail.read"));
+
+  auto again = f.app.browse(b, "GET", f.app.url("/emails"));
+  CHECK(again.last.body == "5 messages");
+  CHECK(again.authority_pages.pages_seen.empty());
+}
+
+TEST_CASE("consent: a POST that needs consent lands on the policy's page, and the next POST succeeds") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  // Writing needs Todo.ReadWrite, which sign-in did not ask for: the API answers 403 insufficient_scope.
+  auto v = f.app.browse(b, "POST", f.app.url("/todos"), {}, "title=ignored");
+  CHECK(v.last_url == f.app.url("/todos"));
+  CHECK(v.last.body == "0 todos"); // a browser cannot repeat the POST after the round trip
+  CHECK(saw(v, "consent"));
+  CHECK(cached_for(f, dev::todo_api, dev::todo_api + "/Todo.ReadWrite"));
+  auto posted = f.app.browse(b, "POST", f.app.url("/todos"), {}, "title=again");
+  CHECK(posted.last.body == "1 todos");
+  CHECK(posted.authority_pages.pages_seen.empty());
+}
+
+TEST_CASE("conditional access: an API under an MFA policy takes the user through the second factor, and its token says so") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  auto v = f.app.browse(b, "GET", f.app.url("/secure"));
+  CHECK(v.last.body == "secure profile of Ada Lovelace");
+  CHECK(saw(v, "mfa"));
+  auto records = f.cached(dev::sensitive_api);
+  REQUIRE(records);
+  auto token = records->best_for({dev::sensitive_api + "/access_as_user"}, std::chrono::system_clock::now());
+  REQUIRE(token);
+  CHECK(dev::claims_of(token->token).strings("amr") == std::vector<std::string>{"pwd", "mfa"});
+}
+
+TEST_CASE("conditional access: an API's claims challenge sends the user to the authority with the claims, and the new token satisfies them") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  f.todo_api->require_authentication_context("oid-ada", "c1");
+  auto v = f.app.browse(b, "GET", f.app.url("/profile"));
+  CHECK(v.last.body == "profile of Ada Lovelace");
+  CHECK(saw(v, "mfa"));
+  auto records = f.cached(dev::todo_api);
+  REQUIRE(records);
+  bool satisfied = false;
+  for (const auto& t : records->all()) satisfied = satisfied || dev::claims_of(t.token).strings("acrs") == std::vector<std::string>{"c1"};
+  CHECK(satisfied);
+}
+
+TEST_CASE("consent: a script's request gets 401 with WWW-Authenticate naming the scopes and where to send the user, never a redirect") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  http::header_list xhr;
+  xhr.set("X-Requested-With", "XMLHttpRequest");
+  auto r = b.request("GET", f.app.url("/emails"), {}, xhr);
+  CHECK(r.status == 401);
+  auto challenge = header(r, "WWW-Authenticate");
+  CHECK(challenge.starts_with("OpenIdConnect error=\"consent_required\""));
+  CHECK(challenge.find("scope=\"user.read mail.read\"") != std::string::npos);
+  CHECK(challenge.find("authorization_uri=\"" + f.app.url("/MicrosoftIdentity/Account/Challenge?")) != std::string::npos);
+  CHECK(header(r, "Location").empty());
+  // Following the authorization_uri, as the page's script would, consents and comes back.
+  auto uri = challenge.substr(challenge.find("authorization_uri=\"") + 19);
+  uri = uri.substr(0, uri.find('"'));
+  auto v = f.app.browse(b, "GET", uri);
+  CHECK(v.last_url == f.app.url("/emails"));
+  CHECK(v.last.body == "5 messages");
+}
+
+TEST_CASE("consent: a challenge that comes again right after the user completed it ends on an error page, not a loop") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  auto v = f.app.browse(b, "GET", f.app.url("/loop"));
+  CHECK(v.last.status == 403);
+  CHECK(v.last.body.find("could not be granted") != std::string::npos);
+  CHECK(std::count(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), "consent") == 1);
+}
+
+TEST_CASE("manual handling: a handler takes the challenge as a value and sends the user itself, with its own address and items") {
+  fixture f([](config::app_settings& s) { s.downstream_apis[1].scopes = {"user.read", "mail.read", "mail.send"}; });
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  captured_log log;
+  auto v = f.app.browse(b, "GET", f.app.url("/advanced/send-mail"));
+  CHECK(v.last.body == "mail sent");
+  CHECK(v.last_url == f.app.url("/advanced/send-mail"));
+  CHECK(log.all().find("Consent required; challenging the user") != std::string::npos);
+  std::lock_guard lock(f.seen_mutex);
+  CHECK(f.items_seen == std::vector<std::pair<std::string, std::string>>{{"consent_attempt", "1"}});
+}
+
+TEST_CASE("degradation: with the authority down, a page needing a new token is a 503 with Retry-After and nothing of the authority's words") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  f.app.authority.set_faults({devauthority::faults::mode::unavailable, std::chrono::milliseconds(0), std::chrono::seconds(0)});
+  auto r = b.request("GET", f.app.url("/emails"));
+  CHECK(r.status == 503);
+  CHECK_FALSE(header(r, "Retry-After").empty());
+  CHECK(r.body.find("try again") != std::string::npos);
+  CHECK(r.body.find("injected") == std::string::npos);
+  CHECK(r.body.find("AADSTS") == std::string::npos);
+}
+
+TEST_CASE("degradation: with the API down, the page is a 503 saying a service is unavailable") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  f.todo_api->stop();
+  f.todo_api->wait();
+  auto r = b.request("GET", f.app.url("/todos"));
+  CHECK(r.status == 503);
+  CHECK(r.body.find("cannot be reached") != std::string::npos);
+}
+
+TEST_CASE("degradation: the dashboard shows defaults when its optional data fails, and logs why") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  f.todo_api->set_faults({sample_api::faults::mode::server_error, std::chrono::milliseconds(0)});
+  captured_log log;
+  auto r = b.request("GET", f.app.url("/dashboard"));
+  CHECK(r.status == 200);
+  CHECK(r.body == "dashboard: (profile unavailable)");
+  CHECK(log.all().find("the profile on the dashboard") != std::string::npos);
+}
+
+TEST_CASE("static permissions: a .default scope is granted without the user consenting, and never challenges") {
+  fixture f([](config::app_settings& s) { s.downstream_apis[1].scopes = {graph + "/.default"}; });
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  auto v = f.app.browse(b, "GET", f.app.url("/emails"));
+  CHECK(v.last.body == "5 messages");
+  CHECK(v.authority_pages.pages_seen.empty());
+}
+
+TEST_CASE("a route without a consent policy answers a challenge with an error page, and the log says to add one") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  captured_log log;
+  auto r = b.request("GET", f.app.url("/no-policy"));
+  CHECK(r.status == 401);
+  CHECK(r.body.find("needs access") != std::string::npos);
+  CHECK(log.all().find("authorize_for_scopes") != std::string::npos);
+}
+
+TEST_CASE("a consent policy naming a configuration key that is not set stops the start, naming the key and the route") {
+  config::app_settings s;
+  s.azure_ad.authority = "http://127.0.0.1:9/tenant/v2.0";
+  s.azure_ad.client_id = "app";
+  s.host.port = 0;
+  s.host.log_level = "off";
+  s.host.cache.backend = config::cache_options::backend_type::memory;
+  actors::host h(s);
+  h.routes().get("/x", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "x")); }).authorize_for_scopes({{}, "DownstreamApis:Nope:Scopes", {}, {}});
+  auto started = h.start();
+  REQUIRE_FALSE(started);
+  CHECK(started.error().find("DownstreamApis:Nope:Scopes") != std::string::npos);
+  CHECK(started.error().find("GET /x") != std::string::npos);
+}
