@@ -36,6 +36,7 @@ token_acquisition_options token_options_of(const config::acquire_token_options& 
   t.force_refresh = c.force_refresh;
   t.claims = c.claims;
   t.tenant = c.tenant;
+  t.user_flow = c.user_flow;
   t.correlation_id = c.correlation_id;
   for (const auto& [name, value] : c.extra_query_parameters) t.extra_query_parameters.emplace_back(name, value);
   return t;

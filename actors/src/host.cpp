@@ -128,6 +128,11 @@ struct host::impl {
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
     w.prompt = h.sign_in.prompt;
+    const auto& ad = settings().azure_ad;
+    w.authority_for_flow = [services = services.get()](const std::string& flow) { return &services->authority(flow); };
+    w.sign_in_flow = ad.sign_up_sign_in_policy_id;
+    w.edit_profile_flow = ad.edit_profile_policy_id;
+    w.reset_password_flow = ad.reset_password_policy_id;
     authentication = std::make_unique<web_authentication>(std::move(w), services->authority(), services->tokens(), *sessions);
     if (observer) authentication->observe_sign_ins(observer);
     authentication->add_routes(router);

@@ -5,11 +5,15 @@
 #include "onbehalf/cache/rocksdb_store.hpp"
 #include "onbehalf/config/load.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/client_assertion.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+
+#include <map>
+#include <mutex>
 
 namespace onbehalf::actors {
 
@@ -65,6 +69,18 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<http::client> web;
   std::unique_ptr<identity::client_certificate> certificate;
   std::unique_ptr<identity::authority_cache> authority;
+  std::mutex flows_mutex;
+  std::map<std::string, std::unique_ptr<identity::authority_cache>> flow_authorities; // B2C: by user flow, lower case
+
+  // The default authority for the sign-in flow; each other B2C user flow has its own.
+  identity::authority_cache& authority_for(std::string_view user_flow) {
+    const auto& ad = settings.azure_ad;
+    if (user_flow.empty() || !ad.is_b2c() || text::iequals(user_flow, ad.sign_up_sign_in_policy_id)) return *authority;
+    std::lock_guard lock(flows_mutex);
+    auto& cache = flow_authorities[text::to_lower(user_flow)];
+    if (!cache) cache = std::make_unique<identity::authority_cache>(ad.authority_for_flow(user_flow), fetch_over(*web));
+    return *cache;
+  }
   std::unique_ptr<cache::memory_cache> l1;
   std::unique_ptr<cache::durable_store> l2;
   std::unique_ptr<token_service> tokens;
@@ -98,6 +114,8 @@ struct token_acquirer_factory::impl {
     if (!client_auth) return failure{client_auth.error()};
     token_service_settings t;
     t.authority = authority.get();
+    t.authority_for_flow = [this](const std::string& user_flow) { return &authority_for(user_flow); };
+    t.sign_in_flow = settings.azure_ad.sign_up_sign_in_policy_id;
     t.tenant = settings.azure_ad.tenant_id;
     t.client = *client_auth;
     t.web = web.get();
@@ -118,6 +136,7 @@ struct token_acquirer_factory::impl {
     system.reset();
     l2.reset();
     l1.reset();
+    flow_authorities.clear();
     authority.reset();
     web.reset();
   }
@@ -158,7 +177,7 @@ token_credential token_acquirer_factory::app_credential() { return token_credent
 token_credential token_acquirer_factory::user_credential(signed_in_user user) { return token_credential::for_user(*impl_->tokens, std::move(user)); }
 caf::actor_system& token_acquirer_factory::system() { return *impl_->system; }
 http::client& token_acquirer_factory::web() { return *impl_->web; }
-identity::authority_cache& token_acquirer_factory::authority() { return *impl_->authority; }
+identity::authority_cache& token_acquirer_factory::authority(std::string_view user_flow) { return impl_->authority_for(user_flow); }
 cache::memory_cache& token_acquirer_factory::memory_cache() { return *impl_->l1; }
 cache::durable_store* token_acquirer_factory::durable_store() { return impl_->l2.get(); }
 

@@ -32,6 +32,7 @@ struct token_requested {
 
 struct code_redemption {
   identity::token_grant grant;
+  std::string user_flow;
   std::function<void(token_outcome)> done;
 };
 
@@ -113,15 +114,16 @@ std::string access_key_for(const token_service_settings& s, const std::string& h
   if (home_account_id.empty()) return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, tenant), resource);
   // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
   // account's partition, so sign-out removes them, under a resource key naming the tenant.
-  if (tenant != s.tenant) return cache::keys::access_tokens(cache::keys::user_partition(home_account_id), tenant + "|" + std::string(resource));
-  return cache::keys::user_access_tokens(home_account_id, resource);
+  if (tenant != s.tenant)
+    return cache::keys::access_tokens(cache::keys::user_partition(home_account_id), tenant + "|" + std::string(resource), o.user_flow);
+  return cache::keys::user_access_tokens(home_account_id, resource, o.user_flow);
 }
 
 request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
                       const token_acquisition_options& o) {
   request_keys k;
   k.cache_key = access_key_for(s, home_account_id, scopes, o);
-  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(cache::keys::user_partition(home_account_id));
+  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(cache::keys::user_partition(home_account_id), o.user_flow);
   auto sorted = scopes;
   for (auto& scope : sorted) scope = text::to_lower(scope);
   std::sort(sorted.begin(), sorted.end());
@@ -129,7 +131,7 @@ request_keys keys_for(const token_service_settings& s, const std::string& home_a
   for (const auto& scope : sorted) k.flight += " " + scope;
   // Calls that bypass the cache share a grant only with calls that bypass it the same way.
   if (bypasses_cache(o)) k.flight += " |fresh " + o.claims;
-  k.actor = tenant_of(s, o) + "|" + (scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front()));
+  k.actor = tenant_of(s, o) + "|" + o.user_flow + "|" + (scopes.empty() ? std::string() : identity::resource_of_scope(scopes.front()));
   return k;
 }
 
@@ -233,8 +235,9 @@ void send_grant(const shared_settings& s, identity::token_grant grant, const tok
     auto request = identity::build_token_request(endpoint_for_tenant(endpoint, s->tenant, tenant), s->client, grant, request_options);
     send_token_request(*s->web, request, std::move(done));
   };
-  if (!s->token_endpoint.empty() || !s->authority) return send_to(s->token_endpoint, std::move(done));
-  s->authority->get([send_to = std::move(send_to), done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
+  auto* authority = !o.user_flow.empty() && s->authority_for_flow ? s->authority_for_flow(o.user_flow) : s->authority;
+  if (!s->token_endpoint.empty() || !authority) return send_to(s->token_endpoint, std::move(done));
+  authority->get([send_to = std::move(send_to), done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
     if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
     send_to((*authority)->metadata.token_endpoint, std::move(done));
   });
@@ -346,7 +349,11 @@ caf::behavior token_actor(token_actor_pointer self, shared_settings settings) {
       [self](grant_finished& g) { finish_grant(self, g); },
       [self](l2_read& r) { after_l2_read(self, r); },
       [self](refresh_token_read& r) { redeem_refresh_token(self, r); },
-      [self](code_redemption& r) { send_grant(self->state.settings, r.grant, {}, std::move(r.done)); },
+      [self](code_redemption& r) {
+        token_acquisition_options o;
+        o.user_flow = r.user_flow;
+        send_grant(self->state.settings, r.grant, o, std::move(r.done));
+      },
   };
 }
 
@@ -372,6 +379,7 @@ struct token_service::impl {
   // that is not due for refresh is answered at once, read in place and copied once. Anything
   // else goes to the resource's actor.
   void acquire(std::string account, std::vector<std::string> scopes, token_acquisition_options options, token_callback done) {
+    if (!options.user_flow.empty() && text::iequals(options.user_flow, settings->sign_in_flow)) options.user_flow.clear();
     if (!bypasses_cache(options)) {
       auto now = clock::now();
       std::optional<acquired_token> hit;
@@ -414,11 +422,21 @@ void token_service::acquire_token_for_app(std::string scope, token_acquisition_o
 }
 
 void token_service::redeem_code(identity::token_grant grant, std::function<void(result<identity::token_response, identity::token_failure>)> done) {
-  caf::anon_send(impl_->actor_for(impl_->settings->tenant + "|sign-in"), code_redemption{std::move(grant), std::move(done)});
+  redeem_code(std::move(grant), {}, std::move(done));
 }
 
-void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens) {
-  keep(*impl_->settings, keys_for(*impl_->settings, home_account_id, scopes, {}), scopes, tokens);
+void token_service::redeem_code(identity::token_grant grant, std::string user_flow,
+                                std::function<void(result<identity::token_response, identity::token_failure>)> done) {
+  if (text::iequals(user_flow, impl_->settings->sign_in_flow)) user_flow.clear();
+  auto actor = impl_->actor_for(impl_->settings->tenant + "|" + user_flow + "|sign-in");
+  caf::anon_send(actor, code_redemption{std::move(grant), std::move(user_flow), std::move(done)});
+}
+
+void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens,
+                                          std::string user_flow) {
+  token_acquisition_options o;
+  o.user_flow = text::iequals(user_flow, impl_->settings->sign_in_flow) ? std::string() : std::move(user_flow);
+  keep(*impl_->settings, keys_for(*impl_->settings, home_account_id, scopes, o), scopes, tokens);
 }
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes,

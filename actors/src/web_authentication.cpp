@@ -69,6 +69,13 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   http::request_origin origin(const http::request& r) const { return http::origin_of(r, options.trusted_proxies); }
 
+  // The sign-in flow's authority, or a B2C user flow's.
+  identity::authority_cache& authority_of(const std::string& user_flow) const {
+    if (user_flow.empty() || !options.authority_for_flow) return authority;
+    auto* a = options.authority_for_flow(user_flow);
+    return a ? *a : authority;
+  }
+
   http::cookie_attributes session_cookie(const http::request& r) const {
     http::cookie_attributes a;
     a.secure = origin(r).scheme == "https";
@@ -103,10 +110,11 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   // --- the challenge ---
 
   void challenge(const http::exchange_ptr& x, sign_in_request request) const {
+    if (text::iequals(request.user_flow, options.sign_in_flow)) request.user_flow.clear();
     if (request.return_url.empty()) request.return_url = "/";
     if (http::is_api_request(x->req())) return reply(x, api_challenge(x->req(), request));
     auto self = shared_from_this();
-    authority.get([self, x, request = std::move(request)](result<identity::authority_cache::snapshot_ptr, std::string> a) {
+    authority_of(request.user_flow).get([self, x, request = std::move(request)](result<identity::authority_cache::snapshot_ptr, std::string> a) {
       if (!a) {
         log_warning("Could not send a user to sign in: the authority is unreachable", {{"cid", x->req().correlation_id}, {"error", a.error()}});
         return reply(x, authority_unavailable());
@@ -314,7 +322,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
                                                            identity::scopes_of_first_resource(correlation->scopes));
     auto self = shared_from_this();
-    tokens.redeem_code(std::move(grant), [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
+    tokens.redeem_code(std::move(grant), correlation->user_flow, [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
       if (!r) return self->redemption_failed(x, r.error());
       self->validate_and_sign_in(x, correlation, std::move(*r), true);
     });
@@ -340,7 +348,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       rules.nonce = correlation.nonce;
       auto claims = identity::validate_id_token(tokens_in.id_token, (*a)->keys, rules);
       if (!claims && claims.error().reason == identity::token_rejection::unknown_key && may_refetch_keys) {
-        return self->authority.refresh_for_unknown_key([self, x, correlation, tokens_in](auto) mutable {
+        return self->authority_of(correlation.user_flow).refresh_for_unknown_key([self, x, correlation, tokens_in](auto) mutable {
           self->validate_and_sign_in(x, std::move(correlation), std::move(tokens_in), false);
         });
       }
@@ -351,14 +359,14 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       }
       self->start_session(x, correlation, std::move(tokens_in), *claims);
     };
-    authority.get(on_authority);
+    authority_of(correlation.user_flow).get(on_authority);
   }
 
   void start_session(const http::exchange_ptr& x, const identity::sign_in_correlation& correlation, identity::token_response t,
                      const identity::json_object& claims) const {
     auto account = identity::home_account_id(claims);
     if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
-    tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(correlation.scopes), std::move(t));
+    tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(correlation.scopes), std::move(t), correlation.user_flow);
     auto self = shared_from_this();
     http::principal user{account, identity::flatten_claims(claims)};
     if (observer) observer(user, correlation.items);
@@ -427,6 +435,20 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       s.user_flow = std::string(q.find("userFlow").value_or(""));
       self->challenge(x, std::move(s));
     });
+    // B2C, as MIW's account controller: the edit-profile and password-reset user flows.
+    auto through_flow = [self](const std::string& flow) {
+      return [self, flow](const http::exchange_ptr& x) {
+        auto q = text::form_fields::parse(x->req().query).value_or(text::form_fields{});
+        auto back = return_url_from(q);
+        if (!back) return reply(x, back.error());
+        auto s = sign_in_request::to(*back);
+        s.user_flow = flow;
+        if (x->user) s.login_hint = std::string(x->user->username());
+        self->challenge(x, std::move(s));
+      };
+    };
+    if (!options.edit_profile_flow.empty()) routes.get(account_path("EditProfile"), through_flow(options.edit_profile_flow));
+    if (!options.reset_password_flow.empty()) anonymous("GET", account_path("ResetPassword"), through_flow(options.reset_password_flow));
     anonymous("GET", options.signed_out_callback_path, [](const http::exchange_ptr& x) { x->respond(http::response::redirect(account_path("SignedOut"))); });
     anonymous("GET", account_path("SignedOut"), [](const http::exchange_ptr& x) {
       x->respond(http::response::page(200, "Signed out", "You have signed out of this site.", "Sign in again", sign_in_link));

@@ -293,6 +293,7 @@ azure_ad_options bind_azure_ad(binder& b) {
 acquire_token_options bind_token_options(binder& b, const std::string& section) {
   acquire_token_options o;
   o.tenant = b.text(join(section, "Tenant"));
+  o.user_flow = b.text(join(section, "UserFlow"));
   o.claims = b.text(join(section, "Claims"));
   o.correlation_id = b.text(join(section, "CorrelationId"));
   o.authentication_options_name = b.text(join(section, "AuthenticationOptionsName"));

@@ -15,6 +15,13 @@ std::string azure_ad_options::effective_authority() const {
   return base + tenant_id + "/v2.0";
 }
 
+std::string azure_ad_options::authority_for_flow(std::string_view user_flow) const {
+  if (!is_b2c() || user_flow.empty() || text::iequals(user_flow, sign_up_sign_in_policy_id)) return effective_authority();
+  std::string base = instance;
+  if (!base.ends_with('/')) base += '/';
+  return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + std::string(user_flow) + "/v2.0";
+}
+
 result<key_ring, std::string> make_key_ring(const std::vector<cache_key>& keys) {
   std::vector<sealing_key> ring;
   for (const auto& k : keys) {

@@ -211,3 +211,42 @@ TEST_CASE("a consent policy naming a configuration key that is not set stops the
   CHECK(started.error().find("DownstreamApis:Nope:Scopes") != std::string::npos);
   CHECK(started.error().find("GET /x") != std::string::npos);
 }
+
+TEST_CASE("B2C: signing in goes through the sign-up-sign-in user flow") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  auto first = b.request("GET", f.app.url("/profile"));
+  REQUIRE(first.status == 302);
+  CHECK(header(first, "Location").find("/tfp/contoso.onmicrosoft.com/b2c_1_susi/oauth2/v2.0/authorize?") != std::string::npos);
+  auto v = f.app.sign_in(b, "/profile");
+  CHECK(v.last.body == "profile of Ada Lovelace");
+}
+
+TEST_CASE("B2C: a page needing the edit-profile flow goes through it and returns, with the new name and the flow's tokens cached apart") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  dev::sign_in_options o;
+  o.new_display_name = "Ada, Countess of Lovelace";
+  auto v = f.app.browse(b, "GET", f.app.url("/profile/edit"), o);
+  CHECK(v.last_url == f.app.url("/profile/edit"));
+  CHECK(v.last.body == "edited: Ada, Countess of Lovelace");
+  CHECK(saw(v, "edit-profile"));
+  auto& l1 = f.app.host->services().memory_cache();
+  CHECK(l1.get(cache::keys::user_access_tokens(web::ada_account(), dev::todo_api, "b2c_1_edit_profile")));
+  CHECK(l1.get(cache::keys::user_access_tokens(web::ada_account(), dev::todo_api)));
+  auto again = f.app.browse(b, "GET", f.app.url("/profile/edit"));
+  CHECK(again.authority_pages.pages_seen.empty());
+}
+
+TEST_CASE("B2C: the EditProfile account route goes through the flow and back to the page it names") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  dev::sign_in_options o;
+  o.new_display_name = "Augusta Ada King";
+  auto v = f.app.browse(b, "GET", f.app.url("/MicrosoftIdentity/Account/EditProfile?redirectUri=%2Fprofile"), o);
+  CHECK(v.last_url == f.app.url("/profile"));
+  CHECK(v.last.status == 200);
+  CHECK(saw(v, "edit-profile"));
+}

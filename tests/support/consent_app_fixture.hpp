@@ -158,6 +158,14 @@ struct fixture {
       }
       x->respond(actors::failure_page(sent.error(), x->req()));
     });
+    // B2C: a page that needs the edit-profile user flow's tokens, as the spec's EditProfile action.
+    pages.get("/profile/edit", [&h](http::exchange_ptr x) -> task<void> {
+      actors::token_acquisition_options o;
+      o.user_flow = "b2c_1_edit_profile";
+      std::vector<std::string> scopes{web::todo_scope}; // named: see the g++ 12 note in task.hpp
+      actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
+      x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
+    }).authorize_for_scopes({{"openid", "offline_access"}, {}, "b2c_1_edit_profile", {}});
     // A route that lets a challenge escape without a consent policy.
     h.routes().get("/no-policy", [&apis](http::exchange_ptr x) -> task<void> {
       auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "GraphAPI", [](downstream_call_options& o) { at(o, "me"); }));
@@ -172,5 +180,20 @@ struct fixture {
     return cache::access_token_records::decode(*bytes);
   }
 };
+
+} // namespace onbehalf::testing::consent
+
+namespace onbehalf::testing::consent {
+
+/// The same app configured for Azure AD B2C: user flows at /tfp/{domain}/{flow}.
+inline void as_b2c(config::app_settings& s) {
+  auto base = s.azure_ad.authority.substr(0, s.azure_ad.authority.find("/" + dev::tenant_id));
+  s.azure_ad.authority.clear();
+  s.azure_ad.instance = base + "/";
+  s.azure_ad.domain = "contoso.onmicrosoft.com";
+  s.azure_ad.sign_up_sign_in_policy_id = "b2c_1_susi";
+  s.azure_ad.edit_profile_policy_id = "b2c_1_edit_profile";
+  s.azure_ad.reset_password_policy_id = "b2c_1_reset";
+}
 
 } // namespace onbehalf::testing::consent

@@ -52,7 +52,8 @@ public:
   // What the host builds on.
   caf::actor_system& system();
   http::client& web();
-  identity::authority_cache& authority();
+  /// The authority's metadata and keys; for B2C, of a user flow (the sign-in flow's when empty).
+  identity::authority_cache& authority(std::string_view user_flow = {});
   cache::memory_cache& memory_cache();
   cache::durable_store* durable_store(); // null with the Memory backend
 

@@ -34,6 +34,12 @@ struct web_authentication_options {
   std::string cookie_name = ".onbehalf.session";
   /// A sign-in must come back within this long; older correlation cookies are refused.
   std::chrono::seconds correlation_lifetime{15 * 60};
+  /// B2C: the authority of another user flow than the sign-in flow; the user flows the account
+  /// routes EditProfile and ResetPassword go through (AzureAd:EditProfilePolicyId, ResetPasswordPolicyId).
+  std::function<identity::authority_cache*(const std::string& user_flow)> authority_for_flow;
+  std::string sign_in_flow; // asking for it is asking for the default flow
+  std::string edit_profile_flow;
+  std::string reset_password_flow;
   /// prompt for sign-ins that do not ask for one themselves. OpenID Connect Core section 11 lets a
   /// provider issue refresh tokens (offline_access) only with prompt=consent; Entra ID needs none.
   std::string prompt;

@@ -41,9 +41,14 @@ struct azure_ad_options {
   /// The authority URL used for discovery: Instance + TenantId + "/v2.0" (or the B2C policy
   /// form), else Authority as given.
   std::string effective_authority() const;
+  bool is_b2c() const noexcept { return !sign_up_sign_in_policy_id.empty(); }
+  /// B2C: the authority of a user flow, {Instance}tfp/{Domain}/{flow}/v2.0; the sign-up-sign-in
+  /// flow's (effective_authority) for an empty flow, and outside B2C.
+  std::string authority_for_flow(std::string_view user_flow) const;
 };
 
 struct acquire_token_options {
+  std::string user_flow; // B2C: tokens of this user flow (an onbehalf addition; MIW passes it as an argument)
   std::string tenant;
   std::string claims;
   std::string correlation_id;
