@@ -289,6 +289,7 @@ void finish_grant(token_actor_pointer self, grant_finished& g) {
   if (g.outcome) {
     answer = keep(*st.settings, {g.cache_key, g.refresh_key, g.flight, {}}, g.scopes, *g.outcome);
   } else {
+    if (!g.refresh_key.empty()) g.outcome = failure{identity::as_refresh_failure(std::move(g.outcome.error()))};
     if (g.outcome.error().retry_after) st.throttled_until[g.flight] = clock::now() + *g.outcome.error().retry_after;
     log_warning("Could not acquire a token", {{"cid", g.correlation_id}, {"reason", g.outcome.error().message()}});
     answer = failure{g.outcome.error()};

@@ -142,6 +142,15 @@ token_failure network_failure(std::string what) {
   return f;
 }
 
+token_failure as_refresh_failure(token_failure f) {
+  if (f.error == "invalid_scope" && f.error_codes.empty()) {
+    f.kind = failure_kind::interaction_required;
+    f.reason = interaction_reason::consent_required;
+    f.config_key.clear();
+  }
+  return f;
+}
+
 result<token_response, token_failure> read_token_response(unsigned http_status, std::string_view body, std::string_view retry_after) {
   token_failure f;
   f.http_status = http_status;

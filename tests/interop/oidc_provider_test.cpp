@@ -417,3 +417,46 @@ TEST_CASE("a web app signed in with oidc-provider calls an API on the user's beh
   host.stop();
   host.wait();
 }
+
+TEST_CASE("incremental consent with oidc-provider: a scope the sign-in did not grant sends the user back to consent, and then the call succeeds") {
+  auto api = api_for_provider();
+  auto settings = web_app_settings();
+  settings.host.sign_in.initial_scopes = {"access_as_user"};
+  settings.host.sign_in.prompt = "consent";
+  config::downstream_api_options todo;
+  todo.name = "TodoList";
+  todo.base_url = api->base_url();
+  todo.scopes = {"access_as_user", "Todo.ReadWrite"};
+  settings.downstream_apis = {todo};
+  actors::host host(settings);
+  auto& apis = host.downstream_apis();
+  using actors::downstream_call_options;
+  host.routes().get("/todos", [&apis](http::exchange_ptr x) -> task<void> {
+    auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
+    x->respond(http::response::text(200, std::to_string(todos.size()) + " todos"));
+  }).authorize_for_scopes({{}, "DownstreamApis:TodoList:Scopes", {}, {}});
+  REQUIRE(host.start());
+  auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
+  testing::browser b(*provider().web, app);
+  sign_in_at(b, app, "/todos"); // consents to access_as_user only
+  auto needs_more = b.request("GET", app + "/todos");
+  INFO(needs_more.status << " " << needs_more.body.substr(0, 300));
+  REQUIRE(needs_more.status == 302); // to the provider, for the scope it lacks
+  CHECK(b.location(needs_more).find("Todo.ReadWrite") != std::string::npos);
+  // The provider remembers the sign-in: it asks for consent only, then posts back to the app.
+  auto interaction = b.location(b.request("GET", b.location(needs_more)));
+  auto resume = b.location(b.request("POST", interaction, "prompt=consent"));
+  auto form_post = b.request("GET", resume);
+  INFO(form_post.body.substr(0, 600));
+  REQUIRE(form_post.status == 200);
+  text::form_fields fields;
+  for (const auto& [name, value] : testing::browser::hidden_fields(form_post.body)) fields.add(name, value);
+  auto callback = b.request("POST", testing::browser::form_action(form_post.body), fields.encode());
+  REQUIRE(callback.status == 302);
+  CHECK(b.location(callback) == app + "/todos");
+  auto page = b.request("GET", app + "/todos");
+  CHECK(page.status == 200);
+  CHECK(page.body == "0 todos");
+  host.stop();
+  host.wait();
+}

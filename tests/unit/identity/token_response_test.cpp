@@ -127,3 +127,14 @@ TEST_CASE("an unreachable authority is a network error that says why") {
   CHECK(f.kind == failure_kind::network_error);
   CHECK(f.message().find("connection refused") != std::string::npos);
 }
+
+TEST_CASE("a refresh grant's invalid_scope (RFC 6749 section 6, as oidc-provider answers) is a consent the user can give") {
+  auto r = read_token_response(400, R"({"error":"invalid_scope","error_description":"refresh token missing requested scope"})");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().kind == failure_kind::configuration_error); // as any grant reads it
+  auto refresh = as_refresh_failure(r.error());
+  CHECK(refresh.kind == failure_kind::interaction_required);
+  CHECK(refresh.reason == interaction_reason::consent_required);
+  auto entra = read_token_response(400, R"({"error":"invalid_scope","error_codes":[70011],"error_description":"AADSTS70011: The provided value for scope is not valid."})");
+  CHECK(as_refresh_failure(entra.error()).kind == failure_kind::configuration_error); // Entra's own code says what it is
+}

@@ -61,4 +61,9 @@ result<token_response, token_failure> read_token_response(unsigned http_status, 
 /// The failure for an authority that could not be reached (refused, reset, timed out).
 token_failure network_failure(std::string what);
 
+/// A refresh-token grant's failure read as what it means for that grant. RFC 6749 section 6:
+/// invalid_scope there means the scope "exceeds the scope granted by the resource owner" — a
+/// consent the user can give (oidc-provider answers so; Entra answers AADSTS65001 instead).
+token_failure as_refresh_failure(token_failure f);
+
 } // namespace onbehalf::identity
