@@ -67,20 +67,31 @@ call_failure failure_of(const identity::token_failure& f, const std::vector<std:
 
 call_exception::call_exception(call_failure f) : std::runtime_error(f.message()), failure_(std::move(f)) {}
 
+namespace {
+
+struct words {
+  std::string_view title;
+  std::string_view message;
+};
+
+words words_for(const call_failure& f) {
+  return std::visit(overloaded{
+                        [](const challenge&) { return words{"Access is needed", "This page needs access it does not have yet. Please sign in again."}; },
+                        [](const service_error&) { return words{"Sign-in is unavailable", "The sign-in service cannot be reached right now. Please try again in a minute."}; },
+                        [](const configuration_error&) { return words{"This page is misconfigured", "This site's settings are wrong; its operators have been told in the log."}; },
+                        [](const downstream_error&) { return words{"A service failed", "A service this page needs answered with an error. Please try again later."}; },
+                        [](const downstream_unreachable&) { return words{"A service is unavailable", "A service this page needs cannot be reached right now. Please try again in a minute."}; },
+                        [](const unexpected_body&) { return words{"A service failed", "A service this page needs answered with something this site cannot read."}; },
+                    },
+                    f.what());
+}
+
+} // namespace
+
+std::string_view user_message(const call_failure& f) { return words_for(f).message; }
+
 http::response failure_page(const call_failure& f, const http::request& r) {
-  struct words {
-    std::string_view title;
-    std::string_view message;
-  };
-  auto w = std::visit(overloaded{
-                          [](const challenge&) { return words{"Access is needed", "This page needs access it does not have yet. Please sign in again."}; },
-                          [](const service_error&) { return words{"Sign-in is unavailable", "The sign-in service cannot be reached right now. Please try again in a minute."}; },
-                          [](const configuration_error&) { return words{"This page is misconfigured", "This site's settings are wrong; its operators have been told in the log."}; },
-                          [](const downstream_error&) { return words{"A service failed", "A service this page needs answered with an error. Please try again later."}; },
-                          [](const downstream_unreachable&) { return words{"A service is unavailable", "A service this page needs cannot be reached right now. Please try again in a minute."}; },
-                          [](const unexpected_body&) { return words{"A service failed", "A service this page needs answered with something this site cannot read."}; },
-                      },
-                      f.what());
+  auto w = words_for(f);
   auto status = f.suggested_status();
   auto page = http::is_api_request(r) ? http::response::json(status, json::serialize(json::object{{"error", std::string(w.title)}, {"message", std::string(w.message)}}))
                   : http::response::page(status, w.title, w.message);

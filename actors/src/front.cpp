@@ -11,10 +11,16 @@ namespace onbehalf::actors {
 
 namespace {
 
-caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, const http::admission* admit, const challenge_renderer* render) {
+struct renderers {
+  challenge_renderer page;
+  live_challenge_renderer live;
+};
+
+caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, const http::admission* admit, const renderers* render) {
   return {
       [routes, admit](const request_arrived& message) { http::route_and_handle(*routes, message.exchange, *admit); },
-      [render](const challenge_raised& message) { (*render)(message.exchange, message.what, message.policy); },
+      [render](const challenge_raised& message) { render->page(message.exchange, message.what, message.policy); },
+      [render](const live_challenge_raised& m) { render->live(m.socket, m.handshake, m.what, m.policy, m.page); },
   };
 }
 
@@ -22,16 +28,16 @@ caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, c
 
 struct front_dispatcher::impl {
   http::admission admit;
-  challenge_renderer render;
+  renderers render;
   std::vector<caf::actor> actors;
   std::atomic<std::size_t> next{0};
 };
 
 front_dispatcher::front_dispatcher(caf::actor_system& system, const http::router& routes, http::admission admit, challenge_renderer render,
-                                   unsigned actor_count)
+                                   live_challenge_renderer render_live, unsigned actor_count)
     : impl_(std::make_unique<impl>()) {
   impl_->admit = std::move(admit);
-  impl_->render = std::move(render);
+  impl_->render = {std::move(render), std::move(render_live)};
   for (unsigned i = 0; i < std::max(1u, actor_count); ++i)
     impl_->actors.push_back(system.spawn(front_actor, &routes, &impl_->admit, &impl_->render));
 }
@@ -43,6 +49,11 @@ front_dispatcher::~front_dispatcher() {
 void front_dispatcher::dispatch(http::exchange_ptr x) {
   auto& target = impl_->actors[impl_->next.fetch_add(1, std::memory_order_relaxed) % impl_->actors.size()];
   caf::anon_send(target, request_arrived{std::move(x)});
+}
+
+void front_dispatcher::raise_live(http::websocket_ptr socket, http::exchange_ptr handshake, challenge c, http::consent_policy policy, std::string page) {
+  auto& target = impl_->actors[impl_->next.fetch_add(1, std::memory_order_relaxed) % impl_->actors.size()];
+  caf::anon_send(target, live_challenge_raised{std::move(socket), std::move(handshake), std::move(c), std::move(policy), std::move(page)});
 }
 
 void front_dispatcher::raise(http::exchange_ptr x, challenge c, http::consent_policy policy) {

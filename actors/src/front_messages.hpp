@@ -23,7 +23,17 @@ struct challenge_raised {
   http::consent_policy policy;
 };
 
+/// A challenge a live page's handler raised: the front actor tells the browser where to go.
+struct live_challenge_raised {
+  http::websocket_ptr socket;
+  http::exchange_ptr handshake;
+  challenge what;
+  http::consent_policy policy;
+  std::string page;
+};
+
 } // namespace onbehalf::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::request_arrived)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::live_challenge_raised)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::challenge_raised)

@@ -9,6 +9,7 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/server.hpp"
+#include "onbehalf/json/value.hpp"
 #include "onbehalf/actors/token_acquirer_factory.hpp"
 
 namespace onbehalf::actors {
@@ -175,6 +176,29 @@ struct host::impl {
     }
   }
 
+  // A live page's handler runs detached; what it lets escape ends here.
+  void run_live(const std::string& page, const live_connection_ptr& c, task<void> t) {
+    onbehalf::start(std::move(t), [this, page, c](std::exception_ptr e) { answer_live(page, c, e); });
+  }
+
+  void answer_live(const std::string& page, const live_connection_ptr& c, std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const call_exception& escaped) {
+      const auto& f = escaped.failure();
+      if (const auto* challenged = f.as<challenge>()) {
+        const auto& route = router.routes()[c->handshake->route_id];
+        front->raise_live(c->socket, c->handshake, *challenged, route.consent.value_or(http::consent_policy{}), page);
+        return;
+      }
+      log_warning("A live page's handler failed", {{"cid", c->handshake->req().correlation_id}, {"reason", f.message()}});
+      c->send(json::serialize(json::object{{"type", "error"}, {"message", std::string(user_message(f))}}));
+    } catch (const std::exception& ex) {
+      log_error("A live page's handler threw an exception", {{"cid", c->handshake->req().correlation_id}, {"error", ex.what()}});
+      c->send(json::serialize(json::object{{"type", "error"}, {"message", "The server could not complete the request."}}));
+    }
+  }
+
   // Reverse order of construction: nothing is used after it is gone.
   void stop_services() {
     front.reset();
@@ -195,6 +219,23 @@ host::~host() {
 
 http::router& host::routes() { return impl_->router; }
 void host::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
+
+http::handler host::live(std::string page, live_handler on_message, live_handler on_open) {
+  auto* i = impl_.get();
+  return [i, page = std::move(page), on_message = std::move(on_message), on_open = std::move(on_open)](const http::exchange_ptr& x) {
+    auto connection = std::make_shared<live_connection>();
+    connection->handshake = x;
+    std::weak_ptr<live_connection> weak = connection;
+    // The close handler holds the connection until the socket ends; messages find it through `weak`.
+    connection->socket = x->accept_websocket(
+        [i, page, on_message, weak](std::string text) {
+          if (auto c = weak.lock()) i->run_live(page, c, on_message(c, std::move(text)));
+        },
+        [connection] {});
+    if (!connection->socket) return;
+    if (on_open) i->run_live(page, connection, on_open(connection, {}));
+  };
+}
 const config::app_settings& host::settings() const { return impl_->settings(); }
 token_service& host::tokens() { return impl_->services->tokens(); }
 downstream_api& host::downstream_apis() { return impl_->services->downstream_apis(); }
@@ -223,7 +264,12 @@ result<std::uint16_t, std::string> host::start() {
   challenge_renderer render = [authentication](const http::exchange_ptr& x, const challenge& c, const http::consent_policy& policy) {
     authentication->challenge_user(x, c, policy);
   };
-  i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), std::move(render), i.settings().host.actor_threads);
+  live_challenge_renderer render_live = [authentication](const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const challenge& c,
+                                                         const http::consent_policy& policy, const std::string& page) {
+    authentication->live_challenge(socket, handshake, c, policy, page);
+  };
+  i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), std::move(render), std::move(render_live),
+                                               i.settings().host.actor_threads);
   i.server = std::make_unique<http::server>(server_options_from(i.settings().host), *i.front, i.metrics.get());
   auto started = i.server->start();
   if (!started) {

@@ -7,6 +7,7 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/http/cookies.hpp"
+#include "onbehalf/json/value.hpp"
 #include "onbehalf/http/forwarded.hpp"
 #include "onbehalf/http/return_url.hpp"
 #include "onbehalf/identity/id_token.hpp"
@@ -154,13 +155,21 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   //                     authorization_uri="{app}/MicrosoftIdentity/Account/Challenge?…"
   // error is login_required, consent_required or interaction_required (MFA, a claims challenge);
   // claims is the claims request, base64-encoded as Entra encodes it in its own challenges.
-  http::response api_challenge(const http::request& req, const sign_in_request& s) const {
+  // The account Challenge route that sends a user to the authority for `s`: where a script
+  // (or a live page) sends the browser.
+  std::string challenge_path(const sign_in_request& s) const {
     text::form_fields query;
     query.add("redirectUri", s.return_url);
     if (!s.scopes.empty()) query.add("scope", text::join(s.scopes, " "));
     if (!s.claims.empty()) query.add("claims", s.claims);
     if (!s.user_flow.empty()) query.add("userFlow", s.user_flow);
-    auto sign_in_uri = origin(req).base() + account_path("Challenge") + "?" + query.encode();
+    if (!s.login_hint.empty()) query.add("loginHint", s.login_hint);
+    if (!s.domain_hint.empty()) query.add("domainHint", s.domain_hint);
+    return account_path("Challenge") + "?" + query.encode();
+  }
+
+  http::response api_challenge(const http::request& req, const sign_in_request& s) const {
+    auto sign_in_uri = origin(req).base() + challenge_path(s);
     using reason = identity::interaction_reason;
     std::string error = s.reason == reason::consent_required ? "consent_required"
                         : (s.reason == reason::mfa_required || s.reason == reason::claims_challenge) ? "interaction_required"
@@ -178,7 +187,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   // --- challenges raised by handlers ---
 
-  void challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const {
+  // What a handler's challenge asks the authority for under a route's consent policy: the
+  // policy's scopes and the challenge's, its claims, the user as login hint, back to `return_url`.
+  sign_in_request request_for(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy, std::string return_url) const {
     sign_in_request s;
     s.scopes = policy.scopes;
     for (const auto& scope : c.scopes)
@@ -189,10 +200,14 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (auto at = s.login_hint.find('@'); at != std::string::npos) s.domain_hint = s.login_hint.substr(at + 1);
     s.domain_hint = c.domain_hint.empty() ? s.domain_hint : c.domain_hint;
     s.reason = c.reason;
+    s.return_url = http::local_return_url(return_url).value_or("/");
+    return s;
+  }
+
+  void challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const {
     const auto& req = x->req();
     bool repeatable = req.method == "GET" || req.method == "HEAD";
-    s.return_url = repeatable ? http::local_return_url(req.target).value_or("/")
-                              : http::local_return_url(policy.return_path_after_post.empty() ? "/" : policy.return_path_after_post).value_or("/");
+    auto s = request_for(x, c, policy, repeatable ? req.target : policy.return_path_after_post.empty() ? "/" : policy.return_path_after_post);
     s.challenge = challenge_fingerprint(s);
     if (!http::is_api_request(req) && repeats_at_once(req, s.challenge)) {
       log_warning("A consent or claims challenge came again right after the user completed it; stopped instead of looping",
@@ -204,6 +219,13 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                            "Go to the home page", "/"));
     }
     challenge(x, std::move(s));
+  }
+
+  void live_challenge(const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const actors::challenge& c,
+                      const http::consent_policy& policy, const std::string& page) const {
+    auto s = request_for(handshake, c, policy, page);
+    log_info("A live page needs the user at the authority; telling the browser", {{"cid", handshake->req().correlation_id}, {"scopes", text::join(s.scopes, " ")}});
+    socket->send(json::serialize(json::object{{"type", "navigate"}, {"url", challenge_path(s)}}));
   }
 
   // What identifies a challenge: the same page asking for the same access again.
@@ -475,6 +497,11 @@ void web_authentication::challenge_user(const http::exchange_ptr& x, const actor
 }
 
 void web_authentication::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
+
+void web_authentication::live_challenge(const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const actors::challenge& c,
+                                        const http::consent_policy& policy, const std::string& page) const {
+  impl_->live_challenge(socket, handshake, c, policy, page);
+}
 
 const web_authentication_options& web_authentication::options() const { return impl_->options; }
 

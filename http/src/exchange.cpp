@@ -1,6 +1,7 @@
 #include "onbehalf/http/exchange.hpp"
 
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
 
 namespace onbehalf::http {
 
@@ -18,6 +19,26 @@ std::string_view exchange::param(std::string_view name) const {
   for (const auto& [k, v] : params_)
     if (k == name) return v;
   return {};
+}
+
+bool exchange::wants_websocket() const {
+  auto upgrade = request_.headers.find("Upgrade");
+  return request_.method == "GET" && upgrade && text::iequals(*upgrade, "websocket");
+}
+
+std::shared_ptr<websocket> exchange::accept_websocket(std::function<void(std::string)> on_message, std::function<void()> on_close) {
+  if (!wants_websocket()) {
+    auto r = response::error(426, "This address speaks WebSocket only.");
+    r.headers.set("Upgrade", "websocket");
+    respond(std::move(r));
+    return nullptr;
+  }
+  auto socket = std::make_shared<websocket>(std::move(on_message), std::move(on_close));
+  response r;
+  r.status = 101;
+  r.upgrade = socket;
+  respond(std::move(r));
+  return socket;
 }
 
 bool exchange::respond(response r) {

@@ -72,6 +72,8 @@ response response::redirect(std::string location) {
 }
 
 bool is_api_request(const request& r) {
+  // A WebSocket handshake cannot follow a redirect either.
+  if (auto upgrade = r.headers.find("Upgrade"); upgrade && text::iequals(*upgrade, "websocket")) return true;
   if (auto requested_with = r.headers.find("X-Requested-With"); requested_with && text::iequals(*requested_with, "XMLHttpRequest")) return true;
   auto accept = text::to_lower(r.headers.find("Accept").value_or(""));
   return accept.find("application/json") != std::string::npos && accept.find("text/html") == std::string::npos;

@@ -4,7 +4,11 @@
 
 #include "beast_support.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/http/websocket.hpp"
 
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -259,6 +263,8 @@ struct server::impl {
         }
       }
       beast_request incoming = parser.release();
+      std::optional<beast_request> handshake; // kept for a WebSocket upgrade, which needs the request itself
+      if (beast::websocket::is_upgrade(incoming)) handshake = incoming;
       bool keep_alive = incoming.keep_alive();
       bool head = incoming.method() == bhttp::verb::head;
       // Handler time is the server's, not the client's: no read deadline while it runs.
@@ -267,6 +273,11 @@ struct server::impl {
       std::optional<access_record> access;
       if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
       auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner);
+      if (answer.upgrade && handshake) {
+        record(route_id, 101, started);
+        co_await run_websocket(stream, c, std::move(*handshake), std::move(answer.upgrade));
+        co_return;
+      }
 
       beast_response outgoing{static_cast<bhttp::status>(answer.status), 11};
       for (const auto& f : answer.headers.all()) outgoing.insert(f.name, f.value);
@@ -285,6 +296,71 @@ struct server::impl {
       if (access) log_access(*access, status, started);
       if (write_ec || !keep_alive) co_return;
     }
+  }
+
+  // --- WebSocket: a connection a handler upgraded (exchange::accept_websocket) ---
+
+  // Messages on their way out; std::nullopt asks for a normal closure. Touched only on the lane.
+  struct outbox {
+    explicit outbox(const asio::any_io_executor& e) : drained(e) {}
+    std::deque<std::optional<std::string>> queue;
+    bool writing = false;
+    bool gone = false; // the socket object is gone: nothing may touch it
+    asio::steady_timer drained; // cancelled when the writer stops, for the reader waiting on it
+  };
+
+  template <class Stream>
+  awaitable<void> run_websocket(Stream& stream, connection& c, beast_request handshake, std::shared_ptr<websocket> socket) {
+    using ws_stream = beast::websocket::stream<Stream&>;
+    ws_stream ws(stream);
+    c.stream->expires_never(); // the WebSocket keeps its own time: pings, and a handshake timeout
+    ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    auto [accept_ec] = co_await ws.async_accept(handshake, use_tuple);
+    if (accept_ec) {
+      socket->ended();
+      co_return;
+    }
+    auto executor = co_await asio::this_coro::executor;
+    auto box = std::make_shared<outbox>(executor);
+    auto enqueue = [this, executor, box, &ws](std::optional<std::string> message) {
+      asio::post(executor, [this, box, &ws, message = std::move(message)]() mutable {
+        if (box->gone) return;
+        box->queue.push_back(std::move(message));
+        if (box->writing) return;
+        box->writing = true;
+        asio::co_spawn(box->drained.get_executor(), write_pending<ws_stream>(box, ws), asio::detached);
+      });
+    };
+    socket->attach([enqueue](std::string text) { enqueue(std::move(text)); }, [enqueue] { enqueue(std::nullopt); });
+    beast::flat_buffer buffer;
+    for (;;) {
+      c.idle = true; // a shutdown closes it, as it closes idle keep-alive connections
+      auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+      c.idle = false;
+      if (ec) break;
+      socket->deliver(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+    }
+    if (box->writing) co_await box->drained.async_wait(use_tuple); // the writer still uses `ws`
+    box->gone = true;
+    socket->ended();
+  }
+
+  template <class WsStream>
+  static awaitable<void> write_pending(std::shared_ptr<outbox> box, WsStream& ws) {
+    while (!box->queue.empty() && !box->gone) {
+      auto message = std::move(box->queue.front());
+      box->queue.pop_front();
+      if (!message) {
+        co_await ws.async_close(beast::websocket::close_code::normal, use_tuple);
+        break;
+      }
+      ws.text(true);
+      auto [ec, n] = co_await ws.async_write(asio::buffer(*message), use_tuple);
+      if (ec) break;
+    }
+    box->writing = false;
+    box->drained.cancel();
   }
 
   template <class Stream>

@@ -3,6 +3,7 @@
 // user ends up and what the token cache holds afterwards.
 #include "../support/captured_log.hpp"
 #include "../support/consent_app_fixture.hpp"
+#include "../support/websocket_client.hpp"
 
 using namespace onbehalf;
 using namespace onbehalf::testing;
@@ -249,4 +250,46 @@ TEST_CASE("B2C: the EditProfile account route goes through the flow and back to 
   CHECK(v.last_url == f.app.url("/profile"));
   CHECK(v.last.status == 200);
   CHECK(saw(v, "edit-profile"));
+}
+
+TEST_CASE("live page: a challenge during a live operation tells the browser where to go, and after consent the page goes on") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  std::string navigate_to;
+  {
+    websocket_client live(f.app.port, "/live/todos/socket", cookie_header_of(b));
+    REQUIRE(live.status() == 101);
+    auto opened = live.receive();
+    REQUIRE(opened);
+    CHECK(*opened == R"({"type":"todos","items":[]})");
+    live.send(R"({"type":"add","title":"learn CAF"})");
+    auto told = live.receive();
+    REQUIRE(told);
+    auto message = json::parse(*told);
+    REQUIRE(message);
+    CHECK(*message->find("type")->if_string() == "navigate");
+    navigate_to = *message->find("url")->if_string();
+  }
+  CHECK(navigate_to.starts_with("/MicrosoftIdentity/Account/Challenge?"));
+  CHECK(navigate_to.find("Todo.ReadWrite") != std::string::npos);
+  auto v = f.app.browse(b, "GET", f.app.url(navigate_to));
+  CHECK(v.last_url == f.app.url("/live/todos"));
+  CHECK(v.last.body == "live todos page");
+  CHECK(saw(v, "consent"));
+  // Back on the page, it connects again and the operation succeeds.
+  websocket_client again(f.app.port, "/live/todos/socket", cookie_header_of(b));
+  REQUIRE(again.status() == 101);
+  REQUIRE(again.receive());
+  again.send(R"({"type":"add","title":"learn CAF"})");
+  auto todos = again.receive();
+  REQUIRE(todos);
+  CHECK(todos->find("learn CAF") != std::string::npos);
+}
+
+TEST_CASE("live page: a WebSocket without a session is refused before any upgrade") {
+  fixture f;
+  websocket_client anonymous(f.app.port, "/live/todos/socket", "");
+  CHECK(anonymous.status() == 401); // a script's request: told to sign in, never upgraded
+  CHECK(anonymous.response_head().find("WWW-Authenticate: OpenIdConnect error=\"login_required\"") != std::string::npos);
 }

@@ -166,11 +166,28 @@ struct fixture {
       actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
       x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
     }).authorize_for_scopes({{"openid", "offline_access"}, {}, "b2c_1_edit_profile", {}});
+    // A live page (the spec's Blazor Server todo list): todos over a WebSocket; adding one needs
+    // Todo.ReadWrite, which the user has not consented to at first.
+    pages.get("/live/todos", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "live todos page")); });
+    pages.get("/live/todos/socket", h.live("/live/todos", [&apis](actors::live_connection_ptr c, std::string message) -> task<void> {
+      auto command = json::parse(message);
+      const auto* title = command ? command->find("title") : nullptr;
+      todo_change draft;
+      draft.title = title && title->if_string() ? *title->if_string() : "untitled";
+      actors::or_throw(co_await apis.post_for_user<todo_change>(c->handshake, "TodoList", draft, [](downstream_call_options& o) { at(o, "api/todos"); }));
+      co_await send_todos(apis, c);
+    }, [&apis](actors::live_connection_ptr c, std::string) -> task<void> { co_await send_todos(apis, c); }));
     // A route that lets a challenge escape without a consent policy.
     h.routes().get("/no-policy", [&apis](http::exchange_ptr x) -> task<void> {
       auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "GraphAPI", [](downstream_call_options& o) { at(o, "me"); }));
       x->respond(http::response::text(200, p.display_name));
     });
+  }
+
+  static task<void> send_todos(actors::downstream_api& apis, actors::live_connection_ptr c) {
+    auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<todo>>(c->handshake, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
+    json::object message{{"type", "todos"}, {"items", json::to_value(todos)}};
+    c->send(json::serialize(message));
   }
 
   /// The user's cached tokens for a resource, straight from the L1 the host uses.

@@ -134,6 +134,8 @@ void log_fallback(std::string_view what, const call_failure& f);
 /// failure nobody handled: plain words and the status call_failure suggests — a 503 says when
 /// to try again — and nothing of what the authority or API said, which goes to the log only.
 http::response failure_page(const call_failure& f, const http::request& r);
+/// The plain words of failure_page, for other channels (a live page's socket).
+std::string_view user_message(const call_failure& f);
 
 /// A handler's "use a default when this optional data is unavailable" (the spec's Dashboard):
 /// the value, or `fallback` with a warning in the log naming what was unavailable and why.

@@ -1,6 +1,7 @@
 // An onbehalf application process: settings, the actor system, the front actors and the HTTP server.
 #pragma once
 
+#include "onbehalf/actors/live_page.hpp"
 #include "onbehalf/config/settings.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/http/router.hpp"
@@ -40,6 +41,11 @@ public:
   void stop();
   /// Blocks until stopped, then shuts the actor system down.
   void wait();
+
+  /// The handler of a WebSocket route for a live page (see live_page.hpp): `page` is where the
+  /// user comes back to after a challenge; `on_open` runs once connected, `on_message` for each
+  /// message. Challenges follow the route's consent policy.
+  http::handler live(std::string page, live_handler on_message, live_handler on_open = {});
 
   /// Told of every completed sign-in, with the items its challenge carried; set before start().
   void observe_sign_ins(std::function<void(const http::principal&, const std::vector<std::pair<std::string, std::string>>&)> observer);

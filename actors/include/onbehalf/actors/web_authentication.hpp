@@ -96,6 +96,11 @@ public:
   /// once after the user completed the same one ends on an error page instead of a loop.
   void challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const;
 
+  /// The same for a live page: its browser is told where to go ({"type":"navigate","url":…}),
+  /// and the user comes back to `page`.
+  void live_challenge(const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const actors::challenge& c,
+                      const http::consent_policy& policy, const std::string& page) const;
+
   /// Called after every sign-in completes; set before requests arrive.
   void observe_sign_ins(sign_in_observer observer);
 

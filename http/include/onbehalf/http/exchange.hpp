@@ -3,6 +3,7 @@
 
 #include "onbehalf/http/message.hpp"
 #include "onbehalf/http/principal.hpp"
+#include "onbehalf/http/websocket.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +36,13 @@ public:
   /// Returns false when the exchange was already answered.
   bool respond(response r);
   bool answered() const noexcept { return answered_.load(std::memory_order_acquire); }
+
+  /// True for a WebSocket handshake (GET with Upgrade: websocket).
+  bool wants_websocket() const;
+  /// Answers a WebSocket handshake by accepting it; `on_message` and `on_close` run on the
+  /// connection's I/O thread and must not block. A request that is not a handshake gets 426
+  /// and null.
+  std::shared_ptr<websocket> accept_websocket(std::function<void(std::string)> on_message, std::function<void()> on_close = {});
 
   /// A header every response to this request carries, whoever answers it (e.g. a renewed
   /// session cookie). Add before the handler runs.

@@ -2,6 +2,7 @@
 // so code that only handles requests does not pay for Beast's headers.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,13 +44,19 @@ struct request {
 };
 
 /// True for a request that a script sent and that cannot follow a redirect to a sign-in page:
-/// `X-Requested-With: XMLHttpRequest`, or an Accept header that wants JSON and not HTML.
+/// `X-Requested-With: XMLHttpRequest`, an Accept header that wants JSON and not HTML, or a
+/// WebSocket handshake.
 bool is_api_request(const request& r);
+
+class websocket;
 
 struct response {
   unsigned status = 200;
   header_list headers;
   std::string body;
+  /// Set by exchange::accept_websocket: the server upgrades the connection and carries this
+  /// socket's messages instead of sending a response.
+  std::shared_ptr<websocket> upgrade;
 
   static response text(unsigned status, std::string body);
   static response json(unsigned status, std::string body);
