@@ -293,3 +293,14 @@ TEST_CASE("live page: a WebSocket without a session is refused before any upgrad
   CHECK(anonymous.status() == 401); // a script's request: told to sign in, never upgraded
   CHECK(anonymous.response_head().find("WWW-Authenticate: OpenIdConnect error=\"login_required\"") != std::string::npos);
 }
+
+TEST_CASE("manual handling: a challenge a handler caught and threw again is handled by the route's consent policy") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  captured_log log;
+  auto v = f.app.browse(b, "GET", f.app.url("/rethrow"));
+  CHECK(v.last.body == "me: Ada Lovelace");
+  CHECK(saw(v, "consent"));
+  CHECK(log.all().find("Rethrowing a consent challenge") != std::string::npos);
+}

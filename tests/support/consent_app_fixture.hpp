@@ -177,6 +177,16 @@ struct fixture {
       actors::or_throw(co_await apis.post_for_user<todo_change>(c->handshake, "TodoList", draft, [](downstream_call_options& o) { at(o, "api/todos"); }));
       co_await send_todos(apis, c);
     }, [&apis](actors::live_connection_ptr c, std::string) -> task<void> { co_await send_todos(apis, c); }));
+    // A handler that looks at the challenge, then hands it back to the route's consent policy.
+    pages.get("/rethrow", [&apis](http::exchange_ptr x) -> task<void> {
+      actors::graph::client graph(apis);
+      auto me = co_await graph.me(x);
+      if (!me) {
+        if (me.error().is<actors::challenge>()) log_warning("Rethrowing a consent challenge to the route's policy");
+        throw actors::call_exception(std::move(me.error()));
+      }
+      x->respond(http::response::text(200, "me: " + me->display_name));
+    });
     // A route that lets a challenge escape without a consent policy.
     h.routes().get("/no-policy", [&apis](http::exchange_ptr x) -> task<void> {
       auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "GraphAPI", [](downstream_call_options& o) { at(o, "me"); }));
