@@ -123,12 +123,19 @@ struct sign_in_options {
   std::string new_password;           // for the reset-password page
 };
 
-struct sign_in_result {
+struct sign_in_result : devauthority::pages_answered {
   std::string code;
   pkce_pair pkce;
-  std::vector<std::string> pages_seen; // "sign-in", "consent", "mfa"
-  std::vector<std::string> consent_scopes_shown;
 };
+
+inline devauthority::person person_of(const sign_in_options& o) {
+  devauthority::person p;
+  p.user = o.user;
+  p.password = o.password;
+  p.new_display_name = o.new_display_name;
+  p.new_password = o.new_password;
+  return p;
+}
 
 inline authorize_request authorize_for(const authority_fixture& f, const sign_in_options& o, const pkce_pair& pkce) {
   authorize_request r;
@@ -148,36 +155,12 @@ inline authorize_request authorize_for(const authority_fixture& f, const sign_in
 // Answers one of the authority's pages as a person would (sign-in, consent, MFA, profile,
 // password reset); nullopt for a page that is not one of them.
 inline std::optional<http::client_response> answer_authority_page(browser& b, const http::client_response& page, const sign_in_options& o,
-                                                                  sign_in_result& result) {
-  if (page.status != 200) return std::nullopt;
-  auto flow = browser::hidden_field(page.body, "flow");
-  if (flow.empty()) return std::nullopt;
-  auto action = browser::form_action(page.body);
-  text::form_fields form;
-  form.add("flow", flow);
-  if (page.body.find("name=\"new_password\"") != std::string::npos) {
-    result.pages_seen.push_back("reset");
-    return b.request("POST", action, form.add("username", o.user).add("new_password", o.new_password).encode());
-  }
-  if (page.body.find("name=\"password\"") != std::string::npos) {
-    result.pages_seen.push_back("sign-in");
-    return b.request("POST", action, form.add("username", o.user).add("password", o.password).encode());
-  }
-  if (page.body.find("value=\"accept\"") != std::string::npos) {
-    result.pages_seen.push_back("consent");
-    for (auto at = page.body.find("<code>"); at != std::string::npos; at = page.body.find("<code>", at + 1))
-      result.consent_scopes_shown.push_back(page.body.substr(at + 6, page.body.find("</code>", at) - at - 6));
-    return b.request("POST", action, form.add("decision", "accept").encode());
-  }
-  if (page.body.find("name=\"display_name\"") != std::string::npos) {
-    result.pages_seen.push_back("edit-profile");
-    return b.request("POST", action, form.add("display_name", o.new_display_name).encode());
-  }
-  if (page.body.find("name=\"code\"") != std::string::npos) {
-    result.pages_seen.push_back("mfa");
-    return b.request("POST", action, form.add("code", "123456").encode());
-  }
-  return std::nullopt;
+                                                                  devauthority::pages_answered& seen) {
+  auto answered = devauthority::answer_authority_page(b, page, person_of(o), seen);
+  if (!answered) return std::nullopt;
+  INFO((*answered ? std::string() : answered->error()));
+  REQUIRE(*answered);
+  return std::move(**answered);
 }
 
 // Signs in through the authority's pages as a person would, answering each page it shows.

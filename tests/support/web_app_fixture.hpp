@@ -101,35 +101,13 @@ struct app_fixture {
 
   /// What a browser ends on after following a link: redirects followed, the authority's pages
   /// answered, form_post pages submitted; stops at the first page that is the app's own.
-  struct visit {
-    http::client_response last;
-    std::string last_url;
-    dev::sign_in_result authority_pages;
-  };
+  using visit = devauthority::visit;
 
   visit browse(browser& b, const std::string& method, const std::string& url, const dev::sign_in_options& o = {}, const std::string& form = {}) {
-    visit v;
-    v.last_url = url;
-    v.last = b.request(method, url, form);
-    for (int step = 0; step < 16; ++step) {
-      if (v.last.status / 100 == 3) {
-        v.last_url = b.location(v.last);
-        v.last = b.request("GET", v.last_url);
-        continue;
-      }
-      if (v.last.body.find("document.forms[0].submit()") != std::string::npos) { // form_post back to the app
-        text::form_fields f;
-        for (const auto& [name, value] : browser::hidden_fields(v.last.body)) f.add(name, value);
-        v.last_url = browser::form_action(v.last.body);
-        v.last = b.request("POST", v.last_url, f.encode());
-        continue;
-      }
-      auto next = dev::answer_authority_page(b, v.last, o, v.authority_pages);
-      if (!next) return v;
-      v.last = *next;
-    }
-    FAIL("the browser went round in circles; last page: " << v.last.status << " " << v.last.body.substr(0, 300));
-    return v;
+    auto v = devauthority::browse(b, method, url, dev::person_of(o), form);
+    INFO((v ? std::string() : v.error()));
+    REQUIRE(v);
+    return std::move(*v);
   }
 
   /// Signs in by visiting a protected page; returns where the browser ended.
