@@ -257,8 +257,9 @@ document.getElementById('add').onsubmit = (e) => {
 <p>Todos over a WebSocket. Adding one needs <code>Todo.ReadWrite</code>; if you have not consented yet, the server tells this page where to go, and after consenting you come back here and the todo is added.</p>
 )";
 
+// Reading needs only the sign-in's access_as_user (MyAPI); adding needs Todo.ReadWrite (TodoList).
 task<void> live_todos(actors::downstream_api& apis, actors::live_connection_ptr c) {
-  auto todos = or_throw(co_await apis.get_for_user<std::vector<todo>>(c->handshake, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
+  auto todos = or_throw(co_await apis.get_for_user<std::vector<todo>>(c->handshake, "MyAPI", [](downstream_call_options& o) { at(o, "api/todos"); }));
   c->send(json::serialize(json::object{{"type", "todos"}, {"items", json::to_value(todos)}}));
 }
 

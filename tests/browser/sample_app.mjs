@@ -1,0 +1,128 @@
+// The sample web app in a real browser: Debian's chromium, headless, driven by playwright-core.
+// Each step is one thing a person does; a screenshot of each page is kept in artifacts/.
+//   node sample_app.mjs http://127.0.0.1:PORT
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const app = process.argv[2];
+const artifacts = new URL('./artifacts/', import.meta.url).pathname;
+mkdirSync(artifacts, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), 'onbehalf-chromium-'));
+
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+         '--no-first-run', '--disable-quic'],
+});
+const page = context.pages()[0] ?? await context.newPage();
+page.setDefaultTimeout(15000);
+
+let shots = 0;
+const shot = (name) => page.screenshot({ path: `${artifacts}${String(++shots).padStart(2, '0')}-${name}.png`, fullPage: true });
+let failed = false;
+async function step(name, body) {
+  process.stdout.write(`browser: ${name} ... `);
+  try {
+    await body();
+    console.log('ok');
+  } catch (e) {
+    failed = true;
+    console.log('FAILED');
+    console.log(e.stack ?? e);
+    await shot('failed').catch(() => {});
+    throw e;
+  }
+}
+const text = async () => page.locator('main').innerText();
+const consentIfAsked = async (name) => {
+  await page.waitForSelector('button[value=accept]');
+  await shot(name);
+  await page.click('button[value=accept]');
+};
+
+try {
+  await step('signs in with a password, consents, and lands on the profile with its data', async () => {
+    await page.goto(`${app}/profile`);
+    await page.waitForSelector('input[name=password]');
+    await shot('sign-in');
+    await page.fill('input[name=username]', 'ada@contoso.onmicrosoft.com');
+    await page.fill('input[name=password]', 'ada-dev-password');
+    await page.click('button[type=submit]');
+    await consentIfAsked('consent');
+    await page.waitForURL(`${app}/profile`);
+    await shot('profile');
+    const shown = await text();
+    assert.match(shown, /Ada Lovelace/);
+    assert.match(shown, /access_as_user/);
+  });
+
+  await step('opens Emails: asked to consent to Mail.Read, then sees the messages', async () => {
+    await page.goto(`${app}/emails`);
+    await consentIfAsked('consent-mail');
+    await page.waitForURL(`${app}/emails`);
+    await shot('emails');
+    assert.match(await text(), /Your latest 10 messages/);
+  });
+
+  await step('creates, renames, finishes and deletes a todo', async () => {
+    await page.goto(`${app}/todos`);
+    await consentIfAsked('consent-todos');
+    await page.waitForURL(`${app}/todos`);
+    await page.fill('form[action="/todos"] input[name=title]', 'Try onbehalf in a browser');
+    await page.click('form[action="/todos"] button');
+    await page.waitForSelector('text=Try onbehalf in a browser');
+    await shot('todo-created');
+    await page.fill('form[action$="/rename"] input[name=title]', 'Tried onbehalf in a browser');
+    await page.click('form[action$="/rename"] button');
+    await page.waitForSelector('text=Tried onbehalf in a browser');
+    await page.click('form[action$="/done"] button');
+    await page.waitForSelector('td:has-text("✔")');
+    await shot('todo-done');
+    await page.click('form[action$="/delete"] button');
+    await page.waitForURL(`${app}/todos`);
+    assert.doesNotMatch(await text(), /Tried onbehalf in a browser/);
+  });
+
+  await step('calls two APIs at once on the parallel page', async () => {
+    await page.goto(`${app}/parallel`);
+    await shot('parallel');
+    assert.match(await text(), /From Graph: Ada Lovelace/);
+  });
+
+  await step('adds a todo on the live page, where the server asks for consent and the page resumes after it', async () => {
+    // A second user, who has not consented to Todo.ReadWrite yet: sign out, sign in as Grace.
+    await page.goto(`${app}/MicrosoftIdentity/Account/SignOut`);
+    await page.waitForSelector('text=You have signed out');
+    await page.goto(`${app}/live/todos`);
+    await page.waitForSelector('input[name=password]');
+    await page.fill('input[name=username]', 'grace@contoso.onmicrosoft.com');
+    await page.fill('input[name=password]', 'grace-dev-password');
+    await page.click('button[type=submit]');
+    await consentIfAsked('consent-grace');
+    await page.waitForURL(`${app}/live/todos`);
+    await page.waitForSelector('#status:has-text("Up to date")');
+    await shot('live-todos');
+    await page.fill('#title', 'Added live');
+    await page.click('#add button');
+    await consentIfAsked('live-consent'); // the server told the page to go here
+    await page.waitForURL(`${app}/live/todos`);
+    await page.waitForSelector('#todos li:has-text("Added live")'); // resumed: the pending todo was sent again
+    await shot('live-todos-resumed');
+  });
+
+  await step('signs out, and a protected page then asks to sign in again', async () => {
+    await page.goto(`${app}/MicrosoftIdentity/Account/SignOut`);
+    await page.waitForSelector('text=You have signed out');
+    await shot('signed-out');
+    await page.goto(`${app}/profile`);
+    await page.waitForSelector('input[name=password]');
+  });
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(failed ? 'browser: failed' : `browser: all steps passed; screenshots in ${artifacts}`);
