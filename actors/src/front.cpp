@@ -16,9 +16,8 @@ struct renderers {
   live_challenge_renderer live;
 };
 
-caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, const http::admission* admit, const renderers* render) {
+caf::behavior front_actor(caf::event_based_actor*, const renderers* render) {
   return {
-      [routes, admit](const request_arrived& message) { http::route_and_handle(*routes, message.exchange, *admit); },
       [render](const challenge_raised& message) { render->page(message.exchange, message.what, message.policy); },
       [render](const live_challenge_raised& m) { render->live(m.socket, m.handshake, m.what, m.policy, m.page); },
   };
@@ -27,6 +26,7 @@ caf::behavior front_actor(caf::event_based_actor*, const http::router* routes, c
 } // namespace
 
 struct front_dispatcher::impl {
+  const http::router* routes = nullptr;
   http::admission admit;
   renderers render;
   std::vector<caf::actor> actors;
@@ -36,20 +36,18 @@ struct front_dispatcher::impl {
 front_dispatcher::front_dispatcher(caf::actor_system& system, const http::router& routes, http::admission admit, challenge_renderer render,
                                    live_challenge_renderer render_live, unsigned actor_count)
     : impl_(std::make_unique<impl>()) {
+  impl_->routes = &routes;
   impl_->admit = std::move(admit);
   impl_->render = {std::move(render), std::move(render_live)};
   for (unsigned i = 0; i < std::max(1u, actor_count); ++i)
-    impl_->actors.push_back(system.spawn(front_actor, &routes, &impl_->admit, &impl_->render));
+    impl_->actors.push_back(system.spawn(front_actor, &impl_->render));
 }
 
 front_dispatcher::~front_dispatcher() {
   for (auto& a : impl_->actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
-void front_dispatcher::dispatch(http::exchange_ptr x) {
-  auto& target = impl_->actors[impl_->next.fetch_add(1, std::memory_order_relaxed) % impl_->actors.size()];
-  caf::anon_send(target, request_arrived{std::move(x)});
-}
+void front_dispatcher::dispatch(http::exchange_ptr x) { http::route_and_handle(*impl_->routes, x, impl_->admit); }
 
 void front_dispatcher::raise_live(http::websocket_ptr socket, http::exchange_ptr handshake, challenge c, http::consent_policy policy, std::string page) {
   auto& target = impl_->actors[impl_->next.fetch_add(1, std::memory_order_relaxed) % impl_->actors.size()];

@@ -1,4 +1,5 @@
-// Messages the front actors receive.
+// Messages the front actors receive. They hold live exchanges and sockets (ways back to a
+// browser), so they only ever travel inside this process and are never serialized.
 #pragma once
 
 #include "onbehalf/actors/call_failure.hpp"
@@ -8,12 +9,6 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 namespace onbehalf::actors {
-
-/// A parsed HTTP request waiting for its handler. It holds a live exchange (a way back to a
-/// socket), so it only ever travels inside this process and is never serialized.
-struct request_arrived {
-  http::exchange_ptr exchange;
-};
 
 /// A challenge a handler raised (consent, MFA, a claims challenge), with the route's consent
 /// policy: the front actor sends the user to the authority, or tells a script where to.
@@ -34,6 +29,5 @@ struct live_challenge_raised {
 
 } // namespace onbehalf::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::request_arrived)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::live_challenge_raised)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::challenge_raised)

@@ -57,11 +57,20 @@ using clock = std::chrono::system_clock;
 //
 // One sweeper thread tells idle actors to retire: one wake-up per interval, however many
 // accounts are signed in, rather than a timer per actor.
+//
+// Each actor also publishes a read-only view of its sessions beside its entry, so that the
+// lookup every request makes is answered in place, on the caller's thread, without a message:
+// only a miss (an account not in memory, an unknown session) goes to the actor.
 struct session_service::registry : std::enable_shared_from_this<registry> {
+  struct published {
+    std::vector<cache::account_record::session> sessions;
+    user_ptr user;
+  };
   struct entry {
     caf::actor actor;
     std::uint64_t sent = 0;
-    std::chrono::steady_clock::time_point last_sent;
+    std::chrono::steady_clock::time_point last_sent; // or last read in place: both keep the actor
+    std::shared_ptr<const published> view;
   };
   struct shard {
     std::mutex mutex;
@@ -100,6 +109,29 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
 
   template <typename Message>
   void send(const std::string& home_account_id, Message message);
+
+  void publish(const std::string& home_account_id, std::shared_ptr<const published> view) {
+    auto& s = shard_for(home_account_id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.actors.find(home_account_id); it != s.actors.end()) it->second.view = std::move(view);
+  }
+
+  /// The signed-in user of a live session, read in place; null when only the actor can tell.
+  user_ptr find_published(const std::string& home_account_id, std::string_view session_id) {
+    std::shared_ptr<const published> view;
+    {
+      auto& s = shard_for(home_account_id);
+      std::lock_guard lock(s.mutex);
+      auto it = s.actors.find(home_account_id);
+      if (it == s.actors.end() || !it->second.view) return nullptr;
+      view = it->second.view;
+      it->second.last_sent = std::chrono::steady_clock::now();
+    }
+    auto now = clock::now();
+    for (const auto& s : view->sessions)
+      if (s.expires_on > now && crypto::constant_time_equals(s.id, session_id)) return view->user;
+    return nullptr;
+  }
 
   bool try_retire(const std::string& home_account_id, std::uint64_t received) {
     auto& s = shard_for(home_account_id);
@@ -160,6 +192,8 @@ void use_record(session_actor_pointer self, cache::account_record record) {
   forget_expired(record, clock::now());
   st.record = std::move(record);
   st.user = std::make_shared<const http::principal>(http::principal{st.home_account_id, st.record.claims});
+  st.registry->publish(st.home_account_id, std::make_shared<const session_service::registry::published>(
+                                               session_service::registry::published{st.record.sessions, st.user}));
 }
 
 // Writes the record to L1 and L2; `done` runs once L2 has answered (or at once without one).
@@ -202,6 +236,7 @@ void sign_out(session_actor_pointer self, account_signed_out& m) {
   const auto& o = options_of(self);
   st.record = {};
   st.user = nullptr;
+  st.registry->publish(st.home_account_id, nullptr);
   // The whole partition goes: the session record and every token cached for the account.
   auto partition = cache::keys::user_partition(st.home_account_id);
   if (o.cache) o.cache->erase_prefix(partition);
@@ -296,6 +331,7 @@ void session_service::start(http::principal user, std::function<void(std::string
 }
 
 void session_service::find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done) {
+  if (auto user = registry_->find_published(home_account_id, session_id)) return done(std::move(user));
   registry_->send(home_account_id, session_lookup{std::move(session_id), std::move(done)});
 }
 

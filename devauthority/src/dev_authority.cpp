@@ -193,11 +193,32 @@ struct dev_authority::impl {
       revoke(user);
       return "refresh tokens of " + user + " revoked";
     }));
+    router.post("/admin/lifetimes", admin([this](const text::form_fields& form) {
+      auto seconds = text::parse_unsigned(form.find("access_token_seconds").value_or(""));
+      if (!seconds || *seconds == 0) return std::string("access_token_seconds must be a positive number of seconds; lifetimes unchanged");
+      set_access_token_lifetime(std::chrono::seconds(*seconds));
+      return "access tokens issued from now on live " + std::to_string(*seconds) + " s";
+    }));
+    // Token requests by grant type, e.g. {"authorization_code":100,"refresh_token":100}: how a
+    // benchmark checks that a cache spared the authority.
+    router.get("/admin/token-requests", [this](const http::exchange_ptr& x) {
+      if (!from_loopback(*x)) return void(x->respond(http::response::error(403, "Admin endpoints answer only on loopback.")));
+      boost::json::object counts;
+      {
+        std::lock_guard lock(core.mutex);
+        for (const auto& [grant, count] : core.token_requests) counts[grant] = count;
+      }
+      x->respond(json_response(200, boost::json::serialize(counts)));
+    });
   }
 
   void set(faults f) {
     std::lock_guard lock(core.mutex);
     core.injected = f;
+  }
+  void set_access_token_lifetime(std::chrono::seconds lifetime) {
+    std::lock_guard lock(core.mutex);
+    core.dir.token_lifetimes.access_token = lifetime;
   }
   void rotate() {
     std::lock_guard lock(core.mutex);
@@ -252,6 +273,7 @@ std::string dev_authority::user_flow_authority(std::string_view tenant, std::str
 void dev_authority::rotate_signing_key() { impl_->rotate(); }
 void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std::string(user_name)); }
 void dev_authority::set_faults(faults f) { impl_->set(f); }
+void dev_authority::set_access_token_lifetime(std::chrono::seconds lifetime) { impl_->set_access_token_lifetime(lifetime); }
 
 std::size_t dev_authority::token_requests(std::string_view grant_type) const {
   std::lock_guard lock(impl_->core.mutex);

@@ -102,7 +102,8 @@ std::optional<result<http::client_response, std::string>> answer_authority_page(
   return std::nullopt;
 }
 
-result<visit, std::string> browse(scripted_browser& b, const std::string& method, const std::string& url, const person& who, const std::string& form) {
+result<visit, std::string> browse(scripted_browser& b, const std::string& method, const std::string& url, const person& who, const std::string& form,
+                                  const std::string& stop_before) {
   visit v;
   v.last_url = url;
   auto first = b.request(method, url, form);
@@ -112,6 +113,7 @@ result<visit, std::string> browse(scripted_browser& b, const std::string& method
     result<http::client_response, std::string> next = failure{std::string()};
     if (v.last.status / 100 == 3) {
       v.last_url = b.location(v.last);
+      if (!stop_before.empty() && v.last_url.starts_with(stop_before)) return v;
       next = b.request("GET", v.last_url);
     } else if (v.last.body.find("document.forms[0].submit()") != std::string::npos) { // form_post back to the app
       text::form_fields f;

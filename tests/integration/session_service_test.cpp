@@ -93,6 +93,36 @@ TEST_CASE("session service: a session past its absolute lifetime has ended") {
   CHECK_FALSE(find(sessions, ada().home_account_id, id));
 }
 
+TEST_CASE("session service: a live session is found in place, on the caller's thread, before find returns") {
+  testing::test_actor_system sys;
+  cache::memory_cache l1;
+  session_service sessions(*sys.system, {&l1, nullptr});
+  auto id = start(sessions, ada());
+  std::thread::id answered_on;
+  session_service::user_ptr user;
+  sessions.find(ada().home_account_id, id, [&](session_service::user_ptr u) {
+    answered_on = std::this_thread::get_id();
+    user = std::move(u);
+  });
+  CHECK(answered_on == std::this_thread::get_id());
+  REQUIRE(user);
+  CHECK(user->display_name() == "Ada Lovelace");
+}
+
+TEST_CASE("session service: sessions read in place keep their account's actor from retiring") {
+  testing::test_actor_system sys;
+  cache::memory_cache l1;
+  session_service_options o{&l1, nullptr};
+  o.actor_idle_timeout = 1s;
+  session_service sessions(*sys.system, o);
+  auto id = start(sessions, ada());
+  for (int i = 0; i < 25; ++i) {
+    CHECK(find(sessions, ada().home_account_id, id));
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(sessions.live_actors() == 1);
+}
+
 TEST_CASE("session service: an idle account's actor retires, and its next request finds the session again") {
   testing::test_actor_system sys;
   cache::memory_cache l1;

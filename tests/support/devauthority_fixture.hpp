@@ -167,31 +167,17 @@ inline std::optional<http::client_response> answer_authority_page(browser& b, co
 inline sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
   sign_in_result result;
   result.pkce = make_pkce();
-  auto page = b.request("GET", authorize_url(authorize_for(f, o, result.pkce)));
-  for (int step = 0; step < 12; ++step) {
-    if (page.status / 100 == 3) {
-      auto target = b.location(page);
-      if (target.starts_with(redirect_uri)) {
-        auto query = text::form_fields::parse(target.substr(target.find('?') + 1));
-        REQUIRE(query);
-        INFO(target);
-        REQUIRE(query->find("code"));
-        CHECK(query->find("state") == "state-1");
-        result.code = std::string(*query->find("code"));
-        return result;
-      }
-      page = b.request("GET", target);
-      continue;
-    }
-    INFO(page.body.substr(0, 800));
-    REQUIRE(page.status == 200);
-    auto next = answer_authority_page(b, page, o, result);
-    if (!next) FAIL("unexpected page: " << page.body.substr(0, 400));
-    page = *next;
-  }
-  std::string seen;
-  for (const auto& p : result.pages_seen) seen += p + " ";
-  FAIL("sign-in did not finish; pages seen: " << seen << "; last page: " << page.status << " " << page.body.substr(0, 300));
+  auto visit = devauthority::browse(b, "GET", authorize_url(authorize_for(f, o, result.pkce)), person_of(o), {}, redirect_uri);
+  INFO((visit ? std::string() : visit.error()));
+  REQUIRE(visit);
+  static_cast<devauthority::pages_answered&>(result) = visit->authority_pages;
+  INFO("sign-in ended at " << visit->last_url << ": " << visit->last.status << " " << visit->last.body.substr(0, 400));
+  REQUIRE(visit->last_url.starts_with(redirect_uri));
+  auto query = text::form_fields::parse(visit->last_url.substr(visit->last_url.find('?') + 1));
+  REQUIRE(query);
+  REQUIRE(query->find("code"));
+  CHECK(query->find("state") == "state-1");
+  result.code = std::string(*query->find("code"));
   return result;
 }
 

@@ -1,4 +1,4 @@
-// The front actors: every HTTP request reaches its handler inside one of them.
+// The front: routes each request to its handler, and answers the challenges handlers raise.
 #pragma once
 
 #include "onbehalf/actors/call_failure.hpp"
@@ -15,9 +15,13 @@ class actor_system;
 
 namespace onbehalf::actors {
 
-/// Sends each request, as a message, to one of a small pool of front actors, which routes it
-/// and runs its handler. A pool rather than one actor, so the front never becomes the single
-/// lane every request queues in. dispatch() only enqueues: the I/O thread never waits.
+/// Requests are routed and admitted on the I/O thread that read them, and their handlers start
+/// there: a signed-in user's session and cached tokens are read in place, and a downstream call
+/// made from that thread runs on it, so a request that needs nothing else is served without
+/// changing threads (an actor answers only what needs one: a sign-in, a token to fetch, a
+/// session to load). Handlers therefore must not block; coroutine handlers suspend instead.
+/// Challenges travel as typed messages to a small pool of front actors, the one place that
+/// sends users to the authority.
 /// Sends the user where a challenge says (the web app's sign-in); runs inside a front actor.
 using challenge_renderer = std::function<void(const http::exchange_ptr&, const challenge&, const http::consent_policy&)>;
 /// Tells a live page's browser where a challenge sends the user; runs inside a front actor.
@@ -31,6 +35,7 @@ public:
   front_dispatcher(caf::actor_system& system, const http::router& routes, http::admission admit, challenge_renderer render,
                    live_challenge_renderer render_live, unsigned actor_count);
   ~front_dispatcher() override; // asks its actors to exit
+  /// Routes, admits and starts the handler, on the calling (I/O) thread.
   void dispatch(http::exchange_ptr x) override;
   /// A challenge a handler raised, on its way up to a front actor as a typed message.
   void raise(http::exchange_ptr x, challenge c, http::consent_policy policy);

@@ -37,7 +37,9 @@ public:
 
   /// Starts a session for a user who has just signed in; `done` gets its id, once it is stored.
   void start(http::principal user, std::function<void(std::string session_id)> done);
-  /// The user of a live session; null when the session is unknown, ended or expired.
+  /// The user of a live session; null when the session is unknown, ended or expired. A session
+  /// the account's actor has published is found in place and `done` runs before find returns, on
+  /// the caller's thread; otherwise the actor answers, on one of its threads.
   void find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done);
   /// Ends every session of the account (sign-out); `done` runs once the record is gone from every level.
   void end(const std::string& home_account_id, std::function<void()> done);

@@ -55,6 +55,8 @@ public:
   void rotate_signing_key();
   void revoke_user(std::string_view user_name);
   void set_faults(faults f);
+  /// Access tokens issued from now on live this long (already issued ones keep their expiry).
+  void set_access_token_lifetime(std::chrono::seconds lifetime);
 
   /// How many token requests of a grant type (authorization_code, refresh_token, client_credentials) arrived.
   std::size_t token_requests(std::string_view grant_type) const;

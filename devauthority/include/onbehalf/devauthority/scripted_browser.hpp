@@ -76,7 +76,9 @@ struct visit {
   pages_answered authority_pages;
 };
 
+/// With `stop_before`, a redirect to an address starting with it is not followed: `last` is the
+/// redirect and `last_url` its target — how a client that is not a web app reads its authorization code.
 result<visit, std::string> browse(scripted_browser& b, const std::string& method, const std::string& url, const person& who,
-                                  const std::string& form = {});
+                                  const std::string& form = {}, const std::string& stop_before = {});
 
 } // namespace onbehalf::devauthority

@@ -1,0 +1,41 @@
+-- wrk script for bench/end-to-end: each request carries the next signed-in user's cookies, so the
+-- load spreads over all users' sessions and cached tokens; any answer but 200 is counted, and the
+-- run fails if there was one (a redirect to sign-in would otherwise pass as a fast success).
+--   wrk ... -s bench/end-to-end.lua URL -- COOKIE_FILE
+-- Without a cookie file the requests go out as wrk builds them (headers from -H).
+
+local requests = {}
+local next_request = 0
+unexpected = 0 -- global: done() reads it from each thread
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  if args[1] then
+    for line in io.lines(args[1]) do
+      if line ~= "" then table.insert(requests, wrk.format(nil, nil, { Cookie = line })) end
+    end
+  end
+  if #requests == 0 then requests[1] = wrk.format() end
+end
+
+function request()
+  next_request = next_request % #requests + 1
+  return requests[next_request]
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    unexpected = unexpected + 1
+    if unexpected == 1 then io.stderr:write("first unexpected answer: " .. status .. "\n") end
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("unexpected") end
+  io.write(string.format("unexpected answers: %d\n", total))
+end
