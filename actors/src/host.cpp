@@ -271,6 +271,7 @@ result<std::uint16_t, std::string> host::start() {
   i.front = std::make_unique<front_dispatcher>(i.services->system(), i.router, std::move(admit), std::move(render), std::move(render_live),
                                                i.settings().host.actor_threads);
   i.server = std::make_unique<http::server>(server_options_from(i.settings().host), *i.front, i.metrics.get());
+  i.server->share_io_threads_with(i.services->web());
   auto started = i.server->start();
   if (!started) {
     i.server.reset();

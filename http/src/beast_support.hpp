@@ -13,7 +13,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <memory>
+#include <vector>
+
 namespace onbehalf::http {
+
+class client;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -23,5 +28,22 @@ using asio::awaitable;
 
 /// Completion token for coroutines that check error codes instead of catching exceptions.
 inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace detail {
+
+/// The I/O context a server's I/O thread runs, on that thread; null on every other thread. A
+/// client that shares a server's I/O threads runs a request made on one of them on that thread.
+inline thread_local asio::io_context* current_io_lane = nullptr;
+
+/// How a server lends its I/O threads to a client (see server::share_io_threads_with).
+struct lane_access {
+  /// Requests the client sends from one of these contexts' threads will run on that thread.
+  static std::shared_ptr<void> attach(client& c, const std::vector<asio::io_context*>& contexts);
+  /// Closes the client's pooled connections on a lent context and stops using it. Runs on that
+  /// context's thread, or once it no longer runs; idempotent. `attachment` is what attach returned.
+  static void detach(const std::shared_ptr<void>& attachment, asio::io_context& context);
+};
+
+} // namespace detail
 
 } // namespace onbehalf::http

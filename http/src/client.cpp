@@ -1,4 +1,5 @@
-// Beast/Asio implementation of http::client. One I/O thread owns the pool, so the pool needs no locks.
+// Beast/Asio implementation of http::client. Each lane (its own I/O thread, or one a server lends
+// it) owns its pool, so no pool needs a lock.
 #include "onbehalf/http/client.hpp"
 
 #include "beast_support.hpp"
@@ -7,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -95,17 +97,28 @@ std::string_view to_string(client_error e) {
   return "unknown";
 }
 
+// Where requests run: the client's own I/O thread, or an I/O thread a server lent it. Each lane
+// has its own pool, touched only on its thread, so no pool needs a lock.
+struct lane {
+  explicit lane(asio::io_context& c) : context(c), sweeper(c) {}
+  asio::io_context& context;
+  asio::steady_timer sweeper;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+  std::unordered_set<connection*> busy;
+  bool closing = false;
+  std::size_t idle_here = 0;
+};
+using lane_ptr = std::shared_ptr<lane>;
+
 struct client::impl : std::enable_shared_from_this<impl> {
   client_options options;
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::ssl::context tls{asio::ssl::context::tls_client};
   std::thread thread;
-  std::optional<asio::steady_timer> sweeper;
-  // Touched only on the I/O thread.
-  std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
-  std::unordered_set<connection*> busy;
-  bool closing = false;
+  lane_ptr own = std::make_shared<lane>(context);
+  std::mutex lent_mutex;
+  std::vector<lane_ptr> lent; // lanes on a server's I/O threads, while it lends them
   std::atomic<std::size_t> opened{0};
   std::atomic<std::size_t> idle_count{0};
 
@@ -124,97 +137,120 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
   void start() {
     work.emplace(context.get_executor());
-    sweeper.emplace(context);
-    schedule_sweep();
+    schedule_sweep(own);
     thread = std::thread([this] { context.run(); });
   }
 
   void stop() {
-    asio::post(context, [self = shared_from_this()] {
-      self->closing = true;
-      self->idle.clear();
-      self->idle_count = 0;
-      self->sweeper->cancel();
-      beast::error_code ignored;
-      for (auto* c : self->busy) c->tcp().socket().close(ignored); // in-flight requests end with connection_closed
-    });
+    std::vector<lane_ptr> still_lent;
+    {
+      std::lock_guard lock(lent_mutex);
+      still_lent = std::move(lent);
+      lent.clear();
+    }
+    // A lent lane is closed on its own thread; the server that lent it keeps this impl alive
+    // until then, and closes it itself when it stops first.
+    for (auto& l : still_lent) asio::post(l->context, [self = shared_from_this(), l] { self->close(*l); });
+    asio::post(context, [self = shared_from_this()] { self->close(*self->own); });
     work.reset();
     if (thread.joinable()) thread.join();
   }
 
-  void schedule_sweep() {
-    sweeper->expires_after(std::min(options.idle_timeout, std::chrono::milliseconds(30'000)));
-    sweeper->async_wait([weak = weak_from_this()](beast::error_code ec) {
+  // Ends a lane: pooled connections closed, the sweeper stopped, requests in flight ended with
+  // connection_closed. On the lane's thread, or once it no longer runs.
+  void close(lane& l) {
+    if (l.closing) return;
+    l.closing = true;
+    set_idle(l, 0);
+    l.idle.clear();
+    l.sweeper.cancel();
+    beast::error_code ignored;
+    for (auto* c : l.busy) c->tcp().socket().close(ignored);
+  }
+
+  // The lane for a request sent from this thread.
+  lane_ptr lane_for_caller() {
+    if (auto* here = detail::current_io_lane) {
+      std::lock_guard lock(lent_mutex);
+      for (const auto& l : lent)
+        if (&l->context == here) return l;
+    }
+    return own;
+  }
+
+  void schedule_sweep(const lane_ptr& l) {
+    l->sweeper.expires_after(std::min(options.idle_timeout, std::chrono::milliseconds(30'000)));
+    l->sweeper.async_wait([weak = weak_from_this(), l](beast::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || self->closing) return;
-      self->close_expired_idle();
-      self->schedule_sweep();
+      if (ec || !self || l->closing) return;
+      self->close_expired_idle(*l);
+      self->schedule_sweep(l);
     });
   }
 
-  void close_expired_idle() {
+  void close_expired_idle(lane& l) {
     auto now = std::chrono::steady_clock::now();
-    for (auto& [_, list] : idle)
-      std::erase_if(list, [&](const auto& c) { return now - c->idle_since >= options.idle_timeout; });
-    recount_idle();
-  }
-
-  void recount_idle() {
     std::size_t n = 0;
-    for (const auto& [_, list] : idle) n += list.size();
-    idle_count = n;
+    for (auto& [_, list] : l.idle) {
+      std::erase_if(list, [&](const auto& c) { return now - c->idle_since >= options.idle_timeout; });
+      n += list.size();
+    }
+    set_idle(l, n);
   }
 
-  std::unique_ptr<connection> take_idle(const std::string& key) {
-    auto it = idle.find(key);
-    if (it == idle.end()) return nullptr;
+  void set_idle(lane& l, std::size_t n) {
+    idle_count += n - l.idle_here; // wraps correctly for a decrease: unsigned arithmetic
+    l.idle_here = n;
+  }
+
+  std::unique_ptr<connection> take_idle(lane& l, const std::string& key) {
+    auto it = l.idle.find(key);
+    if (it == l.idle.end()) return nullptr;
     auto now = std::chrono::steady_clock::now();
     while (!it->second.empty()) {
       auto c = std::move(it->second.back());
       it->second.pop_back();
-      if (now - c->idle_since < options.idle_timeout) {
-        recount_idle();
-        return c;
-      }
+      set_idle(l, l.idle_here - 1);
+      if (now - c->idle_since < options.idle_timeout) return c;
     }
-    recount_idle();
     return nullptr;
   }
 
-  void put_idle(std::unique_ptr<connection> c) {
-    if (closing) return;
-    auto& list = idle[c->origin];
+  void put_idle(lane& l, std::unique_ptr<connection> c) {
+    if (l.closing) return;
+    auto& list = l.idle[c->origin];
     if (list.size() >= options.max_idle_per_host) return;
     c->idle_since = std::chrono::steady_clock::now();
     list.push_back(std::move(c));
-    recount_idle();
+    set_idle(l, l.idle_here + 1);
   }
 
-  awaitable<result<std::unique_ptr<connection>, client_failure>> open(const url& u) {
+  awaitable<result<std::unique_ptr<connection>, client_failure>> open(lane& l, const url& u) {
     auto where = u.host + ":" + std::to_string(u.port);
-    tcp::resolver resolver(context);
+    tcp::resolver resolver(l.context);
     auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
     if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + u.host + ": " + resolve_ec.message());
-    if (closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
+    if (l.closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
 
     auto c = std::make_unique<connection>();
     c->origin = origin(u);
     if (u.scheme == "https") {
-      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(context, tls);
+      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(l.context, tls);
     } else {
-      c->plain = std::make_unique<beast::tcp_stream>(context);
+      c->plain = std::make_unique<beast::tcp_stream>(l.context);
     }
-    busy.insert(c.get());
+    l.busy.insert(c.get());
     struct release {
-      impl& self;
+      lane& l;
       connection* c;
-      ~release() { self.busy.erase(c); }
-    } guard{*this, c.get()};
+      ~release() { l.busy.erase(c); }
+    } guard{l, c.get()};
 
     c->tcp().expires_after(options.connect_timeout);
     auto [connect_ec, endpoint] = co_await c->tcp().async_connect(endpoints, use_tuple);
     if (connect_ec == beast::error::timeout) co_return fail(client_error::timeout, "connecting to " + where + " timed out");
     if (connect_ec) co_return fail(client_error::connect_failed, "cannot connect to " + where + ": " + connect_ec.message());
+    c->tcp().socket().set_option(tcp::no_delay(true), connect_ec); // requests are written whole: no reason to wait
     if (c->secure) {
       beast::error_code not_an_address;
       asio::ip::make_address(u.host, not_an_address);
@@ -280,28 +316,29 @@ struct client::impl : std::enable_shared_from_this<impl> {
     co_return response;
   }
 
-  awaitable<void> run(client_request r, completion done) {
+  // `l` is held by value: the lane outlives this request even if the client is closed meanwhile.
+  awaitable<void> run(lane_ptr l, client_request r, completion done) {
     auto u = url::parse(r.url);
     if (!u) {
       done(fail(client_error::invalid_url, "'" + r.url + "' is not an absolute http or https URL"));
       co_return;
     }
     for (int attempt = 0;; ++attempt) {
-      auto c = closing ? nullptr : take_idle(origin(*u));
+      auto c = l->closing ? nullptr : take_idle(*l, origin(*u));
       bool reused = c != nullptr;
       if (!c) {
-        if (closing) {
+        if (l->closing) {
           done(fail(client_error::connection_closed, "the HTTP client is shutting down"));
           co_return;
         }
-        auto made = co_await open(*u);
+        auto made = co_await open(*l, *u);
         if (!made) {
           done(failure{made.error()});
           co_return;
         }
         c = std::move(*made);
       }
-      busy.insert(c.get());
+      l->busy.insert(c.get());
       // Not a conditional expression: g++ 12 destroys temporaries twice around co_await in `?:`.
       result<client_response, exchange_failure> outcome = failure{exchange_failure{}};
       if (c->secure) {
@@ -309,20 +346,44 @@ struct client::impl : std::enable_shared_from_this<impl> {
       } else {
         outcome = co_await exchange_on(*c->plain, *c, r, *u);
       }
-      busy.erase(c.get());
+      l->busy.erase(c.get());
       if (outcome) {
-        if (!c->origin.empty()) put_idle(std::move(c));
+        if (!c->origin.empty()) put_idle(*l, std::move(c));
         done(std::move(*outcome));
         co_return;
       }
       // A pooled connection the server had already closed: safe to try once more, but only
       // for requests that mean the same when repeated.
-      if (reused && outcome.error().before_response && idempotent(r.method) && attempt == 0 && !closing) continue;
+      if (reused && outcome.error().before_response && idempotent(r.method) && attempt == 0 && !l->closing) continue;
       done(failure{outcome.error().failure});
       co_return;
     }
   }
 };
+
+std::shared_ptr<void> detail::lane_access::attach(client& c, const std::vector<asio::io_context*>& contexts) {
+  auto& i = *c.impl_;
+  std::lock_guard lock(i.lent_mutex);
+  for (auto* context : contexts) {
+    auto l = std::make_shared<lane>(*context);
+    i.lent.push_back(l);
+    asio::post(*context, [self = c.impl_, l] { self->schedule_sweep(l); });
+  }
+  return c.impl_;
+}
+
+void detail::lane_access::detach(const std::shared_ptr<void>& attachment, asio::io_context& context) {
+  auto& i = *static_cast<client::impl*>(attachment.get());
+  lane_ptr l;
+  {
+    std::lock_guard lock(i.lent_mutex);
+    auto it = std::find_if(i.lent.begin(), i.lent.end(), [&](const lane_ptr& x) { return &x->context == &context; });
+    if (it == i.lent.end()) return;
+    l = *it;
+    i.lent.erase(it);
+  }
+  i.close(*l);
+}
 
 result<std::unique_ptr<client>, std::string> client::create(client_options options) {
   std::unique_ptr<client> c(new client());
@@ -339,7 +400,9 @@ client::~client() {
 
 void client::send(client_request request, completion done) {
   auto self = impl_;
-  asio::co_spawn(self->context, self->run(std::move(request), std::move(done)), [](std::exception_ptr e) {
+  auto l = self->lane_for_caller();
+  auto& context = l->context;
+  asio::co_spawn(context, self->run(std::move(l), std::move(request), std::move(done)), [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

@@ -115,6 +115,20 @@ struct server::impl {
   std::uint16_t bound_port = 0;
   std::mutex finish_mutex;
   bool finished = false;
+  std::vector<client*> sharing;                       // clients to lend the lanes to, at start
+  std::vector<std::shared_ptr<void>> lent_to_clients; // their attachments, until the lanes stop
+
+  // Stops lending the lanes: on each lane's thread while it runs, or directly once it no longer does.
+  void take_lanes_back(bool threads_stopped) {
+    for (auto& l : lanes)
+      for (const auto& attachment : lent_to_clients) {
+        if (threads_stopped) {
+          detail::lane_access::detach(attachment, l->context);
+        } else {
+          asio::post(l->context, [attachment, ctx = &l->context] { detail::lane_access::detach(attachment, *ctx); });
+        }
+      }
+  }
 
   impl(server_options o, dispatcher& d, request_metrics* m) : options(std::move(o)), target(d), metrics(m) {}
 
@@ -153,9 +167,16 @@ struct server::impl {
     bound_port = acceptor->local_endpoint().port();
     running = true;
     asio::co_spawn(lanes[0]->context, accept_loop(), asio::detached);
+    std::vector<asio::io_context*> contexts;
+    for (auto& l : lanes) contexts.push_back(&l->context);
+    for (auto* c : sharing) lent_to_clients.push_back(detail::lane_access::attach(*c, contexts));
     for (auto& l : lanes) {
       l->work.emplace(l->context.get_executor());
-      l->thread = std::thread([ctx = &l->context] { ctx->run(); });
+      l->thread = std::thread([ctx = &l->context] {
+        detail::current_io_lane = ctx;
+        ctx->run();
+        detail::current_io_lane = nullptr;
+      });
     }
     log_info("Listening for HTTP requests", {{"address", options.address + ":" + std::to_string(bound_port)},
                                              {"tls", tls ? "on" : "off"},
@@ -466,6 +487,7 @@ struct server::impl {
     asio::post(lanes[0]->context, [this] {
       if (shutdown_deadline) shutdown_deadline->cancel();
     });
+    take_lanes_back(false); // the clients' pooled connections would otherwise keep the lanes running
     for (auto& l : lanes) {
       l->work.reset();
       if (forced) l->context.stop();
@@ -475,6 +497,8 @@ struct server::impl {
   void wait() {
     for (auto& l : lanes)
       if (l->thread.joinable()) l->thread.join();
+    take_lanes_back(true); // after a forced stop, the posted hand-backs did not run
+    lent_to_clients.clear();
     // After a forced stop, requests may still be waiting for answers: end their connections now,
     // while the I/O contexts exist, and let late answers find them closed.
     for (auto& l : lanes) {
@@ -499,6 +523,7 @@ server::~server() {
 }
 
 result<std::uint16_t, std::string> server::start() { return impl_->start(); }
+void server::share_io_threads_with(client& c) { impl_->sharing.push_back(&c); }
 void server::stop() { impl_->stop(); }
 void server::wait() { impl_->wait(); }
 std::uint16_t server::port() const noexcept { return impl_->bound_port; }

@@ -7,6 +7,7 @@
 #include "running_host.hpp"
 
 #include "onbehalf/http/client.hpp"
+#include "onbehalf/http/server.hpp"
 
 #include <future>
 #include <thread>
@@ -208,4 +209,87 @@ TEST_CASE("destroying the client completes a request in flight with connection_c
   }
   REQUIRE(future.wait_for(5s) == std::future_status::ready);
   CHECK(error_of(future.get()) == http::client_error::connection_closed);
+}
+
+namespace {
+
+// A server whose /relay handler fetches `upstream` with a client it lends its I/O threads to, and
+// answers whether the client's answer came back on the thread the handler started on.
+struct relaying_server {
+  relaying_server(http::client& c, std::string upstream) {
+    routes.get("/relay", [&c, upstream](const http::exchange_ptr& x) {
+      auto started_on = std::this_thread::get_id();
+      c.send({"GET", upstream, {}, {}, {}}, [x, started_on](http::client_result r) {
+        bool same = std::this_thread::get_id() == started_on;
+        x->respond(http::response::text(r ? 200 : 502, same ? "same thread" : "another thread"));
+      });
+    });
+    routes.get("/plain", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "plain")); });
+    server.share_io_threads_with(c);
+    REQUIRE(server.start());
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+
+  http::router routes;
+  http::inline_dispatcher dispatcher{routes};
+  http::server server{{"127.0.0.1", 0, {}, {}, 2, {}}, dispatcher};
+};
+
+} // namespace
+
+TEST_CASE("a request sent from the I/O thread of a server that lends its threads runs and completes on that thread") {
+  running_host upstream(add_test_routes);
+  auto c = make_client();
+  relaying_server front(*c, base(upstream) + "/hello");
+  auto browser = make_client();
+  for (int i = 0; i < 4; ++i) { // both I/O threads, and pooled connections on each
+    auto reply = get(*browser, front.url("/relay"));
+    REQUIRE(reply);
+    CHECK(reply->body == "same thread");
+  }
+  CHECK(c->connections_opened() <= 2);
+}
+
+TEST_CASE("a client sharing a server's threads still runs requests from other threads on its own") {
+  running_host upstream(add_test_routes);
+  auto c = make_client();
+  relaying_server front(*c, base(upstream) + "/hello");
+  auto reply = get(*c, base(upstream) + "/hello");
+  REQUIRE(reply);
+  CHECK(reply->body == "hello");
+}
+
+TEST_CASE("a client destroyed before the server that lent it threads leaves the server serving and stopping") {
+  running_host upstream(add_test_routes);
+  auto c = make_client();
+  relaying_server front(*c, base(upstream) + "/hello");
+  auto browser = make_client();
+  REQUIRE(get(*browser, front.url("/relay"))); // a pooled connection now lives on a lent thread
+  c.reset();
+  auto reply = get(*browser, front.url("/plain"));
+  REQUIRE(reply);
+  CHECK(reply->body == "plain");
+  auto stopped = std::async(std::launch::async, [&front] {
+    front.server.stop();
+    front.server.wait();
+  });
+  CHECK(stopped.wait_for(10s) == std::future_status::ready);
+}
+
+TEST_CASE("a server that lent its threads stops promptly, and the client works on after it") {
+  running_host upstream(add_test_routes);
+  auto c = make_client();
+  {
+    relaying_server front(*c, base(upstream) + "/hello");
+    auto browser = make_client();
+    REQUIRE(get(*browser, front.url("/relay")));
+    auto stopped = std::async(std::launch::async, [&front] {
+      front.server.stop();
+      front.server.wait();
+    });
+    CHECK(stopped.wait_for(10s) == std::future_status::ready);
+  }
+  auto reply = get(*c, base(upstream) + "/hello");
+  REQUIRE(reply);
+  CHECK(reply->body == "hello");
 }

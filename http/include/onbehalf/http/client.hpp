@@ -15,6 +15,10 @@
 
 namespace onbehalf::http {
 
+namespace detail {
+struct lane_access;
+}
+
 struct url {
   std::string scheme; // "http" or "https"
   std::string host;   // without brackets for IPv6 literals
@@ -78,7 +82,9 @@ public:
 
   using completion = std::function<void(client_result)>;
 
-  /// Sends the request and calls `done` exactly once, on the client's I/O thread; never blocks.
+  /// Sends the request and calls `done` exactly once; never blocks. The request runs, and `done`
+  /// is called, on the calling thread when it is an I/O thread of a server that shares its threads
+  /// with this client (server::share_io_threads_with), and on the client's own I/O thread otherwise.
   /// A GET, HEAD, PUT, DELETE or OPTIONS that fails on a reused pooled connection before any
   /// answer arrives is retried once on a new connection; other methods are never retried.
   void send(client_request request, completion done);
@@ -88,6 +94,7 @@ public:
   std::size_t idle_connections() const noexcept;
 
 private:
+  friend struct detail::lane_access;
   client() = default;
   struct impl;
   std::shared_ptr<impl> impl_;

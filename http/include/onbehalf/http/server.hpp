@@ -3,6 +3,7 @@
 #pragma once
 
 #include "onbehalf/core/result.hpp"
+#include "onbehalf/http/client.hpp"
 #include "onbehalf/http/exchange.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/router.hpp"
@@ -56,6 +57,12 @@ public:
   ~server(); // stops gracefully if still running
   server(const server&) = delete;
   server& operator=(const server&) = delete;
+
+  /// Lends the server's I/O threads to `c` (call before start): a request a handler sends with
+  /// `c` from one of them runs on that same thread, with the client's connections for that
+  /// thread, so a request served with a downstream call never changes threads. The server stops
+  /// using the client's lanes when it stops; the client may be destroyed before or after it.
+  void share_io_threads_with(client& c);
 
   /// Binds and starts the I/O threads. Fails with a plain-words reason (address in use,
   /// unreadable certificate...) and leaves nothing running.
