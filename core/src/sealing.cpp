@@ -33,6 +33,24 @@ bool valid_key_id(std::string_view id) {
 
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
+// Every request opens a sealed cookie, so the cipher's set-up matters: given EVP_aes_256_gcm(),
+// OpenSSL 3 looks the cipher up in its provider store and builds a new provider context on every
+// init. Here the cipher is fetched once, and each thread keeps one context per direction that
+// is only re-keyed per message.
+EVP_CIPHER_CTX* aes_gcm_context(bool encrypt, std::string_view key, std::string_view nonce) {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  auto made = [encrypt] {
+    cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+    if (!cipher || !ctx || EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0, nullptr) != 1)
+      throw std::runtime_error("OpenSSL has no AES-256-GCM");
+    return ctx;
+  };
+  thread_local cipher_context encrypting = made(), decrypting = made();
+  auto* ctx = (encrypt ? encrypting : decrypting).get();
+  if (EVP_CipherInit_ex2(ctx, nullptr, bytes(key), bytes(nonce), encrypt ? 1 : 0, nullptr) != 1) throw std::runtime_error("OpenSSL could not key AES-256-GCM");
+  return ctx;
+}
+
 } // namespace
 
 struct key_ring::state {
@@ -74,14 +92,12 @@ std::string key_ring::seal(std::string_view plaintext, std::string_view purpose)
   auto nonce = crypto::random_bytes(nonce_bytes);
   auto aad = associated_data(purpose, key.id);
   std::string out(plaintext.size() + tag_bytes, '\0');
-  cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  auto* ctx = aes_gcm_context(true, key.key.reveal(), nonce);
   int length = 0, final_length = 0;
-  bool ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key.key.reveal()), bytes(nonce)) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + length, &final_length) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_bytes, out.data() + plaintext.size()) == 1;
+  bool ok = EVP_EncryptUpdate(ctx, nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + length, &final_length) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, tag_bytes, out.data() + plaintext.size()) == 1;
   if (!ok) throw std::runtime_error("OpenSSL could not encrypt with AES-256-GCM");
   return key.id + "." + base64::encode(nonce, base64::alphabet::url) + "." + base64::encode(out, base64::alphabet::url);
 }
@@ -98,14 +114,12 @@ result<std::string, unseal_error> key_ring::open(std::string_view sealed, std::s
   auto ciphertext_size = body->size() - tag_bytes;
   std::string plaintext(ciphertext_size, '\0');
   std::string tag = body->substr(ciphertext_size);
-  cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  auto* ctx = aes_gcm_context(false, key->key.reveal(), *nonce);
   int length = 0, final_length = 0;
-  bool ok = EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key->key.reveal()), bytes(*nonce)) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plaintext.data()), &length, bytes(*body),
-                              static_cast<int>(ciphertext_size)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, tag_bytes, tag.data()) == 1 &&
-            EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plaintext.data()) + length, &final_length) == 1;
+  bool ok = EVP_DecryptUpdate(ctx, nullptr, &length, bytes(aad), static_cast<int>(aad.size())) == 1 &&
+            EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(plaintext.data()), &length, bytes(*body), static_cast<int>(ciphertext_size)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, tag_bytes, tag.data()) == 1 &&
+            EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(plaintext.data()) + length, &final_length) == 1;
   if (!ok) return failure{unseal_error::tampered};
   return plaintext;
 }

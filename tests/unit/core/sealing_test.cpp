@@ -63,6 +63,17 @@ TEST_CASE("any changed byte is detected as tampering") {
   }
 }
 
+TEST_CASE("a value that failed to open leaves nothing behind: the next one, under another key, opens") {
+  auto first = ring_of({fresh_key("k1")});
+  auto second = ring_of({fresh_key("k2")});
+  auto good = second.seal("the session of grace", "session");
+  auto tampered = first.seal("the session of ada", "session");
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  CHECK_FALSE(first.open(tampered, "session"));
+  CHECK(opened(second, good) == "the session of grace");
+  CHECK(opened(first, first.seal("again", "session")) == "again");
+}
+
 TEST_CASE("a value sealed for one purpose does not open for another") {
   auto ring = ring_of({fresh_key("k1")});
   CHECK(open_error(ring, ring.seal("v", "sign-in correlation"), "session") == unseal_error::tampered);
