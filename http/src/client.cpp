@@ -310,7 +310,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auto in = parser.release();
     client_response response;
     response.status = in.result_int();
-    for (const auto& f : in) response.headers.add(std::string(f.name_string()), std::string(f.value()));
+    response.headers.reserve(static_cast<std::size_t>(std::distance(in.begin(), in.end())));
+    for (const auto& f : in) response.headers.add(f.name_string(), std::string(f.value()));
     response.body = std::move(in.body());
     if (!in.keep_alive()) c.origin.clear(); // not reusable
     co_return response;

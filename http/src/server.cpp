@@ -406,7 +406,8 @@ struct server::impl {
     auto q = r.target.find('?');
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = r.target.substr(q + 1);
-    for (const auto& f : in) r.headers.add(std::string(f.name_string()), std::string(f.value()));
+    r.headers.reserve(static_cast<std::size_t>(std::distance(in.begin(), in.end())));
+    for (const auto& f : in) r.headers.add(f.name_string(), std::string(f.value()));
     r.body = std::move(in.body());
     r.secure = secure;
     r.remote_address = remote;

@@ -33,18 +33,34 @@ constexpr std::string_view links[][2] = {{"/", "Home"},           {"/profile", "
 
 std::string html(std::string_view text) { return text::html_escape(text); }
 
+// Everything after the title up to the user's name is the same on every page: built once, so a
+// page costs one allocation for its text (pages are what the end-to-end benchmark measures).
+const std::string& after_title() {
+  static const std::string text = [] {
+    std::string t = " · onbehalf sample</title><style>" + std::string(style) + "</style></head><body>\n<header><strong>onbehalf sample</strong>";
+    for (const auto& [href, label] : links) t.append("<a href=\"").append(href).append("\">").append(label).append("</a>");
+    return t;
+  }();
+  return text;
+}
+
 http::response page(const http::exchange_ptr& x, std::string_view title, const std::string& body, unsigned status) {
-  std::string nav;
-  for (const auto& [href, label] : links) nav += "<a href=\"" + std::string(href) + "\">" + std::string(label) + "</a>";
-  std::string who = x->user ? "<span class=\"who\">" + html(x->user->display_name()) + " · <a href=\"/MicrosoftIdentity/Account/SignOut\">Sign out</a></span>"
-                            : "<span class=\"who\"><a href=\"/MicrosoftIdentity/Account/SignIn\">Sign in</a></span>";
+  auto escaped_title = html(title);
   http::response r;
   r.status = status;
   r.headers.set("Content-Type", "text/html; charset=utf-8");
   r.headers.set("Cache-Control", "no-store");
-  r.body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-           "<title>" + html(title) + " · onbehalf sample</title><style>" + std::string(style) + "</style></head><body>\n<header><strong>onbehalf sample</strong>" +
-           nav + who + "</header>\n<main>\n<h1>" + html(title) + "</h1>\n" + body + "\n</main>\n</body></html>\n";
+  auto& out = r.body;
+  out.reserve(after_title().size() + body.size() + 2 * escaped_title.size() + 512);
+  out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+      .append(escaped_title)
+      .append(after_title());
+  if (x->user) {
+    out.append("<span class=\"who\">").append(html(x->user->display_name())).append(" · <a href=\"/MicrosoftIdentity/Account/SignOut\">Sign out</a></span>");
+  } else {
+    out.append("<span class=\"who\"><a href=\"/MicrosoftIdentity/Account/SignIn\">Sign in</a></span>");
+  }
+  out.append("</header>\n<main>\n<h1>").append(escaped_title).append("</h1>\n").append(body).append("\n</main>\n</body></html>\n");
   return r;
 }
 

@@ -22,6 +22,7 @@ public:
   /// Replaces every field of that name with one field.
   void set(std::string_view name, std::string value);
   void add(std::string_view name, std::string value);
+  void reserve(std::size_t fields) { fields_.reserve(fields); }
   const std::vector<header_field>& all() const noexcept { return fields_; }
 
 private:
