@@ -28,7 +28,7 @@ bool still_serves(std::uint16_t port) {
 
 } // namespace
 
-TEST_CASE("GET /healthz answers 200 with a JSON status through the front actors") {
+TEST_CASE("GET /healthz answers 200 with a JSON status through the host") {
   running_host server;
   auto reply = http_get(server.port(), "/healthz");
   REQUIRE(reply);
