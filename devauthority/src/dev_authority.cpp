@@ -165,14 +165,14 @@ struct dev_authority::impl {
 
   // Development controls over HTTP, for scripts; refused from anywhere but this machine.
   void add_admin_routes() {
-    auto admin = [this](std::function<std::string(const text::form_fields&)> action) {
-      return [this, action](const http::exchange_ptr& x) {
+    auto admin = [](std::function<http::response(const text::form_fields&)> action) {
+      return [action](const http::exchange_ptr& x) {
         if (!from_loopback(*x)) return void(x->respond(http::response::error(403, "Admin endpoints answer only on loopback.")));
-        auto form = form_of(*x).value_or(text::form_fields{});
-        x->respond(http::response::text(200, action(form) + "\n"));
+        x->respond(action(form_of(*x).value_or(text::form_fields{})));
       };
     };
-    router.post("/admin/faults", admin([this](const text::form_fields& form) {
+    auto done = [](const std::string& what) { return http::response::text(200, what + "\n"); };
+    router.post("/admin/faults", admin([this, done](const text::form_fields& form) {
       faults f;
       auto mode = form.find("mode").value_or("none");
       f.kind = mode == "unavailable" ? faults::mode::unavailable
@@ -182,34 +182,34 @@ struct dev_authority::impl {
       f.added_latency = std::chrono::milliseconds(text::parse_unsigned(form.find("latency_ms").value_or("0")).value_or(0));
       f.retry_after = std::chrono::seconds(text::parse_unsigned(form.find("retry_after").value_or("30")).value_or(30));
       set(f);
-      return "faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(f.added_latency.count());
+      return done("faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(f.added_latency.count()));
     }));
-    router.post("/admin/rotate-keys", admin([this](const text::form_fields&) {
+    router.post("/admin/rotate-keys", admin([this, done](const text::form_fields&) {
       rotate();
-      return std::string("signing key rotated");
+      return done("signing key rotated");
     }));
-    router.post("/admin/revoke-user", admin([this](const text::form_fields& form) {
+    router.post("/admin/revoke-user", admin([this, done](const text::form_fields& form) {
       auto user = std::string(form.find("user").value_or(""));
       revoke(user);
-      return "refresh tokens of " + user + " revoked";
+      return done("refresh tokens of " + user + " revoked");
     }));
-    router.post("/admin/lifetimes", admin([this](const text::form_fields& form) {
+    router.post("/admin/lifetimes", admin([this, done](const text::form_fields& form) {
       auto seconds = text::parse_unsigned(form.find("access_token_seconds").value_or(""));
-      if (!seconds || *seconds == 0) return std::string("access_token_seconds must be a positive number of seconds; lifetimes unchanged");
+      if (!seconds || *seconds == 0)
+        return http::response::error(400, "access_token_seconds must be a positive number of seconds; lifetimes are unchanged.");
       set_access_token_lifetime(std::chrono::seconds(*seconds));
-      return "access tokens issued from now on live " + std::to_string(*seconds) + " s";
+      return done("access tokens issued from now on live " + std::to_string(*seconds) + " s");
     }));
     // Token requests by grant type, e.g. {"authorization_code":100,"refresh_token":100}: how a
     // benchmark checks that a cache spared the authority.
-    router.get("/admin/token-requests", [this](const http::exchange_ptr& x) {
-      if (!from_loopback(*x)) return void(x->respond(http::response::error(403, "Admin endpoints answer only on loopback.")));
+    router.get("/admin/token-requests", admin([this](const text::form_fields&) {
       boost::json::object counts;
       {
         std::lock_guard lock(core.mutex);
         for (const auto& [grant, count] : core.token_requests) counts[grant] = count;
       }
-      x->respond(json_response(200, boost::json::serialize(counts)));
-    });
+      return json_response(200, boost::json::serialize(counts));
+    }));
   }
 
   void set(faults f) {

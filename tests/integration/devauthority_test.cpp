@@ -346,6 +346,33 @@ TEST_CASE("dev authority: token requests are counted by grant type") {
   CHECK(f.authority.token_requests("refresh_token") == 0);
 }
 
+TEST_CASE("dev authority: GET /admin/token-requests reports the counts by grant type as JSON") {
+  authority_fixture f;
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+  auto reply = send_and_wait(*f.web, {"GET", f.authority.base_url() + "/admin/token-requests", {}, {}, {}});
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == R"({"client_credentials":1})");
+}
+
+TEST_CASE("dev authority: POST /admin/lifetimes shortens the tokens issued next, and refuses a lifetime that is not a number") {
+  authority_fixture f;
+  auto set_lifetime = [&f](const std::string& form) {
+    http::client_request r{"POST", f.authority.base_url() + "/admin/lifetimes", {}, form, {}};
+    r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    auto reply = send_and_wait(*f.web, r);
+    REQUIRE(reply);
+    return reply->status;
+  };
+  CHECK(set_lifetime("access_token_seconds=12") == 200);
+  auto tokens = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE(tokens);
+  CHECK(tokens->expires_in == std::chrono::seconds(12));
+  CHECK(set_lifetime("access_token_seconds=soon") == 400);
+  CHECK(set_lifetime("access_token_seconds=0") == 400);
+  CHECK(f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}))->expires_in == std::chrono::seconds(12));
+}
+
 TEST_CASE("dev authority: a B2C user flow has its own discovery under /tfp, and unknown flows are refused") {
   authority_fixture f;
   auto susi = f.discover("contoso.onmicrosoft.com", "b2c_1_susi");

@@ -3,7 +3,6 @@
 // API's answers as typed outcomes.
 #include "../support/downstream_fixture.hpp"
 
-#include <boost/describe/class.hpp>
 
 using namespace onbehalf;
 using namespace onbehalf::testing;
@@ -12,25 +11,9 @@ using actors::downstream_call_options;
 
 namespace {
 
-struct todo {
-  std::int64_t id = 0;
-  std::string title;
-  bool done = false;
-};
-BOOST_DESCRIBE_STRUCT(todo, (), (id, title, done))
-
-struct todo_change {
-  std::optional<std::string> title;
-  std::optional<bool> done;
-};
-BOOST_DESCRIBE_STRUCT(todo_change, (), (title, done))
-
-struct profile {
-  std::string id;
-  std::string display_name;
-  std::vector<std::string> scopes;
-};
-BOOST_DESCRIBE_STRUCT(profile, (), (id, display_name, scopes))
+using sample_api::profile;
+using sample_api::todo;
+using sample_api::todo_change;
 
 std::string todo_path(std::int64_t id) { return "api/todos/" + std::to_string(id); }
 

@@ -18,11 +18,7 @@ using actors::downstream_call_options;
 
 namespace {
 
-struct profile {
-  std::string id;
-  std::string display_name;
-};
-BOOST_DESCRIBE_STRUCT(profile, (), (id, display_name))
+using sample_api::profile;
 
 struct todo {
   std::int64_t id = 0;

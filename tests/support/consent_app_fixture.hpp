@@ -11,6 +11,7 @@
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/actors/graph.hpp"
 #include "onbehalf/actors/web_authentication.hpp"
+#include "onbehalf/sample_api/contract.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
 #include <boost/describe/class.hpp>
@@ -23,17 +24,9 @@ using actors::downstream_call_options;
 
 inline const std::string graph_scope_key = "DownstreamApis:GraphAPI:Scopes";
 
-struct profile {
-  std::string id;
-  std::string display_name;
-  std::vector<std::string> scopes;
-};
-BOOST_DESCRIBE_STRUCT(profile, (), (id, display_name, scopes))
+using sample_api::profile;
 
-struct todo_change {
-  std::optional<std::string> title;
-};
-BOOST_DESCRIBE_STRUCT(todo_change, (), (title))
+using sample_api::todo_change;
 
 struct todo {
   std::int64_t id = 0;

@@ -7,6 +7,7 @@
 
 #include "onbehalf/actors/graph.hpp"
 #include "onbehalf/actors/token_acquirer_factory.hpp"
+#include "onbehalf/sample_api/contract.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
 #include <future>

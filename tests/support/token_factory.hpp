@@ -44,4 +44,10 @@ private:
   std::string kid_;
 };
 
+/// One RS256 factory per test executable: making an RSA key takes a while.
+inline const token_factory& shared_token_factory() {
+  static const token_factory f;
+  return f;
+}
+
 } // namespace onbehalf::testing

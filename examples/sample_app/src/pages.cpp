@@ -12,8 +12,8 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
+#include "onbehalf/sample_api/contract.hpp"
 
-#include <boost/describe/class.hpp>
 
 #include <chrono>
 
@@ -24,26 +24,9 @@ namespace {
 using actors::downstream_call_options;
 using actors::or_throw;
 
-struct profile {
-  std::string id;
-  std::string display_name;
-  std::string user_principal_name;
-  std::vector<std::string> scopes;
-};
-BOOST_DESCRIBE_STRUCT(profile, (), (id, display_name, user_principal_name, scopes))
-
-struct todo {
-  std::int64_t id = 0;
-  std::string title;
-  bool done = false;
-};
-BOOST_DESCRIBE_STRUCT(todo, (), (id, title, done))
-
-struct todo_change {
-  std::optional<std::string> title;
-  std::optional<bool> done;
-};
-BOOST_DESCRIBE_STRUCT(todo_change, (), (title, done))
+using sample_api::profile;
+using sample_api::todo;
+using sample_api::todo_change;
 
 void at(downstream_call_options& o, std::string path) { o.relative_path = std::move(path); }
 

@@ -11,10 +11,7 @@ using boost::json::object;
 
 namespace {
 
-const token_factory& factory() {
-  static const token_factory f;
-  return f;
-}
+const token_factory& factory() { return testing::shared_token_factory(); }
 
 access_token_rules api_rules() {
   access_token_rules r;

@@ -12,10 +12,7 @@ using boost::json::object;
 
 namespace {
 
-const token_factory& factory() {
-  static const token_factory f;
-  return f;
-}
+const token_factory& factory() { return testing::shared_token_factory(); }
 
 id_token_rules rules() {
   id_token_rules r;
