@@ -3,6 +3,7 @@
 #include "onbehalf/http/client.hpp"
 
 #include "beast_support.hpp"
+#include "wire.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 
@@ -16,6 +17,9 @@
 namespace onbehalf::http {
 
 namespace {
+
+// A request buffer that grew beyond this for one large body is let go afterwards.
+constexpr std::size_t retained_request_bytes = 64 * 1024;
 
 failure<client_failure> fail(client_error e, std::string message) { return failure{client_failure{e, std::move(message)}}; }
 
@@ -33,6 +37,7 @@ struct connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+  std::string out; // the request on its way out; its capacity serves the next one
   std::chrono::steady_clock::time_point idle_since;
 
   beast::tcp_stream& tcp() { return plain ? *plain : secure->next_layer(); }
@@ -270,50 +275,40 @@ struct client::impl : std::enable_shared_from_this<impl> {
   template <class Stream>
   awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r,
                                                                     const url& u) {
-    auto where = u.host + ":" + std::to_string(u.port);
-    bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(r.method), u.target, 11};
-    if (out.method() == bhttp::verb::unknown) out.method_string(r.method);
     bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
-    out.set(bhttp::field::host, (u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host) +
-                                    (default_port ? "" : ":" + std::to_string(u.port)));
-    for (const auto& f : r.headers.all()) out.set(f.name, f.value);
-    out.body() = r.body;
-    out.keep_alive(true);
-    out.prepare_payload();
-
+    bool ipv6 = u.host.find(':') != std::string::npos;
+    auto host = (ipv6 ? "[" + u.host + "]" : u.host) + (default_port ? "" : ":" + std::to_string(u.port));
+    detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
     c.tcp().expires_after(r.response_timeout.value_or(options.response_timeout));
-    auto [write_ec, written] = co_await bhttp::async_write(stream, out, use_tuple);
+    auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(c.out), use_tuple);
+    if (c.out.capacity() > retained_request_bytes) std::string().swap(c.out);
+    auto where = [&u] { return u.host + ":" + std::to_string(u.port); };
     auto failed = [&](client_error e, std::string message, bool before_response) {
       return failure{exchange_failure{client_failure{e, std::move(message)}, before_response}};
     };
-    if (write_ec == beast::error::timeout) co_return failed(client_error::timeout, where + " did not take the request in time", false);
-    if (write_ec) co_return failed(client_error::connection_closed, where + " closed the connection: " + write_ec.message(), true);
+    if (write_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not take the request in time", false);
+    if (write_ec) co_return failed(client_error::connection_closed, where() + " closed the connection: " + write_ec.message(), true);
 
-    bhttp::response_parser<bhttp::string_body> parser;
+    client_response response;
+    detail::response_reader parser(response);
     parser.body_limit(options.max_response_bytes);
-    if (out.method() == bhttp::verb::head) parser.skip(true);
+    if (r.method == "HEAD") parser.skip(true);
     auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
-    if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where + " did not answer in time", false);
+    if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not answer in time", false);
     if (read_ec == bhttp::error::body_limit)
-      co_return failed(client_error::response_too_large, where + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
+      co_return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
     if (read_ec) {
       bool nothing = !parser.got_some();
       bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
                     read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
       if (closed || nothing)
-        co_return failed(client_error::connection_closed, where + " closed the connection before answering: " + read_ec.message(), nothing);
+        co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + read_ec.message(), nothing);
       if (read_ec == bhttp::error::partial_message)
-        co_return failed(client_error::connection_closed, where + " closed the connection in the middle of its answer", false);
-      co_return failed(client_error::malformed_response, where + " sent a malformed response: " + read_ec.message(), false);
+        co_return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false);
+      co_return failed(client_error::malformed_response, where() + " sent a malformed response: " + read_ec.message(), false);
     }
     c.tcp().expires_never();
-    auto in = parser.release();
-    client_response response;
-    response.status = in.result_int();
-    response.headers.reserve(static_cast<std::size_t>(std::distance(in.begin(), in.end())));
-    for (const auto& f : in) response.headers.add(f.name_string(), std::string(f.value()));
-    response.body = std::move(in.body());
-    if (!in.keep_alive()) c.origin.clear(); // not reusable
+    if (!parser.keep_alive()) c.origin.clear(); // not reusable
     co_return response;
   }
 

@@ -3,7 +3,9 @@
 #include "onbehalf/http/server.hpp"
 
 #include "beast_support.hpp"
+#include "wire.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
 #include "onbehalf/http/websocket.hpp"
 
 #include <boost/beast/websocket.hpp>
@@ -21,7 +23,9 @@ namespace onbehalf::http {
 namespace {
 
 using beast_request = bhttp::request<bhttp::string_body>;
-using beast_response = bhttp::response<bhttp::string_body>;
+
+// A response buffer that grew beyond this for one large answer is let go afterwards.
+constexpr std::size_t retained_response_bytes = 64 * 1024;
 
 // Correlation ids only need to be unique, not secret: a per-thread PRNG avoids a lock.
 std::string new_correlation_id() {
@@ -244,6 +248,7 @@ struct server::impl {
   template <class Stream>
   awaitable<void> serve(Stream& stream, connection& c, const std::string& remote, bool secure) {
     beast::flat_buffer buffer;
+    std::string out; // the response on its way out; its capacity serves the next one
     auto& tcp_layer = *c.stream;
     for (;;) {
       // Idle: wait for the first bytes of the next request under the keep-alive timeout.
@@ -259,19 +264,20 @@ struct server::impl {
       auto started = std::chrono::steady_clock::now();
       // Busy: the whole request must arrive within the headers timeout, so slow clients cannot pin us.
       tcp_layer.expires_after(options.limits.request_headers_timeout);
-      bhttp::request_parser<bhttp::string_body> parser;
+      request req;
+      detail::request_reader parser(req);
       parser.header_limit(options.limits.max_request_header_bytes);
       parser.body_limit(options.limits.max_request_body_bytes);
       auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       if (header_ec) {
-        co_await reject(stream, classify_read_error(header_ec, options.limits), started);
+        co_await reject(stream, out, classify_read_error(header_ec, options.limits), started);
         co_return;
       }
       if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
-        co_await reject(stream, classify_read_error(bhttp::error::body_limit, options.limits), started);
+        co_await reject(stream, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
         co_return;
       }
-      if (auto expect = parser.get()[bhttp::field::expect]; beast::iequals(expect, "100-continue")) {
+      if (auto expect = req.headers.find("Expect"); expect && text::iequals(*expect, "100-continue")) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [ec, n] = co_await asio::async_write(stream, asio::buffer(go_on.data(), go_on.size()), use_tuple);
         if (ec) co_return;
@@ -279,18 +285,16 @@ struct server::impl {
       if (!parser.is_done()) {
         auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (body_ec) {
-          co_await reject(stream, classify_read_error(body_ec, options.limits), started);
+          co_await reject(stream, out, classify_read_error(body_ec, options.limits), started);
           co_return;
         }
       }
-      beast_request incoming = parser.release();
-      std::optional<beast_request> handshake; // kept for a WebSocket upgrade, which needs the request itself
-      if (beast::websocket::is_upgrade(incoming)) handshake = incoming;
-      bool keep_alive = incoming.keep_alive();
-      bool head = incoming.method() == bhttp::verb::head;
+      auto handshake = websocket_handshake(req, parser.version()); // a WebSocket upgrade needs the request itself
+      bool keep_alive = parser.keep_alive();
+      bool head = req.method == "HEAD";
       // Handler time is the server's, not the client's: no read deadline while it runs.
       tcp_layer.expires_never();
-      auto req = to_request(std::move(incoming), remote, secure);
+      complete(req, remote, secure);
       std::optional<access_record> access;
       if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
       auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner);
@@ -300,21 +304,13 @@ struct server::impl {
         co_return;
       }
 
-      beast_response outgoing{static_cast<bhttp::status>(answer.status), 11};
-      for (const auto& f : answer.headers.all()) outgoing.insert(f.name, f.value);
       keep_alive = keep_alive && !stopping;
-      outgoing.keep_alive(keep_alive);
-      auto status = answer.status;
-      if (head) {
-        outgoing.content_length(answer.body.size());
-      } else {
-        outgoing.body() = std::move(answer.body);
-        outgoing.prepare_payload();
-      }
+      detail::write_response(out, answer, keep_alive, head);
       tcp_layer.expires_after(options.limits.request_headers_timeout);
-      auto [write_ec, written] = co_await bhttp::async_write(stream, outgoing, use_tuple);
-      record(route_id, status, started);
-      if (access) log_access(*access, status, started);
+      auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
+      record(route_id, answer.status, started);
+      if (access) log_access(*access, answer.status, started);
+      if (out.capacity() > retained_response_bytes) std::string().swap(out); // one large answer should not pin memory
       if (write_ec || !keep_alive) co_return;
     }
   }
@@ -385,35 +381,31 @@ struct server::impl {
   }
 
   template <class Stream>
-  awaitable<void> reject(Stream& stream, const rejection& why, std::chrono::steady_clock::time_point started) {
+  awaitable<void> reject(Stream& stream, std::string& out, const rejection& why, std::chrono::steady_clock::time_point started) {
     if (why.status == 0) co_return;
     log_debug("Rejected a malformed request", {{"status", why.status}, {"reason", why.message}});
-    beast_response outgoing{static_cast<bhttp::status>(why.status), 11};
-    outgoing.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-    outgoing.keep_alive(false);
-    outgoing.body() = why.message + "\n";
-    outgoing.prepare_payload();
+    detail::write_response(out, response::text(why.status, why.message + "\n"), false, false);
     auto& layer = beast::get_lowest_layer(stream);
     layer.expires_after(options.limits.request_headers_timeout);
-    co_await bhttp::async_write(stream, outgoing, use_tuple);
+    co_await asio::async_write(stream, asio::buffer(out), use_tuple);
     record(std::numeric_limits<std::size_t>::max(), why.status, started);
   }
 
-  request to_request(beast_request&& in, const std::string& remote, bool secure) {
-    request r;
-    r.method = std::string(in.method_string());
-    r.target = std::string(in.target());
-    auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
-    r.headers.reserve(static_cast<std::size_t>(std::distance(in.begin(), in.end())));
-    for (const auto& f : in) r.headers.add(f.name_string(), std::string(f.value()));
-    r.body = std::move(in.body());
+  // What the handler needs beyond what the parser filled in.
+  static void complete(request& r, const std::string& remote, bool secure) {
     r.secure = secure;
     r.remote_address = remote;
     auto id = r.headers.find("X-Correlation-ID");
     r.correlation_id = id && acceptable_correlation_id(*id) ? std::string(*id) : new_correlation_id();
-    return r;
+  }
+
+  // The request as Beast's WebSocket handshake wants it, when it asks for an upgrade.
+  static std::optional<beast_request> websocket_handshake(const request& r, int version) {
+    if (!r.headers.find("Upgrade")) return std::nullopt;
+    beast_request m{bhttp::string_to_verb(r.method), r.target, version};
+    for (const auto& f : r.headers.all()) m.insert(f.name, f.value);
+    if (!beast::websocket::is_upgrade(m)) return std::nullopt;
+    return m;
   }
 
   // Hands the request to the dispatcher and suspends until some thread answers it;

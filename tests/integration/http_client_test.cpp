@@ -293,3 +293,49 @@ TEST_CASE("a server that lent its threads stops promptly, and the client works o
   REQUIRE(reply);
   CHECK(reply->body == "hello");
 }
+
+TEST_CASE("a chunked response is reassembled into one body") {
+  raw_server chunked("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto c = make_client();
+  auto reply = get(*c, chunked.base_url() + "/");
+  REQUIRE(reply);
+  CHECK(reply->body == "hello world");
+}
+
+TEST_CASE("a request header with a line break is not sent, so a caller cannot smuggle a field or a request") {
+  raw_server peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+  auto c = make_client();
+  http::client_request r{"GET", peer.base_url() + "/", {}, {}, {}};
+  r.headers.set("X-Note", "fine\r\nX-Smuggled: yes");
+  r.headers.set("X-Kept", "kept");
+  REQUIRE(send(*c, r));
+  auto sent = peer.received();
+  CHECK(sent.find("X-Smuggled") == std::string::npos);
+  CHECK(sent.find("X-Note") == std::string::npos);
+  CHECK(sent.find("X-Kept: kept\r\n") != std::string::npos);
+}
+
+TEST_CASE("a request's own Host header replaces the one taken from the URL") {
+  raw_server peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+  auto c = make_client();
+  http::client_request r{"GET", peer.base_url() + "/", {}, {}, {}};
+  r.headers.set("Host", "api.example");
+  REQUIRE(send(*c, r));
+  auto sent = peer.received();
+  CHECK(sent.find("Host: api.example\r\n") != std::string::npos);
+  CHECK(sent.find("Host: 127.0.0.1") == std::string::npos);
+}
+
+TEST_CASE("an empty POST says Content-Length: 0, a GET says no length, and a caller's length is not trusted") {
+  raw_server post_peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+  raw_server get_peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+  auto c = make_client();
+  http::client_request post{"POST", post_peer.base_url() + "/", {}, {}, {}};
+  post.headers.set("Content-Length", "99");
+  REQUIRE(send(*c, post));
+  REQUIRE(get(*c, get_peer.base_url() + "/"));
+  auto posted = post_peer.received();
+  CHECK(posted.find("Content-Length: 0\r\n") != std::string::npos);
+  CHECK(posted.find("99") == std::string::npos);
+  CHECK(get_peer.received().find("Content-Length") == std::string::npos);
+}

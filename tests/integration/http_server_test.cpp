@@ -19,6 +19,18 @@ void add_echo_routes(http::router& r) {
   r.post("/echo", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->req().body)); });
   r.get("/scheme", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->req().secure ? "https" : "http")); });
   r.get("/boom", [](const http::exchange_ptr&) { throw std::runtime_error("handler bug"); });
+  r.get("/split", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "split");
+    reply.headers.set("X-Note", "fine\r\nSet-Cookie: evil=1");
+    x->respond(std::move(reply));
+  });
+  r.get("/framing", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "short");
+    reply.headers.set("Content-Length", "999");
+    reply.headers.set("Connection", "close");
+    x->respond(std::move(reply));
+  });
+  r.get("/empty", [](const http::exchange_ptr& x) { x->respond(http::response{204, {}, {}, {}}); });
 }
 
 bool still_serves(std::uint16_t port) {
@@ -174,6 +186,51 @@ TEST_CASE("HEAD gets the headers of GET with no body") {
   CHECK(reply->status == 200);
   CHECK(reply->header("Content-Length") == "15");
   c.send(get_healthz); // the connection is still in step: no stray body bytes
+  auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->body == R"({"status":"ok"})");
+}
+
+TEST_CASE("a response header with a line break is left out, so a handler cannot split the response") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /split HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "split");
+  CHECK_FALSE(reply->header("Set-Cookie"));
+  CHECK_FALSE(reply->header("X-Note"));
+  c.send(get_healthz);
+  auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->status == 200);
+}
+
+TEST_CASE("a handler's own Content-Length and Connection cannot contradict the message's framing") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /framing HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->header("Content-Length") == "5");
+  CHECK(reply->body == "short");
+  CHECK(reply->header("Connection") != std::optional<std::string>("close"));
+  c.send(get_healthz); // still in step and still open
+  auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->status == 200);
+}
+
+TEST_CASE("a 204 answer carries no length and no body, and the connection stays in step") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /empty HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.read_response(5s, true);
+  REQUIRE(reply);
+  CHECK(reply->status == 204);
+  CHECK_FALSE(reply->header("Content-Length"));
+  c.send(get_healthz);
   auto next = c.read_response();
   REQUIRE(next);
   CHECK(next->body == R"({"status":"ok"})");

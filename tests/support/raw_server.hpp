@@ -1,5 +1,6 @@
 // A server that answers one connection with the given bytes, then closes it: for replies no
-// real server would send (cut off mid-body, not HTTP at all).
+// real server would send (cut off mid-body, not HTTP at all). It keeps the request it read, so
+// tests can check the exact bytes a client sent.
 #pragma once
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -28,8 +30,7 @@ public:
     thread_ = std::thread([this, reply] {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
-      char buffer[4096];
-      [[maybe_unused]] auto n = ::recv(c, buffer, sizeof buffer, 0);
+      request_.set_value(read_request(c));
       [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
       ::close(c);
     });
@@ -43,8 +44,30 @@ public:
   raw_server& operator=(const raw_server&) = delete;
   std::uint16_t port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// The bytes of the request it answered: head and, by its Content-Length, body. Waits for them.
+  std::string received() { return received_.get(); }
 
 private:
+  static std::string read_request(int c) {
+    std::string got;
+    char buffer[4096];
+    auto complete = [&] {
+      auto head_end = got.find("\r\n\r\n");
+      if (head_end == std::string::npos) return false;
+      auto length_at = got.find("Content-Length: ");
+      std::size_t length = length_at < head_end ? std::stoul(got.substr(length_at + 16)) : 0;
+      return got.size() >= head_end + 4 + length;
+    };
+    while (!complete()) {
+      auto n = ::recv(c, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+
+  std::promise<std::string> request_;
+  std::shared_future<std::string> received_ = request_.get_future().share();
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
