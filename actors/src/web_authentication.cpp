@@ -264,17 +264,19 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   // --- the policy ---
 
+  // Where a request without a usable session goes: on to an anonymous route, else to sign-in.
+  void challenge_or_proceed(const http::route& matched, const http::exchange_ptr& x, const std::function<void()>& proceed) const {
+    if (matched.anonymous) return proceed();
+    challenge(x, sign_in_request::to(return_url_after_sign_in(x->req())));
+  }
+
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
-    auto challenge_or_proceed = [this, &matched, x, proceed] {
-      if (matched.anonymous) return proceed();
-      challenge(x, sign_in_request::to(return_url_after_sign_in(x->req())));
-    };
     auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
-    if (!cookie) return challenge_or_proceed();
+    if (!cookie) return challenge_or_proceed(matched, x, proceed);
     auto ticket = open_ticket(options.cookie_keys, *cookie, clock::now());
     if (!ticket) {
       remove_session_cookie(x);
-      if (ticket.error() == ticket_problem::expired || matched.anonymous) return challenge_or_proceed();
+      if (ticket.error() == ticket_problem::expired || matched.anonymous) return challenge_or_proceed(matched, x, proceed);
       log_warning("A session cookie could not be read (changed, or sealed with other keys); removed it",
                   {{"cid", x->req().correlation_id}, {"client", x->req().remote_address}});
       if (http::is_api_request(x->req())) return reply(x, api_challenge(x->req(), sign_in_request::to("/")));
@@ -283,12 +285,12 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                              "It has been removed; please sign in again.",
                                              sign_in_again, sign_in_link));
     }
-    auto self = shared_from_this();
-    sessions.find(ticket->home_account_id, ticket->session_id,
-                  [self, &matched, x, proceed, ticket = *ticket, challenge_or_proceed](session_service::user_ptr user) {
+    const auto& ids = *ticket; // the callback gets its own copy; these references must not see it moved
+    sessions.find(ids.home_account_id, ids.session_id,
+                  [self = shared_from_this(), &matched, x, proceed = std::move(proceed), ticket = *ticket](session_service::user_ptr user) {
                     if (!user) {
                       self->remove_session_cookie(x);
-                      return challenge_or_proceed();
+                      return self->challenge_or_proceed(matched, x, proceed);
                     }
                     x->user = std::move(user);
                     self->renew_if_due(x, ticket);

@@ -17,7 +17,10 @@ void header_list::set(std::string_view name, std::string value) {
   add(name, std::move(value));
 }
 
-void header_list::add(std::string_view name, std::string value) { fields_.push_back({std::string(name), std::move(value)}); }
+void header_list::add(std::string_view name, std::string value) {
+  if (fields_.capacity() == 0) fields_.reserve(8); // most messages have a few fields: one allocation, not one per doubling
+  fields_.push_back({std::string(name), std::move(value)});
+}
 
 std::optional<std::string> find_cookie(const header_list& headers, std::string_view name) {
   for (const auto& f : headers.all()) {

@@ -41,7 +41,10 @@ void append_fields(std::string& out, const header_list& headers, std::string_vie
 
 } // namespace
 
-bool writable_field(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+// Three memchr scans: find_first_of would call memchr once per character of a long token.
+bool writable_field(std::string_view text) {
+  return text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos && text.find('\0') == std::string_view::npos;
+}
 
 void write_response(std::string& out, const response& r, bool keep_alive, bool head_request) {
   out.clear();

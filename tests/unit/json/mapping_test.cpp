@@ -80,6 +80,15 @@ TEST_CASE("camelCase JSON names fill snake_case members") {
   CHECK(o->mail == "grace@contoso.com");
 }
 
+TEST_CASE("a JSON name that differs from the camelCase name only in case fills the member; a shorter one does not") {
+  auto o = json::read_as<sample::owner>(R"({"DISPLAYNAME": "Grace"})");
+  REQUIRE(o);
+  CHECK(o->display_name == "Grace");
+  auto partial = json::read_as<sample::owner>(R"({"display": "Grace", "displayNam": "Grace"})");
+  REQUIRE(partial);
+  CHECK(partial->display_name.empty());
+}
+
 TEST_CASE("a struct may name its members' JSON, as Graph's @odata.nextLink") {
   auto p = json::read_as<sample::page>(R"({"value": [{"id": 1}], "@odata.nextLink": "https://graph/next"})");
   REQUIRE(p);
