@@ -4,9 +4,11 @@
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/text.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <stdexcept>
 
@@ -40,20 +42,33 @@ bool valid_key_id(std::string_view id) {
 
 // Every request opens a sealed cookie, so the cipher's set-up matters: given EVP_aes_256_gcm(),
 // OpenSSL 3 looks the cipher up in its provider store and builds a new provider context on every
-// init. Here the cipher is fetched once, and each thread keeps one context per direction that
-// is only re-keyed per message.
+// init. Here the cipher is fetched once, and each thread keeps one context per direction. A
+// context remembers its key, whose schedule is only expanded again when another key comes: a
+// new nonce alone starts a new message.
 EVP_CIPHER_CTX* aes_gcm_context(bool encrypt, std::string_view key, std::string_view nonce) {
   static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  auto made = [encrypt] {
-    cipher_context ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-    if (!cipher || !ctx || EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0, nullptr) != 1)
-      throw std::runtime_error("OpenSSL has no AES-256-GCM");
-    return ctx;
+  struct keyed_context {
+    cipher_context ctx{EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
+    std::array<unsigned char, key_bytes> key{};
+    bool keyed = false;
+    explicit keyed_context(bool encrypt) {
+      if (!cipher || !ctx || EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0, nullptr) != 1)
+        throw std::runtime_error("OpenSSL has no AES-256-GCM");
+    }
+    ~keyed_context() { OPENSSL_cleanse(key.data(), key.size()); }
   };
-  thread_local cipher_context encrypting = made(), decrypting = made();
-  auto* ctx = (encrypt ? encrypting : decrypting).get();
-  if (EVP_CipherInit_ex2(ctx, nullptr, bytes(key), bytes(nonce), encrypt ? 1 : 0, nullptr) != 1) throw std::runtime_error("OpenSSL could not key AES-256-GCM");
-  return ctx;
+  thread_local keyed_context encrypting(true), decrypting(false);
+  auto& k = encrypt ? encrypting : decrypting;
+  bool same_key = k.keyed && key.size() == key_bytes && CRYPTO_memcmp(k.key.data(), key.data(), key_bytes) == 0;
+  if (EVP_CipherInit_ex2(k.ctx.get(), nullptr, same_key ? nullptr : bytes(key), bytes(nonce), encrypt ? 1 : 0, nullptr) != 1) {
+    k.keyed = false;
+    throw std::runtime_error("OpenSSL could not key AES-256-GCM");
+  }
+  if (!same_key) {
+    std::copy_n(key.data(), key_bytes, k.key.begin());
+    k.keyed = true;
+  }
+  return k.ctx.get();
 }
 
 } // namespace

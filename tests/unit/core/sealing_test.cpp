@@ -74,6 +74,19 @@ TEST_CASE("a value that failed to open leaves nothing behind: the next one, unde
   CHECK(opened(first, first.seal("again", "session")) == "again");
 }
 
+TEST_CASE("a failed open does not disturb the next value under the same key, nor values under keys taking turns") {
+  auto ring = ring_of({fresh_key("k1")});
+  auto other = ring_of({fresh_key("k2")});
+  auto tampered = ring.seal("the session of ada", "session");
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  CHECK_FALSE(ring.open(tampered, "session"));
+  CHECK(opened(ring, ring.seal("next", "session")) == "next");
+  for (int turn = 0; turn < 3; ++turn) {
+    CHECK(opened(ring, ring.seal("one", "session")) == "one");
+    CHECK(opened(other, other.seal("two", "session")) == "two");
+  }
+}
+
 TEST_CASE("a value sealed for one purpose does not open for another") {
   auto ring = ring_of({fresh_key("k1")});
   CHECK(open_error(ring, ring.seal("v", "sign-in correlation"), "session") == unseal_error::tampered);
