@@ -58,6 +58,13 @@ try {
     const shown = await text();
     assert.match(shown, /Ada Lovelace/);
     assert.match(shown, /access_as_user/);
+    // The stylesheet is a file of its own: the page is styled by it.
+    const headerColour = await page.evaluate(() => getComputedStyle(document.querySelector('header')).backgroundColor);
+    assert.equal(headerColour, 'rgb(30, 58, 138)');
+    const stylesheet = await page.evaluate(() => document.querySelector('link[rel=stylesheet]').href);
+    const served = await page.request.get(stylesheet);
+    assert.equal(served.status(), 200);
+    assert.match(served.headers()['cache-control'], /max-age=31536000, immutable/);
   });
 
   await step('opens Emails: asked to consent to Mail.Read, then sees the messages', async () => {

@@ -301,6 +301,7 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
   auto& apis = h.downstream_apis();
   auto& r = h.routes();
   r.get("/", [](const http::exchange_ptr& x) { x->respond(home(x)); }).anonymous = true;
+  add_stylesheet(r);
 
   http::route_group profile_pages(r);
   profile_pages.authorize_for_scopes({{}, "DownstreamApis:MyAPI:Scopes", {}, {}});
