@@ -45,26 +45,37 @@ std::string encode(std::string_view bytes, alphabet a) {
   return out;
 }
 
+// Four characters at a time into a buffer sized once: every request decodes its session cookie.
 std::optional<std::string> decode(std::string_view text, alphabet a) {
   const auto& reverse = a == alphabet::url ? url_reverse : standard_reverse;
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    auto v = reverse[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
+  auto rest = text.size() % 4;
+  if (rest == 1) return std::nullopt;
+  std::string out(text.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  auto* o = out.data();
+  auto value = [&](std::size_t i) { return static_cast<std::int32_t>(reverse[static_cast<unsigned char>(text[i])]); };
+  std::size_t i = 0;
+  for (; i + 4 <= text.size(); i += 4) {
+    auto w = value(i), x = value(i + 1), y = value(i + 2), z = value(i + 3);
+    if ((w | x | y | z) < 0) return std::nullopt;
+    auto n = static_cast<std::uint32_t>(w << 18 | x << 12 | y << 6 | z);
+    *o++ = static_cast<char>(n >> 16);
+    *o++ = static_cast<char>(n >> 8);
+    *o++ = static_cast<char>(n);
   }
-  // Leftover bits must be zero, or two different texts would decode to the same bytes.
-  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  // The last two or three characters: their leftover low bits must be zero, or two different
+  // texts would decode to the same bytes.
+  if (rest == 2) {
+    auto w = value(i), x = value(i + 1);
+    if ((w | x) < 0 || (x & 0x0F) != 0) return std::nullopt;
+    *o = static_cast<char>(w << 2 | x >> 4);
+  } else if (rest == 3) {
+    auto w = value(i), x = value(i + 1), y = value(i + 2);
+    if ((w | x | y) < 0 || (y & 0x03) != 0) return std::nullopt;
+    auto n = static_cast<std::uint32_t>(w << 10 | x << 4 | y >> 2);
+    *o++ = static_cast<char>(n >> 8);
+    *o = static_cast<char>(n);
+  }
   return out;
 }
 

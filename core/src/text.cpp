@@ -152,20 +152,25 @@ std::optional<form_fields> form_fields::parse(std::string_view encoded) {
   return fields;
 }
 
+// Copies runs of ordinary characters whole; pages escape every value they show.
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    std::string_view entity;
+    switch (s[i]) {
+    case '&': entity = "&amp;"; break;
+    case '<': entity = "&lt;"; break;
+    case '>': entity = "&gt;"; break;
+    case '"': entity = "&quot;"; break;
+    case '\'': entity = "&#39;"; break;
+    default: continue;
     }
+    out.append(s.substr(run, i - run)).append(entity);
+    run = i + 1;
   }
-  return out;
+  return out.append(s.substr(run));
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {

@@ -28,3 +28,18 @@ TEST_CASE("base64 rejects characters outside its alphabet and impossible lengths
   CHECK_FALSE(base64::decode("Z"));
   CHECK_FALSE(base64::decode("Zm9=")); // non-zero leftover bits
 }
+
+TEST_CASE("base64 decodes every length of tail, and refuses stray bits in the last character") {
+  CHECK(base64::decode("Zg") == std::string("f"));
+  CHECK(base64::decode("Zm9vYg") == std::string("foob"));
+  CHECK(base64::decode("Zm9vYmE") == std::string("fooba"));
+  CHECK(base64::decode("Zm9vYmFy") == std::string("foobar"));
+  CHECK(base64::decode("") == std::string());
+  CHECK_FALSE(base64::decode("Zh"));      // 4 stray bits
+  CHECK_FALSE(base64::decode("Zm9vYmF")); // 2 stray bits
+  CHECK_FALSE(base64::decode("Zm!vYmFy")); // a bad character in a full group
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b) all_bytes += static_cast<char>(b);
+  CHECK(base64::decode(base64::encode(all_bytes)) == all_bytes);
+  CHECK(base64::decode(base64::encode(all_bytes, base64::alphabet::url), base64::alphabet::url) == all_bytes);
+}

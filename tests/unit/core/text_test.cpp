@@ -1,0 +1,22 @@
+#include "onbehalf/core/text.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace onbehalf;
+using namespace std::string_view_literals;
+
+TEST_CASE("html_escape replaces the five characters that could end text or an attribute, and keeps the rest") {
+  CHECK(text::html_escape("") == "");
+  CHECK(text::html_escape("plain text, é and 日本") == "plain text, é and 日本");
+  CHECK(text::html_escape("<script>alert('x') && \"y\"</script>") ==
+        "&lt;script&gt;alert(&#39;x&#39;) &amp;&amp; &quot;y&quot;&lt;/script&gt;");
+  CHECK(text::html_escape("&") == "&amp;");
+  CHECK(text::html_escape("a&b") == "a&amp;b");
+}
+
+TEST_CASE("split keeps empty parts, so a separator at either end is seen") {
+  CHECK(text::split("a.b.c"sv, '.') == std::vector<std::string_view>{"a", "b", "c"});
+  CHECK(text::split(".a."sv, '.') == std::vector<std::string_view>{"", "a", ""});
+  CHECK(text::split(""sv, '.') == std::vector<std::string_view>{""});
+  CHECK(text::split("a;b;c;d;e;f"sv, ';').size() == 6);
+}
