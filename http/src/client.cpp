@@ -3,6 +3,7 @@
 #include "onbehalf/http/client.hpp"
 
 #include "beast_support.hpp"
+#include "readers.hpp"
 #include "wire.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"

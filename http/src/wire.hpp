@@ -1,14 +1,10 @@
-// HTTP/1.1 messages read straight into onbehalf's own request and response values, and written
-// straight from them into one buffer. Beast's parser still checks the syntax, but no Beast
-// message sits in between: its field list allocates a node per field, and its serializer walks
-// a buffer sequence per write, which a profile of the sample app showed as a tenth of its time.
-// Private to http/.
+// HTTP/1.1 messages written straight from onbehalf's own request and response values into one
+// buffer: no Beast message in between (its field list allocates a node per field, and its
+// serializer walks a buffer sequence per write, which a profile of the sample app showed as a
+// tenth of its time). readers.hpp does the same for reading. Private to http/.
 #pragma once
 
-#include "onbehalf/http/client.hpp"
 #include "onbehalf/http/message.hpp"
-
-#include <boost/beast/http/basic_parser.hpp>
 
 #include <string>
 #include <string_view>
@@ -28,75 +24,5 @@ void write_request(std::string& out, std::string_view method, std::string_view t
 
 /// True when a field name or value is safe to write on one header line.
 bool writable_field(std::string_view text);
-
-/// The body-collecting half both readers share.
-template <bool IsRequest>
-class message_reader : public boost::beast::http::basic_parser<IsRequest> {
-protected:
-  using error_code = boost::beast::error_code;
-  using string_view = boost::beast::string_view;
-
-  message_reader(header_list& headers, std::string& body) : headers_(headers), body_(body) {}
-
-  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
-    headers_.add(std::string_view(name.data(), name.size()), std::string(value.data(), value.size()));
-  }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) body_.reserve(static_cast<std::size_t>(*length)); // the parser has checked it against the body limit
-  }
-  std::size_t on_body_impl(string_view data, error_code&) override { return append(data); }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view data, error_code&) override { return append(data); }
-  void on_finish_impl(error_code&) override {}
-
-private:
-  std::size_t append(string_view data) {
-    body_.append(data.data(), data.size());
-    return data.size();
-  }
-
-  header_list& headers_;
-  std::string& body_;
-};
-
-/// Parses a request into `target`: method, target, path, query, headers, body.
-class request_reader final : public message_reader<true> {
-public:
-  explicit request_reader(request& target) : message_reader(target.headers, target.body), target_(target) {
-    target.headers.reserve(8);
-  }
-  /// HTTP/1.0 or 1.1, once the request line has arrived.
-  int version() const noexcept { return version_; }
-
-private:
-  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int version, error_code&) override {
-    version_ = version;
-    target_.method.assign(method.data(), method.size());
-    target_.target.assign(target.data(), target.size());
-    std::string_view t = target_.target;
-    auto q = t.find('?');
-    target_.path.assign(t.substr(0, q));
-    if (q != std::string_view::npos) target_.query.assign(t.substr(q + 1));
-  }
-  void on_response_impl(int, string_view, int, error_code&) override {}
-
-  request& target_;
-  int version_ = 11;
-};
-
-/// Parses a response into `target`: status, headers, body.
-class response_reader final : public message_reader<false> {
-public:
-  explicit response_reader(client_response& target) : message_reader(target.headers, target.body), target_(target) {
-    target.headers.reserve(8);
-  }
-
-private:
-  void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
-  void on_response_impl(int status, string_view, int, error_code&) override { target_.status = static_cast<unsigned>(status); }
-
-  client_response& target_;
-};
 
 } // namespace onbehalf::http::detail
