@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace onbehalf::json {
 
 namespace {
@@ -27,6 +29,7 @@ struct builder {
     case dom::element_type::ARRAY: {
       json::array items;
       dom::array source = e.get_array().value_unsafe();
+      items.reserve(std::min<std::size_t>(source.size(), 1024)); // simdjson's count stops at 2^24 - 1; past 1024 the vector grows as it fills
       for (dom::element item : source) {
         items.emplace_back();
         if (!build(item, items.back(), depth + 1)) return false;
@@ -37,6 +40,7 @@ struct builder {
     case dom::element_type::OBJECT: {
       json::object members;
       dom::object source = e.get_object().value_unsafe();
+      members.reserve(std::min<std::size_t>(source.size(), 1024));
       for (dom::key_value_pair member : source) {
         members.emplace_back(std::string(member.key), value());
         if (!build(member.value, members.back().second, depth + 1)) return false;
@@ -53,11 +57,11 @@ struct builder {
 } // namespace
 
 result<value, std::string> parse(std::string_view text, parse_limits limits) {
-  // One parser per thread keeps its buffers between documents.
+  // One parser per thread keeps its buffers between documents; it copies the text into one of
+  // them when the text lacks simdjson's padding, so no copy is made per document here.
   thread_local dom::parser parser;
-  simdjson::padded_string padded(text);
   dom::element root;
-  if (auto code = parser.parse(padded).get(root)) {
+  if (auto code = parser.parse(text.data(), text.size(), true).get(root)) {
     if (code == simdjson::EMPTY) return failure{std::string("the body is empty, not JSON")};
     return failure{std::string("the body is not valid JSON (") + simdjson::error_message(code) + ")"};
   }
