@@ -293,6 +293,7 @@ struct server::impl {
       auto handshake = websocket_handshake(req, parser.version()); // a WebSocket upgrade needs the request itself
       bool keep_alive = parser.keep_alive();
       bool head = req.method == "HEAD";
+      bool http10 = parser.version() == 10;
       // Handler time is the server's, not the client's: no read deadline while it runs.
       tcp_layer.expires_never();
       complete(req, remote, secure);
@@ -306,7 +307,7 @@ struct server::impl {
       }
 
       keep_alive = keep_alive && !stopping;
-      detail::write_response(out, answer, keep_alive, head);
+      detail::write_response(out, answer, keep_alive, head, http10);
       tcp_layer.expires_after(options.limits.request_headers_timeout);
       auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
       record(route_id, answer.status, started);

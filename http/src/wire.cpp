@@ -46,7 +46,7 @@ bool writable_field(std::string_view text) {
   return text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos && text.find('\0') == std::string_view::npos;
 }
 
-void write_response(std::string& out, const response& r, bool keep_alive, bool head_request) {
+void write_response(std::string& out, const response& r, bool keep_alive, bool head_request, bool http10) {
   out.clear();
   out.append("HTTP/1.1 ");
   append_number(out, r.status);
@@ -61,7 +61,11 @@ void write_response(std::string& out, const response& r, bool keep_alive, bool h
     append_number(out, r.body.size());
     out.append("\r\n");
   }
-  if (!keep_alive) out.append("Connection: close\r\n");
+  if (!keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
   out.append("\r\n");
   if (!head_request && !bodiless) out.append(r.body);
 }

@@ -14,8 +14,9 @@ namespace onbehalf::http::detail {
 /// Writes a response head and body into `out` (its capacity is reused). Content-Length and
 /// Connection are the server's to write; a handler's own are ignored. A field whose name or value
 /// could end the line (CR, LF, NUL) is left out and logged, so no handler can split a response.
-/// `head_request`: the body is left out, Content-Length still says its size.
-void write_response(std::string& out, const response& r, bool keep_alive, bool head_request);
+/// `head_request`: the body is left out, Content-Length still says its size. An HTTP/1.0 client
+/// (`http10`) is told "Connection: keep-alive" when the connection stays open, as it expects.
+void write_response(std::string& out, const response& r, bool keep_alive, bool head_request, bool http10 = false);
 
 /// Writes a request head and body into `out`: the given Host unless the headers carry one,
 /// Content-Length for a body (and for an empty POST, PUT or PATCH).

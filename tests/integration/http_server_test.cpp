@@ -236,6 +236,24 @@ TEST_CASE("a 204 answer carries no length and no body, and the connection stays 
   CHECK(next->body == R"({"status":"ok"})");
 }
 
+TEST_CASE("an HTTP/1.0 client that asks to keep the connection is told so and served again; one that does not is closed") {
+  running_host server;
+  raw_connection kept(server.port());
+  for (int i = 0; i < 2; ++i) {
+    kept.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    auto reply = kept.read_response();
+    REQUIRE(reply);
+    CHECK(reply->status == 200);
+    CHECK(reply->header("Connection") == "keep-alive");
+  }
+  raw_connection closed(server.port());
+  closed.send("GET /healthz HTTP/1.0\r\n\r\n");
+  auto reply = closed.read_response();
+  REQUIRE(reply);
+  CHECK(reply->header("Connection") == "close");
+  CHECK(closed.closed_by_server(5s));
+}
+
 TEST_CASE("a handler that throws gets the client a 500 and the server goes on") {
   running_host server(add_echo_routes);
   auto reply = http_get(server.port(), "/boom");
