@@ -64,6 +64,7 @@ std::optional<url> url::parse(std::string_view text) {
   u.target = authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
   if (auto hash = u.target.find('#'); hash != std::string::npos) u.target.erase(hash);
   if (u.target.empty() || u.target.front() == '?') u.target.insert(0, "/");
+  if (!detail::is_request_target(u.target)) return std::nullopt;
   if (authority.find('@') != std::string_view::npos) return std::nullopt; // credentials in URLs leak into logs
   std::string_view port_text;
   if (authority.starts_with('[')) {
@@ -92,6 +93,7 @@ std::optional<url> url::parse(std::string_view text) {
 std::string_view to_string(client_error e) {
   switch (e) {
   case client_error::invalid_url: return "invalid_url";
+  case client_error::invalid_request: return "invalid_request";
   case client_error::resolve_failed: return "resolve_failed";
   case client_error::connect_failed: return "connect_failed";
   case client_error::tls_failed: return "tls_failed";
@@ -290,26 +292,36 @@ struct client::impl : std::enable_shared_from_this<impl> {
     if (write_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not take the request in time", false);
     if (write_ec) co_return failed(client_error::connection_closed, where() + " closed the connection: " + write_ec.message(), true);
 
+    // Interim answers (100 Continue, 103 Early Hints) come before the real one: read past them,
+    // or the real answer would wait in the buffer for the next request on this connection.
     client_response response;
-    detail::response_reader parser(response);
-    parser.body_limit(options.max_response_bytes);
-    if (r.method == "HEAD") parser.skip(true);
-    auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
-    if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not answer in time", false);
-    if (read_ec == bhttp::error::body_limit)
-      co_return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
-    if (read_ec) {
-      bool nothing = !parser.got_some();
-      bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
-                    read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
-      if (closed || nothing)
-        co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + read_ec.message(), nothing);
-      if (read_ec == bhttp::error::partial_message)
-        co_return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false);
-      co_return failed(client_error::malformed_response, where() + " sent a malformed response: " + read_ec.message(), false);
+    bool reusable = true;
+    for (;;) {
+      response = client_response{};
+      detail::response_reader parser(response);
+      parser.body_limit(options.max_response_bytes);
+      if (r.method == "HEAD") parser.skip(true);
+      auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
+      if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not answer in time", false);
+      if (read_ec == bhttp::error::body_limit)
+        co_return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
+      if (read_ec) {
+        bool nothing = !parser.got_some();
+        bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
+                      read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
+        if (closed || nothing)
+          co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + read_ec.message(), nothing);
+        if (read_ec == bhttp::error::partial_message)
+          co_return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false);
+        co_return failed(client_error::malformed_response, where() + " sent a malformed response: " + read_ec.message(), false);
+      }
+      reusable = parser.keep_alive();
+      if (response.status < 100 || response.status >= 200 || response.status == 101) break;
     }
     c.tcp().expires_never();
-    if (!parser.keep_alive()) c.origin.clear(); // not reusable
+    // Not reusable: the server will close, switched protocols, or sent bytes nobody asked for
+    // (the next request would take them for its answer).
+    if (!reusable || response.status == 101 || c.buffer.size() != 0) c.origin.clear();
     co_return response;
   }
 
@@ -317,7 +329,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
   awaitable<void> run(lane_ptr l, client_request r, completion done) {
     auto u = url::parse(r.url);
     if (!u) {
-      done(fail(client_error::invalid_url, "'" + r.url + "' is not an absolute http or https URL"));
+      done(fail(client_error::invalid_url, "'" + r.url + "' is not an absolute http or https URL (spaces and control characters must be percent-encoded)"));
+      co_return;
+    }
+    if (!detail::is_token(r.method)) {
+      done(fail(client_error::invalid_request, "'" + r.method + "' is not an HTTP method"));
       co_return;
     }
     for (int attempt = 0;; ++attempt) {

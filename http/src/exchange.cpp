@@ -3,6 +3,8 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 
+#include <algorithm>
+
 namespace onbehalf::http {
 
 exchange::exchange(request req, completion done) : request_(std::move(req)), done_(std::move(done)) {}
@@ -41,11 +43,28 @@ std::shared_ptr<websocket> exchange::accept_websocket(std::function<void(std::st
   return socket;
 }
 
+namespace {
+
+// A response that sets a cookie must not be kept by a shared cache, which would hand the cookie
+// (a session, say, renewed on the way through) to everyone it serves. A handler's own private or
+// no-store choice is kept; anything else becomes no-store, as ASP.NET Core's cookie handler does.
+void keep_cookies_out_of_shared_caches(response& r) {
+  bool sets_cookie = std::any_of(r.headers.all().begin(), r.headers.all().end(),
+                                 [](const header_field& f) { return text::iequals(f.name, "Set-Cookie"); });
+  if (!sets_cookie) return;
+  auto cache_control = text::to_lower(r.headers.find("Cache-Control").value_or(""));
+  if (cache_control.find("no-store") != std::string::npos || cache_control.find("private") != std::string::npos) return;
+  r.headers.set("Cache-Control", "no-cache, no-store");
+}
+
+} // namespace
+
 bool exchange::respond(response r) {
   if (answered_.exchange(true, std::memory_order_acq_rel)) return false;
   if (done_) {
     r.headers.set("X-Correlation-ID", request_.correlation_id);
     for (auto& h : extra_headers_) r.headers.add(h.name, std::move(h.value));
+    keep_cookies_out_of_shared_caches(r);
     auto done = std::move(done_);
     done(std::move(r), route_id);
   }

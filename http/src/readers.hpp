@@ -22,10 +22,13 @@ protected:
 
   message_reader(header_list& headers, std::string& body) : headers_(headers), body_(body) {}
 
+  // Fields after the header are a chunked body's trailers: dropped, so nothing (a cookie, an
+  // Authorization) can arrive after a proxy in front has checked the header.
   void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+    if (header_done_) return;
     headers_.add(std::string_view(name.data(), name.size()), std::string(value.data(), value.size()));
   }
-  void on_header_impl(error_code&) override {}
+  void on_header_impl(error_code&) override { header_done_ = true; }
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
     if (length) body_.reserve(static_cast<std::size_t>(*length)); // the parser has checked it against the body limit
   }
@@ -42,6 +45,7 @@ private:
 
   header_list& headers_;
   std::string& body_;
+  bool header_done_ = false;
 };
 
 /// Parses a request into `target`: method, target, path, query, headers, body.

@@ -306,6 +306,12 @@ struct server::impl {
         co_return;
       }
 
+      if (answer.status < 200 || answer.status > 999) {
+        // An interim or impossible status as the final answer would leave the client waiting.
+        log_error("A handler answered with a status that cannot end a request; sent 500",
+                  {{"cid", std::string(answer.headers.find("X-Correlation-ID").value_or(""))}, {"status", answer.status}});
+        answer = response::error(500, "The server could not complete the request.");
+      }
       keep_alive = keep_alive && !stopping;
       detail::write_response(out, answer, keep_alive, head, http10);
       tcp_layer.expires_after(options.limits.request_headers_timeout);

@@ -5,6 +5,7 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace onbehalf::http::detail {
@@ -30,9 +31,9 @@ bool framing_field(std::string_view name) {
 void append_fields(std::string& out, const header_list& headers, std::string_view also_skip = {}) {
   for (const auto& f : headers.all()) {
     if (framing_field(f.name) || (!also_skip.empty() && text::iequals(f.name, also_skip))) continue;
-    if (!writable_field(f.name) || !writable_field(f.value) || f.name.empty()) {
-      log_warning("Left out a header field that would break the message: its name or value has a line break or NUL",
-                  {{"field", writable_field(f.name) ? f.name : std::string("(unprintable name)")}});
+    if (!is_token(f.name) || !writable_field(f.value)) {
+      log_warning("Left out a header field that would break the message: its name is not a token, or its value has a line break or NUL",
+                  {{"field", is_token(f.name) ? f.name : std::string("(malformed name)")}});
       continue;
     }
     append_field(out, f.name, f.value);
@@ -40,6 +41,17 @@ void append_fields(std::string& out, const header_list& headers, std::string_vie
 }
 
 } // namespace
+
+bool is_token(std::string_view text) {
+  static constexpr std::string_view punctuation = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || punctuation.find(c) != std::string_view::npos;
+  });
+}
+
+bool is_request_target(std::string_view text) {
+  return !text.empty() && std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; });
+}
 
 // Three memchr scans: find_first_of would call memchr once per character of a long token.
 bool writable_field(std::string_view text) {

@@ -19,11 +19,18 @@ namespace onbehalf::http::detail {
 void write_response(std::string& out, const response& r, bool keep_alive, bool head_request, bool http10 = false);
 
 /// Writes a request head and body into `out`: the given Host unless the headers carry one,
-/// Content-Length for a body (and for an empty POST, PUT or PATCH).
+/// Content-Length for a body (and for an empty POST, PUT or PATCH). The method must be a token
+/// and the target a request target (callers check both first): they are written as given.
 void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host,
                    const header_list& headers, std::string_view body);
 
-/// True when a field name or value is safe to write on one header line.
+/// True when a field value is safe to write on one header line (no CR, LF or NUL).
 bool writable_field(std::string_view text);
+
+/// True for an RFC 9110 token: what a method or a field name must be.
+bool is_token(std::string_view text);
+
+/// True for text that can stand as a request line's target: no spaces or control characters.
+bool is_request_target(std::string_view text);
 
 } // namespace onbehalf::http::detail

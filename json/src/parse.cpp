@@ -57,8 +57,8 @@ struct builder {
 } // namespace
 
 result<value, std::string> parse(std::string_view text, parse_limits limits) {
-  // One parser per thread keeps its buffers between documents; it copies the text into one of
-  // them when the text lacks simdjson's padding, so no copy is made per document here.
+  // One parser per thread keeps its buffers between documents, including the padded one it
+  // copies the text into: the copy needs no allocation once that buffer has grown.
   thread_local dom::parser parser;
   dom::element root;
   if (auto code = parser.parse(text.data(), text.size(), true).get(root)) {

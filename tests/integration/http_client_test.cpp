@@ -339,3 +339,39 @@ TEST_CASE("an empty POST says Content-Length: 0, a GET says no length, and a cal
   CHECK(posted.find("99") == std::string::npos);
   CHECK(get_peer.received().find("Content-Length") == std::string::npos);
 }
+
+TEST_CASE("a URL whose path or query has a space or a line break is refused before anything is sent") {
+  auto c = make_client();
+  CHECK(error_of(get(*c, "http://127.0.0.1:1/todos/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /admin")) == http::client_error::invalid_url);
+  CHECK(error_of(get(*c, "http://127.0.0.1:1/a b")) == http::client_error::invalid_url);
+  CHECK(error_of(get(*c, "http://127.0.0.1:1/?q=a\tb")) == http::client_error::invalid_url);
+}
+
+TEST_CASE("a method that is not a token is refused before anything is sent") {
+  auto c = make_client();
+  auto reply = send(*c, {"GET / HTTP/1.1\r\nX:", "http://127.0.0.1:1/", {}, {}, {}});
+  CHECK(error_of(reply) == http::client_error::invalid_request);
+  CHECK(reply.error().message.find("not an HTTP method") != std::string::npos);
+}
+
+TEST_CASE("interim answers are read past: the real answer is the one returned") {
+  raw_server peer("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  auto c = make_client();
+  auto reply = get(*c, peer.base_url() + "/");
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "ok");
+}
+
+TEST_CASE("a connection whose server sent bytes after its answer is not pooled, so no later request reads them") {
+  raw_server clean("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  raw_server chatty("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstolen");
+  auto c = make_client();
+  REQUIRE(get(*c, clean.base_url() + "/"));
+  CHECK(c->idle_connections() == 1);
+  auto reply = get(*c, chatty.base_url() + "/");
+  REQUIRE(reply);
+  CHECK(reply->body == "ok");
+  CHECK(c->idle_connections() == 1); // only the clean one
+}

@@ -31,6 +31,25 @@ void add_echo_routes(http::router& r) {
     x->respond(std::move(reply));
   });
   r.get("/empty", [](const http::exchange_ptr& x) { x->respond(http::response{204, {}, {}, {}}); });
+  r.get("/interim", [](const http::exchange_ptr& x) { x->respond(http::response{103, {}, {}, {}}); });
+  r.get("/bad-name", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "named");
+    reply.headers.add("Content-Length ", "999");
+    reply.headers.add("X-Good", "kept");
+    x->respond(std::move(reply));
+  });
+  r.get("/cookie/public", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "asset");
+    reply.headers.set("Cache-Control", "public, max-age=31536000, immutable");
+    x->add_response_header("Set-Cookie", "session=renewed; HttpOnly");
+    x->respond(std::move(reply));
+  });
+  r.get("/cookie/private", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "mine");
+    reply.headers.set("Cache-Control", "private, max-age=60");
+    reply.headers.add("Set-Cookie", "pref=1");
+    x->respond(std::move(reply));
+  });
 }
 
 bool still_serves(std::uint16_t port) {
@@ -252,6 +271,46 @@ TEST_CASE("an HTTP/1.0 client that asks to keep the connection is told so and se
   REQUIRE(reply);
   CHECK(reply->header("Connection") == "close");
   CHECK(closed.closed_by_server(5s));
+}
+
+TEST_CASE("a handler that answers with an interim status gets the client a 500, not a wait") {
+  running_host server(add_echo_routes);
+  auto reply = http_get(server.port(), "/interim");
+  REQUIRE(reply);
+  CHECK(reply->status == 500);
+  CHECK(still_serves(server.port()));
+}
+
+TEST_CASE("a response header whose name is not a token is left out") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /bad-name HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->header("Content-Length") == "5");
+  CHECK(reply->head.find("999") == std::string::npos);
+  CHECK(reply->header("X-Good") == "kept");
+}
+
+TEST_CASE("a response that sets a cookie is kept out of shared caches, and a private choice is kept") {
+  running_host server(add_echo_routes);
+  auto shared = http_get(server.port(), "/cookie/public");
+  REQUIRE(shared);
+  CHECK(shared->header("Cache-Control") == "no-cache, no-store");
+  CHECK(shared->header("Set-Cookie") == "session=renewed; HttpOnly");
+  auto own = http_get(server.port(), "/cookie/private");
+  REQUIRE(own);
+  CHECK(own->header("Cache-Control") == "private, max-age=60");
+}
+
+TEST_CASE("a chunked request's trailer fields are dropped, so none can arrive after the header was checked") {
+  running_host server(add_echo_routes);
+  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                         "5\r\nhello\r\n0\r\nX-Correlation-ID: smuggled\r\n\r\n");
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "hello");
+  CHECK(reply->header("X-Correlation-ID") != std::optional<std::string>("smuggled"));
 }
 
 TEST_CASE("a handler that throws gets the client a 500 and the server goes on") {

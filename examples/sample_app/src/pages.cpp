@@ -35,7 +35,9 @@ std::string form_value(const http::request& r, std::string_view name) {
   return std::string(text::trim(fields.find(name).value_or("")));
 }
 
-std::string todo_path(const http::exchange_ptr& x) { return "api/todos/" + std::string(x->param("id")); }
+// The id arrives decoded from the page's path: encoded again, it cannot add path segments or
+// end the API's request line.
+std::string todo_path(const http::exchange_ptr& x) { return "api/todos/" + text::percent_encode(x->param("id")); }
 
 task<void> show_profile(actors::downstream_api& apis, http::exchange_ptr x) {
   auto p = or_throw(co_await apis.get_for_user<profile>(x, "MyAPI", [](downstream_call_options& o) { at(o, "api/profile"); }));

@@ -25,7 +25,8 @@ struct url {
   std::uint16_t port = 0;
   std::string target; // path and query, at least "/"
 
-  /// Parses an absolute http(s) URL; nullopt for anything else.
+  /// Parses an absolute http(s) URL; nullopt for anything else, including a path or query with
+  /// spaces or control characters (percent-encode them), which could end the request line.
   static std::optional<url> parse(std::string_view text);
 };
 
@@ -54,6 +55,7 @@ struct client_response {
 
 enum class client_error {
   invalid_url,
+  invalid_request,    // a method that is not a token: nothing was sent
   resolve_failed,
   connect_failed,
   tls_failed,         // handshake or certificate verification failed
