@@ -51,9 +51,7 @@ private:
 /// Parses a request into `target`: method, target, path, query, headers, body.
 class request_reader final : public message_reader<true> {
 public:
-  explicit request_reader(request& target) : message_reader(target.headers, target.body), target_(target) {
-    target.headers.reserve(8);
-  }
+  explicit request_reader(request& target) : message_reader(target.headers, target.body), target_(target) {}
   /// HTTP/1.0 or 1.1, once the request line has arrived.
   int version() const noexcept { return version_; }
 
@@ -76,9 +74,7 @@ private:
 /// Parses a response into `target`: status, headers, body.
 class response_reader final : public message_reader<false> {
 public:
-  explicit response_reader(client_response& target) : message_reader(target.headers, target.body), target_(target) {
-    target.headers.reserve(8);
-  }
+  explicit response_reader(client_response& target) : message_reader(target.headers, target.body), target_(target) {}
 
 private:
   void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}

@@ -27,6 +27,9 @@ void write_request(std::string& out, std::string_view method, std::string_view t
 /// True when a field value is safe to write on one header line (no CR, LF or NUL).
 bool writable_field(std::string_view text);
 
+/// True for a character an RFC 9110 token may hold.
+bool is_tchar(char c);
+
 /// True for an RFC 9110 token: what a method or a field name must be.
 bool is_token(std::string_view text);
 

@@ -1,15 +1,13 @@
 #include "onbehalf/http/www_authenticate.hpp"
 
 #include "onbehalf/core/text.hpp"
+#include "wire.hpp"
 
 namespace onbehalf::http {
 
 namespace {
 
-bool is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+using detail::is_tchar;
 
 bool is_token68_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("-._~+/").find(c) != std::string_view::npos; }
 
