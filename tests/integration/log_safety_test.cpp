@@ -42,3 +42,25 @@ TEST_CASE("tokens in paths, headers and handler errors never reach the debug acc
   CHECK(text.find(jwt) == std::string::npos);
   CHECK(text.find(session_cookie) == std::string::npos);
 }
+
+TEST_CASE("a header left out because it would split the response is logged by name, never by value") {
+  captured_log log;
+  {
+    running_host server([](http::router& r) {
+      r.get("/split", [](const http::exchange_ptr& x) {
+        auto reply = http::response::text(200, "ok");
+        reply.headers.set("Set-Cookie", "s=" + session_cookie + "\r\nX-Injected: 1");
+        reply.headers.add("Bad Name " + jwt, "v");
+        x->respond(std::move(reply));
+      });
+    });
+    auto reply = http_get(server.port(), "/split");
+    REQUIRE(reply);
+    CHECK_FALSE(reply->header("X-Injected"));
+  }
+  auto text = log.all();
+  CHECK(text.find("Left out a header field") != std::string::npos);
+  CHECK(text.find("Set-Cookie") != std::string::npos);
+  CHECK(text.find(session_cookie) == std::string::npos);
+  CHECK(text.find(jwt) == std::string::npos);
+}
