@@ -1,6 +1,7 @@
 #include "onbehalf/core/text.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace onbehalf::text {
@@ -154,18 +155,24 @@ std::optional<form_fields> form_fields::parse(std::string_view encoded) {
 
 // Copies runs of ordinary characters whole; pages escape every value they show.
 std::string html_escape(std::string_view s) {
+  // A table rather than a switch: pages escape every value they show, and most characters need nothing.
+  static constexpr auto special = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("&<>\"'")) t[c] = true;
+    return t;
+  }();
   std::string out;
   out.reserve(s.size());
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!special[static_cast<unsigned char>(s[i])]) continue;
     std::string_view entity;
     switch (s[i]) {
     case '&': entity = "&amp;"; break;
     case '<': entity = "&lt;"; break;
     case '>': entity = "&gt;"; break;
     case '"': entity = "&quot;"; break;
-    case '\'': entity = "&#39;"; break;
-    default: continue;
+    default: entity = "&#39;"; break;
     }
     out.append(s.substr(run, i - run)).append(entity);
     run = i + 1;

@@ -3,6 +3,7 @@
 #include "onbehalf/http/server.hpp"
 
 #include "beast_support.hpp"
+#include "deadlines.hpp"
 #include "readers.hpp"
 #include "wire.hpp"
 #include "onbehalf/core/log.hpp"
@@ -70,7 +71,8 @@ struct server::impl {
   struct lane;
   struct connection {
     lane* owner = nullptr;
-    beast::tcp_stream* stream = nullptr;
+    tcp::socket* socket = nullptr;
+    detail::deadline* limit = nullptr; // when the peer must next have made progress
     bool idle = false; // waiting for the next request: safe to close on shutdown
   };
 
@@ -101,6 +103,8 @@ struct server::impl {
     // connection coroutines, whose guards still remove themselves from these sets.
     std::unordered_set<connection*> connections; // touched only on this lane's thread
     std::unordered_set<std::shared_ptr<awaiting_answer>> awaiting; // likewise
+    explicit lane(std::chrono::milliseconds tick) : watch(context, tick) {}
+    detail::deadline_watch watch; // likewise; it keeps only a reference to the context until used
     asio::io_context context{1};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::thread thread;
@@ -156,7 +160,9 @@ struct server::impl {
     auto address = asio::ip::make_address(options.address, ec);
     if (ec) return failure{"'" + options.address + "' is not an IP address to listen on"};
     auto where = options.address + ":" + std::to_string(options.port);
-    for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) lanes.push_back(std::make_unique<lane>());
+    auto shortest = std::min({options.limits.keep_alive_timeout, options.limits.request_headers_timeout});
+    auto tick = detail::deadline_watch::tick_for(std::chrono::duration_cast<std::chrono::milliseconds>(shortest));
+    for (unsigned i = 0; i < std::max(1u, options.io_threads); ++i) lanes.push_back(std::make_unique<lane>(tick));
     acceptor.emplace(lanes[0]->context);
     tcp::endpoint endpoint(address, options.port);
     acceptor->open(endpoint.protocol(), ec);
@@ -220,7 +226,6 @@ struct server::impl {
     beast::error_code ignored;
     auto peer = socket.remote_endpoint(ignored);
     std::string remote = ignored ? std::string() : peer.address().to_string();
-    beast::tcp_stream stream(std::move(socket));
     connection c;
     c.owner = &l;
     l.connections.insert(&c);
@@ -231,18 +236,22 @@ struct server::impl {
     } guard{l, c};
 
     if (!tls) {
-      c.stream = &stream;
-      co_await serve(stream, c, remote, false);
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      detail::deadline limit(l.watch, socket);
+      c.socket = &socket;
+      c.limit = &limit;
+      co_await serve(socket, c, remote, false);
+      socket.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
-    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
-    c.stream = &secure.next_layer();
-    secure.next_layer().expires_after(options.limits.request_headers_timeout);
+    beast::ssl_stream<tcp::socket> secure(std::move(socket), *tls);
+    detail::deadline limit(l.watch, secure.next_layer());
+    c.socket = &secure.next_layer();
+    c.limit = &limit;
+    limit.expires_after(options.limits.request_headers_timeout);
     auto [ec] = co_await secure.async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (ec) co_return;
     co_await serve(secure, c, remote, true);
-    secure.next_layer().expires_after(std::chrono::seconds(5));
+    limit.expires_after(std::chrono::seconds(5));
     co_await secure.async_shutdown(use_tuple);
   }
 
@@ -250,13 +259,13 @@ struct server::impl {
   awaitable<void> serve(Stream& stream, connection& c, const std::string& remote, bool secure) {
     beast::flat_buffer buffer;
     std::string out; // the response on its way out; its capacity serves the next one
-    auto& tcp_layer = *c.stream;
+    auto& limit = *c.limit;
     for (;;) {
       // Idle: wait for the first bytes of the next request under the keep-alive timeout.
       if (buffer.size() == 0) {
         if (stopping) co_return;
         c.idle = true;
-        tcp_layer.expires_after(options.limits.keep_alive_timeout);
+        limit.expires_after(options.limits.keep_alive_timeout);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
         c.idle = false;
         if (ec) co_return;
@@ -264,18 +273,18 @@ struct server::impl {
       }
       auto started = std::chrono::steady_clock::now();
       // Busy: the whole request must arrive within the headers timeout, so slow clients cannot pin us.
-      tcp_layer.expires_after(options.limits.request_headers_timeout);
+      limit.expires_after(options.limits.request_headers_timeout);
       request req;
       detail::request_reader parser(req);
       parser.header_limit(options.limits.max_request_header_bytes);
       parser.body_limit(options.limits.max_request_body_bytes);
       auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       if (header_ec) {
-        co_await reject(stream, out, classify_read_error(header_ec, options.limits), started);
+        co_await reject(stream, limit, out, classify_read_error(header_ec, options.limits), started);
         co_return;
       }
       if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
-        co_await reject(stream, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
+        co_await reject(stream, limit, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
         co_return;
       }
       if (auto expect = req.headers.find("Expect"); expect && text::iequals(*expect, "100-continue")) {
@@ -286,7 +295,7 @@ struct server::impl {
       if (!parser.is_done()) {
         auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (body_ec) {
-          co_await reject(stream, out, classify_read_error(body_ec, options.limits), started);
+          co_await reject(stream, limit, out, classify_read_error(body_ec, options.limits), started);
           co_return;
         }
       }
@@ -295,7 +304,7 @@ struct server::impl {
       bool head = req.method == "HEAD";
       bool http10 = parser.version() == 10;
       // Handler time is the server's, not the client's: no read deadline while it runs.
-      tcp_layer.expires_never();
+      limit.expires_never();
       complete(req, remote, secure);
       std::optional<access_record> access;
       if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
@@ -314,7 +323,7 @@ struct server::impl {
       }
       keep_alive = keep_alive && !stopping;
       detail::write_response(out, answer, keep_alive, head, http10);
-      tcp_layer.expires_after(options.limits.request_headers_timeout);
+      limit.expires_after(options.limits.request_headers_timeout);
       auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
       record(route_id, answer.status, started);
       if (access) log_access(*access, answer.status, started);
@@ -338,7 +347,7 @@ struct server::impl {
   awaitable<void> run_websocket(Stream& stream, connection& c, beast_request handshake, std::shared_ptr<websocket> socket) {
     using ws_stream = beast::websocket::stream<Stream&>;
     ws_stream ws(stream);
-    c.stream->expires_never(); // the WebSocket keeps its own time: pings, and a handshake timeout
+    c.limit->expires_never(); // the WebSocket keeps its own time: pings, and a handshake timeout
     ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
     auto [accept_ec] = co_await ws.async_accept(handshake, use_tuple);
     if (accept_ec) {
@@ -389,12 +398,12 @@ struct server::impl {
   }
 
   template <class Stream>
-  awaitable<void> reject(Stream& stream, std::string& out, const rejection& why, std::chrono::steady_clock::time_point started) {
+  awaitable<void> reject(Stream& stream, detail::deadline& limit, std::string& out, const rejection& why,
+                         std::chrono::steady_clock::time_point started) {
     if (why.status == 0) co_return;
     log_debug("Rejected a malformed request", {{"status", why.status}, {"reason", why.message}});
     detail::write_response(out, response::text(why.status, why.message + "\n"), false, false);
-    auto& layer = beast::get_lowest_layer(stream);
-    layer.expires_after(options.limits.request_headers_timeout);
+    limit.expires_after(options.limits.request_headers_timeout);
     co_await asio::async_write(stream, asio::buffer(out), use_tuple);
     record(std::numeric_limits<std::size_t>::max(), why.status, started);
   }
@@ -417,25 +426,27 @@ struct server::impl {
   }
 
   // Hands the request to the dispatcher and suspends until some thread answers it;
-  // the answer is posted back to this connection's lane.
-  awaitable<std::pair<response, std::size_t>> dispatch(request r, lane& l) {
+  // the answer is posted back to this connection's lane. The exchange is made here, not in the
+  // initiation, so the request is moved once into it rather than through every layer of the
+  // awaitable's machinery.
+  awaitable<std::pair<response, std::size_t>> dispatch(request&& r, lane& l) {
+    auto waiting = std::make_shared<awaiting_answer>();
+    auto x = std::make_shared<exchange>(std::move(r), [weak = std::weak_ptr<awaiting_answer>(waiting), &l](response answer, std::size_t route_id) {
+      auto w = weak.lock();
+      if (!w) return;
+      std::lock_guard lock(w->mutex);
+      if (w->closed) return; // the server is gone
+      asio::post(w->executor, [w, &l, answer = std::move(answer), route_id]() mutable {
+        l.awaiting.erase(w);
+        auto resume = std::move(w->resume);
+        if (resume) resume->resume(std::pair<response, std::size_t>(std::move(answer), route_id));
+      });
+    });
     return asio::async_initiate<decltype(asio::use_awaitable), void(std::pair<response, std::size_t>)>(
-        [this, &l, r = std::move(r)](auto handler) mutable {
-          auto waiting = std::make_shared<awaiting_answer>();
+        [this, &l, waiting = std::move(waiting), x = std::move(x)](auto handler) mutable {
           waiting->executor = asio::get_associated_executor(handler);
           waiting->resume = std::make_unique<awaiting_answer::resumer_of<decltype(handler)>>(std::move(handler));
-          l.awaiting.insert(waiting);
-          auto x = std::make_shared<exchange>(std::move(r), [weak = std::weak_ptr<awaiting_answer>(waiting), &l](response answer, std::size_t route_id) {
-            auto w = weak.lock();
-            if (!w) return;
-            std::lock_guard lock(w->mutex);
-            if (w->closed) return; // the server is gone
-            asio::post(w->executor, [w, &l, answer = std::move(answer), route_id]() mutable {
-              l.awaiting.erase(w);
-              auto resume = std::move(w->resume);
-              if (resume) resume->resume(std::pair<response, std::size_t>(std::move(answer), route_id));
-            });
-          });
+          l.awaiting.insert(std::move(waiting));
           target.dispatch(std::move(x));
         },
         asio::use_awaitable);
@@ -475,7 +486,10 @@ struct server::impl {
     for (auto& l : lanes) {
       asio::post(l->context, [lane = l.get()] {
         for (auto* c : lane->connections)
-          if (c->idle) c->stream->cancel();
+          if (c->idle) {
+            beast::error_code ignored;
+            c->socket->cancel(ignored);
+          }
       });
     }
   }
@@ -490,6 +504,7 @@ struct server::impl {
     });
     take_lanes_back(false); // the clients' pooled connections would otherwise keep the lanes running
     for (auto& l : lanes) {
+      asio::post(l->context, [lane = l.get()] { lane->watch.stop(); });
       l->work.reset();
       if (forced) l->context.stop();
     }

@@ -67,12 +67,14 @@ concept names_its_members = requires(std::string_view m) {
   { T::json_name(m) } -> std::convertible_to<std::string>;
 };
 
+// A view of the declared name (Describe keeps it for the program's life) unless the type names
+// its members itself: reading a struct then copies no names.
 template <class T>
-std::string json_name_of(std::string_view member) {
+auto json_name_of(std::string_view member) {
   if constexpr (names_its_members<T>) {
     return std::string(T::json_name(member));
   } else {
-    return std::string(member);
+    return member;
   }
 }
 
@@ -130,7 +132,7 @@ bool read_struct(const value& v, T& out, reader& r) {
     const value* member = find_member(*members, name, d.name);
     if (!member || (member->is_null() && !is_optional<std::remove_cvref_t<decltype(out.*d.pointer)>>::value)) return;
     auto saved = r.path.size();
-    r.path += "." + name;
+    r.path.append(1, '.').append(name);
     ok = read_into(*member, out.*d.pointer, r);
     if (ok) r.path.resize(saved);
   });
@@ -181,7 +183,7 @@ bool read_into(const value& v, T& out, reader& r) {
     out.clear();
     for (const auto& [name, member] : *members) {
       auto saved = r.path.size();
-      r.path += "." + name;
+      r.path.append(1, '.').append(name);
       typename T::mapped_type item{};
       if (!read_into(member, item, r)) return false;
       r.path.resize(saved);
