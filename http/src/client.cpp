@@ -3,6 +3,7 @@
 #include "onbehalf/http/client.hpp"
 
 #include "beast_support.hpp"
+#include "deadlines.hpp"
 #include "readers.hpp"
 #include "wire.hpp"
 #include "onbehalf/core/log.hpp"
@@ -35,13 +36,14 @@ std::string origin(const url& u) {
 
 struct connection {
   std::string origin;
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  std::unique_ptr<tcp::socket> plain;
+  std::unique_ptr<beast::ssl_stream<tcp::socket>> secure;
+  std::optional<detail::deadline> limit; // when the server must next have made progress
   beast::flat_buffer buffer;
   std::string out; // the request on its way out; its capacity serves the next one
   std::chrono::steady_clock::time_point idle_since;
 
-  beast::tcp_stream& tcp() { return plain ? *plain : secure->next_layer(); }
+  tcp::socket& socket() { return plain ? *plain : secure->next_layer(); }
 };
 
 // What went wrong in one request/response exchange, and whether the server had answered at all.
@@ -108,9 +110,10 @@ std::string_view to_string(client_error e) {
 // Where requests run: the client's own I/O thread, or an I/O thread a server lent it. Each lane
 // has its own pool, touched only on its thread, so no pool needs a lock.
 struct lane {
-  explicit lane(asio::io_context& c) : context(c), sweeper(c) {}
+  lane(asio::io_context& c, std::chrono::milliseconds tick) : context(c), sweeper(c), watch(c, tick) {}
   asio::io_context& context;
   asio::steady_timer sweeper;
+  detail::deadline_watch watch; // before the pool: pooled connections' deadlines end first
   std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
   std::unordered_set<connection*> busy;
   bool closing = false;
@@ -124,7 +127,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::ssl::context tls{asio::ssl::context::tls_client};
   std::thread thread;
-  lane_ptr own = std::make_shared<lane>(context);
+  lane_ptr own; // made at start, when the options (and so the deadlines' tick) are known
   std::mutex lent_mutex;
   std::vector<lane_ptr> lent; // lanes on a server's I/O threads, while it lends them
   std::atomic<std::size_t> opened{0};
@@ -143,7 +146,12 @@ struct client::impl : std::enable_shared_from_this<impl> {
     return true;
   }
 
+  std::chrono::milliseconds tick() const {
+    return detail::deadline_watch::tick_for(std::min(options.connect_timeout, options.response_timeout));
+  }
+
   void start() {
+    own = std::make_shared<lane>(context, tick());
     work.emplace(context.get_executor());
     schedule_sweep(own);
     thread = std::thread([this] { context.run(); });
@@ -172,8 +180,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
     set_idle(l, 0);
     l.idle.clear();
     l.sweeper.cancel();
+    l.watch.stop();
     beast::error_code ignored;
-    for (auto* c : l.busy) c->tcp().socket().close(ignored);
+    for (auto* c : l.busy) c->socket().close(ignored);
   }
 
   // The lane for a request sent from this thread.
@@ -243,10 +252,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auto c = std::make_unique<connection>();
     c->origin = origin(u);
     if (u.scheme == "https") {
-      c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(l.context, tls);
+      c->secure = std::make_unique<beast::ssl_stream<tcp::socket>>(l.context, tls);
     } else {
-      c->plain = std::make_unique<beast::tcp_stream>(l.context);
+      c->plain = std::make_unique<tcp::socket>(l.context);
     }
+    c->limit.emplace(l.watch, c->socket());
     l.busy.insert(c.get());
     struct release {
       lane& l;
@@ -254,11 +264,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
       ~release() { l.busy.erase(c); }
     } guard{l, c.get()};
 
-    c->tcp().expires_after(options.connect_timeout);
-    auto [connect_ec, endpoint] = co_await c->tcp().async_connect(endpoints, use_tuple);
-    if (connect_ec == beast::error::timeout) co_return fail(client_error::timeout, "connecting to " + where + " timed out");
+    c->limit->expires_after(options.connect_timeout);
+    auto [connect_ec, endpoint] = co_await asio::async_connect(c->socket(), endpoints, use_tuple);
+    if (connect_ec && c->limit->passed()) co_return fail(client_error::timeout, "connecting to " + where + " timed out");
     if (connect_ec) co_return fail(client_error::connect_failed, "cannot connect to " + where + ": " + connect_ec.message());
-    c->tcp().socket().set_option(tcp::no_delay(true), connect_ec); // requests are written whole: no reason to wait
+    c->socket().set_option(tcp::no_delay(true), connect_ec); // requests are written whole: no reason to wait
     if (c->secure) {
       beast::error_code not_an_address;
       asio::ip::make_address(u.host, not_an_address);
@@ -266,7 +276,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       if (not_an_address) SSL_set_tlsext_host_name(c->secure->native_handle(), u.host.c_str());
       c->secure->set_verify_callback(asio::ssl::host_name_verification(u.host));
       auto [handshake_ec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
-      if (handshake_ec == beast::error::timeout) co_return fail(client_error::timeout, "the TLS handshake with " + where + " timed out");
+      if (handshake_ec && c->limit->passed()) co_return fail(client_error::timeout, "the TLS handshake with " + where + " timed out");
       if (handshake_ec)
         co_return fail(client_error::tls_failed, "TLS with " + where + " failed: " + handshake_ec.message() +
                                                      " (is its certificate trusted and issued for " + u.host + "?)");
@@ -282,14 +292,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
     bool ipv6 = u.host.find(':') != std::string::npos;
     auto host = (ipv6 ? "[" + u.host + "]" : u.host) + (default_port ? "" : ":" + std::to_string(u.port));
     detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
-    c.tcp().expires_after(r.response_timeout.value_or(options.response_timeout));
+    c.limit->expires_after(r.response_timeout.value_or(options.response_timeout));
     auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(c.out), use_tuple);
     if (c.out.capacity() > retained_request_bytes) std::string().swap(c.out);
     auto where = [&u] { return u.host + ":" + std::to_string(u.port); };
     auto failed = [&](client_error e, std::string message, bool before_response) {
       return failure{exchange_failure{client_failure{e, std::move(message)}, before_response}};
     };
-    if (write_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not take the request in time", false);
+    if (write_ec && c.limit->passed()) co_return failed(client_error::timeout, where() + " did not take the request in time", false);
     if (write_ec) co_return failed(client_error::connection_closed, where() + " closed the connection: " + write_ec.message(), true);
 
     // Interim answers (100 Continue, 103 Early Hints) come before the real one: read past them,
@@ -302,7 +312,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       parser.body_limit(options.max_response_bytes);
       if (r.method == "HEAD") parser.skip(true);
       auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
-      if (read_ec == beast::error::timeout) co_return failed(client_error::timeout, where() + " did not answer in time", false);
+      if (read_ec && c.limit->passed()) co_return failed(client_error::timeout, where() + " did not answer in time", false);
       if (read_ec == bhttp::error::body_limit)
         co_return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
       if (read_ec) {
@@ -318,7 +328,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       reusable = parser.keep_alive();
       if (response.status < 100 || response.status >= 200 || response.status == 101) break;
     }
-    c.tcp().expires_never();
+    c.limit->expires_never();
     // Not reusable: the server will close, switched protocols, or sent bytes nobody asked for
     // (the next request would take them for its answer).
     if (!reusable || response.status == 101 || c.buffer.size() != 0) c.origin.clear();
@@ -378,7 +388,7 @@ std::shared_ptr<void> detail::lane_access::attach(client& c, const std::vector<a
   auto& i = *c.impl_;
   std::lock_guard lock(i.lent_mutex);
   for (auto* context : contexts) {
-    auto l = std::make_shared<lane>(*context);
+    auto l = std::make_shared<lane>(*context, i.tick());
     i.lent.push_back(l);
     asio::post(*context, [self = c.impl_, l] { self->schedule_sweep(l); });
   }

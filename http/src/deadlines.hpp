@@ -3,7 +3,8 @@
 // a lock, and one more completion to run, per operation (a profile of the sample app showed this
 // as a twentieth of its time). Here a socket only notes when it must next have made progress, and
 // one timer per thread, ticking while any socket is watched, cancels the I/O of those that have
-// not. A limit is enforced to within one tick. Private to http/.
+// not. A limit is enforced to within one tick: a tenth of the shortest limit seen, at least 10 ms
+// and at most 1 s. Private to http/.
 #pragma once
 
 #include "beast_support.hpp"
@@ -15,15 +16,38 @@
 
 namespace onbehalf::http::detail {
 
+class deadline;
 class deadline_watch;
 
-/// When one socket must next have made progress. Touched only on its watch's thread.
+/// What a watch and its pending tick share: the tick may run after the watch is gone (a
+/// client's lane on a server's thread is let go while that thread runs on), and then finds
+/// nothing to watch.
+struct watch_state {
+  watch_state(asio::io_context& c, std::chrono::milliseconds t) : context(c), tick(t) {}
+  asio::io_context& context;
+  std::chrono::milliseconds tick;
+  std::unordered_set<deadline*> watched;
+  std::weak_ptr<asio::steady_timer> timer; // the pending tick's
+  bool ticking = false;
+  bool stopped = false;
+
+  // A limit shorter than ten ticks makes the ticks finer at once: a tenth of it, at least 10 ms.
+  void refine(std::chrono::steady_clock::duration limit) {
+    auto finer = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(limit / 10), std::chrono::milliseconds(10));
+    if (finer >= tick) return;
+    tick = finer;
+    if (auto pending = timer.lock()) pending->cancel(); // its handler ticks again, finer
+  }
+};
+
+/// When one socket must next have made progress. Touched only on its watch's thread; ends
+/// before its watch does.
 class deadline {
 public:
   using clock = std::chrono::steady_clock;
 
   deadline(deadline_watch& watch, tcp::socket& socket);
-  ~deadline();
+  ~deadline() { state_.watched.erase(this); }
   deadline(const deadline&) = delete;
   deadline& operator=(const deadline&) = delete;
 
@@ -31,6 +55,7 @@ public:
   void expires_after(clock::duration limit) {
     at_ = clock::now() + limit;
     passed_ = false;
+    if (limit < state_.tick * 10) state_.refine(limit);
   }
   void expires_never() { at_ = clock::time_point::max(); }
   /// True once the limit passed and the socket's operations were cancelled for it.
@@ -38,17 +63,18 @@ public:
 
 private:
   friend class deadline_watch;
-  deadline_watch& watch_;
+  watch_state& state_;
   tcp::socket& socket_;
   clock::time_point at_ = clock::time_point::max();
   bool passed_ = false;
 };
 
-/// The deadlines of one I/O thread and the timer that enforces them.
+/// The deadlines of one I/O thread and the timer that enforces them. Used on that thread only.
 class deadline_watch {
 public:
-  /// `tick`: how often deadlines are checked while any socket is watched.
-  deadline_watch(asio::io_context& context, std::chrono::milliseconds tick) : context_(context), tick_(tick) {}
+  /// `tick`: how often deadlines are checked while any socket is watched, until a shorter limit
+  /// asks for finer ticks.
+  deadline_watch(asio::io_context& context, std::chrono::milliseconds tick) : state_(std::make_shared<watch_state>(context, tick)) {}
   deadline_watch(const deadline_watch&) = delete;
   deadline_watch& operator=(const deadline_watch&) = delete;
 
@@ -57,39 +83,32 @@ public:
     return std::clamp(shortest / 10, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   }
 
-  /// Stops ticking for good, on the watch's thread: a pending tick would keep a stopping thread's
-  /// run() waiting for it. Deadlines noted after this are not enforced.
+  /// Stops ticking for good: a pending tick would keep a stopping thread's run() waiting for
+  /// it. Deadlines noted after this are not enforced.
   void stop() {
-    stopped_ = true;
-    if (auto timer = timer_.lock()) timer->cancel();
+    state_->stopped = true;
+    if (auto timer = state_->timer.lock()) timer->cancel();
   }
 
 private:
   friend class deadline;
 
-  // Ticks only while something is watched, so an idle thread sleeps.
-  void watch(deadline* d) {
-    watched_.insert(d);
-    if (!ticking_ && !stopped_) schedule();
-  }
-  void unwatch(deadline* d) { watched_.erase(d); }
-
-  // The timer belongs to its pending wait: an I/O context destroyed with a tick pending destroys
-  // the timer with it, and nothing here outlives the context.
-  void schedule() {
-    ticking_ = true;
-    auto timer = std::make_shared<asio::steady_timer>(context_, tick_);
-    timer_ = timer;
-    timer->async_wait([this, timer](beast::error_code ec) {
-      ticking_ = false;
-      if (!ec) cancel_passed();
-      if (!watched_.empty() && !stopped_) schedule();
+  // Ticks only while something is watched, so an idle thread sleeps. The timer belongs to its
+  // pending wait: an I/O context destroyed with a tick pending destroys the timer with it.
+  static void schedule(const std::shared_ptr<watch_state>& s) {
+    s->ticking = true;
+    auto timer = std::make_shared<asio::steady_timer>(s->context, s->tick);
+    s->timer = timer;
+    timer->async_wait([s, timer](beast::error_code ec) {
+      s->ticking = false;
+      if (!ec) cancel_passed(*s);
+      if (!s->watched.empty() && !s->stopped) schedule(s);
     });
   }
 
-  void cancel_passed() {
+  static void cancel_passed(watch_state& s) {
     auto now = deadline::clock::now();
-    for (auto* d : watched_) {
+    for (auto* d : s.watched) {
       if (d->at_ > now) continue;
       d->at_ = deadline::clock::time_point::max();
       d->passed_ = true;
@@ -98,15 +117,12 @@ private:
     }
   }
 
-  asio::io_context& context_;
-  std::chrono::milliseconds tick_;
-  std::unordered_set<deadline*> watched_;
-  std::weak_ptr<asio::steady_timer> timer_; // the pending tick's
-  bool ticking_ = false;
-  bool stopped_ = false;
+  std::shared_ptr<watch_state> state_;
 };
 
-inline deadline::deadline(deadline_watch& watch, tcp::socket& socket) : watch_(watch), socket_(socket) { watch_.watch(this); }
-inline deadline::~deadline() { watch_.unwatch(this); }
+inline deadline::deadline(deadline_watch& watch, tcp::socket& socket) : state_(*watch.state_), socket_(socket) {
+  state_.watched.insert(this);
+  if (!state_.ticking && !state_.stopped) deadline_watch::schedule(watch.state_);
+}
 
 } // namespace onbehalf::http::detail

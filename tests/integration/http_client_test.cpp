@@ -105,6 +105,18 @@ TEST_CASE("a server that does not answer in time is a timeout") {
   CHECK(error_of(send(*c, r)) == http::client_error::timeout);
 }
 
+TEST_CASE("a request's own short timeout is kept though the client's is long") {
+  running_host server(add_test_routes);
+  http::client_options options;
+  options.connect_timeout = 60s;
+  options.response_timeout = 60s; // deadlines are checked once a second for these limits alone
+  auto c = make_client(options);
+  http::client_request r{"GET", base(server) + "/slow", {}, {}, 200ms};
+  auto started = std::chrono::steady_clock::now();
+  CHECK(error_of(send(*c, r)) == http::client_error::timeout);
+  CHECK(std::chrono::steady_clock::now() - started < 700ms); // the server answers after 1 s
+}
+
 TEST_CASE("a response larger than the limit is refused") {
   running_host server(add_test_routes);
   http::client_options options;
