@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -24,10 +25,19 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
+// Every I/O object runs on one lane's io_context. Its own executor type, rather than the
+// type-erased any_io_executor, spares a copy and an indirect call in every operation.
+using executor = asio::io_context::executor_type;
+using tcp_socket = asio::basic_stream_socket<tcp, executor>;
+using tcp_acceptor = asio::basic_socket_acceptor<tcp, executor>;
+using tcp_resolver = asio::ip::basic_resolver<tcp, executor>;
+using steady_timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, executor>;
+template <class T>
+using awaitable = asio::awaitable<T, executor>;
+inline constexpr asio::use_awaitable_t<executor> use_awaitable{};
 
 /// Completion token for coroutines that check error codes instead of catching exceptions.
-inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+inline constexpr auto use_tuple = asio::as_tuple(use_awaitable);
 
 namespace detail {
 

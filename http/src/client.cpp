@@ -36,14 +36,14 @@ std::string origin(const url& u) {
 
 struct connection {
   std::string origin;
-  std::unique_ptr<tcp::socket> plain;
-  std::unique_ptr<beast::ssl_stream<tcp::socket>> secure;
+  std::unique_ptr<tcp_socket> plain;
+  std::unique_ptr<beast::ssl_stream<tcp_socket>> secure;
   std::optional<detail::deadline> limit; // when the server must next have made progress
   beast::flat_buffer buffer;
   std::string out; // the request on its way out; its capacity serves the next one
   std::chrono::steady_clock::time_point idle_since;
 
-  tcp::socket& socket() { return plain ? *plain : secure->next_layer(); }
+  tcp_socket& socket() { return plain ? *plain : secure->next_layer(); }
 };
 
 // What went wrong in one request/response exchange, and whether the server had answered at all.
@@ -112,7 +112,7 @@ std::string_view to_string(client_error e) {
 struct lane {
   lane(asio::io_context& c, std::chrono::milliseconds tick) : context(c), sweeper(c), watch(c, tick) {}
   asio::io_context& context;
-  asio::steady_timer sweeper;
+  steady_timer sweeper;
   detail::deadline_watch watch; // before the pool: pooled connections' deadlines end first
   std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle;
   std::unordered_set<connection*> busy;
@@ -244,7 +244,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
   awaitable<result<std::unique_ptr<connection>, client_failure>> open(lane& l, const url& u) {
     auto where = u.host + ":" + std::to_string(u.port);
-    tcp::resolver resolver(l.context);
+    tcp_resolver resolver(l.context);
     auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
     if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + u.host + ": " + resolve_ec.message());
     if (l.closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
@@ -252,9 +252,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auto c = std::make_unique<connection>();
     c->origin = origin(u);
     if (u.scheme == "https") {
-      c->secure = std::make_unique<beast::ssl_stream<tcp::socket>>(l.context, tls);
+      c->secure = std::make_unique<beast::ssl_stream<tcp_socket>>(l.context, tls);
     } else {
-      c->plain = std::make_unique<tcp::socket>(l.context);
+      c->plain = std::make_unique<tcp_socket>(l.context);
     }
     c->limit.emplace(l.watch, c->socket());
     l.busy.insert(c.get());

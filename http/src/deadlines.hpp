@@ -27,7 +27,7 @@ struct watch_state {
   asio::io_context& context;
   std::chrono::milliseconds tick;
   std::unordered_set<deadline*> watched;
-  std::weak_ptr<asio::steady_timer> timer; // the pending tick's
+  std::weak_ptr<steady_timer> timer; // the pending tick's
   bool ticking = false;
   bool stopped = false;
 
@@ -46,7 +46,7 @@ class deadline {
 public:
   using clock = std::chrono::steady_clock;
 
-  deadline(deadline_watch& watch, tcp::socket& socket);
+  deadline(deadline_watch& watch, tcp_socket& socket);
   ~deadline() { state_.watched.erase(this); }
   deadline(const deadline&) = delete;
   deadline& operator=(const deadline&) = delete;
@@ -64,7 +64,7 @@ public:
 private:
   friend class deadline_watch;
   watch_state& state_;
-  tcp::socket& socket_;
+  tcp_socket& socket_;
   clock::time_point at_ = clock::time_point::max();
   bool passed_ = false;
 };
@@ -97,7 +97,7 @@ private:
   // pending wait: an I/O context destroyed with a tick pending destroys the timer with it.
   static void schedule(const std::shared_ptr<watch_state>& s) {
     s->ticking = true;
-    auto timer = std::make_shared<asio::steady_timer>(s->context, s->tick);
+    auto timer = std::make_shared<steady_timer>(s->context, s->tick);
     s->timer = timer;
     timer->async_wait([s, timer](beast::error_code ec) {
       s->ticking = false;
@@ -120,7 +120,7 @@ private:
   std::shared_ptr<watch_state> state_;
 };
 
-inline deadline::deadline(deadline_watch& watch, tcp::socket& socket) : state_(*watch.state_), socket_(socket) {
+inline deadline::deadline(deadline_watch& watch, tcp_socket& socket) : state_(*watch.state_), socket_(socket) {
   state_.watched.insert(this);
   if (!state_.ticking && !state_.stopped) deadline_watch::schedule(watch.state_);
 }

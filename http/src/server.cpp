@@ -71,7 +71,7 @@ struct server::impl {
   struct lane;
   struct connection {
     lane* owner = nullptr;
-    tcp::socket* socket = nullptr;
+    tcp_socket* socket = nullptr;
     detail::deadline* limit = nullptr; // when the peer must next have made progress
     bool idle = false; // waiting for the next request: safe to close on shutdown
   };
@@ -95,7 +95,8 @@ struct server::impl {
     std::mutex mutex;
     bool closed = false;
     std::unique_ptr<resumer> resume; // the suspended connection; dropping it ends the connection
-    asio::any_io_executor executor;
+    explicit awaiting_answer(executor lane) : home(std::move(lane)) {}
+    executor home; // the connection's lane, where the answer is handed back
   };
 
   struct lane {
@@ -114,9 +115,9 @@ struct server::impl {
   dispatcher& target;
   request_metrics* metrics;
   std::vector<std::unique_ptr<lane>> lanes;
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp_acceptor> acceptor;
   std::optional<asio::ssl::context> tls;
-  std::optional<asio::steady_timer> shutdown_deadline;
+  std::optional<steady_timer> shutdown_deadline;
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_connections{0};
@@ -198,13 +199,13 @@ struct server::impl {
   awaitable<void> accept_loop() {
     for (;;) {
       auto& l = *lanes[next_lane.fetch_add(1, std::memory_order_relaxed) % lanes.size()];
-      tcp::socket socket(l.context);
+      tcp_socket socket(l.context);
       auto [ec] = co_await acceptor->async_accept(socket, use_tuple);
       if (stopping) co_return;
       if (ec) {
         log_warning("Could not accept a connection", {{"error", ec.message()}});
         // Out of file descriptors: pause rather than spin.
-        asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+        steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
         co_await pause.async_wait(use_tuple);
         continue;
       }
@@ -222,7 +223,7 @@ struct server::impl {
     }
   }
 
-  awaitable<void> run_connection(tcp::socket socket, lane& l) {
+  awaitable<void> run_connection(tcp_socket socket, lane& l) {
     beast::error_code ignored;
     auto peer = socket.remote_endpoint(ignored);
     std::string remote = ignored ? std::string() : peer.address().to_string();
@@ -240,10 +241,10 @@ struct server::impl {
       c.socket = &socket;
       c.limit = &limit;
       co_await serve(socket, c, remote, false);
-      socket.shutdown(tcp::socket::shutdown_send, ignored);
+      socket.shutdown(tcp_socket::shutdown_send, ignored);
       co_return;
     }
-    beast::ssl_stream<tcp::socket> secure(std::move(socket), *tls);
+    beast::ssl_stream<tcp_socket> secure(std::move(socket), *tls);
     detail::deadline limit(l.watch, secure.next_layer());
     c.socket = &secure.next_layer();
     c.limit = &limit;
@@ -336,11 +337,11 @@ struct server::impl {
 
   // Messages on their way out; std::nullopt asks for a normal closure. Touched only on the lane.
   struct outbox {
-    explicit outbox(const asio::any_io_executor& e) : drained(e) {}
+    explicit outbox(const executor& e) : drained(e) {}
     std::deque<std::optional<std::string>> queue;
     bool writing = false;
     bool gone = false; // the socket object is gone: nothing may touch it
-    asio::steady_timer drained; // cancelled when the writer stops, for the reader waiting on it
+    steady_timer drained; // cancelled when the writer stops, for the reader waiting on it
   };
 
   template <class Stream>
@@ -430,26 +431,25 @@ struct server::impl {
   // initiation, so the request is moved once into it rather than through every layer of the
   // awaitable's machinery.
   awaitable<std::pair<response, std::size_t>> dispatch(request&& r, lane& l) {
-    auto waiting = std::make_shared<awaiting_answer>();
+    auto waiting = std::make_shared<awaiting_answer>(l.context.get_executor());
     auto x = std::make_shared<exchange>(std::move(r), [weak = std::weak_ptr<awaiting_answer>(waiting), &l](response answer, std::size_t route_id) {
       auto w = weak.lock();
       if (!w) return;
       std::lock_guard lock(w->mutex);
       if (w->closed) return; // the server is gone
-      asio::post(w->executor, [w, &l, answer = std::move(answer), route_id]() mutable {
+      asio::post(w->home, [w, &l, answer = std::move(answer), route_id]() mutable {
         l.awaiting.erase(w);
         auto resume = std::move(w->resume);
         if (resume) resume->resume(std::pair<response, std::size_t>(std::move(answer), route_id));
       });
     });
-    return asio::async_initiate<decltype(asio::use_awaitable), void(std::pair<response, std::size_t>)>(
+    return asio::async_initiate<decltype(use_awaitable), void(std::pair<response, std::size_t>)>(
         [this, &l, waiting = std::move(waiting), x = std::move(x)](auto handler) mutable {
-          waiting->executor = asio::get_associated_executor(handler);
           waiting->resume = std::make_unique<awaiting_answer::resumer_of<decltype(handler)>>(std::move(handler));
           l.awaiting.insert(std::move(waiting));
           target.dispatch(std::move(x));
         },
-        asio::use_awaitable);
+        use_awaitable);
   }
 
   // What the access log needs of a request, kept only when debug logging is on.
