@@ -78,6 +78,24 @@ TEST_CASE("requests to one host reuse a pooled keep-alive connection") {
   CHECK(c->idle_connections() == 1);
 }
 
+TEST_CASE("a burst of a hundred concurrent requests leaves its connections pooled for the next burst") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  auto burst = [&] {
+    std::vector<std::promise<http::client_result>> done(100);
+    for (auto& d : done) c->send({"GET", base(server) + "/slow", {}, {}, {}}, [&d](http::client_result r) { d.set_value(std::move(r)); });
+    for (auto& d : done) {
+      auto f = d.get_future();
+      REQUIRE(f.wait_for(10s) == std::future_status::ready);
+      REQUIRE(f.get());
+    }
+  };
+  burst(); // each request holds its connection for a second: a hundred connections
+  CHECK(c->idle_connections() == 100);
+  burst();
+  CHECK(c->connections_opened() == 100);
+}
+
 TEST_CASE("concurrent requests each get their own answer") {
   running_host server(add_test_routes);
   auto c = make_client();
