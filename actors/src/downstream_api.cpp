@@ -133,9 +133,7 @@ call_result<downstream_call_options> downstream_api::configured(std::string_view
   if (!found)
     return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api),
                                                     "no downstream API named '" + std::string(api) + "' is configured (add it under DownstreamApis)"})};
-  downstream_call_options o;
-  static_cast<config::downstream_api_options&>(o) = *found;
-  return o;
+  return downstream_call_options{*found, {}};
 }
 
 downstream_statistics downstream_api::statistics() const {

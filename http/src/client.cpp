@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -29,9 +30,27 @@ bool idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
 }
 
+// "http://host:port", the pool's key for a URL: built once per request, in one allocation.
 std::string origin(const url& u) {
   bool ipv6 = u.host.find(':') != std::string::npos;
-  return u.scheme + "://" + (ipv6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+  char port[8];
+  auto port_end = std::to_chars(port, port + sizeof port, u.port).ptr;
+  std::string o;
+  o.reserve(u.scheme.size() + u.host.size() + 12);
+  o.append(u.scheme).append("://");
+  if (ipv6) {
+    o.append(1, '[').append(u.host).append(1, ']');
+  } else {
+    o.append(u.host);
+  }
+  return o.append(1, ':').append(port, port_end);
+}
+
+// The Host header: the origin after "://", without the scheme's default port.
+std::string_view host_header(const url& u, std::string_view origin) {
+  auto host = origin.substr(u.scheme.size() + 3);
+  bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
+  return default_port ? host.substr(0, host.rfind(':')) : host;
 }
 
 struct connection {
@@ -287,10 +306,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
   template <class Stream>
   awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r,
-                                                                    const url& u) {
-    bool default_port = u.port == (u.scheme == "https" ? 443 : 80);
-    bool ipv6 = u.host.find(':') != std::string::npos;
-    auto host = (ipv6 ? "[" + u.host + "]" : u.host) + (default_port ? "" : ":" + std::to_string(u.port));
+                                                                    const url& u, std::string_view host) {
     detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
     c.limit->expires_after(r.response_timeout.value_or(options.response_timeout));
     auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(c.out), use_tuple);
@@ -346,8 +362,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
       done(fail(client_error::invalid_request, "'" + r.method + "' is not an HTTP method"));
       co_return;
     }
+    auto key = origin(*u);
     for (int attempt = 0;; ++attempt) {
-      auto c = l->closing ? nullptr : take_idle(*l, origin(*u));
+      auto c = l->closing ? nullptr : take_idle(*l, key);
       bool reused = c != nullptr;
       if (!c) {
         if (l->closing) {
@@ -365,9 +382,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
       // Not a conditional expression: g++ 12 destroys temporaries twice around co_await in `?:`.
       result<client_response, exchange_failure> outcome = failure{exchange_failure{}};
       if (c->secure) {
-        outcome = co_await exchange_on(*c->secure, *c, r, *u);
+        outcome = co_await exchange_on(*c->secure, *c, r, *u, host_header(*u, key));
       } else {
-        outcome = co_await exchange_on(*c->plain, *c, r, *u);
+        outcome = co_await exchange_on(*c->plain, *c, r, *u, host_header(*u, key));
       }
       l->busy.erase(c.get());
       if (outcome) {

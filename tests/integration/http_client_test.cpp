@@ -345,6 +345,14 @@ TEST_CASE("a request header with a line break is not sent, so a caller cannot sm
   CHECK(sent.find("X-Kept: kept\r\n") != std::string::npos);
 }
 
+TEST_CASE("the Host header names the URL's host and its port") {
+  raw_server peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+  auto c = make_client();
+  REQUIRE(get(*c, peer.base_url() + "/"));
+  auto expected = "Host: " + peer.base_url().substr(std::string("http://").size()) + "\r\n";
+  CHECK(peer.received().find(expected) != std::string::npos);
+}
+
 TEST_CASE("a request's own Host header replaces the one taken from the URL") {
   raw_server peer("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
   auto c = make_client();
