@@ -2,7 +2,6 @@
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
-#include "onbehalf/core/text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -122,12 +121,15 @@ std::string key_ring::seal(std::string_view plaintext, std::string_view purpose)
 }
 
 result<std::string, unseal_error> key_ring::open(std::string_view sealed, std::string_view purpose) const {
-  auto parts = text::split(sealed, '.');
-  if (parts.size() != 3) return failure{unseal_error::malformed};
-  auto nonce = base64::decode(parts[1], base64::alphabet::url);
-  auto body = base64::decode(parts[2], base64::alphabet::url);
+  // key id "." nonce "." body, found in place: every request opens its session cookie.
+  auto first_dot = sealed.find('.');
+  auto second_dot = first_dot == std::string_view::npos ? first_dot : sealed.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos || sealed.find('.', second_dot + 1) != std::string_view::npos) return failure{unseal_error::malformed};
+  auto key_id = sealed.substr(0, first_dot);
+  auto nonce = base64::decode(sealed.substr(first_dot + 1, second_dot - first_dot - 1), base64::alphabet::url);
+  auto body = base64::decode(sealed.substr(second_dot + 1), base64::alphabet::url);
   if (!nonce || !body || nonce->size() != nonce_bytes || body->size() < tag_bytes) return failure{unseal_error::malformed};
-  const sealing_key* key = state_->find(parts[0]);
+  const sealing_key* key = state_->find(key_id);
   if (!key) return failure{unseal_error::unknown_key};
   // Decrypted in place (GCM allows it): the plaintext takes the ciphertext's bytes, the tag follows them.
   auto ciphertext_size = body->size() - tag_bytes;

@@ -7,7 +7,7 @@
 
 namespace onbehalf::http {
 
-exchange::exchange(request req, completion done) : request_(std::move(req)), done_(std::move(done)) {}
+exchange::exchange(request&& req, completion done) : request_(std::move(req)), done_(std::move(done)) {}
 
 exchange::~exchange() {
   if (!answered()) {

@@ -104,6 +104,10 @@ TEST_CASE("text that seal() never produced is malformed") {
   CHECK(open_error(ring, "k1.abc") == unseal_error::malformed);
   CHECK(open_error(ring, "k1.!!!.abc") == unseal_error::malformed);
   CHECK(open_error(ring, "k1.AAAAAAAAAAAAAAAA.AAAA") == unseal_error::malformed); // body shorter than the tag
+  auto sealed = ring.seal("value", "purpose");
+  CHECK(open_error(ring, sealed + ".") == unseal_error::malformed); // a fourth part
+  CHECK(open_error(ring, "." + sealed) == unseal_error::malformed);
+  CHECK(open_error(ring, "k1..") == unseal_error::malformed);
 }
 
 TEST_CASE("after a rotation old values still open, new ones use the new key") {

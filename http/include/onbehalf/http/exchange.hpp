@@ -20,7 +20,7 @@ public:
   /// Carries the response (and the matched route, for metrics) back to the connection; installed by the server.
   using completion = std::function<void(response, std::size_t route_id)>;
 
-  exchange(request req, completion done);
+  exchange(request&& req, completion done);
   /// A handler that drops its exchange without answering is a bug; the client still gets a 500.
   ~exchange();
   exchange(const exchange&) = delete;
