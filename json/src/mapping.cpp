@@ -28,37 +28,13 @@ bool names_match_loosely(std::string_view a, std::string_view b) {
   return true;
 }
 
-namespace {
-
-// `name` == camel_case(declared), compared as it goes: a lookup per member per read must not allocate.
-bool is_camel_case_of(std::string_view name, std::string_view declared, bool ignore_case) {
-  auto same = [ignore_case](char a, char b) {
-    return ignore_case ? std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)) : a == b;
-  };
-  std::size_t at = 0;
-  bool upper_next = false;
-  for (char c : declared) {
-    if (c == '_') {
-      upper_next = at > 0;
-      continue;
-    }
-    char wanted = upper_next ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-    upper_next = false;
-    if (at == name.size() || !same(name[at], wanted)) return false;
-    ++at;
-  }
-  return at == name.size();
-}
-
-} // namespace
-
-const value* find_member(const json::object& members, std::string_view json_name, std::string_view declared) {
+const value* find_member(const json::object& members, std::string_view json_name, std::string_view camel_name) {
   for (const auto& [name, v] : members)
     if (name == json_name) return &v;
   for (const auto& [name, v] : members)
-    if (is_camel_case_of(name, declared, false)) return &v;
+    if (name == camel_name) return &v;
   for (const auto& [name, v] : members)
-    if (names_match_loosely(name, json_name) || is_camel_case_of(name, declared, true)) return &v;
+    if (names_match_loosely(name, json_name) || names_match_loosely(name, camel_name)) return &v;
   return nullptr;
 }
 

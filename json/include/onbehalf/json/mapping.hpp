@@ -80,8 +80,20 @@ auto json_name_of(std::string_view member) {
 
 bool names_match_loosely(std::string_view a, std::string_view b);
 
-/// Finds the member for a declared name: its JSON name, then camelCase, then without case.
-const value* find_member(const json::object& members, std::string_view json_name, std::string_view declared);
+/// Finds the member for a declared name: its JSON name, then its camelCase name, then either
+/// without case.
+const value* find_member(const json::object& members, std::string_view json_name, std::string_view camel_name);
+
+/// Each member's camelCase name, made once per type: matching a JSON member then compares bytes.
+template <class T>
+const std::vector<std::string>& camel_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) { n.push_back(camel_case(d.name)); });
+    return n;
+  }();
+  return names;
+}
 
 struct reader {
   std::string path = "$";
@@ -126,10 +138,13 @@ bool read_struct(const value& v, T& out, reader& r) {
   const auto* members = v.if_object();
   if (!members) return r.wrong_kind("an object", v);
   bool ok = true;
+  const auto& camel = camel_names<T>();
+  std::size_t index = 0;
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    const auto& camel_name = camel[index++];
     if (!ok) return;
     auto name = json_name_of<T>(d.name);
-    const value* member = find_member(*members, name, d.name);
+    const value* member = find_member(*members, name, camel_name);
     if (!member || (member->is_null() && !is_optional<std::remove_cvref_t<decltype(out.*d.pointer)>>::value)) return;
     auto saved = r.path.size();
     r.path.append(1, '.').append(name);
