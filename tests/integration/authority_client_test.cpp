@@ -62,7 +62,8 @@ TEST_CASE("a token request over HTTP yields the app token") {
 
 TEST_CASE("an authority nobody answers for is a network error") {
   running_authority a;
-  auto outcome = testing::redeem(*a.web, a.app_token_request("http://127.0.0.1:" + std::to_string(testing::free_loopback_port()) + "/t/oauth2/v2.0/token"));
+  testing::closed_port closed;
+  auto outcome = testing::redeem(*a.web, a.app_token_request("http://127.0.0.1:" + std::to_string(closed.number()) + "/t/oauth2/v2.0/token"));
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error().kind == failure_kind::network_error);
   CHECK(outcome.error().message().find("could not be reached") != std::string::npos);

@@ -2,6 +2,7 @@
 // APIs that are down, cut off or silent, and challenges from real 401 and 403 replies. Each is a
 // typed outcome; nothing crashes, and no connection is left behind.
 #include "../support/downstream_fixture.hpp"
+#include "../support/ports.hpp"
 #include "../support/raw_server.hpp"
 
 #include <boost/describe/class.hpp>
@@ -84,12 +85,8 @@ TEST_CASE("downstream outcomes: a connection closed in the middle of the body is
 }
 
 TEST_CASE("downstream outcomes: an API nobody listens for is unreachable, and says which API") {
-  std::string closed;
-  {
-    raw_server gone("");
-    closed = gone.base_url();
-  }
-  fixture x([&](config::app_settings& s) { point_todo_list_at(s, closed); });
+  testing::closed_port closed;
+  fixture x([&](config::app_settings& s) { point_todo_list_at(s, "http://127.0.0.1:" + std::to_string(closed.number())); });
   auto ada = x.sign_in();
   auto f = profile_fails(x, ada);
   REQUIRE(f.is<actors::downstream_unreachable>());

@@ -110,7 +110,8 @@ TEST_CASE("concurrent requests each get their own answer") {
 
 TEST_CASE("an unreachable server is a connect failure naming the address") {
   auto c = make_client();
-  auto port = testing::free_loopback_port();
+  testing::closed_port closed;
+  auto port = closed.number();
   auto reply = get(*c, "http://127.0.0.1:" + std::to_string(port) + "/");
   CHECK(error_of(reply) == http::client_error::connect_failed);
   CHECK(reply.error().message.find("127.0.0.1:" + std::to_string(port)) != std::string::npos);

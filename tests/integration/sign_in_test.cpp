@@ -433,10 +433,10 @@ TEST_CASE("forwarded headers from a known proxy build the redirect URI and make 
 }
 
 TEST_CASE("with the Redis cache down, users still sign in and are served, and /metrics counts the failures") {
-  auto closed_port = free_loopback_port();
+  testing::closed_port closed;
   app_fixture app([&](config::app_settings& s) {
     s.host.cache.backend = config::cache_options::backend_type::redis;
-    s.host.redis.port = closed_port;
+    s.host.redis.port = closed.number();
   });
   browser b(*app.web, app.origin);
   CHECK(app.sign_in(b).last.body == "profile of Ada Lovelace");

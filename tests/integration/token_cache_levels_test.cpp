@@ -117,7 +117,8 @@ TEST_CASE("token cache levels: with Redis gone mid-run, requests keep succeeding
   redis.reset(); // Redis is killed
   REQUIRE(f.acquire()); // from L1
   CHECK(f.authority.token_requests("client_credentials") == 1);
-  auto other_store = redis_at(testing::free_loopback_port());
+  testing::closed_port closed;
+  auto other_store = redis_at(closed.number());
   second_instance b(f, other_store.get());
   auto answer = b.acquire(); // L1 miss, L2 down: the authority
   REQUIRE(answer);

@@ -184,7 +184,8 @@ TEST_CASE("user tokens: with an L2, refresh tokens are kept there and not in mem
 
 TEST_CASE("user tokens: a refresh token that Redis could not take is kept in memory, so the outage signs nobody out") {
   cache::redis_options unreachable;
-  unreachable.port = testing::free_loopback_port(); // nothing listens there
+  testing::closed_port closed;
+  unreachable.port = closed.number(); // nothing listens there
   unreachable.timeout = 100ms;
   cache::redis_store store(unreachable, store_keys());
   user_token_fixture u({2s, 3600s, 300s}, 0s, &store);
