@@ -10,18 +10,6 @@
 
 namespace onbehalf::testing {
 
-inline std::uint16_t free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// A loopback port nothing listens on, for as long as this lives: bound but not listening, so a
 /// connection is refused, and no server another test starts meanwhile can be given the number
 /// (a released one could, and would then take the connection meant to fail).
@@ -46,5 +34,8 @@ private:
   int fd_ = -1;
   std::uint16_t number_ = 0;
 };
+
+/// A free loopback port number for a server to take: held closed just long enough to learn it.
+inline std::uint16_t free_loopback_port() { return closed_port().number(); }
 
 } // namespace onbehalf::testing
