@@ -261,7 +261,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     set_idle(l, l.idle_here + 1);
   }
 
-  awaitable<result<std::unique_ptr<connection>, client_failure>> open(lane& l, const url& u) {
+  awaitable<result<std::unique_ptr<connection>, client_failure>> open(lane& l, const url& u, const std::string& key) {
     auto where = u.host + ":" + std::to_string(u.port);
     tcp_resolver resolver(l.context);
     auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
@@ -269,7 +269,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     if (l.closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
 
     auto c = std::make_unique<connection>();
-    c->origin = origin(u);
+    c->origin = key;
     if (u.scheme == "https") {
       c->secure = std::make_unique<beast::ssl_stream<tcp_socket>>(l.context, tls);
     } else {
@@ -371,7 +371,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
           done(fail(client_error::connection_closed, "the HTTP client is shutting down"));
           co_return;
         }
-        auto made = co_await open(*l, *u);
+        auto made = co_await open(*l, *u, key);
         if (!made) {
           done(failure{made.error()});
           co_return;
