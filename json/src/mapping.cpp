@@ -1,5 +1,7 @@
 #include "onbehalf/json/mapping.hpp"
 
+#include "find_named.hpp"
+
 #include <cctype>
 
 namespace onbehalf::json {
@@ -29,14 +31,9 @@ bool names_match_loosely(std::string_view a, std::string_view b) {
 }
 
 const value* find_member(const json::object& members, std::string_view json_name, std::string_view camel_name) {
-  for (const auto& [name, v] : members)
-    if (name == json_name) return &v;
-  for (const auto& [name, v] : members)
-    if (name == camel_name) return &v;
-  for (const auto& [name, v] : members)
-    if (names_match_loosely(name, json_name) || names_match_loosely(name, camel_name)) return &v;
-  return nullptr;
+  return find_named<const value*>(members, json_name, camel_name, [](const value& v) { return &v; });
 }
+
 
 } // namespace detail
 

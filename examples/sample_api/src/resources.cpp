@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace onbehalf::sample_api {
+namespace onbehalf::sample_api::served {
 
 std::vector<todo> todo_store::of(const std::string& owner) const {
   std::lock_guard lock(mutex_);
@@ -69,4 +69,4 @@ std::vector<message> mailbox_of(const std::string& display_name, const std::stri
   return out;
 }
 
-} // namespace onbehalf::sample_api
+} // namespace onbehalf::sample_api::served

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
-namespace onbehalf::sample_api {
+// Their own namespace: contract.hpp has structs of the same names for the API's clients, and one
+// program (the tests) holds both; two classes of one name would share one JSON mapping.
+namespace onbehalf::sample_api::served {
 
 // Graph and the sample API answer in camelCase.
 struct camel_case_json {
@@ -93,4 +95,4 @@ private:
 /// The mailbox every user has: the same 23 messages, addressed to them.
 std::vector<message> mailbox_of(const std::string& display_name, const std::string& address);
 
-} // namespace onbehalf::sample_api
+} // namespace onbehalf::sample_api::served

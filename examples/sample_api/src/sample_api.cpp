@@ -20,6 +20,8 @@
 
 namespace onbehalf::sample_api {
 
+using namespace served;
+
 namespace {
 
 using clock = std::chrono::system_clock;

@@ -153,3 +153,52 @@ TEST_CASE("free-form members keep any JSON as a value") {
   CHECK(*(*list->if_array())[3].if_unsigned() == 18446744073709551615ull);
   CHECK(json::serialize(l->anything) == R"({"list":[true,null,-2,18446744073709551615,2.5E3,"s"]})");
 }
+
+TEST_CASE("mapping a parsed value gives what reading the text gives, errors included") {
+  for (std::string_view text : {R"({"id": 7, "title": "T", "done": true, "estimate_hours": 2, "level": "LOW", "tags": ["a"], "counters": {"x": 1, "y": 2}})",
+                                R"({"displayName": "not a todo", "done": false, "assigned_to": null})", R"({"id": 1, "tags": ["a", 3]})",
+                                R"({"counters": {"x": "one"}})", R"({"assigned_to": {"mail": 5}})", R"({"level": "someday"})", R"([1])", R"({"id": 1e300})"}) {
+    INFO(text);
+    auto parsed = json::parse(text);
+    REQUIRE(parsed);
+    auto from_text = json::read_as<sample::todo>(text);
+    auto from_value = json::from_value<sample::todo>(*parsed);
+    REQUIRE(bool(from_text) == bool(from_value));
+    if (from_text) {
+      CHECK(json::write(*from_text) == json::write(*from_value));
+    } else {
+      CHECK(from_text.error().to_string() == from_value.error().to_string());
+    }
+  }
+}
+
+TEST_CASE("a free-form member nested too deeply is refused, naming where it is") {
+  std::string deep = R"({"anything": )" + std::string(300, '[') + std::string(300, ']') + "}";
+  auto l = json::read_as<sample::loose>(deep);
+  REQUIRE_FALSE(l);
+  CHECK(l.error().path == "$.anything");
+  CHECK(l.error().message.find("deeper than") != std::string::npos);
+}
+
+TEST_CASE("deep members a struct does not read are skipped, not refused") {
+  std::string deep = R"({"unexpected": )" + std::string(300, '[') + std::string(300, ']') + R"(, "small": 4})";
+  auto l = json::read_as<sample::loose>(deep);
+  REQUIRE(l);
+  CHECK(l->small == 4);
+}
+
+TEST_CASE("a document parsed while another is being read leaves the first one intact") {
+  std::optional<std::string> inner_title;
+  std::optional<std::string> outer_title;
+  auto malformed = json::with_parsed(R"({"title": "outer"})", [&](json::node root) {
+    auto inner = json::read_as<sample::todo>(R"({"title": "inner, a longer document than the outer one"})");
+    if (inner) inner_title = inner->title;
+    auto members = root.if_object();
+    if (!members) return;
+    for (const auto& [name, member] : *members)
+      if (name == "title") outer_title = std::string(member.if_string().value_or("(not a string)"));
+  });
+  CHECK_FALSE(malformed);
+  CHECK(inner_title == "inner, a longer document than the outer one");
+  CHECK(outer_title == "outer");
+}

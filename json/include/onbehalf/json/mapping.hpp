@@ -15,6 +15,7 @@
 // boolean, found a string".
 #pragma once
 
+#include "onbehalf/json/node.hpp"
 #include "onbehalf/json/value.hpp"
 
 #include <boost/describe/enum.hpp>
@@ -22,6 +23,7 @@
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -67,65 +69,84 @@ concept names_its_members = requires(std::string_view m) {
   { T::json_name(m) } -> std::convertible_to<std::string>;
 };
 
-// A view of the declared name (Describe keeps it for the program's life) unless the type names
-// its members itself: reading a struct then copies no names.
-template <class T>
-auto json_name_of(std::string_view member) {
-  if constexpr (names_its_members<T>) {
-    return std::string(T::json_name(member));
-  } else {
-    return member;
-  }
-}
-
 bool names_match_loosely(std::string_view a, std::string_view b);
 
 /// Finds the member for a declared name: its JSON name, then its camelCase name, then either
 /// without case.
 const value* find_member(const json::object& members, std::string_view json_name, std::string_view camel_name);
 
-/// Each member's camelCase name, made once per type: matching a JSON member then compares bytes.
+/// How many items to make room for: simdjson's count stops at 2^24 - 1, so past 1024 a vector
+/// grows as it fills.
+inline std::size_t room_for(const json::array* items) { return items->size(); }
+inline std::size_t room_for(const std::optional<node_array>& items) { return std::min<std::size_t>(items->size_hint(), 1024); }
+
+/// A member's JSON name (its declared name, unless the type names its members itself) and its
+/// camelCase name.
+struct member_name {
+  std::string json;
+  std::string camel;
+};
+
+/// Every member's names, made once per type: reading or writing a struct then makes no names.
 template <class T>
-const std::vector<std::string>& camel_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n;
-    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) { n.push_back(camel_case(d.name)); });
+const std::vector<member_name>& member_names() {
+  static const std::vector<member_name> names = [] {
+    std::vector<member_name> n;
+    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+      if constexpr (names_its_members<T>) {
+        n.push_back({std::string(T::json_name(d.name)), camel_case(d.name)});
+      } else {
+        n.push_back({d.name, camel_case(d.name)});
+      }
+    });
     return n;
   }();
   return names;
 }
 
+// The error's path is built on the way out of a failed read, from the innermost value to "$":
+// a read that succeeds builds no paths.
 struct reader {
-  std::string path = "$";
   std::optional<mapping_error> error;
 
   bool fail(std::string message) {
-    if (!error) error = mapping_error{path, std::move(message)};
+    if (!error) error = mapping_error{"", std::move(message)};
     return false;
   }
-  bool wrong_kind(std::string_view expected, const value& v) { return fail("expected " + std::string(expected) + ", found " + std::string(describe(v.type()))); }
+  bool failed_within(std::string_view prefix, std::string_view name, std::string_view suffix = {}) {
+    error->path.insert(0, std::string(prefix).append(name).append(suffix));
+    return false;
+  }
+  mapping_error from_root() {
+    error->path.insert(0, "$");
+    return std::move(*error);
+  }
+  template <class V>
+  bool wrong_kind(std::string_view expected, const V& v) { return fail("expected " + std::string(expected) + ", found " + std::string(describe(v.type()))); }
 };
 
-template <class T>
-bool read_into(const value& v, T& out, reader& r);
+// V is a json::value (from_value) or a node of a parsed document (read_as): both answer the
+// same questions, with a pointer or an optional.
+template <class V, class T>
+bool read_into(const V& v, T& out, reader& r);
 
-template <class Integer>
-bool read_integer(const value& v, Integer& out, reader& r) {
-  if (const auto* i = v.if_integer()) {
+template <class V, class Integer>
+bool read_integer(const V& v, Integer& out, reader& r) {
+  if (auto i = v.if_integer()) {
     if (std::in_range<Integer>(*i)) {
       out = static_cast<Integer>(*i);
       return true;
     }
     return r.fail("the number " + std::to_string(*i) + " does not fit");
   }
-  if (const auto* u = v.if_unsigned()) {
+  if (auto u = v.if_unsigned()) {
     if (std::in_range<Integer>(*u)) {
       out = static_cast<Integer>(*u);
       return true;
     }
     return r.fail("the number " + std::to_string(*u) + " does not fit");
   }
-  if (const auto* d = v.if_number(); d && std::trunc(*d) == *d && *d >= static_cast<double>(std::numeric_limits<Integer>::min()) &&
+  if (auto d = v.if_number(); d && std::trunc(*d) == *d && *d >= static_cast<double>(std::numeric_limits<Integer>::min()) &&
                                      *d <= static_cast<double>(std::numeric_limits<Integer>::max())) {
     out = static_cast<Integer>(*d);
     return true;
@@ -133,44 +154,44 @@ bool read_integer(const value& v, Integer& out, reader& r) {
   return r.wrong_kind("an integer", v);
 }
 
-template <class T>
-bool read_struct(const value& v, T& out, reader& r) {
-  const auto* members = v.if_object();
+template <class V, class T>
+bool read_struct(const V& v, T& out, reader& r) {
+  auto members = v.if_object();
   if (!members) return r.wrong_kind("an object", v);
   bool ok = true;
-  const auto& camel = camel_names<T>();
-  std::size_t index = 0;
+  const auto* name = member_names<T>().data();
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
-    const auto& camel_name = camel[index++];
+    const auto& names = *name++;
     if (!ok) return;
-    auto name = json_name_of<T>(d.name);
-    const value* member = find_member(*members, name, camel_name);
+    auto member = find_member(*members, names.json, names.camel);
     if (!member || (member->is_null() && !is_optional<std::remove_cvref_t<decltype(out.*d.pointer)>>::value)) return;
-    auto saved = r.path.size();
-    r.path.append(1, '.').append(name);
-    ok = read_into(*member, out.*d.pointer, r);
-    if (ok) r.path.resize(saved);
+    if (!read_into(*member, out.*d.pointer, r)) ok = r.failed_within(".", names.json);
   });
   return ok;
 }
 
-template <class T>
-bool read_into(const value& v, T& out, reader& r) {
-  if constexpr (std::is_same_v<T, value>) {
+template <class V, class T>
+bool read_into(const V& v, T& out, reader& r) {
+  if constexpr (std::is_same_v<T, value> && std::is_same_v<V, value>) {
     out = v;
     return true;
+  } else if constexpr (std::is_same_v<T, value>) {
+    auto copied = v.copy();
+    if (!copied) return r.fail(std::move(copied.error()));
+    out = std::move(*copied);
+    return true;
   } else if constexpr (std::is_same_v<T, bool>) {
-    if (const auto* b = v.if_bool()) return out = *b, true;
+    if (auto b = v.if_bool()) return out = *b, true;
     return r.wrong_kind("a boolean", v);
   } else if constexpr (std::is_integral_v<T>) {
     return read_integer(v, out, r);
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (const auto* d = v.if_number()) return out = static_cast<T>(*d), true;
-    if (const auto* i = v.if_integer()) return out = static_cast<T>(*i), true;
-    if (const auto* u = v.if_unsigned()) return out = static_cast<T>(*u), true;
+    if (auto d = v.if_number()) return out = static_cast<T>(*d), true;
+    if (auto i = v.if_integer()) return out = static_cast<T>(*i), true;
+    if (auto u = v.if_unsigned()) return out = static_cast<T>(*u), true;
     return r.wrong_kind("a number", v);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (const auto* s = v.if_string()) return out = *s, true;
+    if (auto s = v.if_string()) return out = *s, true;
     return r.wrong_kind("a string", v);
   } else if constexpr (is_optional<T>::value) {
     if (v.is_null()) return out.reset(), true;
@@ -179,40 +200,34 @@ bool read_into(const value& v, T& out, reader& r) {
     out = std::move(inner);
     return true;
   } else if constexpr (is_vector<T>::value) {
-    const auto* items = v.if_array();
+    auto items = v.if_array();
     if (!items) return r.wrong_kind("an array", v);
     out.clear();
-    out.reserve(items->size());
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      auto saved = r.path.size();
-      r.path += "[" + std::to_string(i) + "]";
+    out.reserve(room_for(items));
+    for (const auto& source : *items) {
       typename T::value_type item{};
-      if (!read_into((*items)[i], item, r)) return false;
-      r.path.resize(saved);
+      if (!read_into(source, item, r)) return r.failed_within("[", std::to_string(out.size()), "]");
       out.push_back(std::move(item));
     }
     return true;
   } else if constexpr (is_string_map<T>::value) {
-    const auto* members = v.if_object();
+    auto members = v.if_object();
     if (!members) return r.wrong_kind("an object", v);
     out.clear();
     for (const auto& [name, member] : *members) {
-      auto saved = r.path.size();
-      r.path.append(1, '.').append(name);
       typename T::mapped_type item{};
-      if (!read_into(member, item, r)) return false;
-      r.path.resize(saved);
-      out.insert_or_assign(name, std::move(item));
+      if (!read_into(member, item, r)) return r.failed_within(".", name);
+      out.insert_or_assign(std::string(name), std::move(item));
     }
     return true;
   } else if constexpr (described_enum<T>) {
-    const auto* s = v.if_string();
+    auto s = v.if_string();
     if (!s) return r.wrong_kind("a string", v);
     bool found = false;
     boost::mp11::mp_for_each<boost::describe::describe_enumerators<T>>([&](auto e) {
       if (!found && names_match_loosely(e.name, *s)) out = e.value, found = true;
     });
-    return found || r.fail("'" + *s + "' is not one of the expected names");
+    return found || r.fail("'" + std::string(*s) + "' is not one of the expected names");
   } else if constexpr (described_struct<T>) {
     return read_struct(v, out, r);
   } else {
@@ -227,16 +242,21 @@ template <class T>
 result<T, mapping_error> from_value(const value& v) {
   T out{};
   detail::reader r;
-  if (!detail::read_into(v, out, r)) return failure{*r.error};
+  if (!detail::read_into(v, out, r)) return failure{r.from_root()};
   return out;
 }
 
-/// Parses and maps in one step; malformed JSON is an error at "$".
+/// Parses and maps in one step, straight from the parsed document into the T; malformed JSON
+/// is an error at "$".
 template <class T>
 result<T, mapping_error> read_as(std::string_view text) {
-  auto parsed = parse(text);
-  if (!parsed) return failure{mapping_error{"$", parsed.error()}};
-  return from_value<T>(*parsed);
+  T out{};
+  detail::reader r;
+  bool read = false;
+  auto malformed = with_parsed(text, [&](node root) { read = detail::read_into(root, out, r); });
+  if (malformed) return failure{mapping_error{"$", std::move(*malformed)}};
+  if (!read) return failure{r.from_root()};
+  return out;
 }
 
 template <class T>
@@ -264,12 +284,14 @@ value to_value(const T& t) {
     return name;
   } else if constexpr (detail::described_struct<T>) {
     json::object members;
+    const auto* name = detail::member_names<T>().data();
     boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+      const auto& names = *name++;
       const auto& member = t.*d.pointer;
       if constexpr (detail::is_optional<std::remove_cvref_t<decltype(member)>>::value) {
         if (!member) return;
       }
-      members.emplace_back(detail::json_name_of<T>(d.name), to_value(member));
+      members.emplace_back(names.json, to_value(member));
     });
     return members;
   } else {
