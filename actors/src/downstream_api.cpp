@@ -84,7 +84,7 @@ struct downstream_api::impl {
   std::atomic<token_service*> tokens{nullptr};
   std::atomic<http::client*> web{nullptr};
   mutable std::mutex mutex;
-  std::map<std::string, config::downstream_api_options, std::less<>> apis; // by lower-cased name
+  std::map<std::string, config::downstream_api_options, text::iless> apis; // names compare without case
   std::map<std::string, downstream_statistics::per_api, std::less<>> stats;
 
   impl(token_service* t, http::client* w) : tokens(t), web(w) {}
@@ -118,13 +118,13 @@ void downstream_api::add_all(const std::vector<config::downstream_api_options>& 
 
 void downstream_api::add(config::downstream_api_options api) {
   std::lock_guard lock(impl_->mutex);
-  auto key = text::to_lower(api.name);
+  auto key = api.name;
   impl_->apis.insert_or_assign(std::move(key), std::move(api));
 }
 
 const config::downstream_api_options* downstream_api::find(std::string_view name) const {
   std::lock_guard lock(impl_->mutex);
-  auto it = impl_->apis.find(text::to_lower(name));
+  auto it = impl_->apis.find(name);
   return it == impl_->apis.end() ? nullptr : &it->second;
 }
 

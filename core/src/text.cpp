@@ -14,6 +14,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
+bool iless::operator()(std::string_view a, std::string_view b) const noexcept {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) { return lower(x) < lower(y); });
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = lower(c);
@@ -38,6 +42,13 @@ std::vector<std::string_view> split(std::string_view s, char separator) {
     if (pos == std::string_view::npos) return parts;
     start = pos + 1;
   }
+}
+
+std::string_view next_part(std::string_view& rest, char separator) noexcept {
+  auto pos = rest.find(separator);
+  auto part = rest.substr(0, pos);
+  rest = pos == std::string_view::npos ? std::string_view() : rest.substr(pos + 1);
+  return part;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -25,8 +25,8 @@ void header_list::add(std::string_view name, std::string value) {
 std::optional<std::string> find_cookie(const header_list& headers, std::string_view name) {
   for (const auto& f : headers.all()) {
     if (!text::iequals(f.name, "Cookie")) continue;
-    for (auto pair : text::split(f.value, ';')) {
-      pair = text::trim(pair);
+    for (std::string_view rest = f.value; !rest.empty();) {
+      auto pair = text::trim(text::next_part(rest, ';'));
       auto equals = pair.find('=');
       if (equals != std::string_view::npos && pair.substr(0, equals) == name) return std::string(pair.substr(equals + 1));
     }

@@ -271,6 +271,22 @@ TEST_CASE("a truncated session cookie is refused") {
   still_serves(app);
 }
 
+TEST_CASE("a session cookie that is authentic but does not hold account, session and expiry lines is refused") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  // Someone holding the cookie keys seals what they like: the ticket's lines are still checked.
+  auto keys = config::make_key_ring({{"k1", secret(cache_key_base64)}});
+  REQUIRE(keys);
+  for (std::string contents : {"account\nsession", "account\nsession\n4102444800\nextra", "\nsession\n4102444800", "account\n\n4102444800",
+                               "account\nsession\nnever", "account\nsession\n"}) {
+    INFO(contents);
+    b.cookies()[".onbehalf.session"] = keys->seal(contents, "onbehalf session v1");
+    CHECK(get(app, b, "/profile").status == 400);
+  }
+  still_serves(app);
+}
+
 TEST_CASE("a session cookie sealed with another key ring is refused") {
   app_fixture app;
   browser b(*app.web, app.origin);

@@ -1,5 +1,7 @@
 #include "onbehalf/core/text.hpp"
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
 using namespace onbehalf;
@@ -19,4 +21,25 @@ TEST_CASE("split keeps empty parts, so a separator at either end is seen") {
   CHECK(text::split(".a."sv, '.') == std::vector<std::string_view>{"", "a", ""});
   CHECK(text::split(""sv, '.') == std::vector<std::string_view>{""});
   CHECK(text::split("a;b;c;d;e;f"sv, ';').size() == 6);
+}
+
+TEST_CASE("next_part walks the parts split gives, one at a time") {
+  std::string_view rest = ".a..b";
+  std::vector<std::string_view> parts;
+  do parts.push_back(text::next_part(rest, '.'));
+  while (!rest.empty());
+  CHECK(parts == std::vector<std::string_view>{"", "a", "", "b"});
+  std::string_view none = "whole";
+  CHECK(text::next_part(none, '.') == "whole");
+  CHECK(none.empty());
+}
+
+TEST_CASE("iless orders names without case, so a map finds any spelling") {
+  std::map<std::string, int, text::iless> apis{{"MyAPI", 1}, {"graph", 2}};
+  CHECK(apis.find("myapi") != apis.end());
+  CHECK(apis.find("GRAPH")->second == 2);
+  CHECK(apis.find("MyAPIs") == apis.end());
+  CHECK_FALSE(text::iless{}("abc", "ABC"));
+  CHECK_FALSE(text::iless{}("ABC", "abc"));
+  CHECK(text::iless{}("abc", "ABD"));
 }

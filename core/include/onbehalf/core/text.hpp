@@ -12,6 +12,11 @@ namespace onbehalf::text {
 /// ASCII case-insensitive equality, as configuration keys and HTTP tokens compare.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_lower(std::string_view s);
+/// ASCII case-insensitive order, for maps looked up by names that compare without case.
+struct iless {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept;
+};
 
 /// Text made safe inside HTML elements and quoted attributes.
 std::string html_escape(std::string_view s);
@@ -19,6 +24,9 @@ std::string_view trim(std::string_view s) noexcept;
 std::vector<std::string_view> split(std::string_view s, char separator);
 /// The parts would point into a temporary that is gone by the next statement.
 std::vector<std::string_view> split(std::string&& s, char separator) = delete;
+/// The part of `rest` before the first `separator` (all of it when there is none), and `rest`
+/// becomes what follows that separator: split() one part at a time, with no vector.
+std::string_view next_part(std::string_view& rest, char separator) noexcept;
 
 /// The parts with `separator` between them.
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
