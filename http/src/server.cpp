@@ -5,6 +5,7 @@
 #include "beast_support.hpp"
 #include "deadlines.hpp"
 #include "readers.hpp"
+#include "simple_head.hpp"
 #include "wire.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -276,34 +277,46 @@ struct server::impl {
       // Busy: the whole request must arrive within the headers timeout, so slow clients cannot pin us.
       limit.expires_after(options.limits.request_headers_timeout);
       request req;
-      detail::request_reader parser(req);
-      parser.header_limit(options.limits.max_request_header_bytes);
-      parser.body_limit(options.limits.max_request_body_bytes);
-      auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-      if (header_ec) {
-        co_await reject(stream, limit, out, classify_read_error(header_ec, options.limits), started);
-        co_return;
-      }
-      if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
-        co_await reject(stream, limit, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
-        co_return;
-      }
-      if (auto expect = req.headers.find("Expect"); expect && text::iequals(*expect, "100-continue")) {
-        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(go_on.data(), go_on.size()), use_tuple);
-        if (ec) co_return;
-      }
-      if (!parser.is_done()) {
-        auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-        if (body_ec) {
-          co_await reject(stream, limit, out, classify_read_error(body_ec, options.limits), started);
+      int version = 11;
+      bool keep_alive = true;
+      // A request without a body or upgrade usually arrives whole in one read: read here, without
+      // Beast (simple_head.hpp). Anything else, or a head still arriving, is Beast's.
+      std::string_view arrived(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (auto simple = detail::read_simple_request_head(arrived, options.limits.max_request_header_bytes, req)) {
+        buffer.consume(simple->size);
+        version = simple->version;
+        keep_alive = simple->keep_alive;
+      } else {
+        detail::request_reader parser(req);
+        parser.header_limit(options.limits.max_request_header_bytes);
+        parser.body_limit(options.limits.max_request_body_bytes);
+        auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+        if (header_ec) {
+          co_await reject(stream, limit, out, classify_read_error(header_ec, options.limits), started);
           co_return;
         }
+        if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
+          co_await reject(stream, limit, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
+          co_return;
+        }
+        if (auto expect = req.headers.find("Expect"); expect && text::iequals(*expect, "100-continue")) {
+          static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [ec, n] = co_await asio::async_write(stream, asio::buffer(go_on.data(), go_on.size()), use_tuple);
+          if (ec) co_return;
+        }
+        if (!parser.is_done()) {
+          auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+          if (body_ec) {
+            co_await reject(stream, limit, out, classify_read_error(body_ec, options.limits), started);
+            co_return;
+          }
+        }
+        version = parser.version();
+        keep_alive = parser.keep_alive();
       }
-      auto handshake = websocket_handshake(req, parser.version()); // a WebSocket upgrade needs the request itself
-      bool keep_alive = parser.keep_alive();
+      auto handshake = websocket_handshake(req, version); // a WebSocket upgrade needs the request itself
       bool head = req.method == "HEAD";
-      bool http10 = parser.version() == 10;
+      bool http10 = version == 10;
       // Handler time is the server's, not the client's: no read deadline while it runs.
       limit.expires_never();
       complete(req, remote, secure);

@@ -98,6 +98,37 @@ TEST_CASE("pipelined requests are answered in order on one connection") {
   }
 }
 
+TEST_CASE("requests the server reads itself and requests it leaves to Beast share a connection, answered in order") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /todos/1 HTTP/1.1\r\nHost: x\r\n\r\n"                               // read without Beast
+         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"       // a body: Beast's
+         "GET /todos/2 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n"  // a list: Beast's
+         "GET /todos/3 HTTP/1.1\r\nHost: x\r\nX-Note:\tsome\ttabs \r\n\r\n");   // without Beast again
+  for (auto expected : {"todo 1", "hello", "todo 2", "todo 3"}) {
+    auto reply = c.read_response();
+    REQUIRE(reply);
+    CHECK(reply->body == expected);
+  }
+}
+
+TEST_CASE("a request head that arrives in pieces is read whole") {
+  running_host server(add_echo_routes);
+  raw_connection c(server.port());
+  c.send("GET /todos/7 HTTP/1.1\r\nHo");
+  std::this_thread::sleep_for(50ms);
+  c.send("st: x\r\nCookie: a=");
+  std::this_thread::sleep_for(50ms);
+  c.send("b\r\n\r\n");
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->body == "todo 7");
+  c.send("GET /todos/8 HTTP/1.1\r\nHost: x\r\n\r\n");
+  reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->body == "todo 8");
+}
+
 TEST_CASE("a POST body reaches the handler") {
   running_host server(add_echo_routes);
   auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world");

@@ -1,0 +1,174 @@
+// The server's own reader of simple request heads (http/src/simple_head.hpp): what it takes, what
+// it leaves to Beast, and that whatever it takes, Beast's parser would have read the same way.
+#include "simple_head.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace onbehalf;
+using http::detail::read_simple_request_head;
+
+namespace {
+
+constexpr std::size_t limit = 8192;
+
+const std::string page_request = "GET /profile?tab=all HTTP/1.1\r\nHost: 127.0.0.1:5912\r\nAccept: text/html\r\nCookie: .onbehalf.session=" +
+                                 std::string(300, 'x') + "; theme=dark\r\n\r\n";
+
+std::vector<std::pair<std::string, std::string>> fields_of(const http::request& r) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : r.headers.all()) out.emplace_back(f.name, f.value);
+  return out;
+}
+
+bool declined(std::string_view bytes) {
+  http::request r;
+  auto head = read_simple_request_head(bytes, limit, r);
+  return !head && r.method.empty() && r.target.empty() && r.headers.all().empty();
+}
+
+} // namespace
+
+TEST_CASE("a GET with a few fields and a long cookie is read without Beast, every field in order") {
+  http::request r;
+  auto head = read_simple_request_head(page_request, limit, r);
+  REQUIRE(head);
+  CHECK(head->size == page_request.size());
+  CHECK(head->version == 11);
+  CHECK(head->keep_alive);
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/profile?tab=all");
+  CHECK(r.path == "/profile");
+  CHECK(r.query == "tab=all");
+  auto fields = fields_of(r);
+  REQUIRE(fields.size() == 3);
+  CHECK(fields[0] == std::pair<std::string, std::string>{"Host", "127.0.0.1:5912"});
+  CHECK(fields[1] == std::pair<std::string, std::string>{"Accept", "text/html"});
+  CHECK(fields[2].second == ".onbehalf.session=" + std::string(300, 'x') + "; theme=dark");
+}
+
+TEST_CASE("the bytes after a head stay for the next request") {
+  std::string two = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+  http::request r;
+  auto head = read_simple_request_head(two, limit, r);
+  REQUIRE(head);
+  CHECK(head->size == two.size() / 2);
+  CHECK(r.path == "/a");
+}
+
+TEST_CASE("HTTP/1.1 keeps the connection unless told close; HTTP/1.0 closes it unless told keep-alive") {
+  auto keeps = [](std::string_view bytes) {
+    http::request r;
+    auto head = read_simple_request_head(bytes, limit, r);
+    REQUIRE(head);
+    return head->keep_alive;
+  };
+  CHECK(keeps("GET / HTTP/1.1\r\n\r\n"));
+  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nconnection: CLOSE\r\n\r\n"));
+  CHECK_FALSE(keeps("GET / HTTP/1.0\r\n\r\n"));
+  CHECK(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+}
+
+TEST_CASE("whitespace around a field value is not part of it; tabs and bytes above ASCII inside it are") {
+  http::request r;
+  REQUIRE(read_simple_request_head("GET / HTTP/1.1\r\nX-A: \t one\ttwo \xC3\xA9 \t\r\nX-Empty:\r\nX-Blank:   \r\n\r\n", limit, r));
+  auto fields = fields_of(r);
+  REQUIRE(fields.size() == 3);
+  CHECK(fields[0].second == "one\ttwo \xC3\xA9");
+  CHECK(fields[1].second.empty());
+  CHECK(fields[2].second.empty());
+}
+
+TEST_CASE("a request with a body, an expectation or an upgrade is left to Beast") {
+  for (std::string_view bytes : {"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", "POST /echo HTTP/1.1\r\ncontent-length: 0\r\n\r\n",
+                                 "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nTRANSFER-ENCODING: x\r\n\r\n",
+                                 "POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nConnection: keep-alive, x\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n"}) {
+    INFO(bytes);
+    CHECK(declined(bytes));
+  }
+}
+
+TEST_CASE("anything outside the strict grammar is left to Beast, and the request is not touched") {
+  using namespace std::string_literals;
+  for (std::string bytes : {"GET / HTTP/1.1\r\nHost: x\r\n"s,                          // still arriving
+                            "GET / HTTP/1.1\nHost: x\n\n"s,                              // bare LF
+                            "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n"s,                      // bare CR
+                            "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n"s,               // obs-fold
+                            "GET / HTTP/1.1\r\nHost : x\r\n\r\n"s,                       // space before the colon
+                            "GET / HTTP/1.1\r\nHost x\r\n\r\n"s,                         // no colon
+                            "GET / HTTP/1.1\r\n: x\r\n\r\n"s,                            // no name
+                            "GET / HTTP/1.1\r\nX(A): x\r\n\r\n"s,                        // name not a token
+                            "GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n"s,                      // NUL
+                            "GET / HTTP/1.1\r\nX-A: a\x01"s + "b\r\n\r\n",               // control character
+                            "GET / HTTP/1.1\r\nX-A: a\x7F" + "b\r\n\r\n"s,               // DEL
+                            "GET / HTTP/1.1\r\nX-A: " + std::string(20, 'a') + "\nb\r\n\r\n", // LF inside a long value
+                            "GET  / HTTP/1.1\r\n\r\n"s,                                  // two spaces
+                            "G(T / HTTP/1.1\r\n\r\n"s,                                   // method not a token
+                            "GET /a\x01 HTTP/1.1\r\n\r\n"s,                              // control character in the target
+                            "GET /\xC3\xA9 HTTP/1.1\r\n\r\n"s,                           // byte above ASCII in the target
+                            "GET / HTTP/2.0\r\n\r\n"s, "GET / HTTP/1.2\r\n\r\n"s, "GET / http/1.1\r\n\r\n"s, "GET / HTTP/1.1 \r\n\r\n"s,
+                            "GET /\r\n\r\n"s, ""s}) {
+    INFO(bytes);
+    CHECK(declined(bytes));
+  }
+}
+
+TEST_CASE("a head longer than the header limit, or with very many fields, is left to Beast") {
+  CHECK(declined("GET / HTTP/1.1\r\nX-A: " + std::string(limit, 'a') + "\r\n\r\n"));
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 65; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  CHECK(declined(many + "\r\n"));
+}
+
+// Every request below, and every one-byte change of it, is read by both: whenever the simple
+// reader takes one, Beast must take it too and see the same method, target, version, connection
+// and fields, ending at the same byte. This is what keeps the two from disagreeing on where a
+// request ends (request smuggling).
+TEST_CASE("whatever the simple reader takes, Beast's parser reads the same way") {
+  namespace bhttp = boost::beast::http;
+  std::vector<std::string> bases = {page_request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
+                                    "DELETE /todos/1?x=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept: */*\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n"};
+  const std::string replacements = std::string("\0\t \r\n:;,()\x7F\x80\xFF" "Aa0/", 18);
+  std::size_t taken = 0, compared = 0;
+  for (const auto& base : bases) {
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      for (char c : replacements) {
+        auto bytes = base;
+        bytes[i] = c;
+        http::request mine;
+        auto head = read_simple_request_head(bytes, limit, mine);
+        ++compared;
+        if (!head) continue;
+        ++taken;
+        INFO(bytes);
+        bhttp::request_parser<bhttp::empty_body> beast;
+        beast.header_limit(limit);
+        boost::beast::error_code ec;
+        auto used = beast.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+        REQUIRE_FALSE(ec);
+        REQUIRE(beast.is_header_done());
+        CHECK(beast.is_done());
+        CHECK(used == head->size);
+        const auto& m = beast.get();
+        CHECK(std::string(m.method_string()) == mine.method);
+        CHECK(std::string(m.target()) == mine.target);
+        CHECK(static_cast<int>(m.version()) == head->version);
+        CHECK(beast.keep_alive() == head->keep_alive);
+        std::vector<std::pair<std::string, std::string>> theirs;
+        for (const auto& f : m) theirs.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        CHECK(theirs == fields_of(mine));
+      }
+    }
+  }
+  INFO(compared << " requests compared");
+  CHECK(taken > 1000); // the changes the simple reader takes are compared, not just counted
+}
