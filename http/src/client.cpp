@@ -5,6 +5,7 @@
 #include "beast_support.hpp"
 #include "deadlines.hpp"
 #include "readers.hpp"
+#include "simple_head.hpp"
 #include "wire.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -23,6 +24,9 @@ namespace {
 
 // A request buffer that grew beyond this for one large body is let go afterwards.
 constexpr std::size_t retained_request_bytes = 64 * 1024;
+// A response head may be as long as Beast's default allows; most answers fit the first read.
+constexpr std::size_t response_header_limit = 8 * 1024;
+constexpr std::size_t first_read_bytes = 16 * 1024;
 
 failure<client_failure> fail(client_error e, std::string message) { return failure{client_failure{e, std::move(message)}}; }
 
@@ -320,25 +324,54 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     // Interim answers (100 Continue, 103 Early Hints) come before the real one: read past them,
     // or the real answer would wait in the buffer for the next request on this connection.
+    auto too_large = [&] {
+      return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
+    };
+    auto timed_out = [&] { return failed(client_error::timeout, where() + " did not answer in time", false); };
+    auto cut_short = [&] { return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false); };
     client_response response;
     bool reusable = true;
     for (;;) {
       response = client_response{};
+      // An answer with a Content-Length (most APIs') is read here without Beast (simple_head.hpp).
+      // Beast reads on from what is buffered, so the bytes read here are not lost when it takes
+      // over; a first read that fails is left to it as well, since it fails the same way again
+      // and Beast's path says why.
+      if (r.method != "HEAD") {
+        if (c.buffer.size() == 0) {
+          auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(first_read_bytes), use_tuple);
+          if (!ec) c.buffer.commit(n);
+        }
+        std::string_view arrived(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
+        if (auto head = detail::read_simple_response_head(arrived, response_header_limit, response)) {
+          if (head->content_length > options.max_response_bytes) co_return too_large();
+          auto whole = head->size + static_cast<std::size_t>(head->content_length);
+          while (c.buffer.size() < whole) {
+            auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(whole - c.buffer.size()), use_tuple);
+            if (ec && c.limit->passed()) co_return timed_out();
+            if (ec) co_return cut_short();
+            c.buffer.commit(n);
+          }
+          response.body.assign(static_cast<const char*>(c.buffer.data().data()) + head->size, static_cast<std::size_t>(head->content_length));
+          c.buffer.consume(whole);
+          reusable = head->keep_alive;
+          break;
+        }
+      }
       detail::response_reader parser(response);
+      parser.header_limit(response_header_limit);
       parser.body_limit(options.max_response_bytes);
       if (r.method == "HEAD") parser.skip(true);
       auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
-      if (read_ec && c.limit->passed()) co_return failed(client_error::timeout, where() + " did not answer in time", false);
-      if (read_ec == bhttp::error::body_limit)
-        co_return failed(client_error::response_too_large, where() + " sent more than " + std::to_string(options.max_response_bytes) + " bytes", false);
+      if (read_ec && c.limit->passed()) co_return timed_out();
+      if (read_ec == bhttp::error::body_limit) co_return too_large();
       if (read_ec) {
         bool nothing = !parser.got_some();
         bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
                       read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
         if (closed || nothing)
           co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + read_ec.message(), nothing);
-        if (read_ec == bhttp::error::partial_message)
-          co_return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false);
+        if (read_ec == bhttp::error::partial_message) co_return cut_short();
         co_return failed(client_error::malformed_response, where() + " sent a malformed response: " + read_ec.message(), false);
       }
       reusable = parser.keep_alive();

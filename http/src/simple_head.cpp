@@ -8,39 +8,51 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace onbehalf::http::detail {
 
 namespace {
 
 constexpr std::size_t max_fields = 64; // more is unusual enough to leave to Beast
 
+// The fields that decide how a message is framed. Every field of every message is classified,
+// so names are told apart by length before any comparison.
+enum class field_kind { other, connection, content_length, transfer_encoding, expect, upgrade };
+
+field_kind kind_of(std::string_view name) {
+  switch (name.size()) {
+  case 6: return text::iequals(name, "Expect") ? field_kind::expect : field_kind::other;
+  case 7: return text::iequals(name, "Upgrade") ? field_kind::upgrade : field_kind::other;
+  case 10: return text::iequals(name, "Connection") ? field_kind::connection : field_kind::other;
+  case 14: return text::iequals(name, "Content-Length") ? field_kind::content_length : field_kind::other;
+  case 17: return text::iequals(name, "Transfer-Encoding") ? field_kind::transfer_encoding : field_kind::other;
+  default: return field_kind::other;
+  }
+}
+
+// Pointers rather than string_views, and no initializers: an array of 64 is then left as it is
+// until filled, not zeroed on every message.
 struct field_view {
-  std::string_view name;
-  std::string_view value;
+  const char* name_begin;
+  const char* name_end;
+  const char* value_begin;
+  const char* value_end;
+  field_kind kind;
+  std::string_view name() const { return {name_begin, static_cast<std::size_t>(name_end - name_begin)}; }
+  std::string_view value() const { return {value_begin, static_cast<std::size_t>(value_end - value_begin)}; }
 };
 
 bool ends_value(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
 
-// The first byte from `p` that cannot be inside a field value: a control character other than
-// HTAB, or DEL. In a well-formed line that is its CR. Eight bytes are checked at once: a byte
-// below 0x20 or equal to 0x7F sets a high bit (exact for presence), and only then are the eight
-// looked at one by one (an HTAB is allowed, so the scan goes on past it).
 const char* value_end(const char* p, const char* end) {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  while (end - p >= 8) {
-    std::uint64_t v;
-    std::memcpy(&v, p, sizeof v);
-    std::uint64_t below_space = (v - ones * 0x20) & ~v & highs;
-    std::uint64_t x = v ^ (ones * 0x7F);
-    std::uint64_t del = (x - ones) & ~x & highs;
-    if (below_space | del) {
-      for (int i = 0; i < 8; ++i)
-        if (ends_value(static_cast<unsigned char>(p[i]))) return p + i;
-    }
-    p += 8;
-  }
-  while (p < end && !ends_value(static_cast<unsigned char>(*p))) ++p;
-  return p;
+#if defined(__SSE2__)
+  return value_end_sse2(p, end);
+#else
+  return value_end_swar(p, end);
+#endif
 }
 
 bool is_target_char(char c) { return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F; }
@@ -63,7 +75,7 @@ bool read_fields(const char*& p, const char* end, std::array<field_view, max_fie
     const char* name = p;
     while (p < end && is_tchar(*p)) ++p;
     if (p == name || p == end || *p != ':') return false;
-    std::string_view field_name(name, static_cast<std::size_t>(p - name));
+    const char* name_end = p;
     ++p;
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
     const char* value = p;
@@ -71,17 +83,87 @@ bool read_fields(const char*& p, const char* end, std::array<field_view, max_fie
     const char* value_last = p;
     while (value_last > value && (value_last[-1] == ' ' || value_last[-1] == '\t')) --value_last;
     if (!line_end(p, end)) return false;
-    fields[count++] = {field_name, std::string_view(value, static_cast<std::size_t>(value_last - value))};
+    fields[count++] = {name, name_end, value, value_last, kind_of(std::string_view(name, static_cast<std::size_t>(name_end - name)))};
   }
 }
 
-// A body, an expectation or a protocol switch: Beast's to read.
-bool needs_full_parser(std::string_view name) {
-  return text::iequals(name, "Content-Length") || text::iequals(name, "Transfer-Encoding") || text::iequals(name, "Expect") ||
-         text::iequals(name, "Upgrade");
+// RFC 9112 section 9.3: 1.1 keeps the connection unless told "close"; 1.0 closes it unless
+// told "keep-alive". A Connection field with anything else (a list, "upgrade"), or two of them,
+// is Beast's: false.
+bool read_connection(const field_view* fields, std::size_t count, simple_head& head) {
+  head.keep_alive = head.version == 11;
+  bool seen = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& f = fields[i];
+    if (f.kind != field_kind::connection) continue;
+    if (seen) return false;
+    seen = true;
+    if (text::iequals(f.value(), "close")) {
+      head.keep_alive = false;
+    } else if (text::iequals(f.value(), "keep-alive")) {
+      head.keep_alive = true;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "HTTP/1.0" or "HTTP/1.1" at `p`.
+bool read_version(const char*& p, const char* end, simple_head& head) {
+  constexpr std::string_view http = "HTTP/1.";
+  if (end - p < static_cast<std::ptrdiff_t>(http.size() + 1) || std::string_view(p, http.size()) != http) return false;
+  p += http.size();
+  if (*p != '0' && *p != '1') return false;
+  head.version = *p == '1' ? 11 : 10;
+  ++p;
+  return true;
+}
+
+void add_fields(header_list& headers, const field_view* fields, std::size_t count) {
+  headers.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) headers.add(fields[i].name(), std::string(fields[i].value()));
 }
 
 } // namespace
+
+// Eight bytes at once: a byte below 0x20 or equal to 0x7F sets a high bit (exact for presence),
+// and only then are the eight looked at one by one (an HTAB is allowed, so the scan goes on).
+const char* value_end_swar(const char* p, const char* end) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  while (end - p >= 8) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    std::uint64_t below_space = (v - ones * 0x20) & ~v & highs;
+    std::uint64_t x = v ^ (ones * 0x7F);
+    std::uint64_t del = (x - ones) & ~x & highs;
+    if (below_space | del) {
+      for (int i = 0; i < 8; ++i)
+        if (ends_value(static_cast<unsigned char>(p[i]))) return p + i;
+    }
+    p += 8;
+  }
+  while (p < end && !ends_value(static_cast<unsigned char>(*p))) ++p;
+  return p;
+}
+
+#if defined(__SSE2__)
+// Sixteen bytes at once with SSE2, which every x86-64 processor has: a byte is a control
+// character when the unsigned minimum of it and 0x1F is itself.
+const char* value_end_sse2(const char* p, const char* end) {
+  const __m128i last_control = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i stops = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v), _mm_cmpeq_epi8(v, del));
+    for (unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stops)); mask != 0; mask &= mask - 1) {
+      int i = __builtin_ctz(mask);
+      if (p[i] != '\t') return p + i;
+    }
+    p += 16;
+  }
+  return value_end_swar(p, end);
+}
+#endif
 
 std::optional<simple_head> read_simple_request_head(std::string_view bytes, std::size_t max_head_bytes, request& target) {
   if (bytes.size() > max_head_bytes) bytes = bytes.substr(0, max_head_bytes);
@@ -98,37 +180,15 @@ std::optional<simple_head> read_simple_request_head(std::string_view bytes, std:
   if (p == request_target || p == end || *p != ' ') return std::nullopt;
   std::string_view target_text(request_target, static_cast<std::size_t>(p - request_target));
   ++p;
-  constexpr std::string_view http = "HTTP/1.";
-  if (end - p < static_cast<std::ptrdiff_t>(http.size() + 1) || std::string_view(p, http.size()) != http) return std::nullopt;
-  p += http.size();
-  if (*p != '0' && *p != '1') return std::nullopt;
   simple_head head;
-  head.version = *p == '1' ? 11 : 10;
-  ++p;
-  if (!line_end(p, end)) return std::nullopt;
+  if (!read_version(p, end, head) || !line_end(p, end)) return std::nullopt;
 
   std::array<field_view, max_fields> fields;
   std::size_t count = 0;
-  if (!read_fields(p, end, fields, count)) return std::nullopt;
-
-  // RFC 9112 section 9.3: 1.1 keeps the connection unless told "close"; 1.0 closes it unless
-  // told "keep-alive". A Connection field with anything else (a list, "upgrade") is Beast's.
-  head.keep_alive = head.version == 11;
-  bool connection_seen = false;
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto& f = fields[i];
-    if (needs_full_parser(f.name)) return std::nullopt;
-    if (!text::iequals(f.name, "Connection")) continue;
-    if (connection_seen) return std::nullopt;
-    connection_seen = true;
-    if (text::iequals(f.value, "close")) {
-      head.keep_alive = false;
-    } else if (text::iequals(f.value, "keep-alive")) {
-      head.keep_alive = true;
-    } else {
-      return std::nullopt;
-    }
-  }
+  if (!read_fields(p, end, fields, count) || !read_connection(fields.data(), count, head)) return std::nullopt;
+  // A body, an expectation or a protocol switch: Beast's to read.
+  for (std::size_t i = 0; i < count; ++i)
+    if (fields[i].kind != field_kind::other && fields[i].kind != field_kind::connection) return std::nullopt;
 
   head.size = static_cast<std::size_t>(p - begin);
   target.method.assign(method_text);
@@ -136,8 +196,48 @@ std::optional<simple_head> read_simple_request_head(std::string_view bytes, std:
   auto q = target_text.find('?');
   target.path.assign(target_text.substr(0, q));
   if (q != std::string_view::npos) target.query.assign(target_text.substr(q + 1));
-  target.headers.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) target.headers.add(fields[i].name, std::string(fields[i].value));
+  add_fields(target.headers, fields.data(), count);
+  return head;
+}
+
+std::optional<simple_response_head> read_simple_response_head(std::string_view bytes, std::size_t max_head_bytes, client_response& target) {
+  if (bytes.size() > max_head_bytes) bytes = bytes.substr(0, max_head_bytes);
+  const char* begin = bytes.data();
+  const char* end = begin + bytes.size();
+  const char* p = begin;
+
+  simple_response_head head;
+  if (!read_version(p, end, head)) return std::nullopt;
+  if (end - p < 5 || p[0] != ' ' || p[4] != ' ') return std::nullopt;
+  unsigned status = 0;
+  for (int i = 1; i <= 3; ++i) {
+    if (p[i] < '0' || p[i] > '9') return std::nullopt;
+    status = status * 10 + static_cast<unsigned>(p[i] - '0');
+  }
+  // An interim answer, or one that has no body whatever its fields say: Beast's.
+  if (status < 200 || status == 204 || status == 304) return std::nullopt;
+  p = value_end(p + 5, end); // the reason phrase: nobody reads it, but it must be text
+  if (!line_end(p, end)) return std::nullopt;
+
+  std::array<field_view, max_fields> fields;
+  std::size_t count = 0;
+  if (!read_fields(p, end, fields, count) || !read_connection(fields.data(), count, head)) return std::nullopt;
+  // Exactly one Content-Length of digits, and no Transfer-Encoding: otherwise Beast's.
+  std::optional<std::uint64_t> length;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& f = fields[i];
+    if (f.kind == field_kind::transfer_encoding) return std::nullopt;
+    if (f.kind != field_kind::content_length) continue;
+    auto digits = text::parse_unsigned(f.value());
+    if (length || !digits || f.value().size() > 15) return std::nullopt;
+    length = *digits;
+  }
+  if (!length) return std::nullopt;
+
+  head.size = static_cast<std::size_t>(p - begin);
+  head.content_length = *length;
+  target.status = status;
+  add_fields(target.headers, fields.data(), count);
   return head;
 }
 

@@ -43,21 +43,6 @@ void append_fields(std::string& out, const header_list& headers, std::string_vie
 
 } // namespace
 
-namespace {
-
-// Every header name of every message is checked a character at a time: a table keeps that cheap.
-constexpr auto token_characters = [] {
-  std::array<bool, 256> t{};
-  for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
-  for (unsigned char c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
-  return t;
-}();
-
-} // namespace
-
-bool is_tchar(char c) { return token_characters[static_cast<unsigned char>(c)]; }
-
 bool is_token(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return token_characters[static_cast<unsigned char>(c)]; });
 }

@@ -6,6 +6,7 @@
 
 #include "onbehalf/http/message.hpp"
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -27,8 +28,18 @@ void write_request(std::string& out, std::string_view method, std::string_view t
 /// True when a field value is safe to write on one header line (no CR, LF or NUL).
 bool writable_field(std::string_view text);
 
+// Every header name of every message is checked a character at a time: a table keeps that cheap,
+// and inline, since readers call it per character.
+inline constexpr auto token_characters = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
+  for (unsigned char c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
+}();
+
 /// True for a character an RFC 9110 token may hold.
-bool is_tchar(char c);
+inline bool is_tchar(char c) { return token_characters[static_cast<unsigned char>(c)]; }
 
 /// True for an RFC 9110 token: what a method or a field name must be.
 bool is_token(std::string_view text);

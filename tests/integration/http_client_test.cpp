@@ -325,6 +325,43 @@ TEST_CASE("a server that lent its threads stops promptly, and the client works o
   CHECK(reply->body == "hello");
 }
 
+TEST_CASE("a large answer that arrives over many reads is read whole") {
+  running_host server(add_test_routes);
+  auto c = make_client();
+  auto reply = get(*c, base(server) + "/big");
+  REQUIRE(reply);
+  CHECK(reply->body == std::string(64 * 1024, 'x'));
+  CHECK(c->idle_connections() == 1);
+}
+
+TEST_CASE("an answer cut off in the middle of its body is a closed connection, and says so") {
+  raw_server cut_off("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
+  auto c = make_client();
+  auto reply = get(*c, cut_off.base_url() + "/");
+  CHECK(error_of(reply) == http::client_error::connection_closed);
+  CHECK(reply.error().message.find("in the middle of its answer") != std::string::npos);
+  CHECK(c->idle_connections() == 0);
+}
+
+TEST_CASE("a server that stalls in the middle of its body is a timeout") {
+  raw_server stalls("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial", 3s);
+  auto c = make_client();
+  http::client_request r{"GET", stalls.base_url() + "/", {}, {}, {}};
+  r.response_timeout = 200ms;
+  auto started = std::chrono::steady_clock::now();
+  CHECK(error_of(send(*c, std::move(r))) == http::client_error::timeout);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("the answer to a HEAD request has no body, whatever its Content-Length says") {
+  raw_server peer("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+  auto c = make_client();
+  auto reply = send(*c, {"HEAD", peer.base_url() + "/", {}, {}, {}});
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body.empty());
+}
+
 TEST_CASE("a chunked response is reassembled into one body") {
   raw_server chunked("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   auto c = make_client();

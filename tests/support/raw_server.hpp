@@ -1,5 +1,6 @@
 // A server that answers one connection with the given bytes, then closes it: for replies no
-// real server would send (cut off mid-body, not HTTP at all). It keeps the request it read, so
+// real server would send (cut off mid-body, not HTTP at all). With `hold_open` it waits that long
+// before closing, as a server that stalls in the middle of its answer. It keeps the request it read, so
 // tests can check the exact bytes a client sent.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <string>
@@ -17,7 +19,7 @@ namespace onbehalf::testing {
 
 class raw_server {
 public:
-  explicit raw_server(std::string reply) {
+  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -27,11 +29,12 @@ public:
     socklen_t length = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, reply] {
+    thread_ = std::thread([this, reply, hold_open] {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
       request_.set_value(read_request(c));
       [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      std::this_thread::sleep_for(hold_open);
       ::close(c);
     });
   }

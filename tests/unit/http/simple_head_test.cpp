@@ -5,13 +5,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <set>
+#include <algorithm>
 
 using namespace onbehalf;
 using http::detail::read_simple_request_head;
+using http::detail::read_simple_response_head;
 
 namespace {
 
@@ -20,9 +22,10 @@ constexpr std::size_t limit = 8192;
 const std::string page_request = "GET /profile?tab=all HTTP/1.1\r\nHost: 127.0.0.1:5912\r\nAccept: text/html\r\nCookie: .onbehalf.session=" +
                                  std::string(300, 'x') + "; theme=dark\r\n\r\n";
 
-std::vector<std::pair<std::string, std::string>> fields_of(const http::request& r) {
+template <class Message>
+std::vector<std::pair<std::string, std::string>> fields_of(const Message& m) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& f : r.headers.all()) out.emplace_back(f.name, f.value);
+  for (const auto& f : m.headers.all()) out.emplace_back(f.name, f.value);
   return out;
 }
 
@@ -30,6 +33,27 @@ bool declined(std::string_view bytes) {
   http::request r;
   auto head = read_simple_request_head(bytes, limit, r);
   return !head && r.method.empty() && r.target.empty() && r.headers.all().empty();
+}
+
+bool response_declined(std::string_view bytes) {
+  http::client_response r;
+  auto head = read_simple_response_head(bytes, limit, r);
+  return !head && r.status == 0 && r.headers.all().empty();
+}
+
+const std::string api_answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Correlation-ID: 177d5e6335dd750ab00d8f2c82f540cc\r\n"
+                               "Content-Length: 13\r\n\r\n{\"id\": \"abc\"}";
+
+template <class Check>
+void for_each_one_byte_change(const std::vector<std::string>& bases, Check check) {
+  const std::string replacements = std::string("\0\t \r\n:;,()\x7F\x80\xFF" "Aa0/", 18);
+  for (const auto& base : bases)
+    for (std::size_t i = 0; i < base.size(); ++i)
+      for (char c : replacements) {
+        auto bytes = base;
+        bytes[i] = c;
+        check(bytes);
+      }
 }
 
 } // namespace
@@ -137,38 +161,120 @@ TEST_CASE("whatever the simple reader takes, Beast's parser reads the same way")
   std::vector<std::string> bases = {page_request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
                                     "DELETE /todos/1?x=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept: */*\r\n\r\n",
                                     "GET / HTTP/1.1\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n"};
-  const std::string replacements = std::string("\0\t \r\n:;,()\x7F\x80\xFF" "Aa0/", 18);
   std::size_t taken = 0, compared = 0;
-  for (const auto& base : bases) {
-    for (std::size_t i = 0; i < base.size(); ++i) {
-      for (char c : replacements) {
-        auto bytes = base;
-        bytes[i] = c;
-        http::request mine;
-        auto head = read_simple_request_head(bytes, limit, mine);
-        ++compared;
-        if (!head) continue;
-        ++taken;
-        INFO(bytes);
-        bhttp::request_parser<bhttp::empty_body> beast;
-        beast.header_limit(limit);
-        boost::beast::error_code ec;
-        auto used = beast.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-        REQUIRE_FALSE(ec);
-        REQUIRE(beast.is_header_done());
-        CHECK(beast.is_done());
-        CHECK(used == head->size);
-        const auto& m = beast.get();
-        CHECK(std::string(m.method_string()) == mine.method);
-        CHECK(std::string(m.target()) == mine.target);
-        CHECK(static_cast<int>(m.version()) == head->version);
-        CHECK(beast.keep_alive() == head->keep_alive);
-        std::vector<std::pair<std::string, std::string>> theirs;
-        for (const auto& f : m) theirs.emplace_back(std::string(f.name_string()), std::string(f.value()));
-        CHECK(theirs == fields_of(mine));
-      }
-    }
-  }
+  for_each_one_byte_change(bases, [&](const std::string& bytes) {
+    http::request mine;
+    auto head = read_simple_request_head(bytes, limit, mine);
+    ++compared;
+    if (!head) return;
+    ++taken;
+    INFO(bytes);
+    bhttp::request_parser<bhttp::empty_body> beast;
+    beast.header_limit(limit);
+    boost::beast::error_code ec;
+    auto used = beast.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(beast.is_header_done());
+    CHECK(beast.is_done());
+    CHECK(used == head->size);
+    const auto& m = beast.get();
+    CHECK(std::string(m.method_string()) == mine.method);
+    CHECK(std::string(m.target()) == mine.target);
+    CHECK(static_cast<int>(m.version()) == head->version);
+    CHECK(beast.keep_alive() == head->keep_alive);
+    std::vector<std::pair<std::string, std::string>> theirs;
+    for (const auto& f : m) theirs.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    CHECK(theirs == fields_of(mine));
+  });
   INFO(compared << " requests compared");
   CHECK(taken > 1000); // the changes the simple reader takes are compared, not just counted
+}
+
+TEST_CASE("an API's answer with a Content-Length is read without Beast: status, fields in order, and where its body starts") {
+  http::client_response r;
+  auto head = read_simple_response_head(api_answer, limit, r);
+  REQUIRE(head);
+  CHECK(r.status == 200);
+  CHECK(head->content_length == 13);
+  CHECK(head->size == api_answer.size() - 13);
+  CHECK(head->keep_alive);
+  CHECK(fields_of(r).size() == 3);
+  CHECK(r.headers.find("content-type") == "application/json");
+  http::client_response closing;
+  auto closes = read_simple_response_head("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n", limit, closing);
+  REQUIRE(closes);
+  CHECK(closing.status == 404);
+  CHECK_FALSE(closes->keep_alive);
+}
+
+TEST_CASE("an answer without exactly one Content-Length, or one that has no body, is left to Beast") {
+  for (std::string_view bytes : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\nuntil the end",
+                                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+                                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok",
+                                 "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
+                                 "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
+                                 "HTTP/1.1 101 Switching Protocols\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+                                 "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
+                                 "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+                                 "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                                 "SSH-2.0-OpenSSH_9.2\r\n\r\n"}) {
+    INFO(bytes);
+    CHECK(response_declined(bytes));
+  }
+}
+
+TEST_CASE("the two field-value scanners stop at the same byte for every input") {
+
+  const std::string specials = std::string("\0\t\r\n\x1F \x7E\x7F\x80\xFF", 10);
+  for (std::size_t length = 0; length <= 40; ++length)
+    for (std::size_t at = 0; at < length; ++at)
+      for (char c : specials)
+        for (char second : {'a', '\t', '\r'}) {
+          auto t = std::string(length, 'v');
+          t[at] = c;
+          if (at + 3 < length) t[at + 3] = second;
+          const char* end = t.data() + t.size();
+          auto expected = std::find_if(static_cast<const char*>(t.data()), end, [](char ch) {
+            auto u = static_cast<unsigned char>(ch);
+            return (u < 0x20 && u != '\t') || u == 0x7F;
+          });
+          INFO(length << " bytes, " << int(static_cast<unsigned char>(c)) << " at " << at);
+          CHECK(http::detail::value_end_swar(t.data(), end) == expected);
+#if defined(__SSE2__)
+          CHECK(http::detail::value_end_sse2(t.data(), end) == expected);
+#endif
+        }
+}
+
+// As for requests: whenever the simple reader takes an answer, Beast takes it too, with the same
+// status, version, connection, fields and body, ending at the same byte.
+TEST_CASE("whatever the simple reader takes of an answer, Beast's parser reads the same way") {
+  namespace bhttp = boost::beast::http;
+  std::vector<std::string> bases = {api_answer, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
+                                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_claims\"\r\nContent-Length: 0\r\n\r\n"};
+  std::size_t taken = 0;
+  for_each_one_byte_change(bases, [&](const std::string& bytes) {
+    http::client_response mine;
+    auto head = read_simple_response_head(bytes, limit, mine);
+    if (!head || bytes.size() < head->size + head->content_length) return;
+    ++taken;
+    INFO(bytes);
+    bhttp::response_parser<bhttp::string_body> beast;
+    beast.eager(true);
+    boost::beast::error_code ec;
+    auto used = beast.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    if (!ec && !beast.is_done() && used < bytes.size()) used += beast.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(beast.is_done());
+    CHECK(used == head->size + head->content_length);
+    const auto& m = beast.get();
+    CHECK(m.result_int() == mine.status);
+    CHECK(static_cast<int>(m.version()) == head->version);
+    CHECK(beast.keep_alive() == head->keep_alive);
+    CHECK(m.body() == bytes.substr(head->size, head->content_length));
+    std::vector<std::pair<std::string, std::string>> theirs;
+    for (const auto& f : m) theirs.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    CHECK(theirs == fields_of(mine));
+  });
+  CHECK(taken > 500);
 }
