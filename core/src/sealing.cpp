@@ -3,11 +3,13 @@
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 
@@ -24,13 +26,14 @@ using cipher_context = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 // The key id is authenticated with the purpose, so a value cannot be relabelled with another key's
-// id. Purpose, NUL and key id go in as pieces (GCM allows that): no buffer built per cookie read.
+// id: purpose, NUL and key id, put together in a buffer the thread keeps and given to OpenSSL in
+// one call (each call costs more than the bytes do; a cache entry's purpose is its long key).
 bool add_associated_data(EVP_CIPHER_CTX* ctx, std::string_view purpose, std::string_view key_id) {
-  static constexpr unsigned char separator = 0;
+  thread_local std::string data;
+  data.assign(purpose).push_back('\0');
+  data.append(key_id);
   int ignored = 0;
-  return EVP_CipherUpdate(ctx, nullptr, &ignored, bytes(purpose), static_cast<int>(purpose.size())) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &ignored, &separator, 1) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &ignored, bytes(key_id), static_cast<int>(key_id.size())) == 1;
+  return EVP_CipherUpdate(ctx, nullptr, &ignored, bytes(data), static_cast<int>(data.size())) == 1;
 }
 
 bool valid_key_id(std::string_view id) {
@@ -39,34 +42,33 @@ bool valid_key_id(std::string_view id) {
   });
 }
 
+// Every key of every ring gets a number no other key in the process has, so a context can tell
+// whether it already holds a key by its number alone.
+std::atomic<std::uint64_t> next_key_serial{1};
+
 // Every request opens a sealed cookie, so the cipher's set-up matters: given EVP_aes_256_gcm(),
 // OpenSSL 3 looks the cipher up in its provider store and builds a new provider context on every
 // init. Here the cipher is fetched once, and each thread keeps one context per direction. A
-// context remembers its key, whose schedule is only expanded again when another key comes: a
-// new nonce alone starts a new message.
-EVP_CIPHER_CTX* aes_gcm_context(bool encrypt, std::string_view key, std::string_view nonce) {
+// context remembers which key it holds, whose schedule is only expanded again when another key
+// comes: a new nonce alone starts a new message.
+EVP_CIPHER_CTX* aes_gcm_context(bool encrypt, std::uint64_t key_serial, std::string_view key, std::string_view nonce) {
   static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   struct keyed_context {
     cipher_context ctx{EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
-    std::array<unsigned char, key_bytes> key{};
-    bool keyed = false;
+    std::uint64_t key_serial = 0; // none
     explicit keyed_context(bool encrypt) {
       if (!cipher || !ctx || EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, encrypt ? 1 : 0, nullptr) != 1)
         throw std::runtime_error("OpenSSL has no AES-256-GCM");
     }
-    ~keyed_context() { OPENSSL_cleanse(key.data(), key.size()); }
   };
   thread_local keyed_context encrypting(true), decrypting(false);
   auto& k = encrypt ? encrypting : decrypting;
-  bool same_key = k.keyed && key.size() == key_bytes && CRYPTO_memcmp(k.key.data(), key.data(), key_bytes) == 0;
+  bool same_key = k.key_serial == key_serial;
   if (EVP_CipherInit_ex2(k.ctx.get(), nullptr, same_key ? nullptr : bytes(key), bytes(nonce), encrypt ? 1 : 0, nullptr) != 1) {
-    k.keyed = false;
+    k.key_serial = 0;
     throw std::runtime_error("OpenSSL could not key AES-256-GCM");
   }
-  if (!same_key) {
-    std::copy_n(key.data(), key_bytes, k.key.begin());
-    k.keyed = true;
-  }
+  k.key_serial = key_serial;
   return k.ctx.get();
 }
 
@@ -74,9 +76,11 @@ EVP_CIPHER_CTX* aes_gcm_context(bool encrypt, std::string_view key, std::string_
 
 struct key_ring::state {
   std::vector<sealing_key> keys;
-  const sealing_key* find(std::string_view id) const {
+  std::vector<std::uint64_t> serials; // one per key, in the same order
+  std::optional<std::size_t> find(std::string_view id) const {
     auto it = std::find_if(keys.begin(), keys.end(), [&](const sealing_key& k) { return k.id == id; });
-    return it == keys.end() ? nullptr : &*it;
+    if (it == keys.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - keys.begin());
   }
 };
 
@@ -100,6 +104,7 @@ result<key_ring, std::string> key_ring::make(std::vector<sealing_key> keys) {
   key_ring ring;
   auto s = std::make_shared<state>();
   s->keys = std::move(keys);
+  for (std::size_t i = 0; i < s->keys.size(); ++i) s->serials.push_back(next_key_serial.fetch_add(1));
   ring.state_ = std::move(s);
   return ring;
 }
@@ -110,7 +115,7 @@ std::string key_ring::seal(std::string_view plaintext, std::string_view purpose)
   const auto& key = state_->keys.back();
   auto nonce = crypto::random_bytes(nonce_bytes);
   std::string out(plaintext.size() + tag_bytes, '\0');
-  auto* ctx = aes_gcm_context(true, key.key.reveal(), nonce);
+  auto* ctx = aes_gcm_context(true, state_->serials.back(), key.key.reveal(), nonce);
   int length = 0, final_length = 0;
   bool ok = add_associated_data(ctx, purpose, key.id) &&
             EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
@@ -129,12 +134,13 @@ result<std::string, unseal_error> key_ring::open(std::string_view sealed, std::s
   auto nonce = base64::decode(sealed.substr(first_dot + 1, second_dot - first_dot - 1), base64::alphabet::url);
   auto body = base64::decode(sealed.substr(second_dot + 1), base64::alphabet::url);
   if (!nonce || !body || nonce->size() != nonce_bytes || body->size() < tag_bytes) return failure{unseal_error::malformed};
-  const sealing_key* key = state_->find(key_id);
-  if (!key) return failure{unseal_error::unknown_key};
+  auto index = state_->find(key_id);
+  if (!index) return failure{unseal_error::unknown_key};
+  const sealing_key* key = &state_->keys[*index];
   // Decrypted in place (GCM allows it): the plaintext takes the ciphertext's bytes, the tag follows them.
   auto ciphertext_size = body->size() - tag_bytes;
   auto* text = reinterpret_cast<unsigned char*>(body->data());
-  auto* ctx = aes_gcm_context(false, key->key.reveal(), *nonce);
+  auto* ctx = aes_gcm_context(false, state_->serials[*index], key->key.reveal(), *nonce);
   int length = 0, final_length = 0;
   bool ok = add_associated_data(ctx, purpose, key->id) &&
             EVP_DecryptUpdate(ctx, text, &length, text, static_cast<int>(ciphertext_size)) == 1 &&

@@ -47,13 +47,6 @@ struct field_view {
 
 bool ends_value(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
 
-const char* value_end(const char* p, const char* end) {
-#if defined(__SSE2__)
-  return value_end_sse2(p, end);
-#else
-  return value_end_swar(p, end);
-#endif
-}
 
 bool is_target_char(char c) { return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F; }
 
@@ -152,9 +145,14 @@ const char* value_end_swar(const char* p, const char* end) {
 // character when the unsigned minimum of it and 0x1F is itself.
 const char* value_end_sse2(const char* p, const char* end) {
   const __m128i last_control = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+  auto stops_in = [&](const char* at) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v), _mm_cmpeq_epi8(v, del));
+  };
+  // Long values (a bearer token, a cookie) go 32 bytes a step until something needs a closer look.
+  while (end - p >= 32 && _mm_movemask_epi8(_mm_or_si128(stops_in(p), stops_in(p + 16))) == 0) p += 32;
   while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i stops = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v), _mm_cmpeq_epi8(v, del));
+    __m128i stops = stops_in(p);
     for (unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stops)); mask != 0; mask &= mask - 1) {
       int i = __builtin_ctz(mask);
       if (p[i] != '\t') return p + i;
@@ -164,6 +162,14 @@ const char* value_end_sse2(const char* p, const char* end) {
   return value_end_swar(p, end);
 }
 #endif
+
+const char* value_end(const char* p, const char* end) {
+#if defined(__SSE2__)
+  return value_end_sse2(p, end);
+#else
+  return value_end_swar(p, end);
+#endif
+}
 
 std::optional<simple_head> read_simple_request_head(std::string_view bytes, std::size_t max_head_bytes, request& target) {
   if (bytes.size() > max_head_bytes) bytes = bytes.substr(0, max_head_bytes);

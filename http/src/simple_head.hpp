@@ -47,7 +47,8 @@ std::optional<simple_response_head> read_simple_response_head(std::string_view b
 /// The first byte from `p` that cannot be inside a field value: a control character other than
 /// HTAB, or DEL (in a well-formed line, its CR); `end` when there is none. Two ways, one per
 /// processor family, which must agree (the tests compare them): eight bytes at a time in plain
-/// C++, sixteen with SSE2.
+/// C++, sixteen with SSE2; value_end takes the processor's.
+const char* value_end(const char* p, const char* end);
 const char* value_end_swar(const char* p, const char* end);
 #if defined(__SSE2__)
 const char* value_end_sse2(const char* p, const char* end);

@@ -1,5 +1,7 @@
 #include "wire.hpp"
 
+#include "simple_head.hpp"
+
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 
@@ -33,7 +35,7 @@ void append_fields(std::string& out, const header_list& headers, std::string_vie
   for (const auto& f : headers.all()) {
     if (framing_field(f.name) || (!also_skip.empty() && text::iequals(f.name, also_skip))) continue;
     if (!is_token(f.name) || !writable_field(f.value)) {
-      log_warning("Left out a header field that would break the message: its name is not a token, or its value has a line break or NUL",
+      log_warning("Left out a header field that would break the message: its name is not a token, or its value has a line break or another control character",
                   {{"field", is_token(f.name) ? f.name : std::string("(malformed name)")}});
       continue;
     }
@@ -51,10 +53,7 @@ bool is_request_target(std::string_view text) {
   return !text.empty() && std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; });
 }
 
-// Three memchr scans: find_first_of would call memchr once per character of a long token.
-bool writable_field(std::string_view text) {
-  return text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos && text.find('\0') == std::string_view::npos;
-}
+bool writable_field(std::string_view text) { return value_end(text.data(), text.data() + text.size()) == text.data() + text.size(); }
 
 void write_response(std::string& out, const response& r, bool keep_alive, bool head_request, bool http10) {
   out.clear();

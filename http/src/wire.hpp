@@ -13,8 +13,9 @@
 namespace onbehalf::http::detail {
 
 /// Writes a response head and body into `out` (its capacity is reused). Content-Length and
-/// Connection are the server's to write; a handler's own are ignored. A field whose name or value
-/// could end the line (CR, LF, NUL) is left out and logged, so no handler can split a response.
+/// Connection are the server's to write; a handler's own are ignored. A field whose name is not a
+/// token or whose value is not writable_field is left out and logged, so no handler can split a
+/// response.
 /// `head_request`: the body is left out, Content-Length still says its size. An HTTP/1.0 client
 /// (`http10`) is told "Connection: keep-alive" when the connection stays open, as it expects.
 void write_response(std::string& out, const response& r, bool keep_alive, bool head_request, bool http10 = false);
@@ -25,7 +26,8 @@ void write_response(std::string& out, const response& r, bool keep_alive, bool h
 void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host,
                    const header_list& headers, std::string_view body);
 
-/// True when a field value is safe to write on one header line (no CR, LF or NUL).
+/// True when a field value can be written on one header line and read back: no control
+/// character but HTAB, and no DEL (a CR or LF would end the line; receivers refuse the others).
 bool writable_field(std::string_view text);
 
 // Every header name of every message is checked a character at a time: a table keeps that cheap,

@@ -30,6 +30,13 @@ void add_echo_routes(http::router& r) {
     reply.headers.set("Connection", "close");
     x->respond(std::move(reply));
   });
+  r.get("/control", [](const http::exchange_ptr& x) {
+    auto reply = http::response::text(200, "control");
+    reply.headers.set("X-Bell", "ring\x07");
+    reply.headers.set("X-Delete", "a\x7F" "b");
+    reply.headers.set("X-Tabbed", "a\tb");
+    x->respond(std::move(reply));
+  });
   r.get("/empty", [](const http::exchange_ptr& x) { x->respond(http::response{204, {}, {}, {}}); });
   r.get("/interim", [](const http::exchange_ptr& x) { x->respond(http::response{103, {}, {}, {}}); });
   r.get("/bad-name", [](const http::exchange_ptr& x) {
@@ -239,6 +246,16 @@ TEST_CASE("HEAD gets the headers of GET with no body") {
   auto next = c.read_response();
   REQUIRE(next);
   CHECK(next->body == R"({"status":"ok"})");
+}
+
+TEST_CASE("a response header with a control character other than a tab is left out, since clients would refuse the response") {
+  running_host server(add_echo_routes);
+  auto reply = http_get(server.port(), "/control");
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK_FALSE(reply->header("X-Bell"));
+  CHECK_FALSE(reply->header("X-Delete"));
+  CHECK(reply->header("X-Tabbed") == "a\tb");
 }
 
 TEST_CASE("a response header with a line break is left out, so a handler cannot split the response") {

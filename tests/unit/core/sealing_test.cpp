@@ -148,3 +148,23 @@ TEST_CASE("corrupted sealed values are refused, never opened") {
     CHECK_FALSE(ring.open(s, "session"));
   }
 }
+
+TEST_CASE("two rings made from the same key bytes each open their own values, taking turns on one thread") {
+  auto key = fresh_key("k1");
+  auto first = ring_of({key});
+  auto second = ring_of({key});
+  auto other = ring_of({fresh_key("k1")});
+  for (int turn = 0; turn < 3; ++turn) {
+    CHECK(opened(first, second.seal("same bytes", "session")) == "same bytes");
+    CHECK(open_error(other, first.seal("other bytes", "session")) == unseal_error::tampered);
+    CHECK(opened(other, other.seal("own", "session")) == "own");
+  }
+}
+
+TEST_CASE("a long purpose, as a cache entry's key, seals and opens, and binds the value to it") {
+  auto ring = ring_of({fresh_key("k1")});
+  std::string purpose = "cache entry " + std::string(300, 'p');
+  auto sealed = ring.seal("v", purpose);
+  CHECK(opened(ring, sealed, purpose) == "v");
+  CHECK(open_error(ring, sealed, purpose + "q") == unseal_error::tampered);
+}

@@ -131,9 +131,9 @@ TEST_CASE("anything outside the strict grammar is left to Beast, and the request
                             "GET / HTTP/1.1\r\n: x\r\n\r\n"s,                            // no name
                             "GET / HTTP/1.1\r\nX(A): x\r\n\r\n"s,                        // name not a token
                             "GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n"s,                      // NUL
-                            "GET / HTTP/1.1\r\nX-A: a\x01"s + "b\r\n\r\n",               // control character
-                            "GET / HTTP/1.1\r\nX-A: a\x7F" + "b\r\n\r\n"s,               // DEL
-                            "GET / HTTP/1.1\r\nX-A: " + std::string(20, 'a') + "\nb\r\n\r\n", // LF inside a long value
+                            "GET / HTTP/1.1\r\nX-A: a\x01" "b\r\n\r\n"s,                 // control character
+                            "GET / HTTP/1.1\r\nX-A: a\x7F" "b\r\n\r\n"s,                 // DEL
+                            "GET / HTTP/1.1\r\nX-A: aaaaaaaaaaaaaaaaaaaa\nb\r\n\r\n"s,    // LF inside a long value
                             "GET  / HTTP/1.1\r\n\r\n"s,                                  // two spaces
                             "G(T / HTTP/1.1\r\n\r\n"s,                                   // method not a token
                             "GET /a\x01 HTTP/1.1\r\n\r\n"s,                              // control character in the target
@@ -226,7 +226,7 @@ TEST_CASE("an answer without exactly one Content-Length, or one that has no body
 TEST_CASE("the two field-value scanners stop at the same byte for every input") {
 
   const std::string specials = std::string("\0\t\r\n\x1F \x7E\x7F\x80\xFF", 10);
-  for (std::size_t length = 0; length <= 40; ++length)
+  for (std::size_t length = 0; length <= 72; ++length)
     for (std::size_t at = 0; at < length; ++at)
       for (char c : specials)
         for (char second : {'a', '\t', '\r'}) {
