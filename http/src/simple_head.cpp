@@ -18,9 +18,7 @@ namespace {
 
 constexpr std::size_t max_fields = 64; // more is unusual enough to leave to Beast
 
-// The fields that decide how a message is framed. Every field of every message is classified,
-// so names are told apart by length before any comparison.
-enum class field_kind { other, connection, content_length, transfer_encoding, expect, upgrade };
+} // namespace
 
 field_kind kind_of(std::string_view name) {
   switch (name.size()) {
@@ -32,6 +30,8 @@ field_kind kind_of(std::string_view name) {
   default: return field_kind::other;
   }
 }
+
+namespace {
 
 // Pointers rather than string_views, and no initializers: an array of 64 is then left as it is
 // until filled, not zeroed on every message.

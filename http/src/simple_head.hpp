@@ -23,6 +23,11 @@
 
 namespace onbehalf::http::detail {
 
+/// The fields that decide how a message is framed. Every field of every message, read or
+/// written, is classified, so names are told apart by length before any comparison.
+enum class field_kind { other, connection, content_length, transfer_encoding, expect, upgrade };
+field_kind kind_of(std::string_view name);
+
 struct simple_head {
   std::size_t size = 0;   // bytes of the head, its blank line included
   int version = 11;       // 10 or 11

@@ -27,13 +27,14 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 // Fields whose framing the writer decides; a handler's copy would contradict it.
 bool framing_field(std::string_view name) {
-  return text::iequals(name, "Content-Length") || text::iequals(name, "Transfer-Encoding") || text::iequals(name, "Connection");
+  auto kind = kind_of(name);
+  return kind == field_kind::content_length || kind == field_kind::transfer_encoding || kind == field_kind::connection;
 }
 
 // Appends the fields that may be written, leaving out framing fields and `also_skip`.
 void append_fields(std::string& out, const header_list& headers, std::string_view also_skip = {}) {
   for (const auto& f : headers.all()) {
-    if (framing_field(f.name) || (!also_skip.empty() && text::iequals(f.name, also_skip))) continue;
+    if (framing_field(f.name) || (!also_skip.empty() && f.name.size() == also_skip.size() && text::iequals(f.name, also_skip))) continue;
     if (!is_token(f.name) || !writable_field(f.value)) {
       log_warning("Left out a header field that would break the message: its name is not a token, or its value has a line break or another control character",
                   {{"field", is_token(f.name) ? f.name : std::string("(malformed name)")}});
