@@ -66,90 +66,73 @@ value::kind node::type() const noexcept {
   return value::kind::null;
 }
 
+namespace {
+
 // Each accessor answers only for its own kind, as json::value's do: an integer is not a double here.
-std::optional<bool> node::if_bool() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::BOOL) return std::nullopt;
-  return e.get_bool().value_unsafe();
-}
-std::optional<std::int64_t> node::if_integer() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::INT64) return std::nullopt;
-  return e.get_int64().value_unsafe();
-}
-std::optional<std::uint64_t> node::if_unsigned() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::UINT64) return std::nullopt;
-  return e.get_uint64().value_unsafe();
-}
-std::optional<double> node::if_number() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::DOUBLE) return std::nullopt;
-  return e.get_double().value_unsafe();
-}
-std::optional<std::string_view> node::if_string() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::STRING) return std::nullopt;
-  return std::string_view(e.get_string().value_unsafe());
-}
-std::optional<node_array> node::if_array() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::ARRAY) return std::nullopt;
-  node_array a;
-  a.array_ = to_bytes(e.get_array().value_unsafe());
-  return a;
-}
-std::optional<node_object> node::if_object() const noexcept {
-  auto e = element_of(*this);
-  if (e.type() != dom::element_type::OBJECT) return std::nullopt;
-  node_object o;
-  o.object_ = to_bytes(e.get_object().value_unsafe());
-  return o;
+template <class T>
+std::optional<T> as(const node& n, dom::element_type kind) noexcept {
+  auto e = element_of(n);
+  if (e.type() != kind) return std::nullopt;
+  return e.get<T>().value_unsafe();
 }
 
+} // namespace
+
+std::optional<bool> node::if_bool() const noexcept { return as<bool>(*this, dom::element_type::BOOL); }
+std::optional<std::int64_t> node::if_integer() const noexcept { return as<std::int64_t>(*this, dom::element_type::INT64); }
+std::optional<std::uint64_t> node::if_unsigned() const noexcept { return as<std::uint64_t>(*this, dom::element_type::UINT64); }
+std::optional<double> node::if_number() const noexcept { return as<double>(*this, dom::element_type::DOUBLE); }
+std::optional<std::string_view> node::if_string() const noexcept { return as<std::string_view>(*this, dom::element_type::STRING); }
+std::optional<node_array> node::if_array() const noexcept {
+  auto a = as<dom::array>(*this, dom::element_type::ARRAY);
+  if (!a) return std::nullopt;
+  node_array view;
+  view.array_ = to_bytes(*a);
+  return view;
+}
+std::optional<node_object> node::if_object() const noexcept {
+  auto o = as<dom::object>(*this, dom::element_type::OBJECT);
+  if (!o) return std::nullopt;
+  node_object view;
+  view.object_ = to_bytes(*o);
+  return view;
+}
+
+namespace {
+
+// The two views' iterators do the same things with simdjson's array and object iterators.
+template <class Iterator>
+void step(detail::opaque16& at) noexcept {
+  auto it = from_bytes<Iterator>(at);
+  at = to_bytes(++it);
+}
+template <class Iterator>
+bool differ(const detail::opaque16& a, const detail::opaque16& b) noexcept {
+  return from_bytes<Iterator>(a) != from_bytes<Iterator>(b);
+}
+template <class View, class Container>
+typename View::iterator edge(const detail::opaque16& container, bool at_end) noexcept {
+  auto c = from_bytes<Container>(container);
+  return typename View::iterator(to_bytes(at_end ? c.end() : c.begin()));
+}
+
+} // namespace
+
 node node_array::iterator::operator*() const noexcept { return node_access::wrap(*from_bytes<dom::array::iterator>(at_)); }
-node_array::iterator& node_array::iterator::operator++() noexcept {
-  auto it = from_bytes<dom::array::iterator>(at_);
-  at_ = to_bytes(++it);
-  return *this;
-}
-bool node_array::iterator::operator!=(const iterator& other) const noexcept {
-  return from_bytes<dom::array::iterator>(at_) != from_bytes<dom::array::iterator>(other.at_);
-}
-node_array::iterator node_array::begin() const noexcept {
-  iterator it;
-  it.at_ = to_bytes(from_bytes<dom::array>(array_).begin());
-  return it;
-}
-node_array::iterator node_array::end() const noexcept {
-  iterator it;
-  it.at_ = to_bytes(from_bytes<dom::array>(array_).end());
-  return it;
-}
+node_array::iterator& node_array::iterator::operator++() noexcept { return step<dom::array::iterator>(at_), *this; }
+bool node_array::iterator::operator!=(const iterator& other) const noexcept { return differ<dom::array::iterator>(at_, other.at_); }
+node_array::iterator node_array::begin() const noexcept { return edge<node_array, dom::array>(array_, false); }
+node_array::iterator node_array::end() const noexcept { return edge<node_array, dom::array>(array_, true); }
 std::size_t node_array::size_hint() const noexcept { return from_bytes<dom::array>(array_).size(); }
 
 node_member node_object::iterator::operator*() const noexcept {
   auto it = from_bytes<dom::object::iterator>(at_);
   return {it.key(), node_access::wrap(it.value())};
 }
-node_object::iterator& node_object::iterator::operator++() noexcept {
-  auto it = from_bytes<dom::object::iterator>(at_);
-  at_ = to_bytes(++it);
-  return *this;
-}
-bool node_object::iterator::operator!=(const iterator& other) const noexcept {
-  return from_bytes<dom::object::iterator>(at_) != from_bytes<dom::object::iterator>(other.at_);
-}
-node_object::iterator node_object::begin() const noexcept {
-  iterator it;
-  it.at_ = to_bytes(from_bytes<dom::object>(object_).begin());
-  return it;
-}
-node_object::iterator node_object::end() const noexcept {
-  iterator it;
-  it.at_ = to_bytes(from_bytes<dom::object>(object_).end());
-  return it;
-}
+node_object::iterator& node_object::iterator::operator++() noexcept { return step<dom::object::iterator>(at_), *this; }
+bool node_object::iterator::operator!=(const iterator& other) const noexcept { return differ<dom::object::iterator>(at_, other.at_); }
+node_object::iterator node_object::begin() const noexcept { return edge<node_object, dom::object>(object_, false); }
+node_object::iterator node_object::end() const noexcept { return edge<node_object, dom::object>(object_, true); }
 
 // Searched on simdjson's own object, whose iteration inlines: a struct's every member is looked up
 // this way on every read.

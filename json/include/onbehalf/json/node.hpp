@@ -40,12 +40,12 @@ class node_array {
 public:
   class iterator {
   public:
+    explicit iterator(detail::opaque16 at) noexcept : at_(at) {}
     node operator*() const noexcept;
     iterator& operator++() noexcept;
     bool operator!=(const iterator& other) const noexcept;
 
   private:
-    friend class node_array;
     detail::opaque16 at_;
   };
   iterator begin() const noexcept;
@@ -63,12 +63,12 @@ class node_object {
 public:
   class iterator {
   public:
+    explicit iterator(detail::opaque16 at) noexcept : at_(at) {}
     node_member operator*() const noexcept;
     iterator& operator++() noexcept;
     bool operator!=(const iterator& other) const noexcept;
 
   private:
-    friend class node_object;
     detail::opaque16 at_;
   };
   iterator begin() const noexcept;
