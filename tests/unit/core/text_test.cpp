@@ -43,3 +43,29 @@ TEST_CASE("iless orders names without case, so a map finds any spelling") {
   CHECK_FALSE(text::iless{}("ABC", "abc"));
   CHECK(text::iless{}("abc", "ABD"));
 }
+
+TEST_CASE("html_escape finds every special character wherever it falls in a long value") {
+  auto reference = [](std::string_view in) {
+    std::string out;
+    for (char c : in) {
+      switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+      }
+    }
+    return out;
+  };
+  for (std::size_t length : {15, 16, 17, 31, 32, 33, 48, 70})
+    for (std::size_t at = 0; at < length; ++at)
+      for (char c : std::string_view("&<>\"'")) {
+        std::string text(length, 'x');
+        text[at] = c;
+        if (at + 17 < length) text[at + 17] = '<';
+        INFO(text);
+        CHECK(text::html_escape(text) == reference(text));
+      }
+}
