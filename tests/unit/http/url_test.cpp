@@ -42,3 +42,13 @@ TEST_CASE("URLs that are not absolute http(s) URLs are refused") {
 TEST_CASE("credentials in a URL are refused rather than risked in logs") {
   CHECK_FALSE(url::parse("https://user:password@a.example/"));
 }
+
+TEST_CASE("the scheme is read without case, and a fragment right after the host leaves the root path") {
+  auto u = url::parse("HTTPS://a.example#top");
+  REQUIRE(u);
+  CHECK(u->scheme == "https");
+  CHECK(u->port == 443);
+  CHECK(u->target == "/");
+  CHECK(url::parse("Http://a.example/x")->scheme == "http");
+  CHECK_FALSE(url::parse("httpx://a.example/"));
+}
