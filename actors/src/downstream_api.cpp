@@ -128,12 +128,12 @@ const config::downstream_api_options* downstream_api::find(std::string_view name
   return it == impl_->apis.end() ? nullptr : &it->second;
 }
 
-call_result<downstream_call_options> downstream_api::configured(std::string_view api) const {
+downstream_api::prepared_call downstream_api::configured(std::string_view api) const {
   const auto* found = find(api);
   if (!found)
     return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api),
                                                     "no downstream API named '" + std::string(api) + "' is configured (add it under DownstreamApis)"})};
-  return downstream_call_options{*found, {}};
+  return std::unique_ptr<downstream_call_options>(new downstream_call_options{*found, {}}); // copied into place
 }
 
 downstream_statistics downstream_api::statistics() const {
@@ -143,9 +143,9 @@ downstream_statistics downstream_api::statistics() const {
   return out;
 }
 
-task<call_result<api_response>> downstream_api::send(std::optional<signed_in_user> user, call_result<downstream_call_options> prepared, std::optional<std::string> body) {
+task<call_result<api_response>> downstream_api::send(std::optional<signed_in_user> user, prepared_call prepared, std::optional<std::string> body) {
   if (!prepared) co_return failure{std::move(prepared.error())};
-  auto& o = *prepared;
+  auto& o = **prepared;
   auto impl = impl_; // the call may outlive a handler's reference to this object, never the object's state
   auto* tokens = impl->tokens.load();
   auto* web = impl->web.load();

@@ -135,12 +135,16 @@ public:
   downstream_statistics statistics() const;
 
 private:
+  // A call's options live on the heap from the copy on: they travel through the call's layers
+  // of coroutines as a pointer, not as a dozen strings moved at each.
+  using prepared_call = call_result<std::unique_ptr<downstream_call_options>>;
+
   template <class Configure>
-  call_result<downstream_call_options> prepare(std::string_view api, std::string_view method, Configure& configure) const {
+  prepared_call prepare(std::string_view api, std::string_view method, Configure& configure) const {
     auto options = configured(api);
     if (!options) return options;
-    if (!method.empty()) options->http_method = std::string(method);
-    configure(*options);
+    if (!method.empty()) (*options)->http_method = std::string(method);
+    configure(**options);
     return options;
   }
 
@@ -169,8 +173,8 @@ private:
     }
   }
 
-  call_result<downstream_call_options> configured(std::string_view api) const;
-  task<call_result<api_response>> send(std::optional<signed_in_user> user, call_result<downstream_call_options> options, std::optional<std::string> body);
+  prepared_call configured(std::string_view api) const;
+  task<call_result<api_response>> send(std::optional<signed_in_user> user, prepared_call options, std::optional<std::string> body);
 
   struct impl;
   std::shared_ptr<impl> impl_;
