@@ -29,13 +29,13 @@ task<call_result<access_token>> acquire_token_for_user(token_service& tokens, si
                                                        token_acquisition_options options) {
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
   auto outcome = co_await when_called_back<token_service_outcome>(
-      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_user(user.home_account_id(), scopes, options, std::move(done)); });
+      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_user(user.home_account_id(), scopes, std::move(options), std::move(done)); });
   co_return to_call_result(std::move(outcome), scopes, user.login_hint());
 }
 
 task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope, token_acquisition_options options) {
   auto outcome = co_await when_called_back<token_service_outcome>(
-      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_app(scope, options, std::move(done)); });
+      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_app(scope, std::move(options), std::move(done)); });
   co_return to_call_result(std::move(outcome), {scope}, {});
 }
 
