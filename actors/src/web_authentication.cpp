@@ -306,9 +306,11 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   }
 
   // Sliding expiry: a cookie past half its idle window is reissued with a fresh one.
-  void renew_if_due(const http::exchange_ptr& x, session_ticket t) const {
+  // Copies the ticket only when it renews it: every request of a signed-in user comes by.
+  void renew_if_due(const http::exchange_ptr& x, const session_ticket& current) const {
     auto now = clock::now();
-    if (t.expires - now > options.idle_timeout / 2) return;
+    if (current.expires - now > options.idle_timeout / 2) return;
+    auto t = current;
     t.expires = now + options.idle_timeout;
     http::response carrier;
     set_session_cookie(carrier, x->req(), t);

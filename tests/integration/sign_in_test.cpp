@@ -271,6 +271,32 @@ TEST_CASE("a truncated session cookie is refused") {
   still_serves(app);
 }
 
+TEST_CASE("a session cookie past half its idle window is reissued with a fresh expiry; a fresh one is not") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto fresh = get(app, b, "/profile");
+  CHECK(fresh.status == 200);
+  CHECK(set_cookie_for(fresh, ".onbehalf.session").empty());
+  // The same ticket, made to run out in a minute (its idle window is two weeks).
+  auto keys = config::make_key_ring({{"k1", secret(cache_key_base64)}});
+  REQUIRE(keys);
+  auto& cookie = b.cookies()[".onbehalf.session"];
+  auto lines = keys->open(cookie, "onbehalf session v1");
+  REQUIRE(lines);
+  auto soon = std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + std::chrono::minutes(1)).time_since_epoch()).count();
+  cookie = keys->seal(lines->substr(0, lines->rfind('\n') + 1) + std::to_string(soon), "onbehalf session v1");
+  auto aging = get(app, b, "/profile");
+  CHECK(aging.status == 200);
+  auto renewed = set_cookie_for(aging, ".onbehalf.session");
+  REQUIRE_FALSE(renewed.empty());
+  auto sealed = renewed.substr(renewed.find('=') + 1, renewed.find(';') - renewed.find('=') - 1);
+  auto renewed_lines = keys->open(sealed, "onbehalf session v1");
+  REQUIRE(renewed_lines);
+  CHECK(renewed_lines->substr(0, renewed_lines->rfind('\n')) == lines->substr(0, lines->rfind('\n'))); // the same account and session
+  CHECK(std::stoll(renewed_lines->substr(renewed_lines->rfind('\n') + 1)) > soon + 24 * 3600);
+}
+
 TEST_CASE("a session cookie that is authentic but does not hold account, session and expiry lines is refused") {
   app_fixture app;
   browser b(*app.web, app.origin);
