@@ -11,6 +11,7 @@
 #include "onbehalf/core/text.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <charconv>
 #include <mutex>
@@ -353,15 +354,18 @@ struct client::impl : std::enable_shared_from_this<impl> {
         std::string_view arrived(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
         if (auto head = detail::read_simple_response_head(arrived, response_header_limit, response)) {
           if (head->content_length > options.max_response_bytes) co_return too_large();
-          auto whole = head->size + static_cast<std::size_t>(head->content_length);
-          while (c.buffer.size() < whole) {
-            auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(whole - c.buffer.size()), use_tuple);
+          // What the first read brought is copied; the rest of the body is read straight into the
+          // response, so the connection's buffer (kept while it is pooled) stays its usual size.
+          auto length = static_cast<std::size_t>(head->content_length);
+          auto buffered = std::min(c.buffer.size() - head->size, length);
+          response.body.resize(length);
+          std::memcpy(response.body.data(), arrived.data() + head->size, buffered);
+          c.buffer.consume(head->size + buffered);
+          if (buffered < length) {
+            auto [ec, n] = co_await asio::async_read(stream, asio::buffer(response.body.data() + buffered, length - buffered), use_tuple);
             if (ec && c.limit->passed()) co_return timed_out();
             if (ec) co_return cut_short();
-            c.buffer.commit(n);
           }
-          response.body.assign(static_cast<const char*>(c.buffer.data().data()) + head->size, static_cast<std::size_t>(head->content_length));
-          c.buffer.consume(whole);
           reusable = head->keep_alive;
           break;
         }

@@ -26,6 +26,7 @@ field_kind kind_of(std::string_view name) {
   case 7: return text::iequals(name, "Upgrade") ? field_kind::upgrade : field_kind::other;
   case 10: return text::iequals(name, "Connection") ? field_kind::connection : field_kind::other;
   case 14: return text::iequals(name, "Content-Length") ? field_kind::content_length : field_kind::other;
+  case 16: return text::iequals(name, "Proxy-Connection") ? field_kind::proxy_connection : field_kind::other;
   case 17: return text::iequals(name, "Transfer-Encoding") ? field_kind::transfer_encoding : field_kind::other;
   default: return field_kind::other;
   }
@@ -192,7 +193,8 @@ std::optional<simple_head> read_simple_request_head(std::string_view bytes, std:
   std::array<field_view, max_fields> fields;
   std::size_t count = 0;
   if (!read_fields(p, end, fields, count) || !read_connection(fields.data(), count, head)) return std::nullopt;
-  // A body, an expectation or a protocol switch: Beast's to read.
+  // A body, an expectation, a protocol switch or a Proxy-Connection (which Beast reads as
+  // Connection): Beast's to read.
   for (std::size_t i = 0; i < count; ++i)
     if (fields[i].kind != field_kind::other && fields[i].kind != field_kind::connection) return std::nullopt;
 
@@ -232,7 +234,8 @@ std::optional<simple_response_head> read_simple_response_head(std::string_view b
   std::optional<std::uint64_t> length;
   for (std::size_t i = 0; i < count; ++i) {
     const auto& f = fields[i];
-    if (f.kind == field_kind::transfer_encoding) return std::nullopt;
+    // Beast reads Proxy-Connection as Connection, and Upgrade as a switch: theirs.
+    if (f.kind == field_kind::transfer_encoding || f.kind == field_kind::proxy_connection || f.kind == field_kind::upgrade) return std::nullopt;
     if (f.kind != field_kind::content_length) continue;
     auto digits = text::parse_unsigned(f.value());
     if (length || !digits || f.value().size() > 15) return std::nullopt;

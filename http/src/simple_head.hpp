@@ -5,12 +5,13 @@
 //
 // Only a strict subset is read: a head that is whole in the buffer, HTTP/1.0 or 1.1, fields of
 // token names and values without control characters, CRLF line ends, a Connection field of
-// "close" or "keep-alive" if any. A request also needs a token method, a target of visible ASCII,
-// and no Content-Length, Transfer-Encoding, Expect or Upgrade (so it has no body and asks for no
-// upgrade). A response needs a final status that has a body (not 1xx, 204 or 304), exactly one
-// Content-Length of digits and no Transfer-Encoding. There is then nothing whose length two
-// parsers could read differently. The rest is declined, untouched, for Beast's parser to read or
-// refuse as it always has. Private to http/ (and its tests).
+// "close" or "keep-alive" if any, and no Proxy-Connection (which Beast reads as Connection). A
+// request also needs a token method, a target of visible ASCII, and no Content-Length,
+// Transfer-Encoding, Expect or Upgrade (so it has no body and asks for no upgrade). A response
+// needs a final status that has a body (not 1xx, 204 or 304), exactly one Content-Length of
+// digits, and no Transfer-Encoding or Upgrade. There is then nothing whose length two parsers
+// could read differently. The rest is declined, untouched, for Beast's parser to read or refuse
+// as it always has. Private to http/ (and its tests).
 #pragma once
 
 #include "onbehalf/http/client.hpp"
@@ -25,7 +26,7 @@ namespace onbehalf::http::detail {
 
 /// The fields that decide how a message is framed. Every field of every message, read or
 /// written, is classified, so names are told apart by length before any comparison.
-enum class field_kind { other, connection, content_length, transfer_encoding, expect, upgrade };
+enum class field_kind { other, connection, proxy_connection, content_length, transfer_encoding, expect, upgrade };
 field_kind kind_of(std::string_view name);
 
 struct simple_head {

@@ -362,6 +362,15 @@ TEST_CASE("the answer to a HEAD request has no body, whatever its Content-Length
   CHECK(reply->body.empty());
 }
 
+TEST_CASE("an answer that says Proxy-Connection: close is not pooled, as Beast reads that field as Connection") {
+  raw_server peer("HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok");
+  auto c = make_client();
+  auto reply = get(*c, peer.base_url() + "/");
+  REQUIRE(reply);
+  CHECK(reply->body == "ok");
+  CHECK(c->idle_connections() == 0);
+}
+
 TEST_CASE("a chunked response is reassembled into one body") {
   raw_server chunked("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   auto c = make_client();

@@ -114,7 +114,8 @@ TEST_CASE("a request with a body, an expectation or an upgrade is left to Beast"
                                  "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nTRANSFER-ENCODING: x\r\n\r\n",
                                  "POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
                                  "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nConnection: keep-alive, x\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n"}) {
+                                 "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n", "GET / HTTP/1.0\r\nproxy-connection: keep-alive\r\n\r\n"}) {
     INFO(bytes);
     CHECK(declined(bytes));
   }
@@ -160,7 +161,8 @@ TEST_CASE("whatever the simple reader takes, Beast's parser reads the same way")
   namespace bhttp = boost::beast::http;
   std::vector<std::string> bases = {page_request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
                                     "DELETE /todos/1?x=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept: */*\r\n\r\n",
-                                    "GET / HTTP/1.1\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n"};
+                                    "GET / HTTP/1.1\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nProxy-Connection: close\r\nX-Proxy-Connection: close\r\n\r\n"};
   std::size_t taken = 0, compared = 0;
   for_each_one_byte_change(bases, [&](const std::string& bytes) {
     http::request mine;
@@ -217,7 +219,8 @@ TEST_CASE("an answer without exactly one Content-Length, or one that has no body
                                  "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
                                  "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
                                  "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                                 "SSH-2.0-OpenSSH_9.2\r\n\r\n"}) {
+                                 "SSH-2.0-OpenSSH_9.2\r\n\r\n", "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok",
+                                 "HTTP/1.1 426 Upgrade Required\r\nUpgrade: TLS/1.2\r\nContent-Length: 0\r\n\r\n"}) {
     INFO(bytes);
     CHECK(response_declined(bytes));
   }
@@ -251,7 +254,8 @@ TEST_CASE("the two field-value scanners stop at the same byte for every input") 
 TEST_CASE("whatever the simple reader takes of an answer, Beast's parser reads the same way") {
   namespace bhttp = boost::beast::http;
   std::vector<std::string> bases = {api_answer, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
-                                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_claims\"\r\nContent-Length: 0\r\n\r\n"};
+                                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_claims\"\r\nContent-Length: 0\r\n\r\n",
+                                    "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok"};
   std::size_t taken = 0;
   for_each_one_byte_change(bases, [&](const std::string& bytes) {
     http::client_response mine;

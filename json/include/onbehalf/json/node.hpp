@@ -4,7 +4,10 @@
 //
 // A node is valid only during the call it is given to (see with_parsed): the document belongs to
 // the thread's parser and is overwritten by the next parse. simdjson stays out of this header; a
-// node carries simdjson's 16-byte element as bytes.
+// node carries simdjson's 16-byte element as bytes. Name the view before looping over it:
+//   if (auto items = n.if_array()) for (auto item : *items) ...
+// (`for (auto item : *n.if_array())` would loop over an optional already destroyed: C++20 does
+// not keep a temporary in a range-for's expression alive).
 #pragma once
 
 #include "onbehalf/json/value.hpp"
@@ -24,7 +27,7 @@ class node;
 namespace detail {
 // simdjson's element, array iterator and object iterator are each a document pointer and an index.
 struct opaque16 {
-  alignas(8) unsigned char bytes[16];
+  alignas(8) unsigned char bytes[16] = {}; // a default-made view holds zeros, not stray bytes
 };
 } // namespace detail
 
