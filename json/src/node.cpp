@@ -86,58 +86,66 @@ std::optional<std::string_view> node::if_string() const noexcept { return as<std
 std::optional<node_array> node::if_array() const noexcept {
   auto a = as<dom::array>(*this, dom::element_type::ARRAY);
   if (!a) return std::nullopt;
-  node_array view;
-  view.array_ = to_bytes(*a);
-  return view;
+  return node_array(to_bytes(*a));
 }
 std::optional<node_object> node::if_object() const noexcept {
   auto o = as<dom::object>(*this, dom::element_type::OBJECT);
   if (!o) return std::nullopt;
-  node_object view;
-  view.object_ = to_bytes(*o);
-  return view;
+  return node_object(to_bytes(*o));
 }
 
 namespace {
 
-// The two views' iterators do the same things with simdjson's array and object iterators.
-template <class Iterator>
-void step(detail::opaque16& at) noexcept {
-  auto it = from_bytes<Iterator>(at);
-  at = to_bytes(++it);
-}
-template <class Iterator>
-bool differ(const detail::opaque16& a, const detail::opaque16& b) noexcept {
-  return from_bytes<Iterator>(a) != from_bytes<Iterator>(b);
-}
-template <class View, class Container>
-typename View::iterator edge(const detail::opaque16& container, bool at_end) noexcept {
-  auto c = from_bytes<Container>(container);
-  return typename View::iterator(to_bytes(at_end ? c.end() : c.begin()));
-}
+// The simdjson types behind each range.
+template <class Item>
+struct dom_of {
+  using container = dom::array;
+  using iterator = dom::array::iterator;
+};
+template <>
+struct dom_of<node_member> {
+  using container = dom::object;
+  using iterator = dom::object::iterator;
+};
 
 } // namespace
 
-node node_array::iterator::operator*() const noexcept { return node_access::wrap(*from_bytes<dom::array::iterator>(at_)); }
-node_array::iterator& node_array::iterator::operator++() noexcept { return step<dom::array::iterator>(at_), *this; }
-bool node_array::iterator::operator!=(const iterator& other) const noexcept { return differ<dom::array::iterator>(at_, other.at_); }
-node_array::iterator node_array::begin() const noexcept { return edge<node_array, dom::array>(array_, false); }
-node_array::iterator node_array::end() const noexcept { return edge<node_array, dom::array>(array_, true); }
-std::size_t node_array::size_hint() const noexcept { return from_bytes<dom::array>(array_).size(); }
-
-node_member node_object::iterator::operator*() const noexcept {
+template <>
+node detail::node_range<node>::iterator::operator*() const noexcept {
+  return node_access::wrap(*from_bytes<dom::array::iterator>(at_));
+}
+template <>
+node_member detail::node_range<node_member>::iterator::operator*() const noexcept {
   auto it = from_bytes<dom::object::iterator>(at_);
   return {it.key(), node_access::wrap(it.value())};
 }
-node_object::iterator& node_object::iterator::operator++() noexcept { return step<dom::object::iterator>(at_), *this; }
-bool node_object::iterator::operator!=(const iterator& other) const noexcept { return differ<dom::object::iterator>(at_, other.at_); }
-node_object::iterator node_object::begin() const noexcept { return edge<node_object, dom::object>(object_, false); }
-node_object::iterator node_object::end() const noexcept { return edge<node_object, dom::object>(object_, true); }
+template <class Item>
+typename detail::node_range<Item>::iterator& detail::node_range<Item>::iterator::operator++() noexcept {
+  auto it = from_bytes<typename dom_of<Item>::iterator>(at_);
+  at_ = to_bytes(++it);
+  return *this;
+}
+template <class Item>
+bool detail::node_range<Item>::iterator::operator!=(const iterator& other) const noexcept {
+  return from_bytes<typename dom_of<Item>::iterator>(at_) != from_bytes<typename dom_of<Item>::iterator>(other.at_);
+}
+template <class Item>
+typename detail::node_range<Item>::iterator detail::node_range<Item>::begin() const noexcept {
+  return iterator(to_bytes(from_bytes<typename dom_of<Item>::container>(container_).begin()));
+}
+template <class Item>
+typename detail::node_range<Item>::iterator detail::node_range<Item>::end() const noexcept {
+  return iterator(to_bytes(from_bytes<typename dom_of<Item>::container>(container_).end()));
+}
+template class detail::node_range<node>;
+template class detail::node_range<node_member>;
+
+std::size_t node_array::size_hint() const noexcept { return from_bytes<dom::array>(container_).size(); }
 
 // Searched on simdjson's own object, whose iteration inlines: a struct's every member is looked up
 // this way on every read.
 std::optional<node> detail::find_member(const node_object& members, std::string_view json_name, std::string_view camel_name) {
-  return find_named<std::optional<node>>(from_bytes<dom::object>(members.object_), json_name, camel_name,
+  return find_named<std::optional<node>>(from_bytes<dom::object>(members.container_), json_name, camel_name,
                                          [](dom::element e) { return node_access::wrap(e); });
 }
 

@@ -38,49 +38,49 @@ namespace detail {
 std::optional<node> find_member(const node_object& members, std::string_view json_name, std::string_view camel_name);
 } // namespace detail
 
-/// An array's items, in order.
-class node_array {
+namespace detail {
+
+/// The items of an array (Item = node) or the members of an object (Item = node_member), in
+/// document order.
+template <class Item>
+class node_range {
 public:
   class iterator {
   public:
-    explicit iterator(detail::opaque16 at) noexcept : at_(at) {}
-    node operator*() const noexcept;
+    explicit iterator(opaque16 at) noexcept : at_(at) {}
+    Item operator*() const noexcept;
     iterator& operator++() noexcept;
     bool operator!=(const iterator& other) const noexcept;
 
   private:
-    detail::opaque16 at_;
+    opaque16 at_;
   };
   iterator begin() const noexcept;
   iterator end() const noexcept;
+
+protected:
+  explicit node_range(opaque16 container) noexcept : container_(container) {}
+  opaque16 container_;
+};
+
+} // namespace detail
+
+/// An array's items, in order.
+class node_array : public detail::node_range<node> {
+public:
   /// The item count; simdjson stops counting at 2^24 - 1, so use it as a hint only.
   std::size_t size_hint() const noexcept;
 
 private:
   friend class node;
-  detail::opaque16 array_;
+  using node_range::node_range;
 };
 
 /// An object's members, in document order.
-class node_object {
-public:
-  class iterator {
-  public:
-    explicit iterator(detail::opaque16 at) noexcept : at_(at) {}
-    node_member operator*() const noexcept;
-    iterator& operator++() noexcept;
-    bool operator!=(const iterator& other) const noexcept;
-
-  private:
-    detail::opaque16 at_;
-  };
-  iterator begin() const noexcept;
-  iterator end() const noexcept;
-
-private:
+class node_object : public detail::node_range<node_member> {
   friend class node;
   friend std::optional<node> detail::find_member(const node_object&, std::string_view, std::string_view);
-  detail::opaque16 object_;
+  using node_range::node_range;
 };
 
 class node {
