@@ -168,3 +168,20 @@ TEST_CASE("a long purpose, as a cache entry's key, seals and opens, and binds th
   CHECK(opened(ring, sealed, purpose) == "v");
   CHECK(open_error(ring, sealed, purpose + "q") == unseal_error::tampered);
 }
+
+TEST_CASE("constant-time comparison finds a difference at any position and of any length") {
+  for (std::size_t length = 0; length <= 40; ++length) {
+    std::string a(length, 'x');
+    for (std::size_t i = 0; i < length; ++i) a[i] = static_cast<char>('a' + i % 26);
+    CHECK(crypto::constant_time_equals(a, std::string(a)));
+    CHECK_FALSE(crypto::constant_time_equals(a, a + "y"));
+    CHECK_FALSE(crypto::constant_time_equals(a + "y", a));
+    for (std::size_t i = 0; i < length; ++i) {
+      for (unsigned char flip : {0x01, 0x80}) {
+        auto b = a;
+        b[i] = static_cast<char>(static_cast<unsigned char>(b[i]) ^ flip);
+        CHECK_FALSE(crypto::constant_time_equals(a, b));
+      }
+    }
+  }
+}
