@@ -4,6 +4,7 @@
 
 #include "beast_support.hpp"
 #include "deadlines.hpp"
+#include "drained_read.hpp"
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
@@ -268,7 +269,7 @@ struct server::impl {
         if (stopping) co_return;
         c.idle = true;
         limit.expires_after(options.limits.keep_alive_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+        auto [ec, n] = co_await stream.async_read_some(detail::drained_read_buffer(buffer.prepare(4096)), use_tuple);
         c.idle = false;
         if (ec) co_return;
         buffer.commit(n);

@@ -1,0 +1,75 @@
+// A read whose short count tells Asio the socket is drained. Private to http/.
+//
+// Asio registers every socket with epoll edge-triggered and, before it waits for an edge, tries
+// every read once ("speculatively"). It only learns that a socket is empty from a read that finds
+// nothing, so a server that answers one request and reads for the next makes one recv() per
+// request that fails with EAGAIN. A stream read that returns fewer bytes than asked for has
+// taken all the data the kernel held, and any byte that arrives after it raises a new edge; so
+// such a read may end the speculation, and the next read waits for that edge instead.
+//
+// One thing can hide behind a short read: the peer's FIN, when it came with the data. It raises
+// no later edge, so a read after it waits for its timeout instead of seeing the end at once. The
+// server uses this buffer only for the first read of a request, where that costs nothing: a
+// client that half-closes after a keep-alive request has its connection closed at the keep-alive
+// timeout, not at once; one that closes in the middle of a request, at the request timeout, as
+// a slow one would. The HTTP client does not use it: an API that closes in the middle of its
+// answer must be reported as such, at once (nginx learns of such a FIN from EPOLLRDHUP, which
+// Asio does not ask for).
+//
+// Asio has the switch (the reactor's `try_speculative_`, set again by every edge, under the same
+// lock as the speculative read) but flips it only on end of stream. `drained_read_buffer` is a
+// buffer type of our own, and Asio's receive operation for it is specialised below to flip it on
+// a short read as well. Everything else about the operation is Asio's own.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/socket_base.hpp> // reactive_socket_recv_op.hpp needs it first
+#include <boost/asio/detail/reactive_socket_recv_op.hpp>
+#include <boost/version.hpp>
+
+#include <cstddef>
+
+namespace onbehalf::http::detail {
+
+/// One buffer for `async_read_some` on a plain TCP socket: a read that fills less of it than its
+/// size marks the socket drained, so the next read waits for epoll rather than trying first.
+struct drained_read_buffer : boost::asio::mutable_buffer {
+  explicit drained_read_buffer(boost::asio::mutable_buffer b) : boost::asio::mutable_buffer(b) {}
+};
+
+} // namespace onbehalf::http::detail
+
+#if BOOST_VERSION == 108100 && !defined(BOOST_ASIO_HAS_IOCP) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+namespace boost::asio::detail {
+
+// The members and constructor are those of the primary template in Boost 1.81, which
+// reactive_socket_recv_op derives from; only the status of a short read differs. Other Boost
+// versions use Asio's own operation unchanged (the #if above).
+template <>
+class reactive_socket_recv_op_base<onbehalf::http::detail::drained_read_buffer> : public reactor_op {
+public:
+  reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket, socket_ops::state_type state,
+                               const onbehalf::http::detail::drained_read_buffer& buffer, socket_base::message_flags flags,
+                               func_type complete_func)
+      : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func), socket_(socket), state_(state), buffer_(buffer),
+        flags_(flags) {}
+
+  static status do_perform(reactor_op* base) {
+    auto* o = static_cast<reactive_socket_recv_op_base*>(base);
+    const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
+    if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(), o->flags_, stream, o->ec_, o->bytes_transferred_))
+      return not_done;
+    // Asio's own test is the zero count of an end of stream or an error; a short read is ours.
+    const bool drained = o->bytes_transferred_ == 0 || o->bytes_transferred_ < o->buffer_.size();
+    return stream && drained ? done_and_exhausted : done;
+  }
+
+private:
+  socket_type socket_;
+  socket_ops::state_type state_;
+  boost::asio::mutable_buffer buffer_;
+  socket_base::message_flags flags_;
+};
+
+} // namespace boost::asio::detail
+#endif
