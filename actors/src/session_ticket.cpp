@@ -1,14 +1,19 @@
 #include "session_ticket.hpp"
 
+#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/text.hpp"
 
+#include <bit>
 #include <charconv>
+#include <functional>
 
 namespace onbehalf::actors {
 
 namespace {
 constexpr std::string_view purpose = "onbehalf session v1";
-}
+// A session cookie is about 200 characters; a larger one is opened each time rather than held.
+constexpr std::size_t largest_cached_cookie = 1024;
+} // namespace
 
 std::string seal_ticket(const key_ring& keys, const session_ticket& t) {
   auto expires = std::chrono::duration_cast<std::chrono::seconds>(t.expires.time_since_epoch()).count();
@@ -29,6 +34,42 @@ result<session_ticket, ticket_problem> open_ticket(const key_ring& keys, std::st
   session_ticket t{std::string(account), std::string(session), std::chrono::system_clock::time_point(std::chrono::seconds(expires))};
   if (t.expires <= now) return failure{ticket_problem::expired};
   return t;
+}
+
+opened_tickets::opened_tickets(key_ring keys, std::size_t slots) : keys_(std::move(keys)), slots_(std::bit_ceil(std::max<std::size_t>(slots, 2))) {}
+
+result<opened_tickets::ticket_ptr, ticket_problem> opened_tickets::open(std::string_view sealed, std::chrono::system_clock::time_point now) const {
+  const bool cacheable = sealed.size() <= largest_cached_cookie;
+  const auto pair = std::hash<std::string_view>{}(sealed) & (slots_.size() - 2); // the even slot of two
+  ticket_ptr seen;
+  if (cacheable) {
+    std::lock_guard lock(lock_for(pair));
+    for (auto i : {pair, pair + 1}) {
+      auto& s = slots_[i];
+      if (!s.ticket || !crypto::constant_time_equals(s.sealed, sealed)) continue;
+      seen = s.ticket;
+      s.used_last = true;
+      slots_[i ^ 1].used_last = false;
+      break;
+    }
+  }
+  if (seen) {
+    if (seen->expires <= now) return failure{ticket_problem::expired};
+    return seen;
+  }
+  auto opened = open_ticket(keys_, sealed, now);
+  if (!opened) return failure{opened.error()};
+  auto ticket = std::make_shared<const session_ticket>(std::move(*opened));
+  if (cacheable) {
+    std::lock_guard lock(lock_for(pair));
+    auto i = !slots_[pair].ticket || !slots_[pair].used_last ? pair : pair + 1;
+    auto& s = slots_[i];
+    s.sealed.assign(sealed);
+    s.ticket = ticket;
+    s.used_last = true;
+    slots_[i ^ 1].used_last = false;
+  }
+  return ticket;
 }
 
 } // namespace onbehalf::actors

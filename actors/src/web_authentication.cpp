@@ -64,9 +64,10 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   identity::authority_cache& authority;
   token_service& tokens;
   session_service& sessions;
+  opened_tickets tickets;
 
   impl(web_authentication_options o, identity::authority_cache& a, token_service& t, session_service& s)
-      : options(std::move(o)), authority(a), tokens(t), sessions(s) {}
+      : options(std::move(o)), authority(a), tokens(t), sessions(s), tickets(options.cookie_keys) {}
 
   http::request_origin origin(const http::request& r) const { return http::origin_of(r, options.trusted_proxies); }
 
@@ -273,7 +274,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
     auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
     if (!cookie) return challenge_or_proceed(matched, x, proceed);
-    auto ticket = open_ticket(options.cookie_keys, *cookie, clock::now());
+    auto ticket = tickets.open(*cookie, clock::now());
     if (!ticket) {
       remove_session_cookie(x);
       if (ticket.error() == ticket_problem::expired || matched.anonymous) return challenge_or_proceed(matched, x, proceed);
@@ -285,7 +286,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                              "It has been removed; please sign in again.",
                                              sign_in_again, sign_in_link));
     }
-    const auto& ids = *ticket; // the callback gets its own copy; these references must not see it moved
+    const auto& ids = **ticket; // shared with the callback, which keeps it alive
     sessions.find(ids.home_account_id, ids.session_id,
                   [self = shared_from_this(), &matched, x, proceed = std::move(proceed), ticket = *ticket](session_service::user_ptr user) {
                     if (!user) {
@@ -293,7 +294,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                       return self->challenge_or_proceed(matched, x, proceed);
                     }
                     x->user = std::move(user);
-                    self->renew_if_due(x, ticket);
+                    self->renew_if_due(x, *ticket);
                     for (const auto& requirement : matched.required_claims) {
                       if (requirement.satisfied_by(*x->user)) continue;
                       return reply(x, http::response::page(403, "You do not have access to this page",
