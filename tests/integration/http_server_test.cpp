@@ -223,6 +223,18 @@ TEST_CASE("an idle keep-alive connection is closed after the keep-alive timeout"
   CHECK(c.closed_by_server(4s)); // keep-alive timeout is 2 s in the test settings
 }
 
+TEST_CASE("a client that half-closes after its request gets the answer, and the connection ends by the keep-alive timeout") {
+  running_host server;
+  raw_connection c(server.port());
+  c.send(get_healthz);
+  c.finish_sending(); // the FIN comes with the request: no later event tells the server of it
+  auto reply = c.read_response();
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(c.closed_by_server(4s)); // keep-alive timeout is 2 s in the test settings
+  CHECK(still_serves(server.port()));
+}
+
 TEST_CASE("an unknown route gets 404 and a wrong method gets 405") {
   running_host server(add_echo_routes);
   auto missing = http_get(server.port(), "/nowhere");

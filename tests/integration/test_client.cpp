@@ -59,6 +59,10 @@ void raw_connection::send(std::string_view bytes) {
   }
 }
 
+void raw_connection::finish_sending() {
+  if (!tls_ && fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 bool raw_connection::fill(std::chrono::steady_clock::time_point deadline) {
   char chunk[16384];
   if (tls_ && ssl_ && SSL_pending(ssl_) > 0) {

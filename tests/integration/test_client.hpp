@@ -30,6 +30,8 @@ public:
 
   bool connected() const noexcept { return fd_ >= 0 && (!tls_ || ssl_); }
   void send(std::string_view bytes);
+  /// Half-closes a plain connection: the server sees the end of the request stream, and can still answer.
+  void finish_sending();
   /// Reads one response (Content-Length or chunked body; none for `head_request`).
   std::optional<http_reply> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool head_request = false);
   /// True when the server closes the connection within `timeout`.
