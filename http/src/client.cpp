@@ -4,6 +4,7 @@
 
 #include "beast_support.hpp"
 #include "deadlines.hpp"
+#include "drained_read.hpp"
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
@@ -340,6 +341,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auto cut_short = [&] { return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false); };
     client_response response;
     bool reusable = true;
+    bool end_may_hide = false; // after a short drained read (drained_read.hpp)
+    auto end_already_came = [&] { return end_may_hide && detail::end_waits_unseen(c.socket().native_handle()); };
     for (;;) {
       response = client_response{};
       // An answer with a Content-Length (most APIs') is read here without Beast (simple_head.hpp).
@@ -348,8 +351,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
       // and Beast's path says why.
       if (r.method != "HEAD") {
         if (c.buffer.size() == 0) {
-          auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(first_read_bytes), use_tuple);
-          if (!ec) c.buffer.commit(n);
+          if constexpr (std::is_same_v<Stream, tcp_socket>) {
+            auto [ec, n] = co_await stream.async_read_some(detail::drained_read_buffer(c.buffer.prepare(first_read_bytes)), use_tuple);
+            if (!ec) c.buffer.commit(n);
+            end_may_hide = !ec && n < first_read_bytes;
+          } else {
+            auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(first_read_bytes), use_tuple);
+            if (!ec) c.buffer.commit(n);
+          }
         }
         std::string_view arrived(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
         if (auto head = detail::read_simple_response_head(arrived, response_header_limit, response)) {
@@ -362,6 +371,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
           std::memcpy(response.body.data(), arrived.data() + head->size, buffered);
           c.buffer.consume(head->size + buffered);
           if (buffered < length) {
+            if (end_already_came()) co_return cut_short();
             auto [ec, n] = co_await asio::async_read(stream, asio::buffer(response.body.data() + buffered, length - buffered), use_tuple);
             if (ec && c.limit->passed()) co_return timed_out();
             if (ec) co_return cut_short();
@@ -374,7 +384,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
       parser.header_limit(response_header_limit);
       parser.body_limit(options.max_response_bytes);
       if (r.method == "HEAD") parser.skip(true);
-      auto [read_ec, read] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
+      beast::error_code read_ec;
+      if (end_already_came()) {
+        bhttp::read(stream, c.buffer, parser, read_ec); // cannot wait: all there is to read is there
+      } else {
+        auto [ec, n] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
+        read_ec = ec;
+      }
+      end_may_hide = false;
       if (read_ec && c.limit->passed()) co_return timed_out();
       if (read_ec == bhttp::error::body_limit) co_return too_large();
       if (read_ec) {

@@ -2,19 +2,22 @@
 //
 // Asio registers every socket with epoll edge-triggered and, before it waits for an edge, tries
 // every read once ("speculatively"). It only learns that a socket is empty from a read that finds
-// nothing, so a server that answers one request and reads for the next makes one recv() per
-// request that fails with EAGAIN. A stream read that returns fewer bytes than asked for has
-// taken all the data the kernel held, and any byte that arrives after it raises a new edge; so
-// such a read may end the speculation, and the next read waits for that edge instead.
+// nothing, so a server that answers one request and reads for the next, or a client that sends a
+// request and reads for the answer, makes one recv() per message that fails with EAGAIN. A
+// stream read that returns fewer bytes than asked for has taken all the data the kernel held,
+// and any byte that arrives after it raises a new edge; so such a read may end the speculation,
+// and the next read waits for that edge instead.
 //
 // One thing can hide behind a short read: the peer's FIN, when it came with the data. It raises
-// no later edge, so a read after it waits for its timeout instead of seeing the end at once. The
-// server uses this buffer only for the first read of a request, where that costs nothing: a
-// client that half-closes after a keep-alive request has its connection closed at the keep-alive
-// timeout, not at once; one that closes in the middle of a request, at the request timeout, as
-// a slow one would. The HTTP client does not use it: an API that closes in the middle of its
-// answer must be reported as such, at once (nginx learns of such a FIN from EPOLLRDHUP, which
-// Asio does not ask for).
+// no later edge, so a read after it would wait for its timeout instead of seeing the end at once
+// (nginx learns of such a FIN from EPOLLRDHUP, which Asio does not ask for). Hence:
+// - The server reads only the start of a request this way. A client that half-closes after a
+//   keep-alive request has its connection closed at the keep-alive timeout rather than at once;
+//   one that closes in the middle of a request, at the request timeout, as a slow one would.
+// - The HTTP client reads the start of an answer this way, and before it reads more of the same
+//   answer it looks for a hidden end (`end_waits_unseen`), so an API that closes in the middle
+//   of its answer is reported at once. Before the next request on the connection nothing needs
+//   looking: a request to a closed socket brings a reset, and the reset raises an edge.
 //
 // Asio has the switch (the reactor's `try_speculative_`, set again by every edge, under the same
 // lock as the speculative read) but flips it only on end of stream. `drained_read_buffer` is a
@@ -29,6 +32,8 @@
 
 #include <cstddef>
 
+#include <sys/socket.h>
+
 namespace onbehalf::http::detail {
 
 /// One buffer for `async_read_some` on a plain TCP socket: a read that fills less of it than its
@@ -36,6 +41,13 @@ namespace onbehalf::http::detail {
 struct drained_read_buffer : boost::asio::mutable_buffer {
   explicit drained_read_buffer(boost::asio::mutable_buffer b) : boost::asio::mutable_buffer(b) {}
 };
+
+/// After a short drained read on socket `fd`: whether the peer's end of stream waits behind it,
+/// which no later edge would announce. One recv() that neither waits nor takes anything.
+inline bool end_waits_unseen(int fd) noexcept {
+  char byte;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
 
 } // namespace onbehalf::http::detail
 

@@ -220,6 +220,21 @@ TEST_CASE("a GET on a pooled connection the server has closed is retried on a ne
   CHECK(c->connections_opened() == 2);
 }
 
+TEST_CASE("a GET on a pooled connection whose server closed right after its last answer is retried on a new connection") {
+  // The end of stream comes with the answer, so no later event tells of it (drained_read.hpp).
+  raw_server closes_at_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", {}, 2);
+  auto c = make_client();
+  REQUIRE(get(*c, closes_at_once.base_url() + "/"));
+  std::this_thread::sleep_for(50ms);
+  http::client_request again{"GET", closes_at_once.base_url() + "/", {}, {}, {}};
+  again.response_timeout = 2s;
+  auto reply = send(*c, std::move(again));
+  INFO((reply ? std::string() : reply.error().message));
+  REQUIRE(reply);
+  CHECK(reply->body == "ok");
+  CHECK(c->connections_opened() == 2);
+}
+
 TEST_CASE("a POST on a pooled connection the server has closed is not retried") {
   running_host server(add_test_routes);
   auto c = make_client();

@@ -1,4 +1,4 @@
-// A server that answers one connection with the given bytes, then closes it: for replies no
+// A server that answers a connection (or the first few) with the given bytes, then closes it: for replies no
 // real server would send (cut off mid-body, not HTTP at all). With `hold_open` it waits that long
 // before closing, as a server that stalls in the middle of its answer. It keeps the request it read, so
 // tests can check the exact bytes a client sent.
@@ -19,7 +19,8 @@ namespace onbehalf::testing {
 
 class raw_server {
 public:
-  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}) {
+  /// Answers each of the first `connections` connections with `reply`, then closes it.
+  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}, int connections = 1) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -29,13 +30,16 @@ public:
     socklen_t length = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, reply, hold_open] {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      request_.set_value(read_request(c));
-      [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-      std::this_thread::sleep_for(hold_open);
-      ::close(c);
+    thread_ = std::thread([this, reply, hold_open, connections] {
+      for (int k = 0; k < connections; ++k) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        auto request = read_request(c);
+        if (k == 0) request_.set_value(std::move(request));
+        [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+        std::this_thread::sleep_for(hold_open);
+        ::close(c);
+      }
     });
   }
   ~raw_server() {

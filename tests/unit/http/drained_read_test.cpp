@@ -18,6 +18,7 @@
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using onbehalf::http::detail::drained_read_buffer;
+using onbehalf::http::detail::end_waits_unseen;
 
 namespace {
 
@@ -94,4 +95,24 @@ TEST_CASE("a drained read sees the peer close the connection") {
   auto end = p.read();
   REQUIRE(end);
   CHECK(end->starts_with("error: "));
+}
+
+TEST_CASE("an end of stream that came with the bytes of a short read is found without taking anything") {
+  connected_pair p;
+  p.send("answer");
+  p.writer.shutdown(tcp::socket::shutdown_send);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(p.read() == "answer");
+  CHECK(end_waits_unseen(p.reader.native_handle()));
+}
+
+TEST_CASE("no end of stream is found while the peer keeps the connection open, and waiting bytes stay") {
+  connected_pair p;
+  p.send("answer");
+  REQUIRE(p.read() == "answer");
+  CHECK_FALSE(end_waits_unseen(p.reader.native_handle()));
+  p.send("more");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(end_waits_unseen(p.reader.native_handle()));
+  CHECK(p.read() == "more");
 }
