@@ -194,7 +194,11 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
       request.body = *body;
     }
     for (const auto& [name, value] : o.extra_header_parameters) request.headers.set(name, value);
-    request.headers.set("Authorization", o.protocol_scheme + " " + token->token.reveal());
+    const auto& bearer = token->token.reveal();
+    std::string authorization;
+    authorization.reserve(o.protocol_scheme.size() + 1 + bearer.size()); // a token is a kilobyte or more: copied once
+    authorization.append(o.protocol_scheme).append(1, ' ').append(bearer);
+    request.headers.set("Authorization", std::move(authorization));
     if (!correlation_id.empty()) request.headers.set("X-Correlation-ID", correlation_id);
     if (o.customize_request) o.customize_request(request);
 

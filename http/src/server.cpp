@@ -36,9 +36,13 @@ std::string new_correlation_id() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
   static constexpr char digits[] = "0123456789abcdef";
   std::string id(32, '0');
+  auto* out = id.data();
   for (int half = 0; half < 2; ++half) {
     auto bits = engine();
-    for (int i = 0; i < 16; ++i) id[half * 16 + i] = digits[(bits >> (i * 4)) & 15];
+    for (int i = 0; i < 8; ++i, bits >>= 8) { // a byte, two digits, a step
+      *out++ = digits[(bits >> 4) & 15];
+      *out++ = digits[bits & 15];
+    }
   }
   return id;
 }

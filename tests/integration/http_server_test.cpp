@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <future>
+#include <set>
 #include <thread>
 
 using namespace onbehalf;
@@ -394,6 +395,26 @@ TEST_CASE("a well-formed correlation id is echoed and a hostile one is replaced"
   REQUIRE(id);
   CHECK(id->size() == 32);
   CHECK(id->find("forged") == std::string::npos);
+}
+
+TEST_CASE("generated correlation ids are 32 lowercase hex digits, all different, using every digit") {
+  running_host server;
+  raw_connection c(server.port());
+  std::set<std::string> seen;
+  std::set<char> digits;
+  for (int i = 0; i < 50; ++i) {
+    c.send(get_healthz);
+    auto reply = c.read_response();
+    REQUIRE(reply);
+    auto id = reply->header("X-Correlation-ID");
+    REQUIRE(id);
+    CHECK(id->size() == 32);
+    CHECK(id->find_first_not_of("0123456789abcdef") == std::string::npos);
+    seen.insert(std::string(*id));
+    digits.insert(id->begin(), id->end());
+  }
+  CHECK(seen.size() == 50);
+  CHECK(digits.size() == 16);
 }
 
 TEST_CASE("GET /metrics counts requests by route and status in Prometheus format") {
