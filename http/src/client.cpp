@@ -347,18 +347,21 @@ struct client::impl : std::enable_shared_from_this<impl> {
       response = client_response{};
       // An answer with a Content-Length (most APIs') is read here without Beast (simple_head.hpp).
       // Beast reads on from what is buffered, so the bytes read here are not lost when it takes
-      // over; a first read that fails is left to it as well, since it fails the same way again
-      // and Beast's path says why.
+      // over. A first read that fails ends the exchange here: Asio waits for a new event before
+      // it reads a socket again after a failed read, and a closed socket raises none.
       if (r.method != "HEAD") {
         if (c.buffer.size() == 0) {
+          beast::error_code ec;
+          std::size_t n = 0;
           if constexpr (std::is_same_v<Stream, tcp_socket>) {
-            auto [ec, n] = co_await stream.async_read_some(detail::drained_read_buffer(c.buffer.prepare(first_read_bytes)), use_tuple);
-            if (!ec) c.buffer.commit(n);
+            std::tie(ec, n) = co_await stream.async_read_some(detail::drained_read_buffer(c.buffer.prepare(first_read_bytes)), use_tuple);
             end_may_hide = !ec && n < first_read_bytes;
           } else {
-            auto [ec, n] = co_await stream.async_read_some(c.buffer.prepare(first_read_bytes), use_tuple);
-            if (!ec) c.buffer.commit(n);
+            std::tie(ec, n) = co_await stream.async_read_some(c.buffer.prepare(first_read_bytes), use_tuple);
           }
+          if (ec && c.limit->passed()) co_return timed_out();
+          if (ec) co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + ec.message(), true);
+          c.buffer.commit(n);
         }
         std::string_view arrived(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
         if (auto head = detail::read_simple_response_head(arrived, response_header_limit, response)) {
