@@ -1,5 +1,7 @@
 #include "onbehalf/actors/authorization_header_provider.hpp"
 
+#include "token_in_place.hpp"
+
 namespace onbehalf::actors {
 
 signed_in_user::signed_in_user(const http::exchange_ptr& x) : correlation_id_(x->req().correlation_id) {
@@ -25,12 +27,18 @@ call_result<access_token> to_call_result(token_service_outcome o, const std::vec
 
 } // namespace
 
+task<call_result<access_token>> detail::acquire_user_token_in_place(token_service& tokens, const signed_in_user& user,
+                                                                    const std::vector<std::string>& scopes, token_acquisition_options options) {
+  if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
+  auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
+    tokens.acquire_token_for_user(std::string_view(user.home_account_id()), scopes, std::move(options), std::move(done));
+  });
+  co_return to_call_result(std::move(outcome), scopes, user.login_hint());
+}
+
 task<call_result<access_token>> acquire_token_for_user(token_service& tokens, signed_in_user user, std::vector<std::string> scopes,
                                                        token_acquisition_options options) {
-  if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
-  auto outcome = co_await when_called_back<token_service_outcome>(
-      [&](std::function<void(token_service_outcome)> done) { tokens.acquire_token_for_user(user.home_account_id(), scopes, std::move(options), std::move(done)); });
-  co_return to_call_result(std::move(outcome), scopes, user.login_hint());
+  co_return co_await detail::acquire_user_token_in_place(tokens, user, scopes, std::move(options));
 }
 
 task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope, token_acquisition_options options) {

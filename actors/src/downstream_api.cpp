@@ -1,5 +1,7 @@
 #include "onbehalf/actors/downstream_api.hpp"
 
+#include "token_in_place.hpp"
+
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -176,7 +178,7 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
     if (app_token) {
       token = co_await acquire_token_for_app(*tokens, o.scopes.front(), token_options);
     } else {
-      token = co_await acquire_token_for_user(*tokens, *user, o.scopes, token_options);
+      token = co_await detail::acquire_user_token_in_place(*tokens, *user, o.scopes, token_options);
     }
     if (!token) {
       auto& f = token.error();

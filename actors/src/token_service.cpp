@@ -107,7 +107,7 @@ bool bypasses_cache(const token_acquisition_options& o) { return o.force_refresh
 const std::string& tenant_of(const token_service_settings& s, const token_acquisition_options& o) { return o.tenant.empty() ? s.tenant : o.tenant; }
 
 // Where a request's access tokens live: the account's (or the app's) partition, per resource.
-std::string access_key_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
+std::string access_key_for(const token_service_settings& s, std::string_view home_account_id, const std::vector<std::string>& scopes,
                            const token_acquisition_options& o) {
   auto resource = scopes.empty() ? std::string_view() : identity::resource_view_of_scope(scopes.front());
   const auto& tenant = tenant_of(s, o);
@@ -119,7 +119,7 @@ std::string access_key_for(const token_service_settings& s, const std::string& h
   return cache::keys::user_access_tokens(home_account_id, resource, o.user_flow);
 }
 
-request_keys keys_for(const token_service_settings& s, const std::string& home_account_id, const std::vector<std::string>& scopes,
+request_keys keys_for(const token_service_settings& s, std::string_view home_account_id, const std::vector<std::string>& scopes,
                       const token_acquisition_options& o) {
   request_keys k;
   k.cache_key = access_key_for(s, home_account_id, scopes, o);
@@ -379,7 +379,8 @@ struct token_service::impl {
   // The common case costs an L1 lookup on the caller's thread and no message: a cached token
   // that is not due for refresh is answered at once, read in place and copied once. Anything
   // else goes to the resource's actor.
-  void acquire(std::string account, std::vector<std::string> scopes, token_acquisition_options options, token_callback done) {
+  // `account` and `scopes` are read in place, and copied only when the cache has no answer.
+  void acquire(std::string_view account, const std::vector<std::string>& scopes, token_acquisition_options options, token_callback done) {
     if (!options.user_flow.empty() && text::iequals(options.user_flow, settings->sign_in_flow)) options.user_flow.clear();
     if (!bypasses_cache(options)) {
       auto now = clock::now();
@@ -398,7 +399,7 @@ struct token_service::impl {
       }
     }
     auto k = keys_for(*settings, account, scopes, options);
-    caf::anon_send(actor_for(k.actor), token_requested{std::move(account), std::move(scopes), std::move(options), std::move(done)});
+    caf::anon_send(actor_for(k.actor), token_requested{std::string(account), scopes, std::move(options), std::move(done)});
   }
 };
 
@@ -447,7 +448,12 @@ void token_service::acquire_token_for_user(std::string home_account_id, std::vec
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, token_acquisition_options options,
                                            std::function<void(token_service_outcome)> done) {
-  impl_->acquire(std::move(home_account_id), std::move(scopes), std::move(options), std::move(done));
+  impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
+}
+
+void token_service::acquire_token_for_user(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
+                                           std::function<void(token_service_outcome)> done) {
+  impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
 }
 
 } // namespace onbehalf::actors

@@ -88,6 +88,10 @@ public:
   void acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, std::function<void(token_service_outcome)> done);
   void acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, token_acquisition_options options,
                               std::function<void(token_service_outcome)> done);
+  /// The same, reading the account and scopes where they are: they are copied only when no cached
+  /// token answers, so they need to outlive only this call (each request of a signed-in user).
+  void acquire_token_for_user(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
+                              std::function<void(token_service_outcome)> done);
 
   /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
   std::size_t live_actors() const;
