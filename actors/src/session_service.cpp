@@ -330,6 +330,10 @@ void session_service::start(http::principal user, std::function<void(std::string
   registry_->send(id, session_start_requested{std::move(user), std::move(done)});
 }
 
+session_service::user_ptr session_service::find_published(const std::string& home_account_id, std::string_view session_id) {
+  return registry_->find_published(home_account_id, session_id);
+}
+
 void session_service::find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done) {
   if (auto user = registry_->find_published(home_account_id, session_id)) return done(std::move(user));
   registry_->send(home_account_id, session_lookup{std::move(session_id), std::move(done)});

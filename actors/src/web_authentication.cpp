@@ -287,23 +287,31 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                              sign_in_again, sign_in_link));
     }
     const auto& ids = **ticket; // shared with the callback, which keeps it alive
+    // Most sessions are published by their actor and found in place, with no callback to build.
+    if (auto user = sessions.find_published(ids.home_account_id, ids.session_id)) return admit_user(matched, x, proceed, ids, std::move(user));
     sessions.find(ids.home_account_id, ids.session_id,
                   [self = shared_from_this(), &matched, x, proceed = std::move(proceed), ticket = *ticket](session_service::user_ptr user) {
-                    if (!user) {
-                      self->remove_session_cookie(x);
-                      return self->challenge_or_proceed(matched, x, proceed);
-                    }
-                    x->user = std::move(user);
-                    self->renew_if_due(x, *ticket);
-                    for (const auto& requirement : matched.required_claims) {
-                      if (requirement.satisfied_by(*x->user)) continue;
-                      return reply(x, http::response::page(403, "You do not have access to this page",
-                                                             "Your account lacks the " + requirement.type + " this page requires (one of: " +
-                                                                 text::join(requirement.any_of, ", ") + ").",
-                                                             "Go to the home page", "/"));
-                    }
-                    proceed();
+                    self->admit_user(matched, x, proceed, *ticket, std::move(user));
                   });
+  }
+
+  // The session's user, or null when the session has ended: the page, a 403, or a sign-in.
+  void admit_user(const http::route& matched, const http::exchange_ptr& x, const std::function<void()>& proceed, const session_ticket& ticket,
+                  session_service::user_ptr user) const {
+    if (!user) {
+      remove_session_cookie(x);
+      return challenge_or_proceed(matched, x, proceed);
+    }
+    x->user = std::move(user);
+    renew_if_due(x, ticket);
+    for (const auto& requirement : matched.required_claims) {
+      if (requirement.satisfied_by(*x->user)) continue;
+      return reply(x, http::response::page(403, "You do not have access to this page",
+                                             "Your account lacks the " + requirement.type + " this page requires (one of: " +
+                                                 text::join(requirement.any_of, ", ") + ").",
+                                             "Go to the home page", "/"));
+    }
+    proceed();
   }
 
   // Sliding expiry: a cookie past half its idle window is reissued with a fresh one.

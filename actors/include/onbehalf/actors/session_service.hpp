@@ -41,6 +41,9 @@ public:
   /// the account's actor has published is found in place and `done` runs before find returns, on
   /// the caller's thread; otherwise the actor answers, on one of its threads.
   void find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done);
+  /// The user of a session the account's actor has published, found in place; null when only the
+  /// actor can tell (then `find` asks it). Lets a caller skip building a callback on the common path.
+  user_ptr find_published(const std::string& home_account_id, std::string_view session_id);
   /// Ends every session of the account (sign-out); `done` runs once the record is gone from every level.
   void end(const std::string& home_account_id, std::function<void()> done);
 
