@@ -1,5 +1,7 @@
 #include "onbehalf/actors/session_service.hpp"
 
+#include "onbehalf/core/coarse_clock.hpp"
+
 #include "spawn.hpp"
 
 #include "onbehalf/cache/token_records.hpp"
@@ -97,7 +99,7 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
   }
 
   void ask_idle_to_retire() {
-    auto quiet_since = std::chrono::steady_clock::now() - options.actor_idle_timeout;
+    auto quiet_since = coarse_steady_now() - options.actor_idle_timeout;
     for (auto& s : shards) {
       std::lock_guard lock(s.mutex);
       for (auto& [_, e] : s.actors)
@@ -125,7 +127,7 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
       auto it = s.actors.find(home_account_id);
       if (it == s.actors.end() || !it->second.view) return nullptr;
       view = it->second.view;
-      it->second.last_sent = std::chrono::steady_clock::now();
+      it->second.last_sent = coarse_steady_now();
     }
     auto now = clock::now();
     for (const auto& s : view->sessions)
@@ -314,7 +316,7 @@ void session_service::registry::send(const std::string& home_account_id, Message
   auto& e = s.actors[home_account_id];
   if (!e.actor) e.actor = spawn_from_any_thread(system, session_actor, home_account_id, shared_from_this());
   ++e.sent;
-  e.last_sent = std::chrono::steady_clock::now();
+  e.last_sent = coarse_steady_now();
   caf::anon_send(e.actor, std::move(message));
 }
 

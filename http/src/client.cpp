@@ -8,6 +8,7 @@
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
+#include "onbehalf/core/coarse_clock.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 
@@ -239,7 +240,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
   }
 
   void close_expired_idle(lane& l) {
-    auto now = std::chrono::steady_clock::now();
+    auto now = coarse_steady_now();
     std::size_t n = 0;
     for (auto& [_, list] : l.idle) {
       std::erase_if(list, [&](const auto& c) { return now - c->idle_since >= options.idle_timeout; });
@@ -256,7 +257,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
   std::unique_ptr<connection> take_idle(lane& l, const std::string& key) {
     auto it = l.idle.find(key);
     if (it == l.idle.end()) return nullptr;
-    auto now = std::chrono::steady_clock::now();
+    auto now = coarse_steady_now();
     while (!it->second.empty()) {
       auto c = std::move(it->second.back());
       it->second.pop_back();
@@ -270,7 +271,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     if (l.closing) return;
     auto& list = l.idle[c->origin];
     if (list.size() >= options.max_idle_per_host) return;
-    c->idle_since = std::chrono::steady_clock::now();
+    c->idle_since = coarse_steady_now();
     list.push_back(std::move(c));
     set_idle(l, l.idle_here + 1);
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "beast_support.hpp"
+#include "onbehalf/core/coarse_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -53,7 +54,7 @@ public:
 
   /// Once `limit` has passed (within a tick) the socket is closed: what is pending on it fails.
   void expires_after(clock::duration limit) {
-    at_ = clock::now() + limit;
+    at_ = coarse_steady_now() + limit; // a tick is 10 ms or more: the kernel's last tick is near enough
     passed_ = false;
     if (limit < state_.tick * 10) state_.refine(limit);
   }
@@ -107,7 +108,7 @@ private:
   }
 
   static void cancel_passed(watch_state& s) {
-    auto now = deadline::clock::now();
+    auto now = coarse_steady_now();
     for (auto* d : s.watched) {
       if (d->at_ > now) continue;
       d->at_ = deadline::clock::time_point::max();
