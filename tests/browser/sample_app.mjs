@@ -12,13 +12,27 @@ const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'onbehalf-chromium-'));
 
-const context = await chromium.launchPersistentContext(profile, {
+const launch = () => chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
          '--no-first-run', '--disable-quic'],
 });
-const page = context.pages()[0] ?? await context.newPage();
+
+// Chromium on a busy two-core machine has once exited while starting (CI saw the first
+// navigation fail with "Target page, context or browser has been closed"): a browser that does
+// not show a blank page is started once more, and the log says so.
+let context = await launch();
+let page = context.pages()[0] ?? await context.newPage();
+try {
+  await page.goto('about:blank');
+} catch (e) {
+  console.log(`browser: Chromium did not open a blank page (${e.message.split('\n')[0]}); starting it again`);
+  await context.close().catch(() => {});
+  context = await launch();
+  page = context.pages()[0] ?? await context.newPage();
+  await page.goto('about:blank');
+}
 page.setDefaultTimeout(15000);
 
 let shots = 0;
