@@ -31,7 +31,7 @@ task<call_result<access_token>> detail::acquire_user_token_in_place(token_servic
                                                                     const std::vector<std::string>& scopes, token_acquisition_options options) {
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
   auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
-    tokens.acquire_token_for_user(std::string_view(user.home_account_id()), scopes, std::move(options), std::move(done));
+    tokens.acquire_token_for_user_in_place(user.home_account_id(), scopes, std::move(options), std::move(done));
   });
   co_return to_call_result(std::move(outcome), scopes, user.login_hint());
 }

@@ -52,7 +52,7 @@ private:
     ticket_ptr ticket;
     bool used_last = false; // of its pair: the other one is replaced first
   };
-  std::mutex& lock_for(std::size_t index) const { return locks_[index % locks_.size()]; }
+  std::mutex& lock_for(std::size_t pair) const { return locks_[(pair / 2) % locks_.size()]; } // pairs start at even slots
 
   key_ring keys_;
   mutable std::vector<slot> slots_;

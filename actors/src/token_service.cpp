@@ -451,8 +451,8 @@ void token_service::acquire_token_for_user(std::string home_account_id, std::vec
   impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
 }
 
-void token_service::acquire_token_for_user(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
-                                           std::function<void(token_service_outcome)> done) {
+void token_service::acquire_token_for_user_in_place(std::string_view home_account_id, const std::vector<std::string>& scopes,
+                                                    token_acquisition_options options, std::function<void(token_service_outcome)> done) {
   impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
 }
 

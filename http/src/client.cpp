@@ -342,7 +342,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     auto cut_short = [&] { return failed(client_error::connection_closed, where() + " closed the connection in the middle of its answer", false); };
     client_response response;
     bool reusable = true;
-    bool end_may_hide = false; // after a short drained read (drained_read.hpp)
+    bool end_may_hide = false; // after a short drained read, for the rest of this exchange (drained_read.hpp)
     auto end_already_came = [&] { return end_may_hide && detail::end_waits_unseen(c.socket().native_handle()); };
     for (;;) {
       response = client_response{};
@@ -352,6 +352,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
       // it reads a socket again after a failed read, and a closed socket raises none.
       if (r.method != "HEAD") {
         if (c.buffer.size() == 0) {
+          // After an interim answer read from the buffer, the end may still hide behind it.
+          if (end_already_came()) co_return failed(client_error::connection_closed, where() + " closed the connection before answering", true);
           beast::error_code ec;
           std::size_t n = 0;
           if constexpr (std::is_same_v<Stream, tcp_socket>) {
@@ -395,7 +397,6 @@ struct client::impl : std::enable_shared_from_this<impl> {
         auto [ec, n] = co_await bhttp::async_read(stream, c.buffer, parser, use_tuple);
         read_ec = ec;
       }
-      end_may_hide = false;
       if (read_ec && c.limit->passed()) co_return timed_out();
       if (read_ec == bhttp::error::body_limit) co_return too_large();
       if (read_ec) {

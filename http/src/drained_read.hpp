@@ -17,7 +17,10 @@
 // - The HTTP client reads the start of an answer this way, and before it reads more of the same
 //   answer it looks for a hidden end (`end_waits_unseen`), so an API that closes in the middle
 //   of its answer is reported at once. Before the next request on the connection nothing needs
-//   looking: a request to a closed socket brings a reset, and the reset raises an edge.
+//   looking: a request to a closed socket brings a reset, and the reset raises an edge. (Not so
+//   for a server that says keep-alive, closes its side in the same breath and goes on reading
+//   without answering: the next request on that connection waits for its timeout. No server
+//   seen does that; a look before every reuse would cost the system call saved.)
 //
 // Asio has the switch (the reactor's `try_speculative_`, set again by every edge, under the same
 // lock as the speculative read) but flips it only on end of stream. `drained_read_buffer` is a
@@ -30,6 +33,7 @@
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <boost/version.hpp>
 
+#include <cerrno>
 #include <cstddef>
 
 #include <sys/socket.h>
@@ -42,11 +46,14 @@ struct drained_read_buffer : boost::asio::mutable_buffer {
   explicit drained_read_buffer(boost::asio::mutable_buffer b) : boost::asio::mutable_buffer(b) {}
 };
 
-/// After a short drained read on socket `fd`: whether the peer's end of stream waits behind it,
-/// which no later edge would announce. One recv() that neither waits nor takes anything.
+/// After a short drained read on socket `fd`: whether the peer's end of stream, or a reset that
+/// came with the data, waits behind it, which no later edge would announce. One recv() that
+/// neither waits nor takes any data (it does take a pending error: later reads then find the
+/// connection closed, at once).
 inline bool end_waits_unseen(int fd) noexcept {
   char byte;
-  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  auto got = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 } // namespace onbehalf::http::detail

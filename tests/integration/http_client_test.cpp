@@ -358,6 +358,41 @@ TEST_CASE("an answer cut off in the middle of its body is a closed connection, a
   CHECK(c->idle_connections() == 0);
 }
 
+TEST_CASE("an answer cut off by a reset in the middle of its body is a closed connection, reported at once") {
+  raw_server aborts("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial", {}, 1, true);
+  auto c = make_client();
+  http::client_request r{"GET", aborts.base_url() + "/", {}, {}, {}};
+  r.response_timeout = 3s;
+  auto started = std::chrono::steady_clock::now();
+  CHECK(error_of(send(*c, std::move(r))) == http::client_error::connection_closed);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("an interim answer, then an answer that ends with the connection, is read whole at once") {
+  raw_server hints("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it");
+  auto c = make_client();
+  http::client_request r{"GET", hints.base_url() + "/", {}, {}, {}};
+  r.response_timeout = 3s;
+  auto started = std::chrono::steady_clock::now();
+  auto reply = send(*c, std::move(r));
+  INFO((reply ? std::string() : reply.error().message));
+  REQUIRE(reply);
+  CHECK(reply->status == 200);
+  CHECK(reply->body == "all of it");
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("an interim answer and then the end of the connection is a closed connection, reported at once") {
+  raw_server gives_up("HTTP/1.1 100 Continue\r\n\r\n");
+  auto c = make_client();
+  http::client_request r{"GET", gives_up.base_url() + "/", {}, {}, {}};
+  r.response_timeout = 3s;
+  auto started = std::chrono::steady_clock::now();
+  CHECK(error_of(send(*c, std::move(r))) == http::client_error::connection_closed);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
 TEST_CASE("a server that stalls in the middle of its body is a timeout") {
   raw_server stalls("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial", 3s);
   auto c = make_client();

@@ -19,8 +19,9 @@ namespace onbehalf::testing {
 
 class raw_server {
 public:
-  /// Answers each of the first `connections` connections with `reply`, then closes it.
-  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}, int connections = 1) {
+  /// Answers each of the first `connections` connections with `reply`, then closes it; with
+  /// `reset`, aborts it instead (a TCP reset, as a server that crashed).
+  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}, int connections = 1, bool reset = false) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -30,7 +31,7 @@ public:
     socklen_t length = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, reply, hold_open, connections] {
+    thread_ = std::thread([this, reply, hold_open, connections, reset] {
       for (int k = 0; k < connections; ++k) {
         int c = ::accept(fd_, nullptr, nullptr);
         if (c < 0) return;
@@ -38,6 +39,10 @@ public:
         if (k == 0) request_.set_value(std::move(request));
         [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
         std::this_thread::sleep_for(hold_open);
+        if (reset) {
+          linger abort{1, 0};
+          ::setsockopt(c, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        }
         ::close(c);
       }
     });

@@ -90,8 +90,9 @@ public:
                               std::function<void(token_service_outcome)> done);
   /// The same, reading the account and scopes where they are: they are copied only when no cached
   /// token answers, so they need to outlive only this call (each request of a signed-in user).
-  void acquire_token_for_user(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
-                              std::function<void(token_service_outcome)> done);
+  /// A name of its own, not an overload: a string literal would fit both.
+  void acquire_token_for_user_in_place(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
+                                       std::function<void(token_service_outcome)> done);
 
   /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
   std::size_t live_actors() const;
