@@ -222,7 +222,7 @@ TEST_CASE("a GET on a pooled connection the server has closed is retried on a ne
 
 TEST_CASE("a GET on a pooled connection whose server closed right after its last answer is retried on a new connection") {
   // The end of stream comes with the answer, so no later event tells of it (drained_read.hpp).
-  raw_server closes_at_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", {}, 2);
+  raw_server closes_at_once("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", {.connections = 2});
   auto c = make_client();
   REQUIRE(get(*c, closes_at_once.base_url() + "/"));
   std::this_thread::sleep_for(50ms);
@@ -359,7 +359,7 @@ TEST_CASE("an answer cut off in the middle of its body is a closed connection, a
 }
 
 TEST_CASE("an answer cut off by a reset in the middle of its body is a closed connection, reported at once") {
-  raw_server aborts("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial", {}, 1, true);
+  raw_server aborts("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial", {.reset = true});
   auto c = make_client();
   http::client_request r{"GET", aborts.base_url() + "/", {}, {}, {}};
   r.response_timeout = 3s;
@@ -370,7 +370,8 @@ TEST_CASE("an answer cut off by a reset in the middle of its body is a closed co
 
 TEST_CASE("an interim answer, then an answer that ends with the connection, is read whole at once") {
   raw_server hints("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-                   "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it");
+                   "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it",
+                   {.answer_first = true});
   auto c = make_client();
   http::client_request r{"GET", hints.base_url() + "/", {}, {}, {}};
   r.response_timeout = 3s;
@@ -384,7 +385,7 @@ TEST_CASE("an interim answer, then an answer that ends with the connection, is r
 }
 
 TEST_CASE("an interim answer and then the end of the connection is a closed connection, reported at once") {
-  raw_server gives_up("HTTP/1.1 100 Continue\r\n\r\n");
+  raw_server gives_up("HTTP/1.1 100 Continue\r\n\r\n", {.answer_first = true});
   auto c = make_client();
   http::client_request r{"GET", gives_up.base_url() + "/", {}, {}, {}};
   r.response_timeout = 3s;

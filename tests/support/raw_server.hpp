@@ -17,11 +17,18 @@
 
 namespace onbehalf::testing {
 
+struct raw_server_options {
+  std::chrono::milliseconds hold_open{}; // before closing: a server that stalls in its answer
+  int connections = 1;                   // how many connections it answers in turn
+  bool reset = false;                    // abort each connection (a TCP reset, as a server that crashed) instead of closing it
+  bool answer_first = false;             // answer and close its side at once, then read the request: the end comes in the answer's segment
+};
+
 class raw_server {
 public:
-  /// Answers each of the first `connections` connections with `reply`, then closes it; with
-  /// `reset`, aborts it instead (a TCP reset, as a server that crashed).
-  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}, int connections = 1, bool reset = false) {
+  explicit raw_server(std::string reply, std::chrono::milliseconds hold_open = {}) : raw_server(std::move(reply), raw_server_options{hold_open}) {}
+
+  raw_server(std::string reply, raw_server_options o) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -31,15 +38,20 @@ public:
     socklen_t length = sizeof a;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this, reply, hold_open, connections, reset] {
-      for (int k = 0; k < connections; ++k) {
+    thread_ = std::thread([this, reply, o] {
+      for (int k = 0; k < o.connections; ++k) {
         int c = ::accept(fd_, nullptr, nullptr);
         if (c < 0) return;
+        if (o.answer_first) {
+          // Held back (MSG_MORE) until the shutdown, so the FIN travels in the answer's own segment.
+          [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_MORE);
+          ::shutdown(c, SHUT_WR);
+        }
         auto request = read_request(c);
         if (k == 0) request_.set_value(std::move(request));
-        [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-        std::this_thread::sleep_for(hold_open);
-        if (reset) {
+        if (!o.answer_first) [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+        std::this_thread::sleep_for(o.hold_open);
+        if (o.reset) {
           linger abort{1, 0};
           ::setsockopt(c, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
         }
