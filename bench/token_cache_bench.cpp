@@ -311,26 +311,33 @@ void redis_section() {
   std::printf("redis: %zu accounts in a local redis-server\n", accounts);
   redis_process server;
   cache::redis_options o;
-  o.port = server.port;
-  cache::redis_store store(o, bench_keys());
+  o.connection.endpoints = {{"127.0.0.1", server.port}};
+  auto opened = cache::redis_store::open(o, bench_keys());
+  if (!opened) {
+    std::printf("  cannot open the store: %s\n", opened.error().c_str());
+    return;
+  }
+  auto& store = **opened;
   cache::access_token_records at;
   auto now = std::chrono::system_clock::now();
   at.store({scopes, access_token_text, now + 24h, std::nullopt}, now);
   auto encoded = at.encode();
   std::atomic<std::size_t> written{0};
-  for (std::size_t i = 0; i < accounts; ++i)
-    store.put(cache::keys::access_tokens(cache::keys::user_partition(account_of(i)), "api://todo"), encoded, now + 24h,
-              [&written](result<bool, std::string>) { ++written; });
+  for (std::size_t i = 0; i < accounts; ++i) {
+    auto partition = cache::keys::user_partition(account_of(i));
+    store.put(partition, cache::keys::access_tokens(partition, "api://todo"), encoded, now + 24h, [&written](result<bool, std::string>) { ++written; });
+  }
   while (written.load() < accounts) std::this_thread::sleep_for(10ms);
   std::mt19937 random(11);
   constexpr std::size_t samples = 20'000;
   std::vector<clock_type::duration> reads(samples);
   std::size_t found = 0;
   for (std::size_t s = 0; s < samples; ++s) {
-    auto key = cache::keys::access_tokens(cache::keys::user_partition(account_of(random() % accounts)), "api://todo");
+    auto partition = cache::keys::user_partition(account_of(random() % accounts));
+    auto key = cache::keys::access_tokens(partition, "api://todo");
     std::promise<bool> done;
     auto t0 = clock_type::now();
-    store.get(key, [&done](result<std::optional<std::string>, std::string> r) {
+    store.get(partition, key, [&done](result<std::optional<std::string>, std::string> r) {
       done.set_value(r && *r && cache::access_token_records::decode(**r).has_value());
     });
     found += done.get_future().get();

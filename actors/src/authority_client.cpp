@@ -12,8 +12,10 @@ identity::fetch_function fetch_over(http::client& web) {
   };
 }
 
-void send_token_request(http::client& web, const identity::token_http_request& request, std::function<void(token_outcome)> done) {
+void send_token_request(http::client& web, const identity::token_http_request& request, std::function<void(token_outcome)> done,
+                        std::optional<std::chrono::milliseconds> timeout) {
   http::client_request r{"POST", request.url, {}, request.body, {}};
+  r.response_timeout = timeout;
   for (const auto& [name, value] : request.headers) r.headers.set(name, value);
   web.send(std::move(r), [done = std::move(done)](http::client_result reply) {
     if (!reply) {

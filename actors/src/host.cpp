@@ -96,8 +96,12 @@ struct host::impl {
   const config::app_settings& settings() const { return services->settings(); }
 
   void add_builtin_routes() {
-    router.get("/healthz", [](const http::exchange_ptr& x) { x->respond(http::response::json(200, "{\"status\":\"ok\"}")); })
-        .anonymous = true;
+    // Serving goes on while Redis is away (from memory and the authority): the status stays ok,
+    // and says what Redis is doing for whoever watches.
+    router.get("/healthz", [this](const http::exchange_ptr& x) {
+      auto redis = services->redis_state();
+      x->respond(http::response::json(200, redis ? json::serialize(json::object{{"status", "ok"}, {"redis", *redis}}) : "{\"status\":\"ok\"}"));
+    }).anonymous = true;
     router.get("/metrics", [this](const http::exchange_ptr& x) {
       auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions) +
                                              downstream_metrics(services->downstream_apis().statistics()));
@@ -113,6 +117,9 @@ struct host::impl {
     s.cache = &services->memory_cache();
     s.store = services->durable_store();
     s.absolute_lifetime = h.sign_in.absolute_lifetime;
+    s.coordination = &services->coordination();
+    s.revalidation_interval = h.sign_in.revalidation_interval;
+    s.lease_time = h.redis.lease_time;
     sessions = std::make_unique<session_service>(services->system(), s);
 
     auto keys = cookie_keys(h);

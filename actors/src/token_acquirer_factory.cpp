@@ -44,20 +44,61 @@ result<identity::client_authentication, std::string> client_authentication_from(
   return a;
 }
 
-result<std::unique_ptr<cache::durable_store>, std::string> open_durable_store(const config::host_options& h) {
+redis::client_options redis_client_options(const config::redis_options& r) {
+  redis::client_options o;
+  o.endpoints = {{r.host, r.port}};
+  o.cluster = r.cluster;
+  o.user = r.user;
+  o.password = r.password;
+  o.database = static_cast<int>(r.database);
+  o.tls.enabled = r.tls.enabled;
+  o.tls.ca_bundle_path = r.tls.ca_bundle_path;
+  o.tls.server_name = r.tls.server_name;
+  o.tls.client_certificate_path = r.tls.client_certificate_path;
+  o.tls.client_key_path = r.tls.client_key_path;
+  o.connect_timeout = r.connect_timeout;
+  o.command_timeout = r.command_timeout;
+  o.connections_per_node = r.connections;
+  return o;
+}
+
+// The settings to fix when Redis turns this application away.
+std::string redis_setting_for(const std::string& problem) {
+  if (problem.find("TLS") != std::string::npos) return "Onbehalf:Redis:Tls";
+  if (problem.find("NOPERM") != std::string::npos) return "Onbehalf:Redis:User (the ACL of that user)";
+  if (problem.find("SELECT") != std::string::npos || problem.find("DB index") != std::string::npos) return "Onbehalf:Redis:Database";
+  return "Onbehalf:Redis:Password";
+}
+
+struct opened_stores {
+  std::unique_ptr<cache::durable_store> l2;
+  cache::redis_store* redis = nullptr; // the same object as l2, with the Redis backend
+};
+
+result<opened_stores, std::string> open_durable_store(const config::host_options& h) {
   using backend = config::cache_options::backend_type;
-  if (h.cache.backend == backend::memory) return std::unique_ptr<cache::durable_store>();
+  if (h.cache.backend == backend::memory) return opened_stores{};
   auto keys = config::make_key_ring(h.cache.encryption_keys);
   if (!keys) return failure{"Onbehalf:Cache:EncryptionKeys: " + keys.error()};
   if (h.cache.backend == backend::redis) {
     cache::redis_options o;
-    o.host = h.redis.host;
-    o.port = h.redis.port;
-    return std::unique_ptr<cache::durable_store>(std::make_unique<cache::redis_store>(o, std::move(*keys)));
+    o.connection = redis_client_options(h.redis);
+    o.key_prefix = h.redis.key_prefix;
+    auto store = cache::redis_store::open(o, std::move(*keys));
+    if (!store) return failure{"Onbehalf:Redis: " + store.error()};
+    // A Redis that is down may come back; one that turns us away will not until the settings change.
+    auto health = (*store)->wait_for_first_contact(h.redis.connect_timeout + std::chrono::milliseconds(500));
+    if (health.current == redis::health::state::refused) return failure{redis_setting_for(health.detail) + ": " + health.detail};
+    if (health.current != redis::health::state::connected)
+      log_warning("Redis is not reachable at start; serving from memory and the authority until it is", {{"redis", h.redis.host + ":" + std::to_string(h.redis.port)}, {"error", health.detail}});
+    opened_stores opened;
+    opened.redis = store->get();
+    opened.l2 = std::move(*store);
+    return opened;
   }
   auto store = cache::rocksdb_store::open(h.cache.path, std::move(*keys));
   if (!store) return failure{"Onbehalf:Cache:Path: " + store.error()};
-  return cache::run_in_background(std::move(*store));
+  return opened_stores{cache::run_in_background(std::move(*store)), nullptr};
 }
 
 } // namespace
@@ -83,6 +124,9 @@ struct token_acquirer_factory::impl {
   }
   std::unique_ptr<cache::memory_cache> l1;
   std::unique_ptr<cache::durable_store> l2;
+  cache::redis_store* redis = nullptr;                  // l2, with the Redis backend
+  std::unique_ptr<cache::coordination> own_coordination; // otherwise: leases within this process
+  cache::coordination* coordination = nullptr;
   std::unique_ptr<token_service> tokens;
   std::unique_ptr<downstream_api> apis = std::make_unique<downstream_api>(); // exists before build(), so handlers can hold it
   std::unique_ptr<authorization_header_provider> headers;
@@ -108,7 +152,10 @@ struct token_acquirer_factory::impl {
     l1 = std::make_unique<cache::memory_cache>(l1_options);
     auto store = open_durable_store(h);
     if (!store) return failure{store.error()};
-    l2 = std::move(*store);
+    l2 = std::move(store->l2);
+    redis = store->redis;
+    if (!redis) own_coordination = cache::coordinate_in_process(l2.get());
+    coordination = redis ? static_cast<cache::coordination*>(redis) : own_coordination.get();
 
     auto client_auth = client_authentication_from(settings.azure_ad, certificate);
     if (!client_auth) return failure{client_auth.error()};
@@ -121,6 +168,8 @@ struct token_acquirer_factory::impl {
     t.web = web.get();
     t.cache = l1.get();
     t.store = l2.get();
+    t.coordination = coordination;
+    t.lease_time = h.redis.lease_time;
     t.refresh_margin = h.token_refresh_margin;
     tokens = std::make_unique<token_service>(*system, t);
     apis->attach(*tokens, *web);
@@ -134,7 +183,10 @@ struct token_acquirer_factory::impl {
     apis->detach();
     tokens.reset();
     system.reset();
-    l2.reset();
+    redis = nullptr;
+    coordination = nullptr;
+    l2.reset(); // its last callbacks may still complete leases: the coordination goes after it
+    own_coordination.reset();
     l1.reset();
     flow_authorities.clear();
     authority.reset();
@@ -180,5 +232,18 @@ http::client& token_acquirer_factory::web() { return *impl_->web; }
 identity::authority_cache& token_acquirer_factory::authority(std::string_view user_flow) { return impl_->authority_for(user_flow); }
 cache::memory_cache& token_acquirer_factory::memory_cache() { return *impl_->l1; }
 cache::durable_store* token_acquirer_factory::durable_store() { return impl_->l2.get(); }
+cache::coordination& token_acquirer_factory::coordination() { return *impl_->coordination; }
+
+std::optional<std::string> token_acquirer_factory::redis_state() const {
+  if (!impl_->redis) return std::nullopt;
+  auto h = impl_->redis->health();
+  switch (h.current) {
+  case redis::health::state::connected: return std::string("connected");
+  case redis::health::state::connecting: return std::string("connecting");
+  case redis::health::state::unreachable: return "unreachable: " + h.detail;
+  case redis::health::state::refused: return "refused: " + h.detail + " (fix " + redis_setting_for(h.detail) + ")";
+  }
+  return std::nullopt;
+}
 
 } // namespace onbehalf::actors

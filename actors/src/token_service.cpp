@@ -22,6 +22,23 @@ namespace {
 
 using token_callback = std::function<void(token_service_outcome)>;
 
+// Where a request's tokens live, which actor acquires them, and what identifies its grant while
+// one is in flight.
+struct request_keys {
+  std::string partition;   // the account's, or the app's in its tenant
+  std::string cache_key;
+  std::string refresh_key; // where the user's refresh token lives; empty for app tokens
+  std::string flight;
+  std::string actor;       // authority (tenant) + resource: one token actor each
+};
+
+// What a flight is for: its keys, and the scopes and options of the call that started it.
+struct flight_request {
+  request_keys keys;
+  std::vector<std::string> scopes;
+  token_acquisition_options options;
+};
+
 // Local messages: they carry callbacks and outcomes, never leave the process, never serialized.
 struct token_requested {
   std::string home_account_id; // empty: an app token
@@ -36,32 +53,36 @@ struct code_redemption {
   std::function<void(token_outcome)> done;
 };
 
-// The L2 read of a flight has put whatever L2 had into L1.
-struct l2_read {
+// Why a flight reads the access tokens L2 holds (into L1): on an L1 miss; once it holds the
+// refresh token's lease (another holder may have just written a new token); after waiting on
+// another holder.
+enum class look_stage { before_lease, under_lease, after_waiting };
+
+struct l2_looked {
+  flight_request f;
+  look_stage stage;
+};
+
+struct lease_answered {
+  flight_request f;
+  cache::coordination::lease_answer answer;
+};
+
+// Another holder's lease was released, or the poll interval passed: look again.
+struct lease_wait_over {
   std::string flight;
-  std::string cache_key;
-  std::string refresh_key;
-  std::vector<std::string> scopes;
-  token_acquisition_options options;
+  std::uint64_t generation;
 };
 
 // A refresh token read from L2 for a grant: empty when L2 has none.
 struct refresh_token_read {
-  std::string flight;
-  std::string cache_key;
-  std::string refresh_key;
-  std::vector<std::string> scopes;
-  token_acquisition_options options;
+  flight_request f;
   secret refresh_token;
 };
 
 struct grant_finished {
-  std::string flight;
-  std::string cache_key;
-  std::string refresh_key; // where the user's refresh token lives; empty for app tokens
-  std::vector<std::string> scopes;
+  flight_request f;
   token_outcome outcome;
-  std::string correlation_id;
 };
 
 } // namespace
@@ -69,7 +90,9 @@ struct grant_finished {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_read)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_looked)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::lease_answered)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::lease_wait_over)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::grant_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::refresh_token_read)
 
@@ -78,28 +101,38 @@ namespace onbehalf::actors {
 namespace {
 
 using clock = std::chrono::system_clock;
+using lease_state = cache::coordination::lease_state;
 
 // Refresh tokens are kept for as long as Entra lets an unused one live.
 constexpr std::chrono::hours refresh_token_lifetime{24 * 90};
+// A grant under a lease must end before the lease does, or another holder could redeem the
+// same refresh token while the authority still answers this one.
+constexpr std::chrono::milliseconds grant_headroom{2'000};
 
 using shared_settings = std::shared_ptr<const token_service_settings>;
 
+// One grant (or L2 read) that callers of the same token wait on.
+struct flight {
+  flight_request request;
+  std::vector<token_callback> callers;
+  std::optional<cache::coordination::lease> lease;
+  clock::time_point give_up_at{};  // waiting on another holder ends here
+  std::uint64_t generation = 0;    // which wake-up is the current one
+};
+
 struct token_actor_state {
   shared_settings settings;
-  std::map<std::string, std::vector<token_callback>> waiting; // flight → callers of the grant in flight
-  std::map<std::string, clock::time_point> throttled_until;   // flight → no grant before
+  std::shared_ptr<cache::coordination> own_leases; // when the settings name none
+  std::map<std::string, flight> flights;
+  std::map<std::string, clock::time_point> throttled_until; // flight → no grant before
 };
 
 using token_actor_pointer = caf::stateful_actor<token_actor_state>*;
 
-// Where a request's tokens live, which actor acquires them, and what identifies its grant while
-// one is in flight.
-struct request_keys {
-  std::string cache_key;
-  std::string refresh_key;
-  std::string flight;
-  std::string actor; // authority (tenant) + resource: one token actor each
-};
+cache::coordination& leases_of(token_actor_pointer self) {
+  const auto& s = *self->state.settings;
+  return s.coordination ? *s.coordination : *self->state.own_leases;
+}
 
 // A call that must not be answered from the cache (ForceRefresh, a claims challenge).
 bool bypasses_cache(const token_acquisition_options& o) { return o.force_refresh || !o.claims.empty(); }
@@ -122,8 +155,9 @@ std::string access_key_for(const token_service_settings& s, std::string_view hom
 request_keys keys_for(const token_service_settings& s, std::string_view home_account_id, const std::vector<std::string>& scopes,
                       const token_acquisition_options& o) {
   request_keys k;
+  k.partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, tenant_of(s, o)) : cache::keys::user_partition(home_account_id);
   k.cache_key = access_key_for(s, home_account_id, scopes, o);
-  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(cache::keys::user_partition(home_account_id), o.user_flow);
+  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(k.partition, o.user_flow);
   auto sorted = scopes;
   for (auto& scope : sorted) scope = text::to_lower(scope);
   std::sort(sorted.begin(), sorted.end());
@@ -176,8 +210,10 @@ acquired_token answer_from(const cache::cached_access_token& t) { return {secret
 // the authority has already replaced; returns what callers get. With an L2, refresh tokens live
 // there only — they are needed once an hour, not per request — which keeps an idle user's memory
 // small and refresh tokens out of process memory; if L2 cannot take one (Redis down), L1 keeps
-// it, so an outage does not sign the user out.
-acquired_token keep(const token_service_settings& s, const request_keys& k, const std::vector<std::string>& scopes, const identity::token_response& t) {
+// it, so an outage does not sign the user out. Under a lease, the write completes the lease:
+// it happens only while the lease is ours, and releases it for the next holder.
+acquired_token keep(const token_service_settings& s, cache::coordination* leases, const request_keys& k, const std::vector<std::string>& scopes,
+                    const identity::token_response& t, std::optional<cache::coordination::lease> lease = std::nullopt) {
   auto now = clock::now();
   auto expires = now + t.expires_in;
   auto records = records_at(*s.cache, k.cache_key);
@@ -191,28 +227,21 @@ acquired_token keep(const token_service_settings& s, const request_keys& k, cons
   if (rotated) s.cache->erase(k.refresh_key); // an older one kept after an outage is stale now
   if (!s.store) {
     if (rotated) s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+    if (lease) leases->complete(std::move(*lease), {}, [](result<bool, std::string>) {});
     return {t.access_token, expires};
   }
   std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
   if (rotated) written.push_back({k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime});
-  s.store->put_all(std::move(written), [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token](result<bool, std::string> written) {
+  auto kept = [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token](result<bool, std::string> written) {
     // A failed write is counted by the store for /metrics; the access token costs a later L1 miss at most.
-    if (!written && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + refresh_token_lifetime);
-  });
+    if ((!written || !*written) && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + refresh_token_lifetime);
+  };
+  if (lease) {
+    leases->complete(std::move(*lease), std::move(written), std::move(kept));
+  } else {
+    s.store->put_all(k.partition, std::move(written), std::move(kept));
+  }
   return {t.access_token, expires};
-}
-
-// On an L1 miss, a flight first reads the access tokens L2 holds (another instance's, or this
-// one's before a restart) into L1, then goes on in the actor with l2_read.
-void read_l2_then_continue(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
-  const auto& s = *self->state.settings;
-  auto me = caf::actor_cast<caf::actor>(self);
-  s.store->get(k.cache_key, [me, k, scopes, o, l1 = s.cache](result<std::optional<std::string>, std::string> r) {
-    if (r && *r) {
-      if (auto records = cache::access_token_records::decode(**r)) l1->put(k.cache_key, **r, l1_expiry(latest_expiry(*records)));
-    }
-    caf::anon_send(me, l2_read{k.flight, k.cache_key, k.refresh_key, scopes, o});
-  });
 }
 
 // The token endpoint of another tenant: Entra's endpoints name the tenant as a path segment.
@@ -225,15 +254,16 @@ std::string endpoint_for_tenant(const std::string& endpoint, const std::string& 
 
 // Sends a grant to the token endpoint: the configured one, or the one the authority's
 // discovery document names (fetched once and shared), for the tenant the options name.
-void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done) {
+void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done,
+                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
   grant.claims = o.claims;
   identity::token_request_options request_options;
   request_options.correlation_id = o.correlation_id;
   request_options.extra_query_parameters = o.extra_query_parameters;
   // The answer may come after the actor is gone: the callbacks hold the shared settings, not the actor's state.
-  auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant](const std::string& endpoint, std::function<void(token_outcome)> done) {
+  auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant, timeout](const std::string& endpoint, std::function<void(token_outcome)> done) {
     auto request = identity::build_token_request(endpoint_for_tenant(endpoint, s->tenant, tenant), s->client, grant, request_options);
-    send_token_request(*s->web, request, std::move(done));
+    send_token_request(*s->web, request, std::move(done), timeout);
   };
   auto* authority = !o.user_flow.empty() && s->authority_for_flow ? s->authority_for_flow(o.user_flow) : s->authority;
   if (!s->token_endpoint.empty() || !authority) return send_to(s->token_endpoint, std::move(done));
@@ -252,55 +282,175 @@ token_outcome sign_in_needed() {
   return failure{std::move(f)};
 }
 
-std::function<void(token_outcome)> reporter(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes,
-                                            const token_acquisition_options& o) {
-  return [me = caf::actor_cast<caf::actor>(self), k, scopes, cid = o.correlation_id](token_outcome outcome) {
-    caf::anon_send(me, grant_finished{k.flight, k.cache_key, k.refresh_key, scopes, std::move(outcome), cid});
-  };
+// Ends a flight: its callers get `answer`, and a lease it still holds is given up.
+void finish_flight(token_actor_pointer self, const std::string& name, const token_service_outcome& answer) {
+  auto it = self->state.flights.find(name);
+  if (it == self->state.flights.end()) return;
+  auto ended = std::move(it->second);
+  self->state.flights.erase(it);
+  if (ended.lease) leases_of(self).release(std::move(*ended.lease));
+  for (auto& caller : ended.callers)
+    if (caller) caller(answer);
 }
 
-// Starts the one grant for a flight; its outcome comes back to this actor as grant_finished. A
-// user's refresh token comes from L1 (no L2 configured, or L2 was down when it was written), else
-// from L2, read off this actor's thread.
-void start_grant(token_actor_pointer self, const request_keys& k, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
-  const auto& s = self->state.settings;
-  auto report = reporter(self, k, scopes, o);
-  if (k.refresh_key.empty()) return send_grant(s, identity::token_grant::client_credentials(scopes), o, report);
-  if (auto refresh_token = s->cache->get(k.refresh_key))
-    return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), scopes), o, report);
-  if (!s->store) return report(sign_in_needed());
-  s->store->get(k.refresh_key, [me = caf::actor_cast<caf::actor>(self), k, scopes, o](result<std::optional<std::string>, std::string> r) {
-    caf::anon_send(me, refresh_token_read{k.flight, k.cache_key, k.refresh_key, scopes, o, secret(r && *r ? **r : std::string())});
+// Reads the access tokens L2 holds into L1 (another instance's, or this one's before a restart),
+// then goes on in the actor with l2_looked. Without an L2, L1 is all there is.
+void look(token_actor_pointer self, const flight_request& f, look_stage stage);
+
+void on_looked(token_actor_pointer self, l2_looked& m);
+
+void look(token_actor_pointer self, const flight_request& f, look_stage stage) {
+  const auto& s = *self->state.settings;
+  if (!s.store) {
+    l2_looked m{f, stage};
+    return on_looked(self, m);
+  }
+  s.store->get(f.keys.partition, f.keys.cache_key, [me = caf::actor_cast<caf::actor>(self), f, stage, l1 = s.cache](result<std::optional<std::string>, std::string> r) {
+    if (r && *r) {
+      if (auto records = cache::access_token_records::decode(**r)) l1->put(f.keys.cache_key, **r, l1_expiry(latest_expiry(*records)));
+    }
+    caf::anon_send(me, l2_looked{f, stage});
   });
 }
 
-void redeem_refresh_token(token_actor_pointer self, refresh_token_read& r) {
-  request_keys k{r.cache_key, r.refresh_key, r.flight, {}};
-  auto report = reporter(self, k, r.scopes, r.options);
-  if (r.refresh_token.empty()) return report(sign_in_needed());
-  send_grant(self->state.settings, identity::token_grant::refresh(r.refresh_token, r.scopes), r.options, report);
+std::function<void(token_outcome)> reporter(token_actor_pointer self, const flight_request& f) {
+  return [me = caf::actor_cast<caf::actor>(self), f](token_outcome outcome) { caf::anon_send(me, grant_finished{f, std::move(outcome)}); };
 }
 
-void finish_grant(token_actor_pointer self, grant_finished& g) {
+// A grant under a lease gives up before the lease runs out.
+std::optional<std::chrono::milliseconds> grant_timeout(token_actor_pointer self, const flight_request& f) {
+  auto it = self->state.flights.find(f.keys.flight);
+  if (it == self->state.flights.end() || !it->second.lease) return std::nullopt;
+  return std::max(std::chrono::milliseconds(1'000), self->state.settings->lease_time - grant_headroom);
+}
+
+// Redeems the account's refresh token: from L1 (no L2 configured, or L2 was down when it was
+// written), else from L2, read off this actor's thread.
+void redeem_refresh_token(token_actor_pointer self, const flight_request& f) {
+  const auto& s = self->state.settings;
+  if (auto refresh_token = s->cache->get(f.keys.refresh_key))
+    return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), f.scopes), f.options, reporter(self, f), grant_timeout(self, f));
+  if (!s->store) return reporter(self, f)(sign_in_needed());
+  s->store->get(f.keys.partition, f.keys.refresh_key, [me = caf::actor_cast<caf::actor>(self), f](result<std::optional<std::string>, std::string> r) {
+    caf::anon_send(me, refresh_token_read{f, secret(r && *r ? **r : std::string())});
+  });
+}
+
+void on_refresh_token_read(token_actor_pointer self, refresh_token_read& r) {
+  if (r.refresh_token.empty()) return reporter(self, r.f)(sign_in_needed());
+  send_grant(self->state.settings, identity::token_grant::refresh(r.refresh_token, r.f.scopes), r.f.options, reporter(self, r.f), grant_timeout(self, r.f));
+}
+
+// Starts the one grant of a flight. An app token is asked for at once; a user's refresh token is
+// redeemed only by the holder of its lease.
+void begin_grant(token_actor_pointer self, const flight_request& f) {
+  if (f.keys.refresh_key.empty())
+    return send_grant(self->state.settings, identity::token_grant::client_credentials(f.scopes), f.options, reporter(self, f));
+  leases_of(self).acquire(f.keys.partition, f.keys.refresh_key, self->state.settings->lease_time,
+                          [me = caf::actor_cast<caf::actor>(self), f](cache::coordination::lease_answer a) { caf::anon_send(me, lease_answered{f, std::move(a)}); });
+}
+
+// Another holder redeems the token: wake when it is done, or when the poll interval passes.
+void wait_for_holder(token_actor_pointer self, flight& fl, const flight_request& f) {
+  auto generation = ++fl.generation;
+  auto me = caf::actor_cast<caf::actor>(self);
+  leases_of(self).on_released(f.keys.partition, f.keys.refresh_key, [me, name = f.keys.flight, generation] { caf::anon_send(me, lease_wait_over{name, generation}); });
+  self->delayed_send(self, self->state.settings->lease_poll, lease_wait_over{f.keys.flight, generation});
+}
+
+// Tells operators once when instances stop coordinating and once when they start again.
+std::atomic<bool> coordinating_alone{false};
+
+void on_lease_answered(token_actor_pointer self, lease_answered& m) {
+  auto it = self->state.flights.find(m.f.keys.flight);
+  if (it == self->state.flights.end()) {
+    if (m.answer.state == lease_state::acquired) leases_of(self).release(std::move(m.answer.held));
+    return;
+  }
+  auto& fl = it->second;
+  switch (m.answer.state) {
+  case lease_state::acquired:
+    if (coordinating_alone.exchange(false)) log_info("Refresh-token leases are working again: instances redeem each refresh token once");
+    fl.lease = std::move(m.answer.held);
+    return look(self, m.f, look_stage::under_lease);
+  case lease_state::held_elsewhere: {
+    auto now = clock::now();
+    if (fl.give_up_at == clock::time_point{}) fl.give_up_at = now + 2 * self->state.settings->lease_time;
+    if (now < fl.give_up_at) return wait_for_holder(self, fl, m.f);
+    identity::token_failure f;
+    f.kind = identity::failure_kind::service_error;
+    f.description = "another instance has been refreshing this token for too long; try again";
+    log_warning("Gave up waiting for another instance's refresh of a token", {{"cid", m.f.options.correlation_id}});
+    return finish_flight(self, m.f.keys.flight, failure{std::move(f)});
+  }
+  case lease_state::unavailable:
+    if (!coordinating_alone.exchange(true))
+      log_warning("Cannot take a refresh-token lease (Redis unreachable); each instance refreshes alone until it is back, so two may redeem "
+                  "the same refresh token",
+                  {{"error", m.answer.problem}});
+    return redeem_refresh_token(self, m.f);
+  }
+}
+
+void on_lease_wait_over(token_actor_pointer self, lease_wait_over& m) {
+  auto it = self->state.flights.find(m.flight);
+  if (it == self->state.flights.end() || it->second.generation != m.generation) return;
+  ++it->second.generation; // the other wake-up of this wait, when it comes, is stale
+  look(self, it->second.request, look_stage::after_waiting);
+}
+
+void on_looked(token_actor_pointer self, l2_looked& m) {
   auto& st = self->state;
-  auto callers = std::move(st.waiting[g.flight]);
-  st.waiting.erase(g.flight);
+  if (!st.flights.count(m.f.keys.flight)) return;
+  auto now = clock::now();
+  // A call that bypasses the cache (ForceRefresh, a claims challenge) wants a grant of its own.
+  auto records = bypasses_cache(m.f.options) ? cache::access_token_records{} : records_at(*st.settings->cache, m.f.keys.cache_key);
+  const auto* cached = records.best_for(m.f.scopes, now);
+  bool fresh = cached && !refresh_due(*st.settings, *cached, now);
+  if (fresh) return finish_flight(self, m.f.keys.flight, answer_from(*cached));
+  switch (m.stage) {
+  case look_stage::before_lease:
+    if (cached) {
+      // Usable, but due: its callers have it now, and the refresh goes on without them.
+      auto callers = std::move(st.flights[m.f.keys.flight].callers);
+      st.flights[m.f.keys.flight].callers.clear();
+      token_service_outcome answer = answer_from(*cached);
+      for (auto& caller : callers)
+        if (caller) caller(answer);
+    }
+    return begin_grant(self, m.f);
+  case look_stage::under_lease:
+    return redeem_refresh_token(self, m.f);
+  case look_stage::after_waiting:
+    return begin_grant(self, m.f);
+  }
+}
+
+void on_grant_finished(token_actor_pointer self, grant_finished& g) {
+  auto& st = self->state;
+  auto it = st.flights.find(g.f.keys.flight);
+  std::optional<cache::coordination::lease> lease;
+  if (it != st.flights.end()) {
+    lease = std::move(it->second.lease);
+    it->second.lease.reset();
+  }
   token_service_outcome answer = failure{identity::token_failure{}};
   if (g.outcome) {
-    answer = keep(*st.settings, {g.cache_key, g.refresh_key, g.flight, {}}, g.scopes, *g.outcome);
+    answer = keep(*st.settings, &leases_of(self), g.f.keys, g.f.scopes, *g.outcome, std::move(lease));
   } else {
-    if (!g.refresh_key.empty()) g.outcome = failure{identity::as_refresh_failure(std::move(g.outcome.error()))};
-    if (g.outcome.error().retry_after) st.throttled_until[g.flight] = clock::now() + *g.outcome.error().retry_after;
-    log_warning("Could not acquire a token", {{"cid", g.correlation_id}, {"reason", g.outcome.error().message()}});
+    if (lease) leases_of(self).release(std::move(*lease));
+    if (!g.f.keys.refresh_key.empty()) g.outcome = failure{identity::as_refresh_failure(std::move(g.outcome.error()))};
+    if (g.outcome.error().retry_after) st.throttled_until[g.f.keys.flight] = clock::now() + *g.outcome.error().retry_after;
+    log_warning("Could not acquire a token", {{"cid", g.f.options.correlation_id}, {"reason", g.outcome.error().message()}});
     answer = failure{g.outcome.error()};
   }
-  for (auto& caller : callers)
-    if (caller) caller(answer);
+  finish_flight(self, g.f.keys.flight, answer);
 }
 
 void on_request(token_actor_pointer self, token_requested& r) {
   auto& st = self->state;
-  auto k = keys_for(*st.settings, r.home_account_id, r.scopes, r.options);
+  flight_request f{keys_for(*st.settings, r.home_account_id, r.scopes, r.options), r.scopes, r.options};
+  const auto& k = f.keys;
   auto now = clock::now();
   auto throttle = st.throttled_until.find(k.flight);
   bool throttled = throttle != st.throttled_until.end() && throttle->second > now;
@@ -309,47 +459,39 @@ void on_request(token_actor_pointer self, token_requested& r) {
   if (const auto* cached = records.best_for(r.scopes, now)) {
     if (r.done) r.done(answer_from(*cached));
     // Answered already; a token close to expiry is refreshed now, without making anyone wait.
-    if (refresh_due(*st.settings, *cached, now) && !st.waiting.count(k.flight) && !throttled) {
-      st.waiting[k.flight];
-      start_grant(self, k, r.scopes, r.options);
+    if (refresh_due(*st.settings, *cached, now) && !st.flights.count(k.flight) && !throttled) {
+      st.flights[k.flight].request = f;
+      begin_grant(self, f);
     }
     return;
   }
   if (!r.done) return; // a background refresh whose token is gone from L1 waits for the next caller
   if (throttled) {
-    identity::token_failure f;
-    f.kind = identity::failure_kind::service_error;
-    f.description = "the authority asked us to wait before asking again";
-    f.retry_after = std::chrono::duration_cast<std::chrono::seconds>(throttle->second - now);
-    return r.done(failure{std::move(f)});
+    identity::token_failure failed;
+    failed.kind = identity::failure_kind::service_error;
+    failed.description = "the authority asked us to wait before asking again";
+    failed.retry_after = std::chrono::duration_cast<std::chrono::seconds>(throttle->second - now);
+    return r.done(failure{std::move(failed)});
   }
-  auto& callers = st.waiting[k.flight];
-  callers.push_back(std::move(r.done));
-  if (callers.size() > 1) return;
-  if (st.settings->store && use_cache) return read_l2_then_continue(self, k, r.scopes, r.options);
-  start_grant(self, k, r.scopes, r.options);
+  bool started = st.flights.count(k.flight) > 0;
+  auto& fl = st.flights[k.flight];
+  fl.callers.push_back(std::move(r.done));
+  if (started) return;
+  fl.request = f; // a grant (or a background refresh) for this token is under way
+  if (use_cache && st.settings->store) return look(self, f, look_stage::before_lease);
+  begin_grant(self, f);
 }
 
-// L2 had the token: the flight's callers get it with no grant. Otherwise the grant goes ahead.
-void after_l2_read(token_actor_pointer self, l2_read& r) {
-  auto& st = self->state;
-  auto records = records_at(*st.settings->cache, r.cache_key);
-  const auto* cached = records.best_for(r.scopes, clock::now());
-  if (!cached) return start_grant(self, {r.cache_key, r.refresh_key, r.flight, {}}, r.scopes, r.options);
-  auto callers = std::move(st.waiting[r.flight]);
-  st.waiting.erase(r.flight);
-  token_service_outcome answer = answer_from(*cached);
-  for (auto& caller : callers)
-    if (caller) caller(answer);
-}
-
-caf::behavior token_actor(token_actor_pointer self, shared_settings settings) {
+caf::behavior token_actor(token_actor_pointer self, shared_settings settings, std::shared_ptr<cache::coordination> own_leases) {
   self->state.settings = std::move(settings);
+  self->state.own_leases = std::move(own_leases);
   return {
       [self](token_requested& r) { on_request(self, r); },
-      [self](grant_finished& g) { finish_grant(self, g); },
-      [self](l2_read& r) { after_l2_read(self, r); },
-      [self](refresh_token_read& r) { redeem_refresh_token(self, r); },
+      [self](l2_looked& m) { on_looked(self, m); },
+      [self](lease_answered& m) { on_lease_answered(self, m); },
+      [self](lease_wait_over& m) { on_lease_wait_over(self, m); },
+      [self](refresh_token_read& r) { on_refresh_token_read(self, r); },
+      [self](grant_finished& g) { on_grant_finished(self, g); },
       [self](code_redemption& r) {
         token_acquisition_options o;
         o.user_flow = r.user_flow;
@@ -365,14 +507,19 @@ struct token_service::impl {
   shared_settings settings;
   mutable std::mutex mutex;
   std::unordered_map<std::string, caf::actor> actors; // tenant + resource → its token actor
+  // Leases within this process, when the settings bring none: the token actors of two resources
+  // must still not redeem one refresh token at once.
+  std::shared_ptr<cache::coordination> own_leases;
 
-  impl(caf::actor_system& sys, token_service_settings s) : system(sys), settings(std::make_shared<const token_service_settings>(std::move(s))) {}
+  impl(caf::actor_system& sys, token_service_settings s) : system(sys), settings(std::make_shared<const token_service_settings>(std::move(s))) {
+    if (!settings->coordination) own_leases = cache::coordinate_in_process(settings->store);
+  }
 
   // Spawned on first use: a process talks to few authorities about few resources.
   caf::actor actor_for(const std::string& key) {
     std::lock_guard lock(mutex);
     auto& a = actors[key];
-    if (!a) a = spawn_from_any_thread(system, token_actor, settings);
+    if (!a) a = spawn_from_any_thread(system, token_actor, settings, own_leases);
     return a;
   }
 
@@ -438,7 +585,7 @@ void token_service::accept_sign_in_tokens(std::string home_account_id, std::vect
                                           std::string user_flow) {
   token_acquisition_options o;
   o.user_flow = text::iequals(user_flow, impl_->settings->sign_in_flow) ? std::string() : std::move(user_flow);
-  keep(*impl_->settings, keys_for(*impl_->settings, home_account_id, scopes, o), scopes, tokens);
+  keep(*impl_->settings, nullptr, keys_for(*impl_->settings, home_account_id, scopes, o), scopes, tokens);
 }
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes,

@@ -433,8 +433,13 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
     auto ticket = cookie ? open_ticket(options.cookie_keys, *cookie, clock::now()) : failure{ticket_problem::unreadable};
     if (!ticket) return leave();
-    log_info("A user signed out", {{"cid", x->req().correlation_id}, {"account", ticket->home_account_id}});
-    sessions.end(ticket->home_account_id, leave);
+    // Only a live session ends the account's: a cookie of one that has ended (a replayed
+    // sign-out, an old copy) changes nothing and costs the store nothing.
+    sessions.find(ticket->home_account_id, ticket->session_id, [self, x, account = ticket->home_account_id, leave](session_service::user_ptr user) {
+      if (!user) return leave();
+      log_info("A user signed out", {{"cid", x->req().correlation_id}, {"account", account}});
+      self->sessions.end(account, leave);
+    });
   }
 
   void add_routes(http::router& routes) {

@@ -26,20 +26,21 @@ public:
     worker_.join();
   }
 
-  void put_all(std::vector<entry> entries, done_callback done) override {
+  void put_all(std::string, std::vector<entry> entries, done_callback done) override {
     enqueue([this, entries = std::move(entries), done = std::move(done)] { done(counted(store_->put_all(entries))); });
   }
 
-  void get(std::string key, value_callback done) override {
+  void get(std::string, std::string key, value_callback done) override {
     enqueue([this, key = std::move(key), done = std::move(done)] { done(counted(store_->get(key))); });
   }
 
-  void erase(std::string key, done_callback done) override {
+  void erase(std::string, std::string key, done_callback done) override {
     enqueue([this, key = std::move(key), done = std::move(done)] { done(counted(store_->erase(key))); });
   }
 
-  void erase_prefix(std::string prefix, count_callback done) override {
-    enqueue([this, prefix = std::move(prefix), done = std::move(done)] { done(counted(store_->erase_prefix(prefix))); });
+  // The keys of a partition start with it: a prefix in RocksDB's order.
+  void erase_partition(std::string partition, count_callback done) override {
+    enqueue([this, partition = std::move(partition), done = std::move(done)] { done(counted(store_->erase_prefix(partition))); });
   }
 
   std::size_t failures() const noexcept override { return failures_.load(); }

@@ -1,193 +1,244 @@
 #include "onbehalf/cache/redis_store.hpp"
 
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/text.hpp"
 #include "sealed_entry.hpp"
 
-#include <hiredis/hiredis.h>
-
 #include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <map>
 #include <mutex>
-#include <thread>
-#include <vector>
 
 namespace onbehalf::cache {
 
 namespace {
 
-using reply_ptr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+using system_clock = std::chrono::system_clock;
 
-timeval to_timeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
+// Writes fields of one partition's hash and keeps the hash as long as its longest-lived field.
+// KEYS[1] the hash; ARGV[1] its time to live in ms; then field, value, field, value...
+constexpr std::string_view put_script = R"(
+local ttl = tonumber(ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1)";
 
-// Redis glob characters in a prefix are matched literally.
-std::string glob_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
+// The same, only while the lease is still the caller's; then the lease goes.
+// KEYS[1] the hash, KEYS[2] the lease; ARGV[1] the owner, ARGV[2] the ttl; then the fields.
+constexpr std::string_view complete_script = R"(
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if #ARGV > 2 then
+  local ttl = tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+redis.call('DEL', KEYS[2])
+return 1)";
+
+// Compare and delete: only the owner gives a lease up.
+constexpr std::string_view release_script = R"(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0)";
+
+// A partition goes whole; the answer is how many entries it held.
+constexpr std::string_view erase_script = R"(
+local n = redis.call('HLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n)";
+
+constexpr std::string_view released_message = "released ";
+constexpr std::string_view changed_message = "changed ";
+constexpr std::string_view changed_purpose = "onbehalf.account-changed";
+// An announcement older than this is a replay, or from a clock far off: it changes nothing.
+constexpr std::chrono::seconds announcement_lifetime{60};
+// A waiter whose lease is never released (its holder died) is forgotten after this long; the
+// caller has its own timer and has moved on.
+constexpr std::chrono::minutes waiter_lifetime{2};
+
+long long milliseconds_until(system_clock::time_point when, system_clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count();
 }
 
 } // namespace
 
-struct redis_store::impl {
+struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
   redis_options options;
   key_ring keys;
-  std::string where;
+  std::unique_ptr<redis::client> client;
+  std::string where; // for logs, kept apart: the client is gone first at shutdown
+  std::string instance = crypto::random_token(12); // tells this instance's own announcements apart
 
-  std::mutex mutex;
-  std::condition_variable wake;
-  std::deque<std::function<void(redisContext*)>> queue; // a null context means: answer with an error
-  bool stopping = false;
-
-  std::atomic<bool> is_connected{false};
   std::atomic<std::size_t> failure_count{0};
   std::atomic<std::size_t> unreadable_count{0};
-  std::thread worker;
+  std::atomic<std::size_t> unreadable_message_count{0};
+  std::atomic<bool> in_outage{false};
 
-  impl(redis_options o, key_ring k) : options(std::move(o)), keys(std::move(k)) {
-    where = options.host + ":" + std::to_string(options.port);
-    worker = std::thread([this] { run(); });
+  std::mutex mutex;
+  struct waiter {
+    std::function<void()> wake;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::multimap<std::string, waiter> waiters; // by lease key
+  std::function<void(std::string)> changed;
+  std::function<void()> missed;
+
+  std::string hash_key(std::string_view partition) const { return options.key_prefix + "{" + std::string(partition) + "}"; }
+  std::string lease_key(std::string_view partition, std::string_view name) const {
+    // The name is hashed: any text makes a short key of one shape.
+    return hash_key(partition) + ":lease:" + base64::encode(crypto::sha256(name), base64::alphabet::url).substr(0, 22);
   }
+  std::string channel() const { return options.key_prefix + "events"; }
 
-  ~impl() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    wake.notify_all();
-    worker.join();
-  }
+  // --- outcomes, counted and logged once per outage ---
 
-  void enqueue(std::function<void(redisContext*)> task) {
-    {
-      std::lock_guard lock(mutex);
-      if (!stopping) {
-        queue.push_back(std::move(task));
-        wake.notify_one();
-        return;
-      }
-    }
-    task(nullptr);
-  }
-
-  redisContext* connect() {
-    redisContext* c = redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.timeout));
-    if (!c || c->err) {
-      if (c) redisFree(c);
-      return nullptr;
-    }
-    redisSetTimeout(c, to_timeval(options.timeout));
-    redisEnableKeepAlive(c);
-    return c;
-  }
-
-  void run() {
-    redisContext* context = nullptr;
-    auto next_attempt = std::chrono::steady_clock::now();
-    bool reported_outage = false;
-    for (;;) {
-      std::function<void(redisContext*)> task;
-      {
-        std::unique_lock lock(mutex);
-        if (queue.empty() && !stopping) {
-          if (context) {
-            wake.wait(lock);
-          } else {
-            wake.wait_until(lock, next_attempt);
-          }
-        }
-        if (stopping && queue.empty()) break;
-        if (!queue.empty()) {
-          task = std::move(queue.front());
-          queue.pop_front();
-        }
-      }
-      if (!context && !stopping && std::chrono::steady_clock::now() >= next_attempt) {
-        context = connect();
-        next_attempt = std::chrono::steady_clock::now() + options.reconnect_interval;
-        is_connected = context != nullptr;
-        if (context && reported_outage) log_info("Reconnected to Redis; the shared token cache is back", {{"redis", where}});
-        if (!context && !reported_outage) log_warning("Redis is unreachable; serving from the in-memory cache and the authority", {{"redis", where}});
-        reported_outage = !context;
-      }
-      if (!task) continue;
-      task(stopping ? nullptr : context);
-      if (context && context->err) {
-        log_warning("Lost the connection to Redis", {{"redis", where}, {"error", context->errstr}});
-        redisFree(context);
-        context = nullptr;
-        is_connected = false;
-        reported_outage = true;
-        next_attempt = std::chrono::steady_clock::now();
-      }
-    }
-    if (context) redisFree(context);
-  }
-
-  // Runs one command; null when Redis is unreachable or answered with an error.
-  reply_ptr command(redisContext* c, const std::vector<std::string>& args) {
-    if (!c) return {nullptr, freeReplyObject};
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    reply_ptr reply(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(args.size()), argv.data(), lengths.data())), freeReplyObject);
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
-      log_warning("Redis refused a command", {{"redis", where}, {"error", std::string(reply->str, reply->len)}});
-      return {nullptr, freeReplyObject};
-    }
-    return reply;
-  }
-
-  std::string unavailable() {
+  std::string failed(const redis::error& e) {
     failure_count.fetch_add(1);
-    return "Redis at " + where + " is unreachable";
+    bool unreachable = e.what == redis::error::kind::unreachable || e.what == redis::error::kind::timeout;
+    if (unreachable && !in_outage.exchange(true))
+      log_warning("Redis is unreachable; serving from memory and the authority until it is back", {{"redis", where}, {"error", e.message}});
+    if (e.what == redis::error::kind::refused)
+      log_error("Redis refused this application: fix Onbehalf:Redis:User and Password, or its ACL", {{"redis", where}, {"error", e.message}});
+    if (e.what == redis::error::kind::server || e.what == redis::error::kind::protocol)
+      log_warning("Redis could not carry out a command", {{"redis", where}, {"error", e.message}});
+    return e.message;
+  }
+
+  void succeeded() {
+    if (in_outage.exchange(false)) log_info("Redis is back; the shared cache is in use again", {{"redis", where}});
+  }
+
+  // Runs a command; `done` gets the reply or a failure already counted and logged.
+  void call(const std::string& key, std::vector<std::string> arguments, std::function<void(result<redis::reply, std::string>)> done) {
+    client->call(key, std::move(arguments), [self = shared_from_this(), done = std::move(done)](result<redis::reply, redis::error> r) {
+      if (!r) return done(failure{self->failed(r.error())});
+      self->succeeded();
+      done(std::move(*r));
+    });
+  }
+
+  // The fields and the time to live of a write; expired entries are left out.
+  bool add_fields(std::vector<std::string>& arguments, std::vector<entry>& entries) {
+    auto now = options.now();
+    auto latest = now;
+    std::vector<std::string> fields;
+    for (auto& e : entries) {
+      if (e.expires <= now) continue;
+      fields.push_back(e.key);
+      fields.push_back(sealed_entry::make(keys, e.key, e.value, e.expires));
+      latest = std::max(latest, e.expires);
+    }
+    if (fields.empty()) return false;
+    arguments.push_back(std::to_string(std::max<long long>(1, milliseconds_until(latest, now))));
+    for (auto& f : fields) arguments.push_back(std::move(f));
+    return true;
+  }
+
+  // --- announcements ---
+
+  void on_event(const std::string& message) {
+    if (message.starts_with(released_message)) return wake(message.substr(released_message.size()));
+    if (message.starts_with(changed_message)) return account_changed(message.substr(changed_message.size()));
+  }
+
+  void wake(const std::string& lease) {
+    std::vector<std::function<void()>> woken;
+    {
+      std::lock_guard lock(mutex);
+      auto [first, last] = waiters.equal_range(lease);
+      for (auto it = first; it != last; ++it) woken.push_back(std::move(it->second.wake));
+      waiters.erase(first, last);
+    }
+    for (auto& w : woken) w();
+  }
+
+  void account_changed(const std::string& sealed) {
+    // Only instances holding our keys can announce: anything else is counted and ignored.
+    auto opened = keys.open(sealed, changed_purpose);
+    auto parts = opened ? text::split(*opened, '\n') : std::vector<std::string_view>{};
+    auto sent = parts.size() == 3 ? text::parse_unsigned(parts[2]) : std::nullopt;
+    if (!sent) {
+      unreadable_message_count.fetch_add(1);
+      log_warning("An account-change announcement on the Redis events channel could not be opened with our keys; ignored", {{"redis", where}});
+      return;
+    }
+    if (parts[0] == instance) return;
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(options.now().time_since_epoch()).count() - static_cast<long long>(*sent);
+    if (age > announcement_lifetime.count() || age < -announcement_lifetime.count()) return;
+    std::function<void(std::string)> observer;
+    {
+      std::lock_guard lock(mutex);
+      observer = changed;
+    }
+    if (observer) observer(std::string(parts[1]));
+  }
+
+  void gap() {
+    std::function<void()> observer;
+    {
+      std::lock_guard lock(mutex);
+      observer = missed;
+    }
+    log_info("The Redis events subscription is back; accounts held in memory are looked at again", {{"redis", where}});
+    if (observer) observer();
+  }
+
+  void publish(std::string message) {
+    client->publish(channel(), std::move(message), [self = shared_from_this()](result<redis::reply, redis::error> r) {
+      if (!r) self->failed(r.error());
+    });
   }
 };
 
-redis_store::redis_store(redis_options options, key_ring keys) : impl_(std::make_unique<impl>(std::move(options), std::move(keys))) {}
-redis_store::~redis_store() = default;
+result<std::unique_ptr<redis_store>, std::string> redis_store::open(redis_options options, key_ring keys) {
+  if (options.key_prefix.find_first_of("{}") != std::string::npos)
+    return failure{"the key prefix '" + options.key_prefix + "' must not hold braces: they would change where Redis Cluster puts the keys"};
+  auto client = redis::client::create(options.connection);
+  if (!client) return failure{client.error()};
+  std::unique_ptr<redis_store> store(new redis_store());
+  auto i = std::make_shared<impl>();
+  i->options = std::move(options);
+  i->keys = std::move(keys);
+  i->client = std::move(*client);
+  i->where = i->client->where();
+  std::weak_ptr<impl> weak = i;
+  i->client->subscribe(
+      i->channel(),
+      [weak](std::string message) {
+        if (auto self = weak.lock()) self->on_event(message);
+      },
+      [weak] {
+        if (auto self = weak.lock()) self->gap();
+      });
+  store->impl_ = std::move(i);
+  return store;
+}
 
-void redis_store::put_all(std::vector<entry> entries, done_callback done) {
-  auto* i = impl_.get();
-  i->enqueue([i, entries = std::move(entries), done = std::move(done)](redisContext* c) {
-    std::vector<std::vector<std::string>> sets;
-    for (const auto& e : entries) {
-      auto ttl = sealed_entry::seconds_of(e.expires) - sealed_entry::seconds_of(i->options.now());
-      if (ttl <= 0) continue; // already expired: nothing worth storing
-      sets.push_back({"SET", i->options.key_prefix + e.key, sealed_entry::make(i->keys, e.key, e.value, e.expires), "EX", std::to_string(ttl)});
-    }
-    if (sets.empty()) return done(true);
-    bool transaction = sets.size() > 1;
-    if (transaction && !i->command(c, {"MULTI"})) return done(failure{i->unavailable()});
-    for (const auto& set : sets) {
-      if (i->command(c, set)) continue;
-      if (transaction) i->command(c, {"DISCARD"});
-      return done(failure{i->unavailable()});
-    }
-    if (!transaction) return done(true);
-    auto committed = i->command(c, {"EXEC"});
-    if (!committed || committed->type != REDIS_REPLY_ARRAY) return done(failure{i->unavailable()});
+// The client goes first: it answers what is still waiting, while the rest is alive.
+redis_store::~redis_store() { impl_->client.reset(); }
+
+std::string redis_store::hash_key(std::string_view partition) const { return impl_->hash_key(partition); }
+std::string redis_store::lease_key(std::string_view partition, std::string_view name) const { return impl_->lease_key(partition, name); }
+std::string redis_store::events_channel() const { return impl_->channel(); }
+
+void redis_store::put_all(std::string partition, std::vector<entry> entries, done_callback done) {
+  auto hash = impl_->hash_key(partition);
+  std::vector<std::string> arguments{"EVAL", std::string(put_script), "1", hash};
+  if (!impl_->add_fields(arguments, entries)) return done(true); // all expired: nothing worth storing
+  impl_->call(hash, std::move(arguments), [done = std::move(done)](result<redis::reply, std::string> r) {
+    if (!r) return done(failure{r.error()});
     done(true);
   });
 }
 
-void redis_store::get(std::string key, value_callback done) {
-  auto* i = impl_.get();
-  i->enqueue([i, key = std::move(key), done = std::move(done)](redisContext* c) {
-    auto reply = i->command(c, {"GET", i->options.key_prefix + key});
-    if (!reply) return done(failure{i->unavailable()});
-    if (reply->type != REDIS_REPLY_STRING) return done(std::optional<std::string>());
-    auto entry = sealed_entry::open(i->keys, key, std::string_view(reply->str, reply->len), i->options.now());
+void redis_store::get(std::string partition, std::string key, value_callback done) {
+  auto hash = impl_->hash_key(partition);
+  impl_->call(hash, {"HGET", hash, key}, [self = impl_, key, done = std::move(done)](result<redis::reply, std::string> r) {
+    if (!r) return done(failure{r.error()});
+    if (!r->is_string()) return done(std::optional<std::string>());
+    auto entry = sealed_entry::open(self->keys, key, r->text, self->options.now());
     if (entry.state == sealed_entry::outcome::unreadable) {
-      i->unreadable_count.fetch_add(1);
+      self->unreadable_count.fetch_add(1);
       log_warning("A Redis cache entry could not be opened (sealed with a key no longer configured, or changed) and is ignored");
     }
     if (entry.state != sealed_entry::outcome::value) return done(std::optional<std::string>());
@@ -195,39 +246,94 @@ void redis_store::get(std::string key, value_callback done) {
   });
 }
 
-void redis_store::erase(std::string key, done_callback done) {
-  auto* i = impl_.get();
-  i->enqueue([i, key = std::move(key), done = std::move(done)](redisContext* c) {
-    if (!i->command(c, {"DEL", i->options.key_prefix + key})) return done(failure{i->unavailable()});
+void redis_store::erase(std::string partition, std::string key, done_callback done) {
+  auto hash = impl_->hash_key(partition);
+  impl_->call(hash, {"HDEL", hash, std::move(key)}, [done = std::move(done)](result<redis::reply, std::string> r) {
+    if (!r) return done(failure{r.error()});
     done(true);
   });
 }
 
-void redis_store::erase_prefix(std::string prefix, count_callback done) {
-  auto* i = impl_.get();
-  i->enqueue([i, prefix = std::move(prefix), done = std::move(done)](redisContext* c) {
-    std::size_t removed = 0;
-    std::string cursor = "0";
-    auto pattern = glob_escape(i->options.key_prefix + prefix) + "*";
-    do {
-      auto page = i->command(c, {"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
-      if (!page || page->type != REDIS_REPLY_ARRAY || page->elements != 2) return done(failure{i->unavailable()});
-      cursor.assign(page->element[0]->str, page->element[0]->len);
-      std::vector<std::string> del{"DEL"};
-      for (std::size_t k = 0; k < page->element[1]->elements; ++k)
-        del.emplace_back(page->element[1]->element[k]->str, page->element[1]->element[k]->len);
-      if (del.size() > 1) {
-        auto deleted = i->command(c, del);
-        if (!deleted) return done(failure{i->unavailable()});
-        removed += static_cast<std::size_t>(deleted->integer);
-      }
-    } while (cursor != "0");
-    done(removed);
+void redis_store::erase_partition(std::string partition, count_callback done) {
+  auto hash = impl_->hash_key(partition);
+  impl_->call(hash, {"EVAL", std::string(erase_script), "1", hash}, [done = std::move(done)](result<redis::reply, std::string> r) {
+    if (!r) return done(failure{r.error()});
+    done(static_cast<std::size_t>(std::max<long long>(0, r->integer)));
   });
 }
 
-bool redis_store::connected() const noexcept { return impl_->is_connected.load(); }
 std::size_t redis_store::failures() const noexcept { return impl_->failure_count.load(); }
+
+void redis_store::acquire(std::string partition, std::string name, std::chrono::milliseconds ttl, lease_callback done) {
+  auto key = impl_->lease_key(partition, name);
+  auto owner = impl_->instance + "." + crypto::random_token(12);
+  auto held = lease{std::move(partition), std::move(name), owner};
+  impl_->call(key, {"SET", key, owner, "NX", "PX", std::to_string(std::max<long long>(1, ttl.count()))},
+              [held = std::move(held), done = std::move(done)](result<redis::reply, std::string> r) mutable {
+                lease_answer answer;
+                if (!r) {
+                  answer.state = lease_state::unavailable;
+                  answer.problem = r.error();
+                } else if (r->is_ok()) {
+                  answer.state = lease_state::acquired;
+                  answer.held = std::move(held);
+                } else {
+                  answer.state = lease_state::held_elsewhere;
+                }
+                done(std::move(answer));
+              });
+}
+
+void redis_store::complete(lease held, std::vector<entry> entries, done_callback done) {
+  auto hash = impl_->hash_key(held.partition);
+  auto key = impl_->lease_key(held.partition, held.name);
+  std::vector<std::string> arguments{"EVAL", std::string(complete_script), "2", hash, key, held.owner};
+  impl_->add_fields(arguments, entries);
+  impl_->call(hash, std::move(arguments), [self = impl_, key, done = std::move(done)](result<redis::reply, std::string> r) {
+    if (!r) return done(failure{r.error()});
+    if (r->integer != 1) {
+      log_warning("A lease ran out before its result was written; the result was not stored (raise Onbehalf:Redis:LeaseSeconds)",
+                  {{"redis", self->where}});
+      return done(false);
+    }
+    self->wake(key);
+    self->publish(std::string(released_message) + key);
+    done(true);
+  });
+}
+
+void redis_store::release(lease held) {
+  auto key = impl_->lease_key(held.partition, held.name);
+  impl_->call(key, {"EVAL", std::string(release_script), "1", key, held.owner}, [self = impl_, key](result<redis::reply, std::string> r) {
+    if (!r || r->integer != 1) return;
+    self->wake(key);
+    self->publish(std::string(released_message) + key);
+  });
+}
+
+void redis_store::on_released(std::string partition, std::string name, std::function<void()> wake) {
+  auto key = impl_->lease_key(partition, name);
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(impl_->mutex);
+  std::erase_if(impl_->waiters, [now](const auto& w) { return now - w.second.since > waiter_lifetime; });
+  impl_->waiters.emplace(std::move(key), impl::waiter{std::move(wake), now});
+}
+
+void redis_store::announce_account_changed(std::string home_account_id) {
+  auto sent = std::chrono::duration_cast<std::chrono::seconds>(impl_->options.now().time_since_epoch()).count();
+  impl_->publish(std::string(changed_message) + impl_->keys.seal(impl_->instance + "\n" + home_account_id + "\n" + std::to_string(sent), changed_purpose));
+}
+
+void redis_store::observe_account_changes(std::function<void(std::string)> changed, std::function<void()> missed) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->changed = std::move(changed);
+  impl_->missed = std::move(missed);
+}
+
+redis::health redis_store::health() const { return impl_->client->current_health(); }
+redis::health redis_store::wait_for_first_contact(std::chrono::milliseconds limit) const { return impl_->client->wait_for_first_contact(limit); }
+bool redis_store::connected() const noexcept { return health().current == redis::health::state::connected; }
 std::size_t redis_store::unreadable_entries() const noexcept { return impl_->unreadable_count.load(); }
+std::size_t redis_store::unreadable_messages() const noexcept { return impl_->unreadable_message_count.load(); }
 
 } // namespace onbehalf::cache

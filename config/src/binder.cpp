@@ -387,6 +387,42 @@ sign_in_options bind_sign_in(binder& b) {
   o.prompt = b.text("Onbehalf:SignIn:Prompt");
   if (!o.prompt.empty() && o.prompt != "none" && o.prompt != "login" && o.prompt != "consent" && o.prompt != "select_account")
     b.error("Onbehalf:SignIn:Prompt", "must be none, login, consent or select_account, not '" + o.prompt + "'");
+  o.revalidation_interval = std::chrono::seconds(b.number("Onbehalf:SignIn:RevalidationIntervalSeconds", 30, 1, 3600));
+  return o;
+}
+
+redis_options bind_redis(binder& b) {
+  redis_options o;
+  o.host = b.text("Onbehalf:Redis:Host", o.host);
+  o.port = static_cast<std::uint16_t>(b.number("Onbehalf:Redis:Port", o.port, 1, 65535));
+  o.cluster = b.boolean("Onbehalf:Redis:Cluster", false);
+  o.user = b.text("Onbehalf:Redis:User");
+  o.password = b.secret_text("Onbehalf:Redis:Password");
+  if (!o.user.empty() && o.password.empty())
+    b.error("Onbehalf:Redis:Password", "is required with Onbehalf:Redis:User: Redis signs an ACL user in with its password");
+  o.database = static_cast<unsigned>(b.number("Onbehalf:Redis:Database", 0, 0, 1'000'000));
+  if (o.cluster && o.database != 0) b.error("Onbehalf:Redis:Database", "must be 0 with Onbehalf:Redis:Cluster: a Redis Cluster has only database 0");
+  o.key_prefix = b.text("Onbehalf:Redis:KeyPrefix", o.key_prefix);
+  if (o.key_prefix.find_first_of("{} \t\r\n") != std::string::npos)
+    b.error("Onbehalf:Redis:KeyPrefix", "must not hold braces or spaces (braces would change where Redis Cluster puts the keys), not '" + o.key_prefix + "'");
+  auto& t = o.tls;
+  t.enabled = b.boolean("Onbehalf:Redis:Tls:Enabled", false);
+  t.ca_bundle_path = b.text("Onbehalf:Redis:Tls:CaBundlePath");
+  t.server_name = b.text("Onbehalf:Redis:Tls:ServerName");
+  t.client_certificate_path = b.text("Onbehalf:Redis:Tls:ClientCertificatePath");
+  t.client_key_path = b.text("Onbehalf:Redis:Tls:ClientKeyPath");
+  check_readable_file(b, "Onbehalf:Redis:Tls:CaBundlePath", t.ca_bundle_path);
+  check_readable_file(b, "Onbehalf:Redis:Tls:ClientCertificatePath", t.client_certificate_path);
+  check_readable_file(b, "Onbehalf:Redis:Tls:ClientKeyPath", t.client_key_path);
+  if (t.client_certificate_path.empty() != t.client_key_path.empty())
+    b.error(t.client_key_path.empty() ? "Onbehalf:Redis:Tls:ClientKeyPath" : "Onbehalf:Redis:Tls:ClientCertificatePath",
+            "a client certificate needs both Onbehalf:Redis:Tls:ClientCertificatePath and Onbehalf:Redis:Tls:ClientKeyPath");
+  if (!t.enabled && (!t.ca_bundle_path.empty() || !t.client_certificate_path.empty()))
+    b.error("Onbehalf:Redis:Tls:Enabled", "must be true when TLS files are configured for Redis");
+  o.connect_timeout = std::chrono::milliseconds(b.number("Onbehalf:Redis:ConnectTimeoutMilliseconds", 1000, 50, 60'000));
+  o.command_timeout = std::chrono::milliseconds(b.number("Onbehalf:Redis:CommandTimeoutMilliseconds", 500, 10, 60'000));
+  o.connections = static_cast<unsigned>(b.number("Onbehalf:Redis:Connections", 2, 1, 64));
+  o.lease_time = std::chrono::seconds(b.number("Onbehalf:Redis:LeaseSeconds", 15, 2, 600));
   return o;
 }
 
@@ -438,8 +474,7 @@ host_options bind_host(binder& b) {
   o.ca_bundle_path = b.text("Onbehalf:CaBundlePath");
   check_readable_file(b, "Onbehalf:CaBundlePath", o.ca_bundle_path);
 
-  o.redis.host = b.text("Onbehalf:Redis:Host", o.redis.host);
-  o.redis.port = static_cast<std::uint16_t>(b.number("Onbehalf:Redis:Port", o.redis.port, 1, 65535));
+  o.redis = bind_redis(b);
 
   o.sign_in = bind_sign_in(b);
   o.known_proxies = b.list("Onbehalf:ForwardedHeaders:KnownProxies", "[\"10.0.0.5\"]");

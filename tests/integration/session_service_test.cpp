@@ -177,16 +177,17 @@ TEST_CASE("session service: ending an account removes its session and tokens fro
   auto store = rocksdb_at(dir.path("cache"));
   session_service sessions(*sys.system, {&l1, store.get()});
   auto id = start(sessions, ada());
-  auto token_key = cache::keys::refresh_token(cache::keys::user_partition(ada().home_account_id));
+  auto partition = cache::keys::user_partition(ada().home_account_id);
+  auto token_key = cache::keys::refresh_token(partition);
   l1.put(token_key, "rt", cache::clock::now() + 1h);
   std::promise<void> stored;
-  store->put(token_key, "rt", std::chrono::system_clock::now() + 1h, [&](auto) { stored.set_value(); });
+  store->put(partition, token_key, "rt", std::chrono::system_clock::now() + 1h, [&](auto) { stored.set_value(); });
   stored.get_future().wait();
   end(sessions, ada().home_account_id);
   CHECK_FALSE(find(sessions, ada().home_account_id, id));
   CHECK_FALSE(l1.get(token_key));
   std::promise<bool> present;
-  store->get(token_key, [&](auto r) { present.set_value(r && r->has_value()); });
+  store->get(partition, token_key, [&](auto r) { present.set_value(r && r->has_value()); });
   CHECK_FALSE(present.get_future().get());
 }
 

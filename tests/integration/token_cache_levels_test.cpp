@@ -28,9 +28,11 @@ std::unique_ptr<cache::durable_store> rocksdb_at(const std::string& path) {
 
 std::unique_ptr<cache::redis_store> redis_at(std::uint16_t port) {
   cache::redis_options o;
-  o.port = port;
-  o.timeout = 200ms;
-  return std::make_unique<cache::redis_store>(o, cache_keys());
+  o.connection.endpoints = {{"127.0.0.1", port}};
+  o.connection.command_timeout = 200ms;
+  auto store = cache::redis_store::open(o, cache_keys());
+  REQUIRE(store);
+  return std::move(*store);
 }
 
 // A second instance: its own token actor and L1, the same authority and L2.
@@ -92,11 +94,12 @@ TEST_CASE("token cache levels: two instances sharing Redis share tokens, with no
   auto via_a = f.acquire();
   REQUIRE(via_a);
   // A's write to Redis happens after A's caller has its token; B asks once it has landed.
-  auto key = cache::keys::access_tokens(cache::keys::app_partition("daemon", "tenant-1"), "api://orders");
+  auto partition = cache::keys::app_partition("daemon", "tenant-1");
+  auto key = cache::keys::access_tokens(partition, "api://orders");
   bool landed = false;
   for (int i = 0; i < 100 && !landed; ++i) {
     std::promise<bool> found;
-    store_b->get(key, [&](auto r) { found.set_value(r && *r); });
+    store_b->get(partition, key, [&](auto r) { found.set_value(r && *r); });
     landed = found.get_future().get();
     if (!landed) std::this_thread::sleep_for(10ms);
   }

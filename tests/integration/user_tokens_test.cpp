@@ -158,9 +158,10 @@ key_ring store_keys() { return *key_ring::make({{"k1", secret(std::string(32, 's
 
 std::string refresh_key_of(const std::string& account) { return cache::keys::refresh_token(cache::keys::user_partition(account)); }
 
-std::optional<std::string> read_l2(cache::durable_store& store, const std::string& key) {
+// The account's refresh token as L2 holds it.
+std::optional<std::string> refresh_token_in_l2(cache::durable_store& store, const std::string& account) {
   std::promise<std::optional<std::string>> out;
-  store.get(key, [&](result<std::optional<std::string>, std::string> r) { out.set_value(r ? *r : std::nullopt); });
+  store.get(cache::keys::user_partition(account), refresh_key_of(account), [&](result<std::optional<std::string>, std::string> r) { out.set_value(r ? *r : std::nullopt); });
   return out.get_future().get();
 }
 
@@ -172,23 +173,23 @@ TEST_CASE("user tokens: with an L2, refresh tokens are kept there and not in mem
   user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
   auto signed_in = u.sign_in_ada();
   CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
-  CHECK(read_l2(*store, refresh_key_of(u.account)) == signed_in.refresh_token.reveal());
+  CHECK(refresh_token_in_l2(*store, u.account) == signed_in.refresh_token.reveal());
   std::this_thread::sleep_for(2200ms);
   auto refreshed = u.acquire(u.account, todo_scopes);
   INFO((refreshed ? std::string() : refreshed.error().message()));
   REQUIRE(refreshed);
   CHECK(u.f.authority.token_requests("refresh_token") == 1);
   CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
-  CHECK(read_l2(*store, refresh_key_of(u.account)) != signed_in.refresh_token.reveal()); // the rotated one replaced it
+  CHECK(refresh_token_in_l2(*store, u.account) != signed_in.refresh_token.reveal()); // the rotated one replaced it
 }
 
 TEST_CASE("user tokens: a refresh token that Redis could not take is kept in memory, so the outage signs nobody out") {
   cache::redis_options unreachable;
   testing::closed_port closed;
-  unreachable.port = closed.number(); // nothing listens there
-  unreachable.timeout = 100ms;
-  cache::redis_store store(unreachable, store_keys());
-  user_token_fixture u({2s, 3600s, 300s}, 0s, &store);
+  unreachable.connection.endpoints = {{"127.0.0.1", closed.number()}}; // nothing listens there
+  unreachable.connection.command_timeout = 100ms;
+  auto store = cache::redis_store::open(unreachable, store_keys()).value();
+  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
   u.sign_in_ada();
   for (int i = 0; i < 100 && !u.l1.get(refresh_key_of(u.account)); ++i) std::this_thread::sleep_for(20ms);
   CHECK(u.l1.get(refresh_key_of(u.account)));

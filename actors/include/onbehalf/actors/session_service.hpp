@@ -2,8 +2,15 @@
 // account's claims and its live sessions (one per browser), serialises what changes them,
 // writes them through to the caches so a restart or another instance can resume, and retires
 // when the account has been idle for a while.
+//
+// With a store other processes share (Redis), what an actor holds can go stale: a sign-out on
+// another instance is announced (the account is dropped here within moments), and in case an
+// announcement was lost, what an actor publishes is good for one revalidation interval only,
+// after which the store is asked again. Changes to an account's sessions hold its lease, so two
+// instances never overwrite each other's.
 #pragma once
 
+#include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
 #include "onbehalf/http/principal.hpp"
@@ -24,6 +31,11 @@ struct session_service_options {
   cache::durable_store* store = nullptr;   // L2 (RocksDB or Redis); none: sessions end with the process
   std::chrono::seconds absolute_lifetime{std::chrono::hours(24 * 14)}; // a session ends this long after sign-in, however active
   std::chrono::seconds actor_idle_timeout{300}; // an account's actor retires after this long without requests
+  /// Announcements and leases; with a shared one (Redis), sessions are revalidated. Must outlive the service.
+  cache::coordination* coordination = nullptr;
+  /// With a shared store: how long a session found in memory is believed without asking the store.
+  std::chrono::seconds revalidation_interval{30};
+  std::chrono::milliseconds lease_time{15'000}; // how long a change to an account holds its lease at most
 };
 
 class session_service {
@@ -44,7 +56,8 @@ public:
   /// The user of a session the account's actor has published, found in place; null when only the
   /// actor can tell (then `find` asks it). Lets a caller skip building a callback on the common path.
   user_ptr find_published(const std::string& home_account_id, std::string_view session_id);
-  /// Ends every session of the account (sign-out); `done` runs once the record is gone from every level.
+  /// Ends every session of the account (sign-out); `done` runs once the record is gone from every
+  /// level and the other instances have been told.
   void end(const std::string& home_account_id, std::function<void()> done);
 
   /// Session actors alive now (for tests and /metrics).

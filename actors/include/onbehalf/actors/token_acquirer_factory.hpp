@@ -9,6 +9,7 @@
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/token_credential.hpp"
 #include "onbehalf/actors/token_service.hpp"
+#include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
 #include "onbehalf/config/settings.hpp"
@@ -17,6 +18,7 @@
 #include "onbehalf/identity/authority_cache.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace caf {
@@ -56,6 +58,10 @@ public:
   identity::authority_cache& authority(std::string_view user_flow = {});
   cache::memory_cache& memory_cache();
   cache::durable_store* durable_store(); // null with the Memory backend
+  /// Leases and announcements: Redis's with the Redis backend, else this process's own.
+  cache::coordination& coordination();
+  /// With the Redis backend: its state, for /healthz and /metrics ("connected", "unreachable: …").
+  std::optional<std::string> redis_state() const;
 
 private:
   struct impl;

@@ -3,9 +3,12 @@
 // first use. A cached token costs an L1 lookup on the caller's thread and no message; requests
 // for the same missing token wait on one grant (single flight); a cached token nearing expiry is
 // answered at once and refreshed in the background; a throttling authority's Retry-After is
-// respected without calling it again.
+// respected without calling it again. A grant that redeems a user's refresh token holds the
+// token's lease (see cache/coordination.hpp), so instances sharing Redis redeem it once: the
+// others wait, and use what the holder wrote.
 #pragma once
 
+#include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
 #include "onbehalf/core/result.hpp"
@@ -56,6 +59,15 @@ struct token_service_settings {
   http::client* web = nullptr;            // must outlive the service
   cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
   cache::durable_store* store = nullptr;  // L2 (RocksDB or Redis), read on an L1 miss and written through; optional
+  /// Who redeems a refresh token: one holder of its lease at a time, across the instances that
+  /// share the store (Redis) — and across the token actors of this process, whose grants for two
+  /// resources redeem the same token. None: leases within this process. Must outlive the service.
+  cache::coordination* coordination = nullptr;
+  /// How long a lease holds when its holder dies; grants under a lease time out before it ends.
+  std::chrono::milliseconds lease_time{15'000};
+  /// How often a caller waiting on another holder's lease looks at the store, when no
+  /// notification came (the holder died, or the notification was lost).
+  std::chrono::milliseconds lease_poll{250};
   /// A cached token this close to expiry is still answered, and refreshed in the background.
   std::chrono::seconds refresh_margin{300};
 };

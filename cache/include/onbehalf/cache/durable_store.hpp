@@ -31,18 +31,20 @@ public:
 
   virtual ~durable_store() = default;
 
+  // Every key belongs to a partition (one account's, or the app's in one tenant) and starts with
+  // it: what a store keeps together, writes atomically, and removes at once.
   // Callbacks run on the store's own thread: hand the result on, do not block there.
   /// Writes all entries or none: an access token and the refresh token rotated with it never
   /// reach the store one without the other.
-  virtual void put_all(std::vector<entry> entries, done_callback done) = 0;
-  void put(std::string key, std::string value, time_point expires, done_callback done) {
-    put_all({{std::move(key), std::move(value), expires}}, std::move(done));
+  virtual void put_all(std::string partition, std::vector<entry> entries, done_callback done) = 0;
+  void put(std::string partition, std::string key, std::string value, time_point expires, done_callback done) {
+    put_all(std::move(partition), {{std::move(key), std::move(value), expires}}, std::move(done));
   }
   /// The value; none when absent, expired or unreadable with the current keys.
-  virtual void get(std::string key, value_callback done) = 0;
-  virtual void erase(std::string key, done_callback done) = 0;
-  /// Removes every key that starts with `prefix` (a user's partition at sign-out).
-  virtual void erase_prefix(std::string prefix, count_callback done) = 0;
+  virtual void get(std::string partition, std::string key, value_callback done) = 0;
+  virtual void erase(std::string partition, std::string key, done_callback done) = 0;
+  /// Removes the whole partition (an account at sign-out); the answer says how many entries went.
+  virtual void erase_partition(std::string partition, count_callback done) = 0;
 
   /// Requests that failed (store unreachable, disk error); for logs and /metrics.
   virtual std::size_t failures() const noexcept = 0;

@@ -1,54 +1,75 @@
-// The level-2 token cache shared by several instances: Redis. Requests are queued to one worker
-// thread that owns the connection, so no caller ever blocks on the network. While Redis is down,
-// requests fail at once (the caller falls back to L1 and the authority), failures are counted,
-// and the worker reconnects by itself.
+// The level-2 token cache shared by several instances, and what keeps them one: Redis.
+//
+// Layout: one hash per partition, "{prefix}{{partition}}", its fields the partition's keys, so an
+// account's entries live together, are written atomically (one script), and go with one DEL at
+// sign-out — no scans, whatever the size of the key space. The braces are a Redis Cluster hash
+// tag: an account's hash and its leases share a slot, so the scripts that touch both work on a
+// cluster. Values are sealed (AES-256-GCM, the configured key ring) and bound to their key.
+//
+// Leases are "SET {prefix}{{partition}}:lease:{name} owner NX PX ttl", completed by a script that
+// writes the result only while the owner still holds the lease and then deletes it, and released
+// by compare-and-delete. Completions and account changes are published on "{prefix}events".
 #pragma once
 
+#include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/core/sealing.hpp"
+#include "onbehalf/redis/client.hpp"
 
 #include <chrono>
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace onbehalf::cache {
 
 struct redis_options {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 6379;
-  std::string key_prefix = "onbehalf:"; // every key this store writes starts with it
-  std::chrono::milliseconds timeout{500}; // per command and per connection attempt
-  std::chrono::milliseconds reconnect_interval{1000};
+  redis::client_options connection;
+  std::string key_prefix = "onbehalf:"; // every key, and the events channel, start with it: one per application
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 
-class redis_store final : public durable_store {
+class redis_store final : public durable_store, public coordination {
 public:
-  /// Starts the worker, which connects in the background; a Redis that is down is not an error here.
-  redis_store(redis_options options, key_ring keys);
-  /// Stops the worker; requests still queued are answered with an error.
+  /// Starts connecting in the background: a Redis that is down is not an error here; settings
+  /// that cannot work are (a CA bundle that cannot be read, braces in the key prefix).
+  static result<std::unique_ptr<redis_store>, std::string> open(redis_options options, key_ring keys);
   ~redis_store() override;
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
 
-  /// MULTI ... EXEC: other instances see all entries or none.
-  void put_all(std::vector<entry> entries, done_callback done) override;
-  void get(std::string key, value_callback done) override;
-  void erase(std::string key, done_callback done) override;
-  void erase_prefix(std::string prefix, count_callback done) override;
-
-  bool connected() const noexcept;
+  void put_all(std::string partition, std::vector<entry> entries, done_callback done) override;
+  void get(std::string partition, std::string key, value_callback done) override;
+  void erase(std::string partition, std::string key, done_callback done) override;
+  void erase_partition(std::string partition, count_callback done) override;
+  std::size_t failures() const noexcept override;
   const char* kind() const noexcept override { return "redis"; }
-  std::size_t failures() const noexcept override; // requests that failed because Redis was unreachable or erred
-  std::size_t unreadable_entries() const noexcept; // entries sealed with keys no longer configured, or changed
+
+  void acquire(std::string partition, std::string name, std::chrono::milliseconds ttl, lease_callback done) override;
+  void complete(lease held, std::vector<entry> entries, done_callback done) override;
+  void release(lease held) override;
+  void on_released(std::string partition, std::string name, std::function<void()> wake) override;
+  void announce_account_changed(std::string home_account_id) override;
+  void observe_account_changes(std::function<void(std::string)> changed, std::function<void()> missed) override;
+  bool shared() const noexcept override { return true; }
+
+  redis::health health() const;
+  /// For start-up: waits until the first connection is made or refused (see redis::client).
+  redis::health wait_for_first_contact(std::chrono::milliseconds limit) const;
+  bool connected() const noexcept;
+  std::size_t unreadable_entries() const noexcept; // sealed with keys no longer configured, or changed
+  std::size_t unreadable_messages() const noexcept; // announcements that did not open with our keys
+
+  /// The names this store gives things in Redis (for tests and operators).
+  std::string hash_key(std::string_view partition) const;
+  std::string lease_key(std::string_view partition, std::string_view name) const;
+  std::string events_channel() const;
 
 private:
+  redis_store() = default;
   struct impl;
-  std::unique_ptr<impl> impl_;
+  std::shared_ptr<impl> impl_;
 };
 
 } // namespace onbehalf::cache

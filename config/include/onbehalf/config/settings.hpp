@@ -103,9 +103,26 @@ struct cache_options {
   std::uint64_t memory_limit_bytes = 256ull * 1024 * 1024;
 };
 
+/// Onbehalf:Redis — the shared cache and what coordinates instances (Backend = Redis).
 struct redis_options {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1"; // with Cluster, any node to start from
   std::uint16_t port = 6379;
+  bool cluster = false;
+  std::string user;         // an ACL user; empty: the default user
+  onbehalf::secret password; // AUTH
+  unsigned database = 0;    // SELECT; 0 with Cluster
+  std::string key_prefix = "onbehalf:"; // one per application sharing the Redis
+  struct tls_settings {
+    bool enabled = false;
+    std::string ca_bundle_path;          // PEM; empty: the system's CAs
+    std::string server_name;             // the name the server's certificate carries; empty: Host
+    std::string client_certificate_path; // PEM, when Redis asks for client certificates
+    std::string client_key_path;
+  } tls;
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds command_timeout{500};
+  unsigned connections = 2;             // per node: one slow command does not hold up the rest
+  std::chrono::seconds lease_time{15};  // a refresh-token lease outlives a holder that dies this long
 };
 
 /// Onbehalf:SignIn — the web app's sign-in and its session cookie.
@@ -118,6 +135,7 @@ struct sign_in_options {
   std::vector<cache_key> cookie_keys;      // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
   std::chrono::seconds correlation_lifetime{15 * 60}; // a sign-in must come back from the authority within this
   std::string prompt; // sent with every sign-in; "consent" makes providers that follow OIDC Core 11 issue refresh tokens
+  std::chrono::seconds revalidation_interval{30}; // with Redis: a session held in memory is checked against it this often
 };
 
 /// The Onbehalf section: how this process serves.
