@@ -1,24 +1,38 @@
 // An independent OpenID provider (the certified `oidc-provider` package) for onbehalf's interop tests.
-// Usage: node provider.mjs PORT CLIENT_JWK_FILE [APP_PORT]
+// Usage: node provider.mjs PORT CLIENT_JWK_FILE [APP_PORT[,APP_PORT...]]
 // Serves on 127.0.0.1:PORT with two confidential clients (client_secret_post and private_key_jwt),
 // PKCE required, refresh tokens, client credentials, and a resource indicator for an API audience.
+//
+// Opt-in, for tests of several app instances sharing one sign-in (environment variables):
+//   ROTATE_REFRESH_TOKENS=1          every refresh grant replaces the refresh token; oidc-provider then
+//                                    revokes the whole grant when a replaced one is used again
+//   ACCESS_TOKEN_TTL=SECONDS         access tokens live this long (default: an hour)
+//   TOKEN_ENDPOINT_LATENCY_MS=MS     the token endpoint answers this much later, as a real provider
+//                                    across a network does (loopback answers in a millisecond)
+// and always: GET /admin/grants → {"authorization_code":n,"refresh_token":n,"refresh_token_refused":n,
+// "revoked":n}, token requests by grant type (granted or refused) and grants revoked, counted from
+// the provider's events.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
-const [port, clientJwkFile, appPort] = process.argv.slice(2);
+const [port, clientJwkFile, appPorts] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const clientJwk = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
 const redirectUri = 'http://127.0.0.1:9/signin-oidc';
 const api = 'urn:onbehalf:interop-api';
 
-// APP_PORT: an onbehalf web app on that loopback port signs users in with the secret client.
-const appOrigin = appPort ? `http://127.0.0.1:${appPort}` : null;
+const rotateRefreshTokens = process.env.ROTATE_REFRESH_TOKENS === '1';
+const accessTokenTtl = process.env.ACCESS_TOKEN_TTL ? Number(process.env.ACCESS_TOKEN_TTL) : undefined;
+const tokenEndpointLatency = Number(process.env.TOKEN_ENDPOINT_LATENCY_MS || 0);
+
+// APP_PORT: onbehalf web apps on those loopback ports sign users in with the secret client.
+const appOrigins = appPorts ? appPorts.split(',').map((p) => `http://127.0.0.1:${p}`) : [];
 const common = {
   grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
   response_types: ['code'],
-  redirect_uris: appOrigin ? [redirectUri, `${appOrigin}/signin-oidc`] : [redirectUri],
-  post_logout_redirect_uris: appOrigin ? [`${appOrigin}/signout-callback-oidc`] : [],
+  redirect_uris: [redirectUri, ...appOrigins.map((o) => `${o}/signin-oidc`)],
+  post_logout_redirect_uris: appOrigins.map((o) => `${o}/signout-callback-oidc`),
 };
 
 const provider = new Provider(issuer, {
@@ -30,6 +44,8 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['onbehalf-interop-cookie-key'] },
   claims: { openid: ['sub'], profile: ['name'] },
   findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId, name: `Interop user ${accountId}` }) }),
+  ...(rotateRefreshTokens ? { rotateRefreshToken: true } : {}),
+  ...(accessTokenTtl ? { ttl: { AccessToken: accessTokenTtl } } : {}),
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
@@ -37,9 +53,37 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => api,
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'api:read access_as_user Todo.ReadWrite', audience: api, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+      getResourceServerInfo: () => ({
+        scope: 'api:read access_as_user Todo.ReadWrite', audience: api, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+        ...(accessTokenTtl ? { accessTokenTTL: accessTokenTtl } : {}),
+      }),
     },
   },
 });
 
-createServer(provider.callback()).listen(Number(port), '127.0.0.1', () => console.log(`oidc-provider listening at ${issuer}`));
+// Counted from events rather than requests: the provider alone knows the grant type it parsed,
+// and which grants it revoked (a replaced refresh token used again revokes its whole grant).
+const grants = { authorization_code: 0, refresh_token: 0, refresh_token_refused: 0, revoked: 0 };
+const countGrant = (ctx, refused) => {
+  const type = ctx.oidc?.params?.grant_type;
+  if (type !== 'authorization_code' && type !== 'refresh_token') return;
+  grants[type] += 1;
+  if (refused && type === 'refresh_token') grants.refresh_token_refused += 1;
+};
+provider.on('grant.success', (ctx) => countGrant(ctx, false));
+provider.on('grant.error', (ctx) => countGrant(ctx, true));
+provider.on('grant.revoked', () => { grants.revoked += 1; });
+
+const callback = provider.callback();
+createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/admin/grants') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(grants));
+    return;
+  }
+  if (tokenEndpointLatency > 0 && req.url === '/token') {
+    setTimeout(() => callback(req, res), tokenEndpointLatency);
+    return;
+  }
+  callback(req, res);
+}).listen(Number(port), '127.0.0.1', () => console.log(`oidc-provider listening at ${issuer}`));

@@ -1,0 +1,284 @@
+// Several instances of one web app sharing users through one Redis, as real processes: one
+// redis-server, an authority that rotates refresh tokens and revokes the whole sign-in when a
+// replaced one is used again, and onbehalf-test-instance processes with the same configuration.
+// A user's requests land on any instance; the app must behave as one: each access token is
+// refreshed once, whichever instances are asked, and a sign-out ends the session everywhere.
+#include "../support/devauthority_fixture.hpp"
+#include "../support/instance_process.hpp"
+#include "../support/instance_sign_in.hpp"
+#include "../support/oidc_provider_process.hpp"
+#include "../support/redis_server.hpp"
+#include "../support/refresh_cycles.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string instance_program = ONBEHALF_TEST_INSTANCE_PROGRAM;
+
+// A real authority answers a token request in tens to hundreds of milliseconds; loopback in one.
+// Refreshes take this long here, so instances that refresh on their own overlap as they would in
+// production instead of by luck.
+constexpr auto authority_latency = 150ms;
+
+devauthority::person person(std::string user, std::string password) {
+  devauthority::person p;
+  p.user = std::move(user);
+  p.password = std::move(password);
+  return p;
+}
+
+const std::vector<devauthority::person> people = {
+    person("ada@contoso.onmicrosoft.com", "ada-password-1"),
+    person("grace@contoso.onmicrosoft.com", "grace-password-1"),
+    person("alan@contoso.onmicrosoft.com", "alan-password-1"),
+};
+
+// The dev authority in this process, knowing the instances' redirect URIs, with short-lived access tokens.
+struct dev_authority_peer {
+  self_signed client_cert{true};
+  devauthority::dev_authority authority;
+
+  dev_authority_peer(const std::vector<std::uint16_t>& instance_ports, std::chrono::seconds access_token_lifetime)
+      : authority(directory(instance_ports, access_token_lifetime)) {
+    REQUIRE(authority.start());
+  }
+
+  devauthority::directory directory(const std::vector<std::uint16_t>& instance_ports, std::chrono::seconds access_token_lifetime) {
+    devauthority::lifetimes lifetimes;
+    lifetimes.access_token = access_token_lifetime;
+    auto d = dev::sample_directory(client_cert, lifetimes);
+    auto& tenant = d.tenants[0];
+    tenant.users.push_back({"alan@contoso.onmicrosoft.com", secret("alan-password-1"), "Alan Turing", "oid-alan"});
+    for (auto port : instance_ports) {
+      auto origin = "http://127.0.0.1:" + std::to_string(port);
+      tenant.apps[0].redirect_uris.push_back(origin + "/signin-oidc");
+      tenant.apps[0].post_logout_redirect_uris.push_back(origin + "/signout-callback-oidc");
+    }
+    return d;
+  }
+
+  instance_settings settings_for(const redis_server& redis, std::chrono::seconds refresh_margin) const {
+    instance_settings s;
+    s.authority = authority.authority(dev::tenant_id);
+    s.client_id = dev::client_id;
+    s.client_secret = "web-app-secret-1";
+    s.scopes = {dev::todo_api + "/access_as_user"};
+    s.redis_port = redis.port();
+    s.refresh_margin = refresh_margin;
+    return s;
+  }
+
+  std::size_t refresh_grants() const { return authority.token_requests("refresh_token"); }
+};
+
+std::vector<signed_in_user> sign_in_everyone(cookie_client& client, const instance_process& at) {
+  std::vector<signed_in_user> users;
+  for (const auto& person : people) users.push_back(sign_in_with_dev_authority(client.web(), at.origin(), person));
+  return users;
+}
+
+std::string origin_of(const std::string& url) { return url.substr(0, url.find('/', url.find("//") + 2)); }
+
+// Each user's token refreshed across `instances` under traffic, against the dev authority; what
+// the traffic got and how many refresh grants the authority saw.
+struct dev_authority_refresh_run {
+  refresh_cycles_report report;
+  std::size_t refresh_grants = 0;
+  std::size_t users = 0;
+};
+
+dev_authority_refresh_run refresh_through_dev_authority(int instance_count, const refresh_schedule& schedule) {
+  redis_server redis;
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < instance_count; ++i) ports.push_back(free_loopback_port());
+  dev_authority_peer peer(ports, schedule.access_token_lifetime);
+  temp_dir dir;
+  auto config = write_instance_config(dir, peer.settings_for(redis, schedule.refresh_margin));
+  std::vector<std::unique_ptr<instance_process>> instances;
+  for (int i = 0; i < instance_count; ++i)
+    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+
+  cookie_client client;
+  auto users = sign_in_everyone(client, *instances.front());
+  devauthority::faults slow;
+  slow.added_latency = authority_latency;
+  peer.authority.set_faults(slow);
+  REQUIRE(peer.refresh_grants() == 0);
+  // With one instance, "both" instances are the same process: the run that shows the counting right.
+  std::vector<std::string> origins{instances.front()->origin(), instances.back()->origin()};
+  dev_authority_refresh_run run;
+  run.report = run_refresh_cycles(client, users, origins, origin_of(peer.authority.base_url()), schedule);
+  run.refresh_grants = peer.refresh_grants();
+  run.users = users.size();
+  for (auto& i : instances) UNSCOPED_INFO("instance " << i->name() << " logged:\n" << i->log_digest());
+  return run;
+}
+
+// Each user's token refreshed across `instances` under traffic, against oidc-provider rotating
+// refresh tokens; what the traffic got and the provider's grant counts.
+struct oidc_provider_refresh_run {
+  refresh_cycles_report report;
+  oidc_provider_grants grants;
+  std::size_t users = 0;
+};
+
+oidc_provider_refresh_run refresh_through_oidc_provider(int instance_count, const refresh_schedule& schedule) {
+  redis_server redis;
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < instance_count; ++i) ports.push_back(free_loopback_port());
+  oidc_provider_process provider(ONBEHALF_INTEROP_DIR, ports,
+                                 {"ROTATE_REFRESH_TOKENS=1", "ACCESS_TOKEN_TTL=" + std::to_string(schedule.access_token_lifetime.count()),
+                                  "TOKEN_ENDPOINT_LATENCY_MS=" + std::to_string(authority_latency.count())});
+  instance_settings s;
+  s.authority = provider.issuer();
+  s.client_id = oidc_provider_client_id;
+  s.client_secret = oidc_provider_client_secret;
+  s.scopes = {"access_as_user", "Todo.ReadWrite"};
+  s.prompt = "consent"; // oidc-provider issues refresh tokens only then (OpenID Connect Core section 11)
+  s.redis_port = redis.port();
+  s.refresh_margin = schedule.refresh_margin;
+  temp_dir dir;
+  auto config = write_instance_config(dir, s);
+  std::vector<std::unique_ptr<instance_process>> instances;
+  for (int i = 0; i < instance_count; ++i)
+    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+
+  cookie_client client;
+  std::vector<signed_in_user> users;
+  for (const auto& login : {"ada", "grace", "alan"}) users.push_back(sign_in_with_oidc_provider(client.web(), instances.front()->origin(), login));
+  REQUIRE(provider.grants().refresh_token == 0);
+  std::vector<std::string> origins{instances.front()->origin(), instances.back()->origin()};
+  oidc_provider_refresh_run run;
+  run.report = run_refresh_cycles(client, users, origins, provider.issuer(), schedule);
+  run.grants = provider.grants();
+  run.users = users.size();
+  for (auto& i : instances) UNSCOPED_INFO("instance " << i->name() << " logged:\n" << i->log_digest());
+  return run;
+}
+
+void show_figures(const std::string& what, const refresh_cycles_report& report, const std::string& at_the_authority) {
+  WARN(what << "\n" << report.summary() << "\n  " << at_the_authority);
+}
+
+std::string dev_authority_figures(const dev_authority_refresh_run& run, std::size_t expected) {
+  return "refresh grants at the dev authority: " + std::to_string(run.refresh_grants) + " (one per user per cycle: " + std::to_string(expected) + ")";
+}
+
+std::string oidc_provider_figures(const oidc_provider_refresh_run& run, std::size_t expected) {
+  return "refresh grants at oidc-provider: " + std::to_string(run.grants.refresh_token) + ", " + std::to_string(run.grants.refresh_token_refused) +
+         " of them refused (one per user per cycle: " + std::to_string(expected) + "); grants revoked: " + std::to_string(run.grants.revoked);
+}
+
+} // namespace
+
+TEST_CASE("one instance alone refreshes each user's token once per cycle, and serves every request (the baseline the next tests compare with)") {
+  refresh_schedule schedule;
+  schedule.cycles = 2;
+  auto run = refresh_through_dev_authority(1, schedule);
+  auto expected = run.users * static_cast<std::size_t>(schedule.cycles);
+  show_figures("one instance, dev authority:", run.report, dev_authority_figures(run, expected));
+  CHECK(run.report.total.sent_to_sign_in == 0);
+  CHECK(run.report.total.other + run.report.total.unanswered == 0);
+  CHECK(run.refresh_grants == expected);
+}
+
+TEST_CASE("two instances sharing Redis refresh each user's token once per expiry, and nobody is sent to sign in again") {
+  refresh_schedule schedule;
+  auto run = refresh_through_dev_authority(2, schedule);
+  auto expected = run.users * static_cast<std::size_t>(schedule.cycles);
+  show_figures("two instances, dev authority:", run.report, dev_authority_figures(run, expected));
+  CHECK(run.report.total.sent_to_sign_in == 0);
+  CHECK(run.report.total.other + run.report.total.unanswered == 0);
+  CHECK(run.refresh_grants == expected);
+}
+
+// The same baseline at oidc-provider, hidden to spare CI its time: run it by its tag
+// (instance_tests "[baseline]") after changing provider.mjs's counting.
+TEST_CASE("one instance alone refreshes each user's token once per cycle at oidc-provider, which revokes nothing", "[.][baseline]") {
+  refresh_schedule schedule;
+  schedule.cycles = 2;
+  auto run = refresh_through_oidc_provider(1, schedule);
+  auto expected = run.users * static_cast<std::size_t>(schedule.cycles);
+  show_figures("one instance, oidc-provider rotating refresh tokens:", run.report, oidc_provider_figures(run, expected));
+  CHECK(run.grants.revoked == 0);
+  CHECK(run.grants.refresh_token_refused == 0);
+  CHECK(run.report.total.sent_to_sign_in == 0);
+  CHECK(run.report.total.other + run.report.total.unanswered == 0);
+  CHECK(run.grants.refresh_token == static_cast<std::int64_t>(expected));
+}
+
+TEST_CASE("two instances sharing Redis never redeem a refresh token twice at oidc-provider, which revokes the grant when they do") {
+  refresh_schedule schedule;
+  auto run = refresh_through_oidc_provider(2, schedule);
+  auto expected = run.users * static_cast<std::size_t>(schedule.cycles);
+  show_figures("two instances, oidc-provider rotating refresh tokens:", run.report, oidc_provider_figures(run, expected));
+  CHECK(run.grants.revoked == 0);
+  CHECK(run.grants.refresh_token_refused == 0);
+  CHECK(run.report.total.sent_to_sign_in == 0);
+  CHECK(run.report.total.other + run.report.total.unanswered == 0);
+  CHECK(run.grants.refresh_token == static_cast<std::int64_t>(expected));
+}
+
+namespace {
+
+// Two instances against the dev authority, and Ada signed in through A.
+struct ada_signed_in_at_a {
+  redis_server redis;
+  std::vector<std::uint16_t> ports{free_loopback_port(), free_loopback_port()};
+  dev_authority_peer peer{ports, std::chrono::seconds(3600)};
+  temp_dir dir;
+  std::string config = write_instance_config(dir, peer.settings_for(redis, std::chrono::seconds(300)));
+  instance_process a{instance_program, config, "A", ports[0]};
+  instance_process b{instance_program, config, "B", ports[1]};
+  std::string authority = origin_of(peer.authority.base_url());
+  cookie_client client;
+  signed_in_user ada = sign_in_with_dev_authority(client.web(), a.origin(), people[0]);
+
+  /// Signs Ada out at A, and checks that A itself has forgotten her session; when that was.
+  std::chrono::steady_clock::time_point sign_out_at_a() {
+    auto signed_out = client.get(a.url("/MicrosoftIdentity/Account/SignOut"), ada.cookie);
+    INFO("sign-out at A: " << signed_out.status << " to " << signed_out.location);
+    REQUIRE(signed_out.status == 302);
+    auto at = std::chrono::steady_clock::now();
+    REQUIRE(client.get(a.url("/whoami"), ada.cookie).sends_to_sign_in(authority));
+    return at;
+  }
+};
+
+} // namespace
+
+TEST_CASE("an instance that had not served a user before their sign-out at another instance sends them to sign in (the baseline of the next test)") {
+  ada_signed_in_at_a f;
+  f.sign_out_at_a();
+  auto at_b = f.client.get(f.b.url("/whoami"), f.ada.cookie);
+  INFO("B after the sign-out: " << at_b.status << " " << at_b.body.substr(0, 80) << at_b.failure);
+  CHECK(at_b.sends_to_sign_in(f.authority));
+}
+
+TEST_CASE("a sign-out on one instance sends the user's browser to sign in at every other instance within a second") {
+  ada_signed_in_at_a f;
+  auto before = f.client.get(f.b.url("/whoami"), f.ada.cookie);
+  INFO("B before the sign-out: " << before.status << " " << before.body << before.failure);
+  REQUIRE(before.status == 200);
+  REQUIRE(before.body == f.ada.home_account_id);
+
+  auto signed_out_at = f.sign_out_at_a();
+  page_answer last;
+  int polls = 0;
+  for (auto deadline = signed_out_at + 1s; std::chrono::steady_clock::now() < deadline && !last.sends_to_sign_in(f.authority); ++polls) {
+    if (polls > 0) std::this_thread::sleep_for(20ms);
+    last = f.client.get(f.b.url("/whoami"), f.ada.cookie);
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signed_out_at);
+  if (last.sends_to_sign_in(f.authority))
+    WARN("B sent the signed-out browser to sign in " << waited.count() << " ms after the sign-out at A (" << polls << " polls)");
+  else
+    WARN("B still served the signed-out session " << waited.count() << " ms after the sign-out at A (" << polls
+                                                   << " polls; the last answered " << last.status << " " << last.body.substr(0, 80) << ")");
+  CHECK(last.sends_to_sign_in(f.authority));
+}
