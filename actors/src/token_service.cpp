@@ -2,6 +2,8 @@
 
 #include "onbehalf/actors/authority_client.hpp"
 #include "spawn.hpp"
+#include "code_redemption.hpp"
+#include "token_grants.hpp"
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -47,12 +49,6 @@ struct token_requested {
   token_callback done; // empty: the caller was answered from L1 already; refresh if due
 };
 
-struct code_redemption {
-  identity::token_grant grant;
-  std::string user_flow;
-  std::function<void(token_outcome)> done;
-};
-
 // Why a flight reads the access tokens L2 holds (into L1): on an L1 miss; once it holds the
 // refresh token's lease (another holder may have just written a new token); after waiting on
 // another holder.
@@ -89,7 +85,6 @@ struct grant_finished {
 } // namespace onbehalf::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::token_requested)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::code_redemption)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::l2_looked)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::lease_answered)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(onbehalf::actors::lease_wait_over)
@@ -105,11 +100,8 @@ using lease_state = cache::coordination::lease_state;
 
 // Refresh tokens are kept for as long as Entra lets an unused one live.
 constexpr std::chrono::hours refresh_token_lifetime{24 * 90};
-// A grant under a lease must end before the lease does, or another holder could redeem the
-// same refresh token while the authority still answers this one.
-constexpr std::chrono::milliseconds grant_headroom{2'000};
-
-using shared_settings = std::shared_ptr<const token_service_settings>;
+using detail::send_grant;
+using detail::shared_settings;
 
 // One grant (or L2 read) that callers of the same token wait on.
 struct flight {
@@ -244,35 +236,6 @@ acquired_token keep(const token_service_settings& s, cache::coordination* leases
   return {t.access_token, expires};
 }
 
-// The token endpoint of another tenant: Entra's endpoints name the tenant as a path segment.
-std::string endpoint_for_tenant(const std::string& endpoint, const std::string& configured, const std::string& wanted) {
-  if (wanted.empty() || wanted == configured || configured.empty()) return endpoint;
-  auto at = endpoint.find("/" + configured + "/");
-  if (at == std::string::npos) return endpoint;
-  return endpoint.substr(0, at + 1) + wanted + endpoint.substr(at + 1 + configured.size());
-}
-
-// Sends a grant to the token endpoint: the configured one, or the one the authority's
-// discovery document names (fetched once and shared), for the tenant the options name.
-void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done,
-                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
-  grant.claims = o.claims;
-  identity::token_request_options request_options;
-  request_options.correlation_id = o.correlation_id;
-  request_options.extra_query_parameters = o.extra_query_parameters;
-  // The answer may come after the actor is gone: the callbacks hold the shared settings, not the actor's state.
-  auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant, timeout](const std::string& endpoint, std::function<void(token_outcome)> done) {
-    auto request = identity::build_token_request(endpoint_for_tenant(endpoint, s->tenant, tenant), s->client, grant, request_options);
-    send_token_request(*s->web, request, std::move(done), timeout);
-  };
-  auto* authority = !o.user_flow.empty() && s->authority_for_flow ? s->authority_for_flow(o.user_flow) : s->authority;
-  if (!s->token_endpoint.empty() || !authority) return send_to(s->token_endpoint, std::move(done));
-  authority->get([send_to = std::move(send_to), done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
-    if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
-    send_to((*authority)->metadata.token_endpoint, std::move(done));
-  });
-}
-
 // What a flight's callers get when no refresh token is kept for the account.
 token_outcome sign_in_needed() {
   identity::token_failure f;
@@ -321,7 +284,7 @@ std::function<void(token_outcome)> reporter(token_actor_pointer self, const flig
 std::optional<std::chrono::milliseconds> grant_timeout(token_actor_pointer self, const flight_request& f) {
   auto it = self->state.flights.find(f.keys.flight);
   if (it == self->state.flights.end() || !it->second.lease) return std::nullopt;
-  return std::max(std::chrono::milliseconds(1'000), self->state.settings->lease_time - grant_headroom);
+  return detail::timeout_within(self->state.settings->lease_time);
 }
 
 // Redeems the account's refresh token: from L1 (no L2 configured, or L2 was down when it was
@@ -492,11 +455,6 @@ caf::behavior token_actor(token_actor_pointer self, shared_settings settings, st
       [self](lease_wait_over& m) { on_lease_wait_over(self, m); },
       [self](refresh_token_read& r) { on_refresh_token_read(self, r); },
       [self](grant_finished& g) { on_grant_finished(self, g); },
-      [self](code_redemption& r) {
-        token_acquisition_options o;
-        o.user_flow = r.user_flow;
-        send_grant(self->state.settings, r.grant, o, std::move(r.done));
-      },
   };
 }
 
@@ -510,9 +468,16 @@ struct token_service::impl {
   // Leases within this process, when the settings bring none: the token actors of two resources
   // must still not redeem one refresh token at once.
   std::shared_ptr<cache::coordination> own_leases;
+  caf::actor redeemer; // sign-in codes: one redemption per code
 
   impl(caf::actor_system& sys, token_service_settings s) : system(sys), settings(std::make_shared<const token_service_settings>(std::move(s))) {
     if (!settings->coordination) own_leases = cache::coordinate_in_process(settings->store);
+  }
+
+  caf::actor code_redeemer() {
+    std::lock_guard lock(mutex);
+    if (!redeemer) redeemer = detail::spawn_code_redeemer(system, settings, settings->coordination ? settings->coordination : own_leases.get());
+    return redeemer;
   }
 
   // Spawned on first use: a process talks to few authorities about few resources.
@@ -555,6 +520,7 @@ token_service::token_service(caf::actor_system& system, token_service_settings s
 token_service::~token_service() {
   std::lock_guard lock(impl_->mutex);
   for (auto& [key, actor] : impl_->actors) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  if (impl_->redeemer) caf::anon_send_exit(impl_->redeemer, caf::exit_reason::user_shutdown);
 }
 
 std::size_t token_service::live_actors() const {
@@ -577,8 +543,7 @@ void token_service::redeem_code(identity::token_grant grant, std::function<void(
 void token_service::redeem_code(identity::token_grant grant, std::string user_flow,
                                 std::function<void(result<identity::token_response, identity::token_failure>)> done) {
   if (text::iequals(user_flow, impl_->settings->sign_in_flow)) user_flow.clear();
-  auto actor = impl_->actor_for(impl_->settings->tenant + "|" + user_flow + "|sign-in");
-  caf::anon_send(actor, code_redemption{std::move(grant), std::move(user_flow), std::move(done)});
+  detail::redeem_code_once(impl_->code_redeemer(), std::move(grant), std::move(user_flow), std::move(done));
 }
 
 void token_service::accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens,

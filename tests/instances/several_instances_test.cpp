@@ -282,3 +282,106 @@ TEST_CASE("a sign-out on one instance sends the user's browser to sign in at eve
                                                    << " polls; the last answered " << last.status << " " << last.body.substr(0, 80) << ")");
   CHECK(last.sends_to_sign_in(f.authority));
 }
+
+namespace {
+
+// A browser at oidc-provider's form_post page: the sign-in callback it is about to post, and the
+// cookies (its correlation cookie among them) that go with it.
+struct pending_callback {
+  std::string action; // the callback URL at the instance the sign-in started from
+  std::string form;
+  std::string cookies;
+};
+
+pending_callback reach_the_callback(http::client& web, const std::string& origin, const std::string& login) {
+  browser b(web, origin);
+  auto challenge = b.request("GET", origin + "/whoami");
+  REQUIRE(challenge.status == 302);
+  auto login_page = b.location(b.request("GET", b.location(challenge)));
+  auto resume = b.location(b.request("POST", login_page, "prompt=login&login=" + login + "&password=any"));
+  auto consent_page = b.location(b.request("GET", resume));
+  auto resume_again = b.location(b.request("POST", consent_page, "prompt=consent"));
+  auto form_post = b.request("GET", resume_again);
+  REQUIRE(form_post.status == 200);
+  pending_callback c;
+  c.action = browser::form_action(form_post.body);
+  text::form_fields fields;
+  for (const auto& [name, value] : browser::hidden_fields(form_post.body)) fields.add(name, value);
+  c.form = fields.encode();
+  for (const auto& [name, value] : b.cookies()) c.cookies += (c.cookies.empty() ? "" : "; ") + name + "=" + value;
+  return c;
+}
+
+// Posts the same callback to each origin at once, as a double submit through a load balancer
+// would: each instance is reached at its own address, with the Host the browser used.
+std::vector<http::client_result> post_at_once(http::client& web, const pending_callback& c, const std::vector<std::string>& origins) {
+  std::vector<std::promise<http::client_result>> answers(origins.size());
+  auto public_origin = origin_of(c.action);
+  auto path = c.action.substr(public_origin.size());
+  for (std::size_t i = 0; i < origins.size(); ++i) {
+    http::client_request r{"POST", origins[i] + path, {}, c.form, {}};
+    r.headers.set("Host", public_origin.substr(public_origin.find("//") + 2));
+    r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    r.headers.set("Cookie", c.cookies);
+    web.send(std::move(r), [&answers, i](http::client_result reply) { answers[i].set_value(std::move(reply)); });
+  }
+  std::vector<http::client_result> replies;
+  for (auto& a : answers) replies.push_back(a.get_future().get());
+  return replies;
+}
+
+// The session cookie an answer set.
+std::string session_cookie_set_by(const http::client_response& r) {
+  std::string cookie;
+  for (const auto& h : r.headers.all()) {
+    if (!text::iequals(h.name, "Set-Cookie") || !h.value.starts_with(".onbehalf.session")) continue;
+    cookie += (cookie.empty() ? "" : "; ") + h.value.substr(0, h.value.find(';'));
+  }
+  return cookie;
+}
+
+void double_submit_redeems_once(int instance_count) {
+  std::vector<std::uint16_t> ports;
+  for (int i = 0; i < instance_count; ++i) ports.push_back(free_loopback_port());
+  redis_server redis;
+  oidc_provider_process provider(ONBEHALF_INTEROP_DIR, ports, {"ROTATE_REFRESH_TOKENS=1", "TOKEN_ENDPOINT_LATENCY_MS=" + std::to_string(authority_latency.count())});
+  instance_settings s;
+  s.authority = provider.issuer();
+  s.client_id = oidc_provider_client_id;
+  s.client_secret = oidc_provider_client_secret;
+  s.scopes = {"access_as_user", "Todo.ReadWrite"};
+  s.prompt = "consent";
+  s.redis_port = redis.port();
+  temp_dir dir;
+  auto config = write_instance_config(dir, s);
+  std::vector<std::unique_ptr<instance_process>> instances;
+  for (int i = 0; i < instance_count; ++i)
+    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+
+  cookie_client client;
+  auto callback = reach_the_callback(client.web(), instances.front()->origin(), "ada");
+  std::vector<std::string> origins{instances.front()->origin(), instances.back()->origin()};
+  auto replies = post_at_once(client.web(), callback, origins);
+  auto grants = provider.grants();
+  WARN("the same callback posted to " << (instance_count == 1 ? "one instance" : "two instances") << " twice at once: code redemptions at oidc-provider: "
+                                      << grants.authorization_code << ", grants revoked: " << grants.revoked);
+  CHECK(grants.authorization_code == 1);
+  CHECK(grants.revoked == 0);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    INFO("callback at " << origins[i]);
+    REQUIRE(replies[i]);
+    INFO(replies[i]->status << " " << replies[i]->body.substr(0, 300));
+    REQUIRE(replies[i]->status == 302);
+    auto cookie = session_cookie_set_by(*replies[i]);
+    REQUIRE_FALSE(cookie.empty());
+    // Each browser tab signed in, and stays signed in: the grant was not revoked.
+    auto whoami = client.get(origins[1 - i] + "/whoami", cookie);
+    CHECK(whoami.status == 200);
+  }
+}
+
+} // namespace
+
+TEST_CASE("a sign-in callback posted twice at once to one instance redeems its code once") { double_submit_redeems_once(1); }
+
+TEST_CASE("a sign-in callback posted at once to two instances redeems its code once, and both sign the browser in") { double_submit_redeems_once(2); }

@@ -198,6 +198,34 @@ TEST_CASE("rocksdb store: a folder another process holds open is refused with a 
   CHECK(second.error().find("in use by another process") != std::string::npos);
 }
 
+TEST_CASE("rocksdb store: a folder another process has open is refused, saying to share through Redis") {
+  testing::temp_dir dir;
+  auto path = dir.path("cache");
+  auto keys = ring({"k1"});
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = fork();
+  if (child == 0) {
+    // The other process: opens the folder, says so, and holds it until it is killed.
+    auto store = rocksdb_store::open(path, keys);
+    char opened = store ? 'y' : 'n';
+    (void)::write(ready[1], &opened, 1);
+    for (;;) ::pause();
+  }
+  char opened = 0;
+  REQUIRE(::read(ready[0], &opened, 1) == 1);
+  REQUIRE(opened == 'y');
+  auto second = rocksdb_store::open(path, keys);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().find("in use by another process") != std::string::npos);
+  CHECK(second.error().find("use Redis to share a cache") != std::string::npos);
+}
+
 TEST_CASE("rocksdb store: a path that is a file is refused naming Onbehalf:Cache:Path") {
   testing::temp_dir dir;
   auto file = dir.write("not-a-folder", "x");
