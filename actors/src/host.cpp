@@ -103,7 +103,7 @@ struct host::impl {
       x->respond(http::response::json(200, redis ? json::serialize(json::object{{"status", "ok"}, {"redis", *redis}}) : "{\"status\":\"ok\"}"));
     }).anonymous = true;
     router.get("/metrics", [this](const http::exchange_ptr& x) {
-      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions) +
+      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions) + services->redis_metrics() +
                                              downstream_metrics(services->downstream_apis().statistics()));
       r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       x->respond(std::move(r));

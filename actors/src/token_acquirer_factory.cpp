@@ -234,6 +234,22 @@ cache::memory_cache& token_acquirer_factory::memory_cache() { return *impl_->l1;
 cache::durable_store* token_acquirer_factory::durable_store() { return impl_->l2.get(); }
 cache::coordination& token_acquirer_factory::coordination() { return *impl_->coordination; }
 
+std::string token_acquirer_factory::redis_metrics() const {
+  if (!impl_->redis) return {};
+  auto c = impl_->redis->statistics();
+  bool connected = impl_->redis->health().current == redis::health::state::connected;
+  std::string out;
+  auto metric = [&out](const char* name, const char* help, const char* type, std::size_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + std::to_string(value) + "\n";
+  };
+  metric("onbehalf_redis_connected", "1 while Redis answers; 0 while it is unreachable or refuses this application.", "gauge", connected ? 1 : 0);
+  metric("onbehalf_redis_commands_total", "Commands sent to Redis.", "counter", c.commands);
+  metric("onbehalf_redis_command_failures_total", "Commands that failed: Redis unreachable, too slow, or shut down.", "counter", c.failures);
+  metric("onbehalf_redis_connections_opened_total", "Connections opened to Redis, reconnections included.", "counter", c.connections_opened);
+  metric("onbehalf_redis_redirections_total", "MOVED and ASK answers of a Redis Cluster followed.", "counter", c.redirections);
+  return out;
+}
+
 std::optional<std::string> token_acquirer_factory::redis_state() const {
   if (!impl_->redis) return std::nullopt;
   auto h = impl_->redis->health();

@@ -331,6 +331,7 @@ void redis_store::observe_account_changes(std::function<void(std::string)> chang
 }
 
 redis::health redis_store::health() const { return impl_->client->current_health(); }
+redis::statistics redis_store::statistics() const { return impl_->client->counters(); }
 redis::health redis_store::wait_for_first_contact(std::chrono::milliseconds limit) const { return impl_->client->wait_for_first_contact(limit); }
 bool redis_store::connected() const noexcept { return health().current == redis::health::state::connected; }
 std::size_t redis_store::unreadable_entries() const noexcept { return impl_->unreadable_count.load(); }

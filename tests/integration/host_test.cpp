@@ -1,4 +1,5 @@
-// Starting a host: failures say what to fix and leave nothing running.
+// Starting a host: failures say what to fix and leave nothing running; with Redis, what it is doing.
+#include "../support/redis_server.hpp"
 #include "../support/temp_dir.hpp"
 #include "running_host.hpp"
 #include "test_client.hpp"
@@ -36,4 +37,59 @@ TEST_CASE("a host stopped before it started stops cleanly") {
   h.stop();
   h.wait();
   SUCCEED();
+}
+
+namespace {
+
+config::app_settings with_redis(std::uint16_t port, std::string password = {}) {
+  auto s = test_settings();
+  s.host.cache.backend = config::cache_options::backend_type::redis;
+  s.host.cache.encryption_keys = {{"k1", secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")}};
+  s.host.redis.port = port;
+  s.host.redis.password = secret(std::move(password));
+  s.host.redis.connect_timeout = std::chrono::milliseconds(300);
+  return s;
+}
+
+// Polls /healthz until its body holds `text`, for a few seconds.
+bool health_says(std::uint16_t port, const std::string& text) {
+  for (int i = 0; i < 100; ++i) {
+    auto reply = http_get(port, "/healthz");
+    if (reply && reply->status == 200 && reply->body.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+} // namespace
+
+TEST_CASE("with Redis, /healthz and /metrics say whether it answers, and the host keeps serving while it does not") {
+  redis_server redis;
+  running_host h({}, with_redis(redis.port()));
+  CHECK(health_says(h.port(), "\"redis\":\"connected\""));
+  auto metrics = http_get(h.port(), "/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("onbehalf_redis_connected 1") != std::string::npos);
+  redis.stop();
+  // Noticed by the events subscription within its PING interval, without any request.
+  CHECK(health_says(h.port(), "\"redis\":\"unreachable"));
+  metrics = http_get(h.port(), "/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("onbehalf_redis_connected 0") != std::string::npos);
+  redis.start();
+  CHECK(health_says(h.port(), "\"redis\":\"connected\""));
+}
+
+TEST_CASE("a Redis that refuses the password fails the start, naming Onbehalf:Redis:Password; one that is down does not") {
+  redis_server redis({.password = "the-right-one"});
+  actors::host refused(with_redis(redis.port(), "a-wrong-one"));
+  auto started = refused.start();
+  REQUIRE_FALSE(started);
+  CHECK(started.error().starts_with("Onbehalf:Redis:Password"));
+  CHECK(started.error().find("WRONGPASS") != std::string::npos);
+  CHECK(started.error().find("a-wrong-one") == std::string::npos);
+
+  closed_port nobody;
+  running_host down({}, with_redis(nobody.number()));
+  CHECK(health_says(down.port(), "\"redis\":\"unreachable"));
 }

@@ -62,6 +62,8 @@ public:
   cache::coordination& coordination();
   /// With the Redis backend: its state, for /healthz and /metrics ("connected", "unreachable: …").
   std::optional<std::string> redis_state() const;
+  /// With the Redis backend: Prometheus lines about it (connected, commands, failures, redirections).
+  std::string redis_metrics() const;
 
 private:
   struct impl;

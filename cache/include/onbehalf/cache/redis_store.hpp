@@ -55,6 +55,7 @@ public:
   bool shared() const noexcept override { return true; }
 
   redis::health health() const;
+  redis::statistics statistics() const; // the client's: commands, failures, connections, redirections
   /// For start-up: waits until the first connection is made or refused (see redis::client).
   redis::health wait_for_first_contact(std::chrono::milliseconds limit) const;
   bool connected() const noexcept;
