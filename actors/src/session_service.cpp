@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -51,7 +52,9 @@ struct change_lease_answered {
   cache::coordination::lease_answer answer;
 };
 
-struct change_written {};
+struct change_written {
+  bool stored = false; // false: the store was away, and the change is pending
+};
 
 struct change_wait_over {
   std::uint64_t generation;
@@ -250,15 +253,17 @@ namespace {
 
 using registry_ptr = std::shared_ptr<session_service::registry>;
 using lease_state = cache::coordination::lease_state;
+using session_entry = cache::account_record::session;
 
 // A change to the account's sessions, made one at a time, under the account's lease when the
-// store is shared.
+// store is shared. `sync` writes what earlier changes could not (the store was away).
 struct pending_change {
-  bool sign_out = false;
-  http::principal user;                    // who signs in
+  enum class kind { start, end, sync };
+  kind what = kind::sync;
+  http::principal user;                     // who signs in
   std::function<void(std::string)> started; // with the new session's id
   std::function<void()> ended;
-  std::string session_id;                  // chosen when the change is made
+  std::string session_id; // chosen when the change is made
 };
 
 struct session_state {
@@ -268,7 +273,7 @@ struct session_state {
   registry_ptr registry;
   bool loaded = false;
   std::vector<std::function<void()>> waiting; // requests that arrived while the record was read
-  cache::account_record record;
+  cache::account_record record;               // as this instance believes it
   session_service::user_ptr user;
   std::uint64_t received = 0;
   steady::time_point checked;        // when the store last confirmed the record
@@ -281,6 +286,12 @@ struct session_state {
   std::optional<cache::coordination::lease> lease;
   std::uint64_t lease_wait = 0;
   steady::time_point give_up_waiting;
+  // What this instance changed and the store does not know yet (it was away): laid over every
+  // record read from the store, and written when it is back. Nothing a user did here is lost.
+  std::vector<session_entry> unsaved_starts;
+  std::optional<std::vector<std::pair<std::string, std::string>>> unsaved_claims;
+  std::vector<std::string> unsaved_ends;
+  std::chrono::seconds sync_delay{0};
 };
 
 using session_actor_pointer = caf::stateful_actor<session_state>*;
@@ -288,13 +299,28 @@ using session_actor_pointer = caf::stateful_actor<session_state>*;
 // An unknown session may have just started on another instance; asking the store about it at
 // most this often keeps made-up session ids from costing a read each.
 constexpr std::chrono::seconds miss_read_interval{1};
+constexpr std::chrono::seconds first_sync_delay{1};
+constexpr std::chrono::seconds longest_sync_delay{30};
 constexpr std::string_view account_lease = "account";
+
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 
 const session_service_options& options_of(session_actor_pointer self) { return self->state.registry->options; }
 bool shared_store(session_actor_pointer self) { return self->state.registry->shared; }
+bool has_unsaved(const session_state& st) { return !st.unsaved_starts.empty() || !st.unsaved_ends.empty() || st.unsaved_claims; }
 
 void forget_expired(cache::account_record& r, clock::time_point now) {
-  std::erase_if(r.sessions, [now](const cache::account_record::session& s) { return s.expires_on <= now; });
+  std::erase_if(r.sessions, [now](const session_entry& s) { return s.expires_on <= now; });
+}
+
+// A record read from the store, with what this instance changed and could not write yet.
+cache::account_record with_unsaved(const session_state& st, cache::account_record r) {
+  std::erase_if(r.sessions, [&](const session_entry& s) { return std::find(st.unsaved_ends.begin(), st.unsaved_ends.end(), s.id) != st.unsaved_ends.end(); });
+  for (const auto& started : st.unsaved_starts)
+    if (std::none_of(r.sessions.begin(), r.sessions.end(), [&](const session_entry& s) { return s.id == started.id; })) r.sessions.push_back(started);
+  if (st.unsaved_claims) r.claims = *st.unsaved_claims;
+  while (r.sessions.size() > cache::account_record::max_sessions) r.sessions.erase(r.sessions.begin());
+  return r;
 }
 
 // Takes `record` as the truth, as of now, and publishes it for lookups in place.
@@ -313,6 +339,9 @@ void use_record(session_actor_pointer self, cache::account_record record) {
   using view = session_service::registry::published;
   st.registry->publish(st.home_account_id, std::make_shared<const view>(view{st.record.sessions, st.user, st.checked, st.epoch}));
 }
+
+// Takes what the store said, under what this instance has not written yet.
+void use_stored(session_actor_pointer self, cache::account_record stored) { use_record(self, with_unsaved(self->state, std::move(stored))); }
 
 cache::account_record decoded(session_actor_pointer self, const std::optional<std::string>& bytes) {
   if (!bytes) return {};
@@ -343,68 +372,112 @@ void check_now(session_actor_pointer self) {
   read_from_store(self, read_reason::check);
 }
 
-// Writes the record to L1 and L2; `done` runs once L2 has answered (or at once without one).
-void write_through(session_actor_pointer self, std::function<void()> done) {
+// --- changes: one at a time, under the account's lease when the store is shared ---
+
+void next_change(session_actor_pointer self);
+
+// Writes (again) later what the store could not take now, waiting longer each time.
+void schedule_sync(session_actor_pointer self) {
+  auto& st = self->state;
+  st.sync_delay = st.sync_delay.count() == 0 ? first_sync_delay : std::min(st.sync_delay * 2, longest_sync_delay);
+  self->delayed_send(self, st.sync_delay, sync_atom::value);
+}
+
+void on_sync(session_actor_pointer self) {
+  auto& st = self->state;
+  if (!has_unsaved(st)) return;
+  if (std::none_of(st.changes.begin(), st.changes.end(), [](const pending_change& c) { return c.what == pending_change::kind::sync; }))
+    st.changes.push_back({});
+  next_change(self);
+}
+
+// After a write: what the store now knows is no longer pending.
+void saved(session_actor_pointer self, bool announce) {
+  auto& st = self->state;
+  st.unsaved_starts.clear();
+  st.unsaved_ends.clear();
+  st.unsaved_claims.reset();
+  st.sync_delay = std::chrono::seconds(0);
+  if (announce) st.registry->coordination->announce_account_changed(st.home_account_id);
+}
+
+// Writes the record as it now stands (its lease completed, when held), or removes the whole
+// partition — the session record and every token cached for the account — when no session is
+// left; then the change is written. A store that is away keeps the change pending.
+void write_record(session_actor_pointer self) {
   auto& st = self->state;
   const auto& o = options_of(self);
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto written = [me](bool stored) { caf::anon_send(me, change_written{stored}); };
+  if (st.record.sessions.empty()) {
+    if (o.cache) o.cache->erase_prefix(st.partition);
+    if (!o.store) return written(true);
+    auto lease = std::exchange(st.lease, std::nullopt);
+    auto* coordination = st.registry->coordination;
+    o.store->erase_partition(st.partition, [written, lease, coordination, store = o.store](result<std::size_t, std::string> r) {
+      if (!r) log_warning("Could not remove a signed-out account from the shared cache; trying again", {{"store", store->kind()}, {"error", r.error()}});
+      if (lease) coordination->release(*lease);
+      written(bool(r));
+    });
+    return;
+  }
   auto bytes = st.record.encode();
   auto lifetime = st.record.expires_on() - clock::now();
   if (o.cache) o.cache->put(st.key, bytes, cache::clock::now() + std::chrono::duration_cast<cache::clock::duration>(lifetime));
-  if (!o.store) return done();
-  auto stored = [done = std::move(done), store = o.store](result<bool, std::string> r) {
-    if (!r) log_warning("Could not store a session in the shared cache; it lives in this process only", {{"store", store->kind()}, {"error", r.error()}});
-    done();
+  if (!o.store) return written(true);
+  auto stored = [written, store = o.store](result<bool, std::string> r) {
+    if (!r) log_warning("Could not store a session in the shared cache; it lives in this process until the cache is back", {{"store", store->kind()}, {"error", r.error()}});
+    written(r && *r);
   };
   if (st.lease) return st.registry->coordination->complete(*std::exchange(st.lease, std::nullopt), {{st.key, std::move(bytes), st.record.expires_on()}}, std::move(stored));
   o.store->put(st.partition, st.key, std::move(bytes), st.record.expires_on(), std::move(stored));
 }
 
-// --- changes: one at a time, under the account's lease when the store is shared ---
-
-void next_change(session_actor_pointer self);
-
 void apply_change(session_actor_pointer self) {
   auto& st = self->state;
   auto& c = st.changes.front();
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto written = [me] { caf::anon_send(me, change_written{}); };
-  const auto& o = options_of(self);
-  if (c.sign_out) {
-    use_record(self, {});
-    // The whole partition goes: the session record and every token cached for the account.
-    if (o.cache) o.cache->erase_prefix(st.partition);
-    if (!o.store) return written();
-    auto lease = std::exchange(st.lease, std::nullopt);
-    auto* coordination = st.registry->coordination;
-    o.store->erase_partition(st.partition, [written, lease, coordination, account = st.home_account_id, store = o.store](result<std::size_t, std::string> r) {
-      if (!r) log_warning("Could not remove a signed-out account from the shared cache", {{"store", store->kind()}, {"error", r.error()}});
-      coordination->announce_account_changed(account);
-      if (lease) coordination->release(*lease);
-      written();
-    });
-    return;
-  }
   auto now = clock::now();
-  auto record = st.record;
-  forget_expired(record, now);
-  record.claims = std::move(c.user.claims); // the latest sign-in's claims (a profile edit changes them)
-  c.session_id = crypto::random_token(18);
-  record.sessions.push_back({c.session_id, now + o.absolute_lifetime});
-  if (record.sessions.size() > cache::account_record::max_sessions) record.sessions.erase(record.sessions.begin());
-  use_record(self, std::move(record));
-  write_through(self, written);
+  switch (c.what) {
+  case pending_change::kind::end:
+    // The sessions known now end; one that starts later (here or elsewhere) is not touched.
+    for (const auto& s : st.record.sessions) st.unsaved_ends.push_back(s.id);
+    st.unsaved_starts.clear();
+    st.unsaved_claims.reset();
+    use_record(self, {});
+    if (options_of(self).cache) options_of(self).cache->erase_prefix(st.partition);
+    break;
+  case pending_change::kind::start: {
+    auto record = st.record;
+    forget_expired(record, now);
+    record.claims = std::move(c.user.claims); // the latest sign-in's claims (a profile edit changes them)
+    c.session_id = crypto::random_token(18);
+    session_entry started{c.session_id, now + options_of(self).absolute_lifetime};
+    record.sessions.push_back(started);
+    if (record.sessions.size() > cache::account_record::max_sessions) record.sessions.erase(record.sessions.begin());
+    st.unsaved_starts.push_back(started);
+    st.unsaved_claims = record.claims;
+    use_record(self, std::move(record));
+    break;
+  }
+  case pending_change::kind::sync:
+    break;
+  }
+  write_record(self);
 }
 
-void on_change_written(session_actor_pointer self) {
+void on_change_written(session_actor_pointer self, change_written& m) {
   auto& st = self->state;
   auto c = std::move(st.changes.front());
   st.changes.pop_front();
   st.changing = false;
-  if (c.sign_out) {
-    c.ended();
+  if (m.stored) {
+    saved(self, !st.unsaved_ends.empty()); // sessions ended: the other instances are told
   } else {
-    c.started(c.session_id);
+    schedule_sync(self);
   }
+  // The user's request is answered either way: the change holds here while the store is away.
+  if (c.what == pending_change::kind::end) c.ended();
+  if (c.what == pending_change::kind::start) c.started(c.session_id);
   next_change(self);
 }
 
@@ -442,7 +515,7 @@ void on_change_lease(session_actor_pointer self, change_lease_answered& m) {
     log_warning("Another instance held an account's lease too long; changing its sessions without it", {{"account", st.home_account_id}});
     return apply_change(self);
   case lease_state::unavailable:
-    return apply_change(self); // the store is away: the change lives here until it is back
+    return apply_change(self); // the store is away: the change holds here until it is back
   }
 }
 
@@ -470,43 +543,32 @@ void on_record_loaded(session_actor_pointer self, record_loaded& m) {
       // The shared store is away: what this process last held of the account will do.
       if (auto bytes = options_of(self).cache->get(st.key)) m.bytes = std::move(bytes);
     }
-    use_record(self, decoded(self, m.bytes));
+    use_stored(self, decoded(self, m.bytes));
     return answer_waiting(self);
   case read_reason::check:
   case read_reason::background:
     st.reading_in_background = false;
     if (!m.failed) {
-      bool ended = !m.bytes && !st.record.sessions.empty();
-      use_record(self, decoded(self, m.bytes));
+      bool ended = !m.bytes && !st.record.sessions.empty() && !has_unsaved(st);
+      use_stored(self, decoded(self, m.bytes));
       if (ended && options_of(self).cache) options_of(self).cache->erase_prefix(st.partition); // ended elsewhere: its tokens go too
     } else if (st.stale) {
       // Told the account changed, and the store cannot say how: it ended, to be safe.
       use_record(self, {});
     } else {
       // The store is away: keep serving what we hold, and ask again after another interval.
-      st.checked = coarse_steady_now();
-      st.epoch = st.registry->epoch.load();
       use_record(self, st.record);
     }
     if (m.why == read_reason::check) answer_waiting(self);
     return;
   case read_reason::change:
-    if (!m.failed) use_record(self, decoded(self, m.bytes));
+    if (!m.failed) use_stored(self, decoded(self, m.bytes));
     answer_waiting(self);
     return apply_change(self);
   }
 }
 
-void find_session(session_actor_pointer self, session_lookup& m) {
-  auto& st = self->state;
-  auto now = clock::now();
-  for (const auto& s : st.record.sessions)
-    if (s.expires_on > now && crypto::constant_time_equals(s.id, m.session_id)) return m.done(st.user);
-  m.done(nullptr);
-}
-
-// Runs a request now, or once the record has been read; a lookup that may not trust what the
-// actor holds asks the store first.
+// Runs a request now, or once the record has been read.
 template <typename Message, typename Handler>
 void when_loaded(session_actor_pointer self, Message& m, Handler handle) {
   auto& st = self->state;
@@ -515,19 +577,27 @@ void when_loaded(session_actor_pointer self, Message& m, Handler handle) {
   st.waiting.push_back([self, m = std::move(m), handle]() mutable { handle(self, m); });
 }
 
+void answer_lookup(session_actor_pointer self, session_lookup& m) {
+  auto& st = self->state;
+  auto now = clock::now();
+  for (const auto& s : st.record.sessions)
+    if (s.expires_on > now && crypto::constant_time_equals(s.id, m.session_id)) return m.done(st.user);
+  m.done(nullptr);
+}
+
+// A lookup that may not trust what the actor holds asks the store first; so does one for a
+// session unknown here, which may have started on another instance.
 void on_lookup(session_actor_pointer self, session_lookup& m) {
   auto& st = self->state;
   ++st.received;
   auto ask_store_first = [&] {
-    st.waiting.push_back([self, m = std::move(m)]() mutable { find_session(self, m); });
+    st.waiting.push_back([self, m = std::move(m)]() mutable { answer_lookup(self, m); });
     if (st.loaded) check_now(self);
   };
-  if (!st.loaded) return ask_store_first();
-  if (needs_check(self)) return ask_store_first();
+  if (!st.loaded || needs_check(self)) return ask_store_first();
   auto now = clock::now();
   for (const auto& s : st.record.sessions)
     if (s.expires_on > now && crypto::constant_time_equals(s.id, m.session_id)) return m.done(st.user);
-  // Unknown here: it may have started on another instance since the record was read.
   if (shared_store(self) && coarse_steady_now() - st.last_miss_read >= miss_read_interval) {
     st.last_miss_read = coarse_steady_now();
     return ask_store_first();
@@ -559,10 +629,11 @@ void read_record_at_start(session_actor_pointer self) {
   read_from_store(self, read_reason::start);
 }
 
-// Leaves only when nothing more is on its way (see the registry); otherwise the next sweep asks again.
+// Leaves only when nothing more is on its way (see the registry) and nothing is left to write;
+// otherwise the next sweep asks again.
 void retire_if_idle(session_actor_pointer self) {
   auto& st = self->state;
-  if (st.loaded && !st.changing && st.registry->try_retire(st.home_account_id, st.received)) self->quit();
+  if (st.loaded && !st.changing && !has_unsaved(st) && st.registry->try_retire(st.home_account_id, st.received)) self->quit();
 }
 
 caf::behavior session_actor(session_actor_pointer self, std::string home_account_id, registry_ptr registry) {
@@ -575,14 +646,21 @@ caf::behavior session_actor(session_actor_pointer self, std::string home_account
   return {
       [self](session_start_requested& m) {
         when_loaded(self, m, [](session_actor_pointer self, session_start_requested& m) {
-          self->state.changes.push_back({false, std::move(m.user), std::move(m.done), {}, {}});
+          pending_change c;
+          c.what = pending_change::kind::start;
+          c.user = std::move(m.user);
+          c.started = std::move(m.done);
+          self->state.changes.push_back(std::move(c));
           next_change(self);
         });
       },
       [self](session_lookup& m) { on_lookup(self, m); },
       [self](account_signed_out& m) {
         when_loaded(self, m, [](session_actor_pointer self, account_signed_out& m) {
-          self->state.changes.push_back({true, {}, {}, std::move(m.done), {}});
+          pending_change c;
+          c.what = pending_change::kind::end;
+          c.ended = std::move(m.done);
+          self->state.changes.push_back(std::move(c));
           next_change(self);
         });
       },
@@ -594,7 +672,8 @@ caf::behavior session_actor(session_actor_pointer self, std::string home_account
       [self](record_loaded& m) { on_record_loaded(self, m); },
       [self](change_lease_answered& m) { on_change_lease(self, m); },
       [self](change_wait_over& m) { on_change_wait_over(self, m); },
-      [self](change_written&) { on_change_written(self); },
+      [self](change_written& m) { on_change_written(self, m); },
+      [self](sync_atom) { on_sync(self); },
       [self](revalidate_atom) { revalidate_in_background(self); },
       [self](retire_atom) { retire_if_idle(self); },
   };
