@@ -8,6 +8,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -39,6 +40,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::vector<std::shared_ptr<connection>> pool;
     clock::time_point next_attempt{};
     std::chrono::milliseconds delay{0};
+    // Why the last connection failed, until one works again: while the node is backed off,
+    // calls are answered with it, so a refusal (password, ACL, TLS) stays a refusal.
+    std::optional<error> last_failure;
   };
 
   // One call on its way, through redirections and retries.
@@ -55,6 +59,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     std::function<void(std::string)> on_message;
     std::function<void()> on_gap;
     bool subscribed_before = false;
+    bool confirmed = false; // Redis confirmed it on the current subscriber connection
   };
 
   client_options options;
@@ -78,11 +83,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   std::chrono::milliseconds subscriber_delay{0};
   clock::time_point subscriber_heard{};
   asio::steady_timer subscriber_timer{io};
+  bool subscription_refused = false; // the last SUBSCRIBE was turned down; tried again with each PING
 
   mutable std::mutex health_mutex;
   mutable std::condition_variable contact;
   health state;
   bool contacted = false;
+  std::optional<std::string> subscription_refusal; // why Redis turned the subscription down, until it takes it
+  bool subscription_answered = false;               // Redis has taken or refused the subscriptions once
+  std::atomic<bool> has_subscriptions{false};
 
   std::atomic<std::size_t> commands{0}, failures{0}, opened{0}, redirected{0};
   std::minstd_rand jitter{std::random_device{}()};
@@ -125,6 +134,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     events.ready = [weak, at, extra] {
       if (auto self = weak.lock()) {
         at->delay = std::chrono::milliseconds(0);
+        at->last_failure.reset();
         self->note_health(health::state::connected, {});
       }
       if (extra.ready) extra.ready();
@@ -142,12 +152,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   void connection_closed(node& n, const error& why) {
     if (stopping) return;
-    // A failure to connect backs off; a connection lost after working may be retried at once.
+    // When no connection of the node works any more, the node backs off before the next attempt.
     bool any_ready = false;
     for (auto& c : n.pool) any_ready = any_ready || c->is_ready();
     if (!any_ready) {
       n.delay = next_delay(n.delay);
       n.next_attempt = clock::now() + n.delay;
+      n.last_failure = why;
       note_health(why.what == error::kind::refused ? health::state::refused : health::state::unreachable, why.message);
     }
   }
@@ -196,8 +207,11 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     auto conn = connection_for(*n);
     if (!conn) {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(n->next_attempt - clock::now());
-      return finish(c, failure{error{error::kind::unreachable, "Redis at " + name_of(n->at) + " is unreachable; trying again in " +
-                                                                   std::to_string(std::max<long long>(0, wait.count())) + " ms"}});
+      auto again = "; trying again in " + std::to_string(std::max<long long>(0, wait.count())) + " ms";
+      // Refused stays refused between attempts: it is a setting to fix, not Redis being away.
+      if (n->last_failure && n->last_failure->what == error::kind::refused)
+        return finish(c, failure{error{error::kind::refused, n->last_failure->message + again}});
+      return finish(c, failure{error{error::kind::unreachable, "Redis at " + name_of(n->at) + " is unreachable" + again}});
     }
     std::string encoded;
     std::size_t count = 1;
@@ -347,14 +361,21 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   }
 
   void subscribe_all() {
-    std::vector<std::string> command{"SUBSCRIBE"};
-    for (auto& [channel, _] : subscriptions) command.push_back(channel);
-    std::string encoded;
-    resp::append_command(encoded, command);
-    subscriber->send_unanswered(std::move(encoded));
+    for (auto& [_, s] : subscriptions) s.confirmed = false;
+    subscribe_unconfirmed();
     subscriber_delay = std::chrono::milliseconds(0);
     subscriber_heard = clock::now();
     schedule_subscriber(options.subscriber_ping_interval);
+  }
+
+  void subscribe_unconfirmed() {
+    std::vector<std::string> command{"SUBSCRIBE"};
+    for (auto& [channel, s] : subscriptions)
+      if (!s.confirmed) command.push_back(channel);
+    if (command.size() == 1) return;
+    std::string encoded;
+    resp::append_command(encoded, command);
+    subscriber->send_unanswered(std::move(encoded));
   }
 
   // A subscription that has gone quiet is tested with PING; one that stays quiet is replaced.
@@ -364,6 +385,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       subscriber->close(error{error::kind::timeout, "the Redis subscription stopped answering PING"});
       return;
     }
+    // An ACL may be given the channel while we run: no restart needed to take it up.
+    if (subscription_refused) subscribe_unconfirmed();
     std::string encoded;
     resp::append_command(encoded, {"PING"});
     subscriber->send_unanswered(std::move(encoded));
@@ -380,6 +403,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   void on_push(reply r) {
     subscriber_heard = clock::now();
+    if (r.is_error()) return subscription_turned_down(r.text);
     if (!r.is_array() || r.elements.empty()) return;
     const auto& kind = r.elements[0].text;
     if (kind == "message" && r.elements.size() == 3) {
@@ -393,7 +417,29 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       // Anything published while the subscription was down is lost: the subscriber catches up.
       if (it->second.subscribed_before && it->second.on_gap) it->second.on_gap();
       it->second.subscribed_before = true;
+      it->second.confirmed = true;
+      if (std::all_of(subscriptions.begin(), subscriptions.end(), [](const auto& s) { return s.second.confirmed; })) {
+        subscription_refused = false;
+        std::lock_guard lock(health_mutex);
+        subscription_refusal.reset();
+        subscription_answered = true;
+        contact.notify_all();
+      }
     }
+  }
+
+  // Redis answers SUBSCRIBE with an error when the user's ACL lacks the channel (Redis 7 gives
+  // new users no channels): commands still work, but nothing published reaches this client.
+  // Health says so until a later attempt is taken, and as what is published meanwhile is lost,
+  // that later subscription counts as a gap.
+  void subscription_turned_down(const std::string& text) {
+    subscription_refused = true;
+    for (auto& [_, s] : subscriptions)
+      if (!s.confirmed) s.subscribed_before = true;
+    std::lock_guard lock(health_mutex);
+    subscription_refusal = "Redis at " + where + " refused the subscription: " + text;
+    subscription_answered = true;
+    contact.notify_all();
   }
 
   // --- health ---
@@ -404,6 +450,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     state.detail = std::move(detail);
     contacted = true;
     contact.notify_all();
+  }
+
+  // What callers are told (health_mutex held): a refused subscription outweighs working commands.
+  health reported() const {
+    if (state.current == health::state::connected && subscription_refusal) return {health::state::refused, *subscription_refusal};
+    return state;
   }
 
   // --- lifetime ---
@@ -485,6 +537,7 @@ void client::call(std::string_view key, std::vector<std::string> arguments, repl
 }
 
 void client::subscribe(std::string channel, std::function<void(std::string)> on_message, std::function<void()> on_gap) {
+  impl_->has_subscriptions = true;
   asio::post(impl_->io, [self = impl_, channel = std::move(channel), on_message = std::move(on_message), on_gap = std::move(on_gap)]() mutable {
     auto& s = self->subscriptions[channel];
     s.on_message = std::move(on_message);
@@ -504,13 +557,18 @@ void client::publish(std::string channel, std::string message, reply_callback do
 
 health client::current_health() const {
   std::lock_guard lock(impl_->health_mutex);
-  return impl_->state;
+  return impl_->reported();
 }
 
 health client::wait_for_first_contact(std::chrono::milliseconds limit) const {
   std::unique_lock lock(impl_->health_mutex);
-  impl_->contact.wait_for(lock, limit, [this] { return impl_->contacted; });
-  return impl_->state;
+  // Connected is not the whole answer while subscriptions wait for theirs: an ACL without the
+  // channel is as much a setting to fix as a wrong password.
+  impl_->contact.wait_for(lock, limit, [this] {
+    const auto& i = *impl_;
+    return i.contacted && (!i.has_subscriptions || i.subscription_answered || i.state.current != health::state::connected);
+  });
+  return impl_->reported();
 }
 
 statistics client::counters() const {

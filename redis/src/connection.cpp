@@ -163,6 +163,7 @@ void connection::send(std::string encoded, std::size_t count, raw_callback done)
   if (state_ != state::ready) {
     r.encoded = std::move(encoded);
     held_.push_back(std::move(r));
+    watch_deadlines(); // a call's timeout runs from the call, however long connecting takes
     return;
   }
   out_ += encoded;
@@ -188,9 +189,21 @@ void connection::flush() {
 void connection::on_written(const boost::system::error_code& ec) {
   write_in_progress_ = false;
   if (state_ == state::closed) return;
-  if (ec) return fail_transport(error::kind::unreachable, "lost the connection to Redis at " + where() + ": " + ec.message());
+  if (ec) return lost(ec);
   writing_.clear();
   flush();
+}
+
+void connection::lost(const boost::system::error_code& ec) {
+  // TLS 1.3 completes the client's side of the handshake before the server has judged the
+  // client's certificate: a server that wants one, or one from another CA, says so with an alert
+  // that arrives on the first read. That is a refusal to fix in the TLS settings, like a failed
+  // handshake, not Redis being away.
+  if (tls_stream_ && state_ == state::authenticating && ec.category() == asio::error::get_ssl_category())
+    return fail_transport(error::kind::refused, "TLS with Redis at " + where() + " failed: " + ec.message() +
+                                                    " (the server turned down this client's certificate, or the lack of one)");
+  auto what = ec == asio::error::eof ? std::string("Redis closed the connection") : ec.message();
+  fail_transport(error::kind::unreachable, "lost the connection to Redis at " + where() + ": " + what);
 }
 
 void connection::read() {
@@ -199,10 +212,7 @@ void connection::read() {
 
 void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (state_ == state::closed) return;
-  if (ec) {
-    auto what = ec == asio::error::eof ? std::string("Redis closed the connection") : ec.message();
-    return fail_transport(error::kind::unreachable, "lost the connection to Redis at " + where() + ": " + what);
-  }
+  if (ec) return lost(ec);
   in_.append(chunk_.data(), n);
   std::size_t used = 0;
   while (state_ != state::closed) {
@@ -233,19 +243,40 @@ void connection::deliver(reply r) {
 }
 
 // One timer per connection, set for the oldest call: replies come in order, so when it has not
-// come by its deadline, nothing behind it will either, and the connection is given up.
+// come by its deadline, nothing behind it will either, and the connection is given up. While the
+// connection is being made, the connect timer watches AUTH and SELECT, and this one the calls
+// held meanwhile (held in the order they were made, so the first is the oldest).
 void connection::watch_deadlines() {
-  if (deadline_armed_ || waiting_.empty() || state_ == state::closed) return;
+  if (deadline_armed_ || state_ == state::closed) return;
+  std::optional<clock::time_point> next;
+  if (state_ == state::ready && !waiting_.empty()) next = waiting_.front().deadline;
+  if (!held_.empty() && (!next || held_.front().deadline < *next)) next = held_.front().deadline;
+  if (!next) return;
   deadline_armed_ = true;
-  deadline_timer_.expires_at(waiting_.front().deadline);
+  deadline_timer_.expires_at(*next);
   deadline_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->deadline_armed_ = false;
-    if (ec || self->state_ == state::closed || self->waiting_.empty()) return;
-    if (self->waiting_.front().deadline <= clock::now())
+    if (ec || self->state_ == state::closed) return;
+    auto now = clock::now();
+    if (self->state_ == state::ready && !self->waiting_.empty() && self->waiting_.front().deadline <= now)
       return self->fail_transport(error::kind::timeout, "Redis at " + self->where() + " did not answer within " +
                                                             std::to_string(self->settings_.command_timeout.count()) + " ms");
+    self->expire_held(now);
     self->watch_deadlines();
   });
+}
+
+// A held call was never written, so it can be answered alone, and the connection goes on being
+// made for the others.
+void connection::expire_held(clock::time_point now) {
+  while (!held_.empty() && held_.front().deadline <= now) {
+    auto r = std::move(held_.front());
+    held_.pop_front();
+    if (r.done)
+      r.done(failure{error{error::kind::timeout, "Redis at " + where() + " could not be reached within " +
+                                                     std::to_string(settings_.command_timeout.count()) + " ms"}});
+    if (state_ == state::closed) return; // the answer may have closed it
+  }
 }
 
 void connection::fail_transport(error::kind kind, std::string message) { close(error{kind, std::move(message)}); }

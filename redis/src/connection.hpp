@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace onbehalf::redis::detail {
@@ -86,6 +87,8 @@ private:
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void deliver(reply r);
   void watch_deadlines();
+  void expire_held(clock::time_point now);
+  void lost(const boost::system::error_code& ec);
   void fail_transport(error::kind kind, std::string message);
   template <class Buffers, class Handler>
   void write_all(const Buffers& b, Handler&& h);

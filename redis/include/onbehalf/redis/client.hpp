@@ -96,9 +96,12 @@ public:
   void subscribe(std::string channel, std::function<void(std::string message)> on_message, std::function<void()> on_gap = {});
   void publish(std::string channel, std::string message, reply_callback done);
 
+  /// Refused also while Redis turns the subscriptions down (an ACL without the channel), even
+  /// though commands work: announcements between instances are then lost.
   health current_health() const;
   /// Waits (on the caller's thread, so never on an I/O or actor thread) until the first
-  /// connection has been made or refused, or `limit` has passed.
+  /// connection has been made or refused (and, when there are subscriptions, until Redis has
+  /// taken or refused them), or `limit` has passed.
   health wait_for_first_contact(std::chrono::milliseconds limit) const;
   statistics counters() const;
   /// "host:port" of the first endpoint (and "cluster" when it is one), for logs.
