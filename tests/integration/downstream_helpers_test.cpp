@@ -184,7 +184,7 @@ TEST_CASE("authorization header provider: the app's header, and a user with no s
   CHECK(nobody.error().as<actors::challenge>()->reason == identity::interaction_reason::login_required);
 }
 
-TEST_CASE("HTTPS: an API whose certificate the configured CA bundle vouches for is called; without it, the call fails verification") {
+TEST_CASE("HTTPS: an API whose certificate the configured CA bundle vouches for is called — without it, the call fails verification") {
   temp_dir dir;
   auto files = write_self_signed_certificate(dir.path(""));
   auto tls = [&](sample_api::settings& s) {

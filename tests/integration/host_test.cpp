@@ -80,7 +80,7 @@ TEST_CASE("with Redis, /healthz and /metrics say whether it answers, and the hos
   CHECK(health_says(h.port(), "\"redis\":\"connected\""));
 }
 
-TEST_CASE("a Redis that refuses the password fails the start, naming Onbehalf:Redis:Password; one that is down does not") {
+TEST_CASE("a Redis that refuses the password fails the start, naming Onbehalf:Redis:Password — one that is down does not") {
   redis_server redis({.password = "the-right-one"});
   actors::host refused(with_redis(redis.port(), "a-wrong-one"));
   auto started = refused.start();

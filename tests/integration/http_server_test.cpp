@@ -316,7 +316,7 @@ TEST_CASE("a 204 answer carries no length and no body, and the connection stays 
   CHECK(next->body == R"({"status":"ok"})");
 }
 
-TEST_CASE("an HTTP/1.0 client that asks to keep the connection is told so and served again; one that does not is closed") {
+TEST_CASE("an HTTP/1.0 client that asks to keep the connection is told so and served again — one that does not is closed") {
   running_host server;
   raw_connection kept(server.port());
   for (int i = 0; i < 2; ++i) {

@@ -138,7 +138,7 @@ TEST_CASE("redis store: a value copied under another key does not open") {
   CHECK(store->unreadable_entries() == 1);
 }
 
-TEST_CASE("redis store: one holder at a time gets a lease; the others are told it is held") {
+TEST_CASE("redis store: one holder at a time gets a lease — the others are told it is held") {
   redis_server server;
   auto first = store_for(server);
   auto second = store_for(server);
@@ -212,7 +212,7 @@ TEST_CASE("redis store: an account change reaches the other instances, sealed, a
   CHECK(heard_by_a.empty());
 }
 
-TEST_CASE("redis store: while Redis is down requests fail at once and are counted; back, it reconnects and says announcements may be lost") {
+TEST_CASE("redis store: while Redis is down requests fail at once and are counted — back, it reconnects and says announcements may be lost") {
   redis_server server;
   auto store = store_for(server);
   std::atomic<int> gaps{0};

@@ -109,7 +109,7 @@ TEST_CASE("session service: a live session is found in place, on the caller's th
   CHECK(user->display_name() == "Ada Lovelace");
 }
 
-TEST_CASE("session service: a published session is found in place without a callback; another session id of the account is not") {
+TEST_CASE("session service: a published session is found in place without a callback — another session id of the account is not") {
   testing::test_actor_system sys;
   cache::memory_cache l1;
   session_service sessions(*sys.system, {&l1, nullptr});

@@ -271,7 +271,7 @@ TEST_CASE("a truncated session cookie is refused") {
   still_serves(app);
 }
 
-TEST_CASE("a session cookie past half its idle window is reissued with a fresh expiry; a fresh one is not") {
+TEST_CASE("a session cookie past half its idle window is reissued with a fresh expiry — a fresh one is not") {
   app_fixture app;
   browser b(*app.web, app.origin);
   app.sign_in(b);

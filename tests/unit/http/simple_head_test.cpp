@@ -85,7 +85,7 @@ TEST_CASE("the bytes after a head stay for the next request") {
   CHECK(r.path == "/a");
 }
 
-TEST_CASE("HTTP/1.1 keeps the connection unless told close; HTTP/1.0 closes it unless told keep-alive") {
+TEST_CASE("HTTP/1.1 keeps the connection unless told close — HTTP/1.0 closes it unless told keep-alive") {
   auto keeps = [](std::string_view bytes) {
     http::request r;
     auto head = read_simple_request_head(bytes, limit, r);
@@ -99,7 +99,7 @@ TEST_CASE("HTTP/1.1 keeps the connection unless told close; HTTP/1.0 closes it u
   CHECK(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
 }
 
-TEST_CASE("whitespace around a field value is not part of it; tabs and bytes above ASCII inside it are") {
+TEST_CASE("whitespace around a field value is not part of it — tabs and bytes above ASCII inside it are") {
   http::request r;
   REQUIRE(read_simple_request_head("GET / HTTP/1.1\r\nX-A: \t one\ttwo \xC3\xA9 \t\r\nX-Empty:\r\nX-Blank:   \r\n\r\n", limit, r));
   auto fields = fields_of(r);

@@ -80,7 +80,7 @@ TEST_CASE("camelCase JSON names fill snake_case members") {
   CHECK(o->mail == "grace@contoso.com");
 }
 
-TEST_CASE("a JSON name that differs from the camelCase name only in case fills the member; a shorter one does not") {
+TEST_CASE("a JSON name that differs from the camelCase name only in case fills the member — a shorter one does not") {
   auto o = json::read_as<sample::owner>(R"({"DISPLAYNAME": "Grace"})");
   REQUIRE(o);
   CHECK(o->display_name == "Grace");

@@ -14,7 +14,7 @@ TEST_CASE("slots: CRC16 is XMODEM's, and keys map to the slots Redis gives them"
   CHECK(slot_of("") == 0);
 }
 
-TEST_CASE("slots: a hash tag places keys together; an empty tag does not count") {
+TEST_CASE("slots: a hash tag places keys together — an empty tag does not count") {
   CHECK(slot_of("{user1000}.following") == slot_of("{user1000}.followers"));
   CHECK(slot_of("{user1000}.following") == slot_of("user1000"));
   CHECK(slot_of("foo{}{bar}") == crc16("foo{}{bar}") % slot_count); // the first tag is empty: the whole key
@@ -23,7 +23,7 @@ TEST_CASE("slots: a hash tag places keys together; an empty tag does not count")
   CHECK(slot_of("onbehalf:{u|oid.tid|}") == slot_of("onbehalf:{u|oid.tid|}:lease:abc"));
 }
 
-TEST_CASE("slots: MOVED and ASK name a slot and a node; anything else is not a redirection") {
+TEST_CASE("slots: MOVED and ASK name a slot and a node — anything else is not a redirection") {
   auto moved = detail::parse_redirection("MOVED 3999 127.0.0.1:6381");
   REQUIRE(moved);
   CHECK(moved->moved);
@@ -64,7 +64,7 @@ reply list(std::vector<reply> elements) {
 
 } // namespace
 
-TEST_CASE("slots: CLUSTER SLOTS becomes ranges with their masters; a master without a host is the node asked") {
+TEST_CASE("slots: CLUSTER SLOTS becomes ranges with their masters — a master without a host is the node asked") {
   auto r = list({list({integer(0), integer(5460), list({text("127.0.0.1"), integer(7000), text("id-a")}), list({text("127.0.0.1"), integer(7003)})}),
                  list({integer(5461), integer(16383), list({text(""), integer(7001), text("id-b")})})});
   auto map = detail::parse_cluster_slots(r, {"10.0.0.9", 7001});
