@@ -70,10 +70,11 @@ struct lease_wait_over {
   std::uint64_t generation;
 };
 
-// A refresh token read from L2 for a grant: empty when L2 has none.
+// A refresh token read from L2 for a grant: empty when L2 has none; an error when L2 could not
+// be read, which is not the same as having none.
 struct refresh_token_read {
   flight_request f;
-  secret refresh_token;
+  result<secret, std::string> refresh_token;
 };
 
 struct grant_finished {
@@ -295,13 +296,24 @@ void redeem_refresh_token(token_actor_pointer self, const flight_request& f) {
     return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), f.scopes), f.options, reporter(self, f), grant_timeout(self, f));
   if (!s->store) return reporter(self, f)(sign_in_needed());
   s->store->get(f.keys.partition, f.keys.refresh_key, [me = caf::actor_cast<caf::actor>(self), f](result<std::optional<std::string>, std::string> r) {
-    caf::anon_send(me, refresh_token_read{f, secret(r && *r ? **r : std::string())});
+    if (!r) return caf::anon_send(me, refresh_token_read{f, failure{std::move(r.error())}});
+    caf::anon_send(me, refresh_token_read{f, secret(*r ? std::move(**r) : std::string())});
   });
 }
 
+// A token cache that cannot be read says nothing about the user's sign-in: they are told to
+// try again, not sent to sign in (which would lose what they were doing, and not help).
+token_outcome token_cache_unreadable(const std::string& why) {
+  identity::token_failure f;
+  f.kind = identity::failure_kind::service_error;
+  f.description = "the token cache could not be read (" + why + "); try again shortly";
+  return failure{std::move(f)};
+}
+
 void on_refresh_token_read(token_actor_pointer self, refresh_token_read& r) {
-  if (r.refresh_token.empty()) return reporter(self, r.f)(sign_in_needed());
-  send_grant(self->state.settings, identity::token_grant::refresh(r.refresh_token, r.f.scopes), r.f.options, reporter(self, r.f), grant_timeout(self, r.f));
+  if (!r.refresh_token) return reporter(self, r.f)(token_cache_unreadable(r.refresh_token.error()));
+  if (r.refresh_token->empty()) return reporter(self, r.f)(sign_in_needed());
+  send_grant(self->state.settings, identity::token_grant::refresh(*r.refresh_token, r.f.scopes), r.f.options, reporter(self, r.f), grant_timeout(self, r.f));
 }
 
 // Starts the one grant of a flight. An app token is asked for at once; a user's refresh token is

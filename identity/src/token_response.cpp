@@ -127,6 +127,10 @@ std::string token_failure::message() const {
   case failure_kind::configuration_error:
     return "The authority rejected the app's configuration; check " + config_key + detail;
   case failure_kind::service_error:
+    // Without an HTTP status the failure is not the authority's answer: a timeout, or the shared
+    // token cache or another instance that could not deliver; the description names it.
+    if (http_status == 0 && !description.empty())
+      return "No token could be had just now: " + description + (retry_after ? "; retry after " + std::to_string(retry_after->count()) + " s" : "");
     return "The authority is failing or busy (HTTP " + std::to_string(http_status) + ")" +
            (retry_after ? "; retry after " + std::to_string(retry_after->count()) + " s" : "") + detail;
   case failure_kind::network_error: return "The authority could not be reached: " + description;

@@ -5,6 +5,7 @@
 #include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/ports.hpp"
+#include "../support/redis_server.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/cache/redis_store.hpp"
@@ -197,4 +198,34 @@ TEST_CASE("user tokens: a refresh token that Redis could not take is kept in mem
   auto refreshed = u.acquire(u.account, todo_scopes);
   INFO((refreshed ? std::string() : refreshed.error().message()));
   CHECK(refreshed);
+}
+
+TEST_CASE("user tokens: while Redis cannot be read, an expired token fails as unavailable, not as sign-in — back, it is refreshed once") {
+  testing::redis_server redis;
+  cache::redis_options o;
+  o.connection.endpoints = {{"127.0.0.1", redis.port()}};
+  o.connection.command_timeout = 200ms;
+  auto store = cache::redis_store::open(o, store_keys()).value();
+  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
+  auto signed_in = u.sign_in_ada();
+  for (int i = 0; i < 100 && refresh_token_in_l2(*store, u.account) != signed_in.refresh_token.reveal(); ++i) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(2200ms); // the access token from sign-in has expired
+
+  redis.pause();
+  auto during = u.acquire(u.account, todo_scopes);
+  redis.resume();
+  REQUIRE_FALSE(during);
+  INFO(during.error().message());
+  CHECK(during.error().kind == identity::failure_kind::service_error);
+  CHECK_THAT(during.error().message(), Catch::Matchers::Contains("token cache could not be read"));
+  CHECK(u.f.authority.token_requests("refresh_token") == 0);
+
+  actors::token_service_outcome after = failure{identity::token_failure{}};
+  for (int i = 0; i < 50 && !after; ++i) { // until the client's reconnect backoff has passed
+    after = u.acquire(u.account, todo_scopes);
+    if (!after) std::this_thread::sleep_for(100ms);
+  }
+  INFO((after ? std::string() : after.error().message()));
+  CHECK(after);
+  CHECK(u.f.authority.token_requests("refresh_token") == 1);
 }
