@@ -31,7 +31,7 @@ struct session_start_requested {
 
 struct session_lookup {
   std::string session_id;
-  std::function<void(session_service::user_ptr)> done;
+  std::function<void(session_service::found)> done;
 };
 
 struct account_signed_out {
@@ -279,6 +279,7 @@ struct session_state {
   steady::time_point checked;        // when the store last confirmed the record
   std::uint64_t epoch = 0;           // the registry's epoch then
   bool stale = false;                // another instance announced a change
+  bool unread = false;               // the store could not be read, and nothing of the account was at hand
   steady::time_point last_miss_read; // an unknown session makes the store be asked, at most this often
   bool reading_in_background = false;
   std::deque<pending_change> changes;
@@ -543,12 +544,14 @@ void on_record_loaded(session_actor_pointer self, record_loaded& m) {
       // The shared store is away: what this process last held of the account will do.
       if (auto bytes = options_of(self).cache->get(st.key)) m.bytes = std::move(bytes);
     }
+    st.unread = m.failed && !m.bytes;
     use_stored(self, decoded(self, m.bytes));
     return answer_waiting(self);
   case read_reason::check:
   case read_reason::background:
     st.reading_in_background = false;
     if (!m.failed) {
+      st.unread = false;
       bool ended = !m.bytes && !st.record.sessions.empty() && !has_unsaved(st);
       use_stored(self, decoded(self, m.bytes));
       if (ended && options_of(self).cache) options_of(self).cache->erase_prefix(st.partition); // ended elsewhere: its tokens go too
@@ -562,7 +565,10 @@ void on_record_loaded(session_actor_pointer self, record_loaded& m) {
     if (m.why == read_reason::check) answer_waiting(self);
     return;
   case read_reason::change:
-    if (!m.failed) use_stored(self, decoded(self, m.bytes));
+    if (!m.failed) {
+      st.unread = false;
+      use_stored(self, decoded(self, m.bytes));
+    }
     answer_waiting(self);
     return apply_change(self);
   }
@@ -577,12 +583,18 @@ void when_loaded(session_actor_pointer self, Message& m, Handler handle) {
   st.waiting.push_back([self, m = std::move(m), handle]() mutable { handle(self, m); });
 }
 
+// A session not held here is unknown — or, when the store could not be read, not known yet.
+void answer_not_found(session_actor_pointer self, session_lookup& m) {
+  if (self->state.unread) return m.done(failure{std::string("the shared session store could not be read")});
+  m.done(session_service::user_ptr());
+}
+
 void answer_lookup(session_actor_pointer self, session_lookup& m) {
   auto& st = self->state;
   auto now = clock::now();
   for (const auto& s : st.record.sessions)
     if (s.expires_on > now && crypto::constant_time_equals(s.id, m.session_id)) return m.done(st.user);
-  m.done(nullptr);
+  answer_not_found(self, m);
 }
 
 // A lookup that may not trust what the actor holds asks the store first; so does one for a
@@ -602,7 +614,7 @@ void on_lookup(session_actor_pointer self, session_lookup& m) {
     st.last_miss_read = coarse_steady_now();
     return ask_store_first();
   }
-  m.done(nullptr);
+  answer_not_found(self, m);
 }
 
 void revalidate_in_background(session_actor_pointer self) {
@@ -708,7 +720,7 @@ session_service::user_ptr session_service::find_published(const std::string& hom
   return registry_->find_published(home_account_id, session_id);
 }
 
-void session_service::find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done) {
+void session_service::find(const std::string& home_account_id, std::string session_id, std::function<void(found)> done) {
   if (auto user = registry_->find_published(home_account_id, session_id)) return done(std::move(user));
   registry_->send(home_account_id, session_lookup{std::move(session_id), std::move(done)});
 }

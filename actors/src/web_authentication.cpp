@@ -40,6 +40,14 @@ http::response authority_unavailable() {
   return r;
 }
 
+http::response session_check_unavailable() {
+  auto r = http::response::page(503, "Your sign-in cannot be checked right now",
+                                "This site cannot reach the store that keeps sign-ins. You are still signed in; please try again in a moment.",
+                                "Try again", "");
+  r.headers.set("Retry-After", "5");
+  return r;
+}
+
 // The local return URL a query parameter names ("redirectUri", as MIW's account controller reads it).
 result<std::string, http::response> return_url_from(const text::form_fields& query) {
   auto candidate = query.find("redirectUri").value_or(query.find("returnUrl").value_or("/"));
@@ -290,9 +298,16 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     // Most sessions are published by their actor and found in place, with no callback to build.
     if (auto user = sessions.find_published(ids.home_account_id, ids.session_id)) return admit_user(matched, x, proceed, ids, std::move(user));
     sessions.find(ids.home_account_id, ids.session_id,
-                  [self = shared_from_this(), &matched, x, proceed = std::move(proceed), ticket = *ticket](session_service::user_ptr user) {
-                    self->admit_user(matched, x, proceed, *ticket, std::move(user));
+                  [self = shared_from_this(), &matched, x, proceed = std::move(proceed), ticket = *ticket](session_service::found user) {
+                    if (!user) return self->session_store_unavailable(x, user.error());
+                    self->admit_user(matched, x, proceed, *ticket, std::move(*user));
                   });
+  }
+
+  // The session may be live; the browser keeps its cookie and is asked to come back.
+  void session_store_unavailable(const http::exchange_ptr& x, const std::string& why) const {
+    log_warning("A session could not be checked; answered 503 and kept the cookie", {{"cid", x->req().correlation_id}, {"error", why}});
+    reply(x, session_check_unavailable());
   }
 
   // The session's user, or null when the session has ended: the page, a 403, or a sign-in.
@@ -418,9 +433,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   // --- sign-out ---
 
   void sign_out(const http::exchange_ptr& x) const {
-    remove_session_cookie(x);
     auto self = shared_from_this();
     auto leave = [self, x] {
+      self->remove_session_cookie(x);
       self->authority.get([self, x](result<identity::authority_cache::snapshot_ptr, std::string> a) {
         auto signed_out = self->origin(x->req()).base() + self->options.signed_out_callback_path;
         if (!a || (*a)->metadata.end_session_endpoint.empty()) return reply(x, http::response::redirect(self->options.signed_out_callback_path));
@@ -435,8 +450,10 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (!ticket) return leave();
     // Only a live session ends the account's: a cookie of one that has ended (a replayed
     // sign-out, an old copy) changes nothing and costs the store nothing.
-    sessions.find(ticket->home_account_id, ticket->session_id, [self, x, account = ticket->home_account_id, leave](session_service::user_ptr user) {
-      if (!user) return leave();
+    sessions.find(ticket->home_account_id, ticket->session_id, [self, x, account = ticket->home_account_id, leave](session_service::found user) {
+      // Leaving without ending a session that may be live would keep a copied cookie usable.
+      if (!user) return self->session_store_unavailable(x, user.error());
+      if (!*user) return leave();
       log_info("A user signed out", {{"cid", x->req().correlation_id}, {"account", account}});
       self->sessions.end(account, leave);
     });

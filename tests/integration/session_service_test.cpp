@@ -29,7 +29,7 @@ std::string start(session_service& s, http::principal user) {
 
 session_service::user_ptr find(session_service& s, const std::string& account, const std::string& id) {
   std::promise<session_service::user_ptr> user;
-  s.find(account, id, [&](session_service::user_ptr u) { user.set_value(std::move(u)); });
+  s.find(account, id, [&](session_service::found u) { user.set_value(u ? *u : nullptr); });
   auto f = user.get_future();
   REQUIRE(f.wait_for(5s) == std::future_status::ready);
   return f.get();
@@ -100,9 +100,9 @@ TEST_CASE("session service: a live session is found in place, on the caller's th
   auto id = start(sessions, ada());
   std::thread::id answered_on;
   session_service::user_ptr user;
-  sessions.find(ada().home_account_id, id, [&](session_service::user_ptr u) {
+  sessions.find(ada().home_account_id, id, [&](session_service::found u) {
     answered_on = std::this_thread::get_id();
-    user = std::move(u);
+    if (u) user = std::move(*u);
   });
   CHECK(answered_on == std::this_thread::get_id());
   REQUIRE(user);

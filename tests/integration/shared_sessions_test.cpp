@@ -63,12 +63,17 @@ struct instance {
     return f.get();
   }
 
-  bool finds(const std::string& id, const std::string& account = ada().home_account_id) {
-    std::promise<bool> found;
-    sessions->find(account, id, [&](session_service::user_ptr u) { found.set_value(u != nullptr); });
+  session_service::found look_up(const std::string& id, const std::string& account = ada().home_account_id) {
+    std::promise<session_service::found> found;
+    sessions->find(account, id, [&](session_service::found f) { found.set_value(std::move(f)); });
     auto f = found.get_future();
     REQUIRE(f.wait_for(5s) == std::future_status::ready);
     return f.get();
+  }
+
+  bool finds(const std::string& id, const std::string& account = ada().home_account_id) {
+    auto found = look_up(id, account);
+    return found && *found;
   }
 
   void end(const std::string& account = ada().home_account_id) {
@@ -151,6 +156,22 @@ TEST_CASE("shared sessions: a sign-out made while Redis is down reaches the othe
   REQUIRE(took);
   WARN("B stopped finding the session " << took->count() << " ms after Redis came back");
   CHECK(redis.raw({"EXISTS", a.store->hash_key(cache::keys::user_partition(ada().home_account_id))}) == "0");
+}
+
+TEST_CASE("shared sessions: while Redis is down, an instance that does not hold a session says it cannot tell, not that it ended") {
+  redis_server redis;
+  testing::test_actor_system sys;
+  instance a(sys, redis), b(sys, redis);
+  auto id = a.start(ada());
+  redis.pause();
+  auto during = b.look_up(id);
+  CHECK_FALSE(during);
+  CHECK(a.finds(id)); // A holds it, and goes on serving it
+  redis.resume();
+  CHECK(time_until([&] { return b.finds(id); }, 5s));
+  auto unknown = b.look_up("made-up");
+  REQUIRE(unknown);
+  CHECK_FALSE(*unknown); // once the store answers, an unknown session is unknown
 }
 
 TEST_CASE("shared sessions: a sign-in made while Redis is down is written once it is back, and found everywhere") {

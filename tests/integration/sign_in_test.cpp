@@ -1,4 +1,5 @@
 // Signing in to a web app end to end: a browser, the dev authority, and an onbehalf host.
+#include "../support/redis_server.hpp"
 #include "../support/web_app_fixture.hpp"
 
 #include "onbehalf/actors/session_service.hpp"
@@ -223,6 +224,36 @@ TEST_CASE("a copied session cookie stops working after its user signs out") {
   get(app, b, "/MicrosoftIdentity/Account/SignOut");
   b.cookies() = copy;
   CHECK(get(app, b, "/profile").status == 302);
+}
+
+TEST_CASE("with Redis away, an instance that does not hold a session answers 503 and keeps the cookie, sign-out too — back, it serves the session") {
+  redis_server redis;
+  app_fixture app([&](config::app_settings& s) {
+    s.host.cache.backend = config::cache_options::backend_type::redis;
+    s.host.redis.port = redis.port();
+    s.host.redis.connect_timeout = std::chrono::milliseconds(300);
+    s.host.redis.command_timeout = std::chrono::milliseconds(300);
+  });
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  redis.pause();
+  app.restart(); // an instance that has not served this browser: nothing of it in memory
+
+  auto page = get(app, b, "/profile");
+  CHECK(page.status == 503);
+  CHECK(page.body.find("You are still signed in") != std::string::npos);
+  CHECK(set_cookie_for(page, ".onbehalf.session").empty());
+  auto out = get(app, b, "/MicrosoftIdentity/Account/SignOut");
+  CHECK(out.status == 503); // not a sign-out that ends nothing while the cookie's session lives on
+  CHECK(set_cookie_for(out, ".onbehalf.session").empty());
+
+  redis.resume();
+  unsigned status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    status = get(app, b, "/profile").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(status == 200);
 }
 
 TEST_CASE("a configured sign-out path signs out too") {

@@ -13,6 +13,7 @@
 #include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
+#include "onbehalf/core/result.hpp"
 #include "onbehalf/http/principal.hpp"
 
 #include <chrono>
@@ -49,10 +50,15 @@ public:
 
   /// Starts a session for a user who has just signed in; `done` gets its id, once it is stored.
   void start(http::principal user, std::function<void(std::string session_id)> done);
-  /// The user of a live session; null when the session is unknown, ended or expired. A session
-  /// the account's actor has published is found in place and `done` runs before find returns, on
-  /// the caller's thread; otherwise the actor answers, on one of its threads.
-  void find(const std::string& home_account_id, std::string session_id, std::function<void(user_ptr)> done);
+  /// What `find` learned: the session's user; null when the session is unknown, ended or expired;
+  /// an error when this instance does not hold the session and the shared store could not be
+  /// read (Redis away): the session may well be live, and the user must not be signed out for it.
+  using found = result<user_ptr, std::string>;
+
+  /// Looks a session up. A session the account's actor has published is found in place and
+  /// `done` runs before find returns, on the caller's thread; otherwise the actor answers, on one
+  /// of its threads.
+  void find(const std::string& home_account_id, std::string session_id, std::function<void(found)> done);
   /// The user of a session the account's actor has published, found in place; null when only the
   /// actor can tell (then `find` asks it). Lets a caller skip building a callback on the common path.
   user_ptr find_published(const std::string& home_account_id, std::string_view session_id);
