@@ -5,6 +5,7 @@
 #include "beast_support.hpp"
 #include "deadlines.hpp"
 #include "drained_read.hpp"
+#include "framing.hpp"
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
@@ -78,6 +79,14 @@ rejection classify_read_error(const beast::error_code& ec, const server_limits& 
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
     return {400, "The request is not well-formed HTTP/1.1 (" + ec.message() + ")."};
   return {}; // timeout, reset, cancelled: the peer is gone or too slow to answer
+}
+
+// A request whose length or Host could be read more than one way: refused, and the connection
+// with it, so that nothing after it is read as a request.
+std::optional<rejection> refused_framing(const request& req, int version) {
+  auto refusal = detail::refuse_framing(req.headers, version);
+  if (!refusal) return std::nullopt;
+  return rejection{refusal->status, std::move(refusal->message)};
 }
 
 } // namespace
@@ -299,14 +308,35 @@ struct server::impl {
       if (auto simple = detail::read_simple_request_head(arrived, options.limits.max_request_header_bytes, req)) {
         buffer.consume(simple->size);
         version = simple->version;
-        keep_alive = simple->keep_alive;
+        keep_alive = simple->keep_alive; // its framing is beyond doubt: no body, one good Host
       } else {
+        // The whole head first, checked strictly: Beast 1.81 reads some heads RFC 9112 refuses.
+        for (;;) {
+          auto scan = detail::scan_request_head(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+          if (scan.state == detail::head_scan::state::whole) break;
+          if (scan.state == detail::head_scan::state::malformed) {
+            rejection why{400, std::string("The request is not well-formed HTTP/1.1: ") + scan.problem + "."}; // named: see core/task.hpp on g++ 12
+            co_await reject(stream, limit, out, why, started);
+            co_return;
+          }
+          if (buffer.size() >= options.limits.max_request_header_bytes) {
+            co_await reject(stream, limit, out, classify_read_error(bhttp::error::header_limit, options.limits), started);
+            co_return;
+          }
+          auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+          if (ec) co_return;
+          buffer.commit(n);
+        }
         detail::request_reader parser(req);
         parser.header_limit(options.limits.max_request_header_bytes);
         parser.body_limit(options.limits.max_request_body_bytes);
         auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
         if (header_ec) {
           co_await reject(stream, limit, out, classify_read_error(header_ec, options.limits), started);
+          co_return;
+        }
+        if (auto why = refused_framing(req, parser.version())) {
+          co_await reject(stream, limit, out, *why, started); // before a body read one way or another
           co_return;
         }
         if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {

@@ -1,5 +1,6 @@
 #include "simple_head.hpp"
 
+#include "framing.hpp"
 #include "wire.hpp"
 
 #include "onbehalf/core/text.hpp"
@@ -22,6 +23,7 @@ constexpr std::size_t max_fields = 64; // more is unusual enough to leave to Bea
 
 field_kind kind_of(std::string_view name) {
   switch (name.size()) {
+  case 4: return text::iequals(name, "Host") ? field_kind::host : field_kind::other;
   case 6: return text::iequals(name, "Expect") ? field_kind::expect : field_kind::other;
   case 7: return text::iequals(name, "Upgrade") ? field_kind::upgrade : field_kind::other;
   case 10: return text::iequals(name, "Connection") ? field_kind::connection : field_kind::other;
@@ -194,9 +196,17 @@ std::optional<simple_head> read_simple_request_head(std::string_view bytes, std:
   std::size_t count = 0;
   if (!read_fields(p, end, fields, count) || !read_connection(fields.data(), count, head)) return std::nullopt;
   // A body, an expectation, a protocol switch or a Proxy-Connection (which Beast reads as
-  // Connection): Beast's to read.
-  for (std::size_t i = 0; i < count; ++i)
-    if (fields[i].kind != field_kind::other && fields[i].kind != field_kind::connection) return std::nullopt;
+  // Connection): Beast's to read. So is a Host the server refuses (framing.hpp), to refuse there.
+  int hosts = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& f = fields[i];
+    if (f.kind == field_kind::host) {
+      if (++hosts > 1 || !valid_host(f.value())) return std::nullopt;
+    } else if (f.kind != field_kind::other && f.kind != field_kind::connection) {
+      return std::nullopt;
+    }
+  }
+  if (head.version == 11 && hosts == 0) return std::nullopt;
 
   head.size = static_cast<std::size_t>(p - begin);
   target.method.assign(method_text);
@@ -206,6 +216,40 @@ std::optional<simple_head> read_simple_request_head(std::string_view bytes, std:
   if (q != std::string_view::npos) target.query.assign(target_text.substr(q + 1));
   add_fields(target.headers, fields.data(), count);
   return head;
+}
+
+head_scan scan_request_head(std::string_view bytes) {
+  const char* begin = bytes.data();
+  const char* end = begin + bytes.size();
+  auto malformed = [](const char* problem) { return head_scan{head_scan::state::malformed, 0, problem}; };
+  // The line's end: a CR must be followed by LF, and LF preceded by CR; nullptr while incomplete.
+  auto line_end_at = [&](const char* p, const char*& problem) -> const char* {
+    for (; p < end; ++p) {
+      if (*p == '\n') return (problem = "a line ends in LF without CR"), nullptr;
+      if (*p != '\r') continue;
+      if (p + 1 == end) return nullptr;
+      if (p[1] != '\n') return (problem = "a CR is not followed by LF"), nullptr;
+      return p;
+    }
+    return nullptr;
+  };
+  const char* problem = nullptr;
+  const char* p = line_end_at(begin, problem); // the request line: Beast reads its parts
+  if (problem) return malformed(problem);
+  if (!p) return {};
+  p += 2;
+  for (;;) {
+    const char* eol = line_end_at(p, problem);
+    if (problem) return malformed(problem);
+    if (!eol) return {};
+    if (eol == p) return {head_scan::state::whole, static_cast<std::size_t>(eol + 2 - begin), ""};
+    if (*p == ' ' || *p == '\t') return malformed("a field line is folded onto the next (obs-fold)");
+    const char* name = p;
+    while (p < eol && is_tchar(*p)) ++p;
+    if (p == name || p == eol || *p != ':') return malformed("a field name is not a token followed by a colon");
+    if (value_end(p + 1, eol) != eol) return malformed("a field value holds a control character");
+    p = eol + 2;
+  }
 }
 
 std::optional<simple_response_head> read_simple_response_head(std::string_view bytes, std::size_t max_head_bytes, client_response& target) {

@@ -26,7 +26,7 @@ namespace onbehalf::http::detail {
 
 /// The fields that decide how a message is framed. Every field of every message, read or
 /// written, is classified, so names are told apart by length before any comparison.
-enum class field_kind { other, connection, proxy_connection, content_length, transfer_encoding, expect, upgrade };
+enum class field_kind { other, host, connection, proxy_connection, content_length, transfer_encoding, expect, upgrade };
 field_kind kind_of(std::string_view name);
 
 struct simple_head {
@@ -49,6 +49,17 @@ struct simple_response_head : simple_head {
 /// `target` is as it was. Not for the answer to a HEAD request, whose Content-Length is not its
 /// body's: the caller leaves those to Beast.
 std::optional<simple_response_head> read_simple_response_head(std::string_view bytes, std::size_t max_head_bytes, client_response& target);
+
+/// How much of a request head has arrived, checked line by line as RFC 9112 writes it: every
+/// line ends in CRLF, and a field line is a token name, a colon, and a value without control
+/// characters but HTAB. Beast 1.81 is more lenient (it unfolds obs-fold, takes a bare LF), so the
+/// server lets it read only a head that passed this scan whole.
+struct head_scan {
+  enum class state { incomplete, whole, malformed } state = state::incomplete;
+  std::size_t size = 0; // whole: the head's bytes, its blank line included
+  const char* problem = ""; // malformed: what, in plain words
+};
+head_scan scan_request_head(std::string_view bytes);
 
 /// The first byte from `p` that cannot be inside a field value: a control character other than
 /// HTAB, or DEL (in a well-formed line, its CR); `end` when there is none. Two ways, one per

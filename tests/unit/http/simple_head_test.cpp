@@ -92,16 +92,16 @@ TEST_CASE("HTTP/1.1 keeps the connection unless told close — HTTP/1.0 closes i
     REQUIRE(head);
     return head->keep_alive;
   };
-  CHECK(keeps("GET / HTTP/1.1\r\n\r\n"));
-  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
-  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nconnection: CLOSE\r\n\r\n"));
+  CHECK(keeps("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  CHECK_FALSE(keeps("GET / HTTP/1.1\r\nHost: x\r\nconnection: CLOSE\r\n\r\n"));
   CHECK_FALSE(keeps("GET / HTTP/1.0\r\n\r\n"));
   CHECK(keeps("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
 }
 
 TEST_CASE("whitespace around a field value is not part of it — tabs and bytes above ASCII inside it are") {
   http::request r;
-  REQUIRE(read_simple_request_head("GET / HTTP/1.1\r\nX-A: \t one\ttwo \xC3\xA9 \t\r\nX-Empty:\r\nX-Blank:   \r\n\r\n", limit, r));
+  REQUIRE(read_simple_request_head("GET / HTTP/1.0\r\nX-A: \t one\ttwo \xC3\xA9 \t\r\nX-Empty:\r\nX-Blank:   \r\n\r\n", limit, r));
   auto fields = fields_of(r);
   REQUIRE(fields.size() == 3);
   CHECK(fields[0].second == "one\ttwo \xC3\xA9");
@@ -110,12 +110,12 @@ TEST_CASE("whitespace around a field value is not part of it — tabs and bytes 
 }
 
 TEST_CASE("a request with a body, an expectation or an upgrade is left to Beast") {
-  for (std::string_view bytes : {"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", "POST /echo HTTP/1.1\r\ncontent-length: 0\r\n\r\n",
-                                 "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nTRANSFER-ENCODING: x\r\n\r\n",
-                                 "POST / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nConnection: keep-alive, x\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n", "GET / HTTP/1.0\r\nproxy-connection: keep-alive\r\n\r\n"}) {
+  for (std::string_view bytes : {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "POST /echo HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n",
+                                 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nTRANSFER-ENCODING: x\r\n\r\n",
+                                 "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: close\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nHost: x\r\nProxy-Connection: close\r\n\r\n", "GET / HTTP/1.0\r\nproxy-connection: keep-alive\r\n\r\n"}) {
     INFO(bytes);
     CHECK(declined(bytes));
   }
@@ -126,21 +126,24 @@ TEST_CASE("anything outside the strict grammar is left to Beast, and the request
   for (std::string bytes : {"GET / HTTP/1.1\r\nHost: x\r\n"s,                          // still arriving
                             "GET / HTTP/1.1\nHost: x\n\n"s,                              // bare LF
                             "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n"s,                      // bare CR
-                            "GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n"s,               // obs-fold
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n"s,               // obs-fold
                             "GET / HTTP/1.1\r\nHost : x\r\n\r\n"s,                       // space before the colon
                             "GET / HTTP/1.1\r\nHost x\r\n\r\n"s,                         // no colon
-                            "GET / HTTP/1.1\r\n: x\r\n\r\n"s,                            // no name
-                            "GET / HTTP/1.1\r\nX(A): x\r\n\r\n"s,                        // name not a token
-                            "GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n"s,                      // NUL
-                            "GET / HTTP/1.1\r\nX-A: a\x01" "b\r\n\r\n"s,                 // control character
-                            "GET / HTTP/1.1\r\nX-A: a\x7F" "b\r\n\r\n"s,                 // DEL
-                            "GET / HTTP/1.1\r\nX-A: aaaaaaaaaaaaaaaaaaaa\nb\r\n\r\n"s,    // LF inside a long value
+                            "GET / HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n"s,                            // no name
+                            "GET / HTTP/1.1\r\nHost: x\r\nX(A): x\r\n\r\n"s,                        // name not a token
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n"s,                      // NUL
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01" "b\r\n\r\n"s,                 // control character
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x7F" "b\r\n\r\n"s,                 // DEL
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: aaaaaaaaaaaaaaaaaaaa\nb\r\n\r\n"s,    // LF inside a long value
                             "GET  / HTTP/1.1\r\n\r\n"s,                                  // two spaces
                             "G(T / HTTP/1.1\r\n\r\n"s,                                   // method not a token
-                            "GET /a\x01 HTTP/1.1\r\n\r\n"s,                              // control character in the target
-                            "GET /\xC3\xA9 HTTP/1.1\r\n\r\n"s,                           // byte above ASCII in the target
+                            "GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n"s,                              // control character in the target
+                            "GET /\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n"s,                           // byte above ASCII in the target
                             "GET / HTTP/2.0\r\n\r\n"s, "GET / HTTP/1.2\r\n\r\n"s, "GET / http/1.1\r\n\r\n"s, "GET / HTTP/1.1 \r\n\r\n"s,
-                            "GET /\r\n\r\n"s, ""s}) {
+                            "GET /\r\n\r\n"s, ""s,
+                            "GET / HTTP/1.1\r\n\r\n"s,                                  // no Host: refused there
+                            "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"s,           // two Hosts
+                            "GET / HTTP/1.1\r\nHost: a@x\r\n\r\n"s}) {                 // not a host
     INFO(bytes);
     CHECK(declined(bytes));
   }
@@ -161,8 +164,9 @@ TEST_CASE("whatever the simple reader takes, Beast's parser reads the same way")
   namespace bhttp = boost::beast::http;
   std::vector<std::string> bases = {page_request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
                                     "DELETE /todos/1?x=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept: */*\r\n\r\n",
-                                    "GET / HTTP/1.1\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
-                                    "GET / HTTP/1.1\r\nProxy-Connection: close\r\nX-Proxy-Connection: close\r\n\r\n"};
+                                    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\nX-Proxy-Connection: close\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"};
   std::size_t taken = 0, compared = 0;
   for_each_one_byte_change(bases, [&](const std::string& bytes) {
     http::request mine;
