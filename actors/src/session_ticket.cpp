@@ -2,6 +2,7 @@
 
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/core/untrusted_time.hpp"
 
 #include <bit>
 #include <charconv>
@@ -31,7 +32,7 @@ result<session_ticket, ticket_problem> open_ticket(const key_ring& keys, std::st
   long long expires = 0;
   auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), expires);
   if (error != std::errc() || end != rest.data() + rest.size()) return failure{ticket_problem::unreadable};
-  session_ticket t{std::string(account), std::string(session), std::chrono::system_clock::time_point(std::chrono::seconds(expires))};
+  session_ticket t{std::string(account), std::string(session), instant_from_untrusted(expires)};
   if (t.expires <= now) return failure{ticket_problem::expired};
   return t;
 }

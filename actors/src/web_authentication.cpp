@@ -6,6 +6,7 @@
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/core/untrusted_time.hpp"
 #include "onbehalf/http/cookies.hpp"
 #include "onbehalf/json/value.hpp"
 #include "onbehalf/http/forwarded.hpp"
@@ -262,8 +263,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (!opened) return false;
     auto bar = opened->find('|');
     if (bar == std::string::npos || opened->substr(bar + 1) != fingerprint) return false;
-    auto completed = std::chrono::seconds(text::parse_unsigned(opened->substr(0, bar)).value_or(0));
-    return clock::now().time_since_epoch() - completed < loop_window;
+    auto completed = instant_from_untrusted(text::parse_unsigned(opened->substr(0, bar)).value_or(0));
+    return clock::now() - completed < loop_window;
   }
 
   std::string loop_guard_for(const std::string& fingerprint) const {

@@ -1,6 +1,7 @@
 #include "onbehalf/cache/token_records.hpp"
 
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/core/untrusted_time.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -47,7 +48,8 @@ bool covers(const std::vector<std::string>& granted, const std::vector<std::stri
 long long seconds_of(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-std::chrono::system_clock::time_point time_of(long long s) { return std::chrono::system_clock::time_point(std::chrono::seconds(s)); }
+// Times come from storage: clamped before they become nanoseconds.
+std::chrono::system_clock::time_point time_of(std::uint64_t s) { return instant_from_untrusted(s); }
 
 // Length-prefixed fields: 4-byte big-endian sizes and 8-byte times.
 void put_number(std::string& out, std::uint64_t n, int bytes) {
@@ -134,8 +136,8 @@ std::optional<access_token_view> access_token_records::find_best(std::string_vie
     });
     access_token_view t;
     t.token = r.view();
-    t.expires_on = time_of(static_cast<long long>(r.number(8)));
-    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(static_cast<long long>(refresh));
+    t.expires_on = time_of(r.number(8));
+    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(refresh);
     if (!r.ok) return std::nullopt;
     if (!all || t.expires_on <= now + margin) continue;
     if (!best || t.expires_on >= best->expires_on) best = t; // as best_for: the later one on a tie
@@ -168,8 +170,8 @@ std::optional<access_token_records> access_token_records::decode(std::string_vie
     if (scopes > 256) return std::nullopt;
     for (std::uint64_t s = 0; s < scopes && r.ok; ++s) t.scopes.push_back(r.text());
     t.token = r.text();
-    t.expires_on = time_of(static_cast<long long>(r.number(8)));
-    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(static_cast<long long>(refresh));
+    t.expires_on = time_of(r.number(8));
+    if (auto refresh = r.number(8); refresh != 0) t.refresh_on = time_of(refresh);
     records.tokens_.push_back(std::move(t));
   }
   if (!r.ok || !r.in.empty()) return std::nullopt;
@@ -211,7 +213,7 @@ std::optional<account_record> account_record::decode(std::string_view bytes) {
   if (!r.ok || session_count > max_sessions) return std::nullopt;
   for (std::uint64_t i = 0; i < session_count && r.ok; ++i) {
     auto id = r.text();
-    record.sessions.push_back({std::move(id), time_of(static_cast<long long>(r.number(8)))});
+    record.sessions.push_back({std::move(id), time_of(r.number(8))});
   }
   if (!r.ok || !r.in.empty()) return std::nullopt;
   return record;

@@ -2,6 +2,7 @@
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/untrusted_time.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/json_object.hpp"
 
@@ -51,7 +52,7 @@ result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, 
   if (!doc) return failure{std::string("the sign-in correlation cookie holds no correlation")};
   sign_in_correlation c{doc->string("s").value_or(""), doc->string("n").value_or(""), doc->string("v").value_or(""),
                         doc->string("r").value_or("/"), doc->string("f").value_or(""),
-                        std::chrono::system_clock::time_point(std::chrono::seconds(doc->integer("t").value_or(0))), doc->strings("a").value_or(std::vector<std::string>{}), {},
+                        instant_from_untrusted(doc->integer("t").value_or(0)), doc->strings("a").value_or(std::vector<std::string>{}), {},
                         doc->string("c").value_or("")};
   if (auto items = doc->object("i"))
     for (const auto& name : items->keys()) c.items.emplace_back(name, items->string(name).value_or(""));

@@ -1,6 +1,7 @@
 #include "onbehalf/identity/token_response.hpp"
 
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/core/untrusted_time.hpp"
 #include "onbehalf/identity/json_object.hpp"
 
 #include <algorithm>
@@ -195,8 +196,9 @@ result<token_response, token_failure> read_token_response(unsigned http_status, 
   auto granted = doc->string("scope").value_or("");
   for (auto s : text::split(granted, ' '))
     if (!s.empty()) t.scopes.emplace_back(s);
-  t.expires_in = std::chrono::seconds(*expires_in);
-  if (auto refresh_in = doc->integer("refresh_in"); refresh_in && *refresh_in > 0) t.refresh_in = std::chrono::seconds(*refresh_in);
+  // The authority's numbers are clamped before they meet a clock (untrusted_time.hpp).
+  t.expires_in = duration_from_untrusted(*expires_in, longest_token_lifetime);
+  if (auto refresh_in = doc->integer("refresh_in"); refresh_in && *refresh_in > 0) t.refresh_in = duration_from_untrusted(*refresh_in, longest_token_lifetime);
   t.client_info = doc->string("client_info").value_or("");
   return t;
 }

@@ -1,5 +1,7 @@
 #include "onbehalf/cache/token_records.hpp"
 
+#include "onbehalf/core/untrusted_time.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -118,6 +120,31 @@ TEST_CASE("bytes that encode() did not make are refused") {
     corrupted[random() % corrupted.size()] = static_cast<char>(random() % 256);
     CHECK_NOTHROW(static_cast<void>(access_token_records::decode(corrupted)));
   }
+}
+
+TEST_CASE("a stored time too large for the clock reads as the latest believable one, not as an overflow") {
+  access_token_records r;
+  auto t = token({"a"}, "t", 1h);
+  t.refresh_on = now + 30min;
+  r.store(t, now);
+  auto bytes = r.encode();
+  auto big_endian = [](std::chrono::system_clock::time_point at) {
+    auto s = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count());
+    std::string out;
+    for (int i = 7; i >= 0; --i) out += static_cast<char>((s >> (8 * i)) & 0xFF);
+    return out;
+  };
+  auto at = bytes.find(big_endian(t.expires_on));
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 8, "\x7f\xff\xff\xff\xff\xff\xff\xff");
+  auto refresh_at = bytes.find(big_endian(*t.refresh_on));
+  REQUIRE(refresh_at != std::string::npos);
+  bytes.replace(refresh_at, 8, std::string(8, '\xff'));
+  auto decoded = access_token_records::decode(bytes);
+  REQUIRE(decoded);
+  auto latest = onbehalf::instant_from_untrusted(onbehalf::latest_believable_seconds);
+  CHECK(decoded->all()[0].expires_on == latest);
+  CHECK(decoded->all()[0].refresh_on == latest);
 }
 
 TEST_CASE("an account record round-trips through its encoding") {

@@ -39,6 +39,14 @@ TEST_CASE("expires_in sent as a string of digits is understood") {
   CHECK_FALSE(r->refresh_in);
 }
 
+TEST_CASE("a lifetime too long for the clock is read as a year, not as an overflow") {
+  auto r = read_token_response(200, R"({"access_token":"at","expires_in":9223372036854775807,"refresh_in":"18446744073709551615","token_type":"Bearer"})");
+  REQUIRE(r);
+  CHECK(r->expires_in == longest_token_lifetime);
+  auto now = std::chrono::system_clock::now();
+  CHECK(now + r->expires_in > now); // the sum the token cache makes stays in range
+}
+
 TEST_CASE("a success without an access token or lifetime is an invalid response") {
   CHECK(failed(200, R"({"expires_in":3600})").kind == failure_kind::invalid_response);
   CHECK(failed(200, R"({"access_token":"at"})").description.find("expires_in") != std::string::npos);

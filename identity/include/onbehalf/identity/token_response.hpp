@@ -13,6 +13,10 @@
 
 namespace onbehalf::identity {
 
+/// The longest expires_in or refresh_in believed from an authority (a year); longer is read as
+/// this, so that no number an authority sends can overflow the clock.
+inline constexpr std::chrono::seconds longest_token_lifetime{365 * 24 * 3600};
+
 struct token_response {
   secret access_token;
   std::string token_type;
