@@ -79,6 +79,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   std::map<std::string, subscription> subscriptions;
   std::shared_ptr<connection> subscriber;
+  node* subscriber_node = nullptr;
   clock::time_point subscriber_next_attempt{};
   std::chrono::milliseconds subscriber_delay{0};
   clock::time_point subscriber_heard{};
@@ -92,6 +93,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   std::optional<std::string> subscription_refusal; // why Redis turned the subscription down, until it takes it
   bool subscription_answered = false;               // Redis has taken or refused the subscriptions once
   std::atomic<bool> has_subscriptions{false};
+  std::function<void()> on_reachable;
 
   std::atomic<std::size_t> commands{0}, failures{0}, opened{0}, redirected{0};
   std::minstd_rand jitter{std::random_device{}()};
@@ -132,11 +134,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     auto* at = &n;
     detail::connection_events events;
     events.ready = [weak, at, extra] {
-      if (auto self = weak.lock()) {
-        at->delay = std::chrono::milliseconds(0);
-        at->last_failure.reset();
-        self->note_health(health::state::connected, {});
-      }
+      if (auto self = weak.lock()) self->reachable(*at);
       if (extra.ready) extra.ready();
     };
     events.closed = [weak, at, extra](const error& why) {
@@ -150,12 +148,25 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     return c;
   }
 
+  // Redis answered on a connection to the node: whatever backoff it was in is over. The next
+  // call connects at once rather than being refused until a delay set while Redis was away runs
+  // out, which may be seconds after Redis is back.
+  void reachable(node& n) {
+    n.delay = std::chrono::milliseconds(0);
+    n.next_attempt = {};
+    n.last_failure.reset();
+    note_health(health::state::connected, {});
+    if (on_reachable) on_reachable();
+  }
+
   void connection_closed(node& n, const error& why) {
     if (stopping) return;
     // When no connection of the node works any more, the node backs off before the next attempt.
+    // Redis runs one command at a time: when it let one connection wait past the timeout, the
+    // others that look ready are waiting too.
     bool any_ready = false;
     for (auto& c : n.pool) any_ready = any_ready || c->is_ready();
-    if (!any_ready) {
+    if (!any_ready || why.what == error::kind::timeout) {
       n.delay = next_delay(n.delay);
       n.next_attempt = clock::now() + n.delay;
       n.last_failure = why;
@@ -221,13 +232,14 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     }
     resp::append_command(encoded, c->arguments);
     auto weak = weak_from_this();
-    conn->send(std::move(encoded), count, [weak, c](result<reply, error> r) {
-      if (auto self = weak.lock()) self->on_reply(c, std::move(r));
+    conn->send(std::move(encoded), count, [weak, c, n](result<reply, error> r) {
+      if (auto self = weak.lock()) self->on_reply(c, std::move(r), *n);
     });
   }
 
-  void on_reply(const call_ptr& c, result<reply, error> r) {
+  void on_reply(const call_ptr& c, result<reply, error> r, node& from) {
     if (!r) return finish(c, std::move(r));
+    if (from.last_failure) reachable(from); // the answer of a connection that outlived a failure
     if (!r->is_error()) return finish(c, std::move(r));
     const auto& text = r->text;
     if (options.cluster && (text.starts_with("MOVED ") || text.starts_with("ASK "))) return redirect(c, text);
@@ -347,6 +359,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     extra.push = [weak](reply r) {
       if (auto self = weak.lock()) self->on_push(std::move(r));
     };
+    subscriber_node = n;
     subscriber = open_connection(*n, std::move(extra));
   }
 
@@ -403,6 +416,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
   void on_push(reply r) {
     subscriber_heard = clock::now();
+    // The subscription outlived the node's other connections (a pause, a timeout): Redis is
+    // answering again, so the node's backoff ends here too.
+    if (subscriber_node && subscriber_node->last_failure) reachable(*subscriber_node);
     if (r.is_error()) return subscription_turned_down(r.text);
     if (!r.is_array() || r.elements.empty()) return;
     const auto& kind = r.elements[0].text;
@@ -549,6 +565,10 @@ void client::subscribe(std::string channel, std::function<void(std::string)> on_
     }
     self->ensure_subscriber();
   });
+}
+
+void client::on_reachable(std::function<void()> hook) {
+  asio::post(impl_->io, [self = impl_, hook = std::move(hook)]() mutable { self->on_reachable = std::move(hook); });
 }
 
 void client::publish(std::string channel, std::string message, reply_callback done) {

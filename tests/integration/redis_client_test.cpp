@@ -634,6 +634,61 @@ TEST_CASE("redis client: a stopped server makes calls fail at once, and the same
   CHECK(state_of(c->current_health()) == "connected");
 }
 
+TEST_CASE("redis client: a call that times out on a paused server makes health say unreachable, though another pooled connection looks ready, until Redis answers") {
+  redis_server server;
+  auto o = options_for(server);
+  o.command_timeout = 200ms;
+  o.connections_per_node = 2;
+  auto c = client_for(o);
+  // Calls at once keep the first connection busy: the pool opens its second, and uses both.
+  auto at_once = [&] {
+    std::vector<std::promise<call_result>> answers(20);
+    for (auto& a : answers) c->call("k", {"SET", "k", "v"}, [&a](call_result r) { a.set_value(std::move(r)); });
+    bool all = true;
+    for (auto& a : answers) all = bool(a.get_future().get()) && all;
+    return all;
+  };
+  REQUIRE(eventually([&] { return at_once() && c->counters().connections_opened >= 2; }));
+  REQUIRE(at_once());
+  REQUIRE(state_of(c->current_health()) == "connected");
+  server.pause();
+  auto r = get(*c, "k");
+  INFO(describe(r));
+  CHECK(kind_of(r) == "timeout");
+  CHECK(state_of(c->current_health()) == "unreachable");
+  server.resume();
+  CHECK(eventually([&] { return bool(get(*c, "k")); }));
+  CHECK(state_of(c->current_health()) == "connected");
+}
+
+TEST_CASE("redis client: once the subscription hears from Redis again, a call goes through at once instead of waiting out the backoff of the failure") {
+  redis_server server;
+  auto o = options_for(server);
+  o.command_timeout = 200ms;
+  o.connections_per_node = 1;
+  o.reconnect_delay = 3s; // the backoff a failed call leaves: longer than this test waits
+  o.max_reconnect_delay = 3s;
+  o.subscriber_ping_interval = 5s; // the subscription outlives the pause, as it does in production
+  auto c = client_for(o);
+  auto publisher = client_for(options_for(server));
+  inbox in;
+  in.subscribe(*c, "news");
+  REQUIRE(delivered(*publisher, "news", "before", in));
+  REQUIRE(set(*c, "k", "v"));
+  server.pause();
+  auto failed = get(*c, "k");
+  auto failed_at = clock_type::now();
+  REQUIRE(kind_of(failed) == "timeout");
+  server.resume();
+  REQUIRE(delivered(*publisher, "news", "after", in));
+  auto heard_after = since(failed_at);
+  REQUIRE(heard_after < 2s); // still within the backoff: otherwise this proves nothing
+  auto r = get(*c, "k");
+  INFO("the subscription heard from Redis " << heard_after.count() << " ms after the failure; the next call: " << describe(r));
+  CHECK((r && r->text == "v"));
+  CHECK(state_of(c->current_health()) == "connected");
+}
+
 // --- publish and subscribe ---
 
 TEST_CASE("redis client: a subscription receives what another client publishes") {

@@ -95,6 +95,10 @@ public:
   /// published while it was down are lost, and the caller may need to catch up.
   void subscribe(std::string channel, std::function<void(std::string message)> on_message, std::function<void()> on_gap = {});
   void publish(std::string channel, std::string message, reply_callback done);
+  /// Runs `hook` on the client's thread whenever a connection to Redis is made, and when the
+  /// subscription hears from a node whose other connections had failed: work that could not be
+  /// done while Redis was away can be done now. Do not block there.
+  void on_reachable(std::function<void()> hook);
 
   /// Refused also while Redis turns the subscriptions down (an ACL without the channel), even
   /// though commands work: announcements between instances are then lost.
