@@ -7,6 +7,7 @@
 #include "sealed_entry.hpp"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -55,6 +56,10 @@ constexpr std::chrono::seconds announcement_lifetime{60};
 // A waiter whose lease is never released (its holder died) is forgotten after this long; the
 // caller has its own timer and has moved on.
 constexpr std::chrono::minutes waiter_lifetime{2};
+// Lease ends kept for when Redis is back: so many at most (each is one small command then), and
+// for so long at most (a lease longer than this is not a lease any more).
+constexpr std::size_t max_unfinished_lease_ends = 64;
+constexpr std::chrono::minutes unfinished_lease_end_lifetime{2};
 
 long long milliseconds_until(system_clock::time_point when, system_clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count();
@@ -80,6 +85,18 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
     std::chrono::steady_clock::time_point since;
   };
   std::multimap<std::string, waiter> waiters; // by lease key
+  // A lease's end — a completion, a release — that Redis may not have carried out: it was sent
+  // and no answer came, or it could not be sent. Until it runs the lease stays held for its whole
+  // time, and a completion's result (a rotated refresh token) is missing from the store, so it is
+  // sent again once Redis is reachable. The scripts end a lease only while it is still ours, so
+  // one that did run, or ran out, changes nothing the second time.
+  struct lease_end {
+    std::string routing_key; // the partition's hash, or the lease itself: one slot either way
+    std::string lease_key;
+    std::vector<std::string> arguments;
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  };
+  std::deque<lease_end> unfinished_lease_ends; // oldest first
   std::function<void(std::string)> changed;
   std::function<void()> missed;
 
@@ -105,16 +122,62 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
   }
 
   void succeeded() {
-    if (in_outage.exchange(false)) log_info("Redis is back; the shared cache is in use again", {{"redis", where}});
+    if (!in_outage.exchange(false)) return;
+    log_info("Redis is back; the shared cache is in use again", {{"redis", where}});
+    end_unfinished_leases();
   }
 
   // Runs a command; `done` gets the reply or a failure already counted and logged.
-  void call(const std::string& key, std::vector<std::string> arguments, std::function<void(result<redis::reply, std::string>)> done) {
+  void call(const std::string& key, std::vector<std::string> arguments, std::function<void(result<redis::reply, redis::error>)> done) {
     client->call(key, std::move(arguments), [self = shared_from_this(), done = std::move(done)](result<redis::reply, redis::error> r) {
-      if (!r) return done(failure{self->failed(r.error())});
+      if (!r) {
+        self->failed(r.error());
+        return done(std::move(r));
+      }
       self->succeeded();
       done(std::move(*r));
     });
+  }
+
+  // --- ending leases ---
+
+  // Sent, then no answer; or not sent at all: the command may or may not have run.
+  static bool may_not_have_run(const redis::error& e) { return e.what == redis::error::kind::unreachable || e.what == redis::error::kind::timeout; }
+
+  // Runs a lease's end; `done` learns whether the lease was still ours (and is free now).
+  void end_lease(lease_end work, std::function<void(result<bool, std::string>)> done) {
+    auto routing_key = work.routing_key;
+    auto arguments = work.arguments;
+    call(routing_key, std::move(arguments), [self = shared_from_this(), work = std::move(work), done = std::move(done)](result<redis::reply, redis::error> r) mutable {
+      if (!r) {
+        if (may_not_have_run(r.error())) self->end_later(std::move(work));
+        return done(failure{r.error().message});
+      }
+      bool ours = r->integer == 1;
+      if (ours) {
+        self->wake(work.lease_key);
+        self->publish(std::string(released_message) + work.lease_key);
+      }
+      done(ours);
+    });
+  }
+
+  // Oldest first and no more than the cap: in a long outage, the commands sent as it began are
+  // the ones that may have run; the later ones failed before they reached Redis.
+  void end_later(lease_end work) {
+    std::lock_guard lock(mutex);
+    if (unfinished_lease_ends.size() < max_unfinished_lease_ends) unfinished_lease_ends.push_back(std::move(work));
+  }
+
+  void end_unfinished_leases() {
+    std::deque<lease_end> work;
+    {
+      std::lock_guard lock(mutex);
+      work.swap(unfinished_lease_ends);
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (auto& w : work)
+      if (now - w.since < unfinished_lease_end_lifetime) end_lease(std::move(w), [](result<bool, std::string>) {});
   }
 
   // The fields and the time to live of a write; expired entries are left out.
@@ -202,6 +265,9 @@ result<std::unique_ptr<redis_store>, std::string> redis_store::open(redis_option
   i->client = std::move(*client);
   i->where = i->client->where();
   std::weak_ptr<impl> weak = i;
+  i->client->on_reachable([weak] {
+    if (auto self = weak.lock()) self->end_unfinished_leases();
+  });
   i->client->subscribe(
       i->channel(),
       [weak](std::string message) {
@@ -225,16 +291,16 @@ void redis_store::put_all(std::string partition, std::vector<entry> entries, don
   auto hash = impl_->hash_key(partition);
   std::vector<std::string> arguments{"EVAL", std::string(put_script), "1", hash};
   if (!impl_->add_fields(arguments, entries)) return done(true); // all expired: nothing worth storing
-  impl_->call(hash, std::move(arguments), [done = std::move(done)](result<redis::reply, std::string> r) {
-    if (!r) return done(failure{r.error()});
+  impl_->call(hash, std::move(arguments), [done = std::move(done)](result<redis::reply, redis::error> r) {
+    if (!r) return done(failure{r.error().message});
     done(true);
   });
 }
 
 void redis_store::get(std::string partition, std::string key, value_callback done) {
   auto hash = impl_->hash_key(partition);
-  impl_->call(hash, {"HGET", hash, key}, [self = impl_, key, done = std::move(done)](result<redis::reply, std::string> r) {
-    if (!r) return done(failure{r.error()});
+  impl_->call(hash, {"HGET", hash, key}, [self = impl_, key, done = std::move(done)](result<redis::reply, redis::error> r) {
+    if (!r) return done(failure{r.error().message});
     if (!r->is_string()) return done(std::optional<std::string>());
     auto entry = sealed_entry::open(self->keys, key, r->text, self->options.now());
     if (entry.state == sealed_entry::outcome::unreadable) {
@@ -248,16 +314,16 @@ void redis_store::get(std::string partition, std::string key, value_callback don
 
 void redis_store::erase(std::string partition, std::string key, done_callback done) {
   auto hash = impl_->hash_key(partition);
-  impl_->call(hash, {"HDEL", hash, std::move(key)}, [done = std::move(done)](result<redis::reply, std::string> r) {
-    if (!r) return done(failure{r.error()});
+  impl_->call(hash, {"HDEL", hash, std::move(key)}, [done = std::move(done)](result<redis::reply, redis::error> r) {
+    if (!r) return done(failure{r.error().message});
     done(true);
   });
 }
 
 void redis_store::erase_partition(std::string partition, count_callback done) {
   auto hash = impl_->hash_key(partition);
-  impl_->call(hash, {"EVAL", std::string(erase_script), "1", hash}, [done = std::move(done)](result<redis::reply, std::string> r) {
-    if (!r) return done(failure{r.error()});
+  impl_->call(hash, {"EVAL", std::string(erase_script), "1", hash}, [done = std::move(done)](result<redis::reply, redis::error> r) {
+    if (!r) return done(failure{r.error().message});
     done(static_cast<std::size_t>(std::max<long long>(0, r->integer)));
   });
 }
@@ -269,11 +335,14 @@ void redis_store::acquire(std::string partition, std::string name, std::chrono::
   auto owner = impl_->instance + "." + crypto::random_token(12);
   auto held = lease{std::move(partition), std::move(name), owner};
   impl_->call(key, {"SET", key, owner, "NX", "PX", std::to_string(std::max<long long>(1, ttl.count()))},
-              [held = std::move(held), done = std::move(done)](result<redis::reply, std::string> r) mutable {
+              [self = impl_, key, held = std::move(held), done = std::move(done)](result<redis::reply, redis::error> r) mutable {
                 lease_answer answer;
                 if (!r) {
                   answer.state = lease_state::unavailable;
-                  answer.problem = r.error();
+                  answer.problem = r.error().message;
+                  // Redis may still run the SET (paused, it runs what it was sent once it
+                  // resumes): a lease nobody knows of would then hold up every other instance.
+                  if (impl::may_not_have_run(r.error())) self->end_later({key, key, {"EVAL", std::string(release_script), "1", key, held.owner}});
                 } else if (r->is_ok()) {
                   answer.state = lease_state::acquired;
                   answer.held = std::move(held);
@@ -289,26 +358,17 @@ void redis_store::complete(lease held, std::vector<entry> entries, done_callback
   auto key = impl_->lease_key(held.partition, held.name);
   std::vector<std::string> arguments{"EVAL", std::string(complete_script), "2", hash, key, held.owner};
   impl_->add_fields(arguments, entries);
-  impl_->call(hash, std::move(arguments), [self = impl_, key, done = std::move(done)](result<redis::reply, std::string> r) {
-    if (!r) return done(failure{r.error()});
-    if (r->integer != 1) {
+  impl_->end_lease({hash, key, std::move(arguments)}, [self = impl_, done = std::move(done)](result<bool, std::string> ours) {
+    if (ours && !*ours)
       log_warning("A lease ran out before its result was written; the result was not stored (raise Onbehalf:Redis:LeaseSeconds)",
                   {{"redis", self->where}});
-      return done(false);
-    }
-    self->wake(key);
-    self->publish(std::string(released_message) + key);
-    done(true);
+    done(std::move(ours));
   });
 }
 
 void redis_store::release(lease held) {
   auto key = impl_->lease_key(held.partition, held.name);
-  impl_->call(key, {"EVAL", std::string(release_script), "1", key, held.owner}, [self = impl_, key](result<redis::reply, std::string> r) {
-    if (!r || r->integer != 1) return;
-    self->wake(key);
-    self->publish(std::string(released_message) + key);
-  });
+  impl_->end_lease({key, key, {"EVAL", std::string(release_script), "1", key, held.owner}}, [](result<bool, std::string>) {});
 }
 
 void redis_store::on_released(std::string partition, std::string name, std::function<void()> wake) {

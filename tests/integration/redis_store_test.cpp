@@ -24,9 +24,11 @@ key_ring shared_keys() {
   return ring;
 }
 
-std::unique_ptr<redis_store> store_for(const redis_server& server, std::chrono::milliseconds reconnect = 100ms) {
+std::unique_ptr<redis_store> store_for(const redis_server& server, std::chrono::milliseconds reconnect = 100ms,
+                                       std::chrono::milliseconds command_timeout = 1000ms) {
   redis_options o;
   o.connection.endpoints = {{"127.0.0.1", server.port()}};
+  o.connection.command_timeout = command_timeout;
   o.connection.reconnect_delay = reconnect;
   o.connection.max_reconnect_delay = 4 * reconnect;
   o.connection.subscriber_ping_interval = 500ms;
@@ -191,6 +193,41 @@ TEST_CASE("redis store: a lease that ran out writes nothing when completed, and 
   REQUIRE(written);
   CHECK_FALSE(*written);
   CHECK(*get(*next, ada, ada + "rt") == "the-next-holder's");
+}
+
+TEST_CASE("redis store: a lease Redis granted only after its taker gave up waiting (a pause) is released once Redis answers, not held for its whole time") {
+  redis_server server;
+  auto taker = store_for(server, 100ms, 200ms);
+  auto other = store_for(server);
+  REQUIRE(put(*taker, ada, ada + "at", token)); // connected
+  server.pause();
+  auto gave_up = acquire(*taker, ada, "rt|", 20s);
+  REQUIRE(gave_up.state == coordination::lease_state::unavailable);
+  server.resume(); // and runs the SET it was sent: the lease is the taker's, who does not know it
+  auto resumed = std::chrono::steady_clock::now();
+  REQUIRE(server.command_calls("set") == 1);
+  CHECK(eventually([&] { return acquire(*other, ada, "rt|").state == coordination::lease_state::acquired; }, 5s));
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - resumed);
+  WARN("another instance took the lease " << waited.count() << " ms after Redis resumed (it was granted for 20 s)");
+}
+
+TEST_CASE("redis store: a lease completion Redis could not take (stopped) is sent again once it is back, so its result is stored and the lease freed") {
+  redis_server server({.persistent = true});
+  auto holder = store_for(server);
+  auto reader = store_for(server);
+  auto held = acquire(*holder, ada, "rt|", 20s);
+  REQUIRE(held.state == coordination::lease_state::acquired);
+  server.stop();
+  std::promise<result<bool, std::string>> completed;
+  auto now = std::chrono::system_clock::now();
+  holder->complete(held.held, {{ada + "rt", "rotated-refresh-token", now + 24h}}, [&](auto r) { completed.set_value(std::move(r)); });
+  REQUIRE_FALSE(wait_for(completed.get_future())); // the caller keeps the token in memory meanwhile
+  server.start();
+  CHECK(eventually([&] {
+    auto stored = get(*reader, ada, ada + "rt");
+    return stored && *stored == std::optional<std::string>("rotated-refresh-token");
+  }));
+  CHECK(eventually([&] { return acquire(*reader, ada, "rt|").state == coordination::lease_state::acquired; }, 2s));
 }
 
 TEST_CASE("redis store: an account change reaches the other instances, sealed, and not the instance that made it") {
