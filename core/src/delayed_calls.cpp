@@ -29,6 +29,11 @@ void delayed_calls::release() {
   wake_.notify_all();
 }
 
+std::size_t delayed_calls::waiting() const {
+  std::lock_guard lock(mutex_);
+  return pending_.size();
+}
+
 void delayed_calls::run() {
   std::unique_lock lock(mutex_);
   for (;;) {

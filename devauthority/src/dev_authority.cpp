@@ -275,6 +275,8 @@ void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std:
 void dev_authority::set_faults(faults f) { impl_->set(f); }
 void dev_authority::set_access_token_lifetime(std::chrono::seconds lifetime) { impl_->set_access_token_lifetime(lifetime); }
 
+std::size_t dev_authority::requests_held() const { return impl_->delayed->waiting(); }
+
 std::size_t dev_authority::token_requests(std::string_view grant_type) const {
   std::lock_guard lock(impl_->core.mutex);
   auto it = impl_->core.token_requests.find(std::string(grant_type));

@@ -3,12 +3,9 @@
 // replaced one is used again, and onbehalf-test-instance processes with the same configuration.
 // A user's requests land on any instance; the app must behave as one: each access token is
 // refreshed once, whichever instances are asked, and a sign-out ends the session everywhere.
-#include "../support/devauthority_fixture.hpp"
-#include "../support/instance_process.hpp"
-#include "../support/instance_sign_in.hpp"
 #include "../support/oidc_provider_process.hpp"
-#include "../support/redis_server.hpp"
 #include "../support/refresh_cycles.hpp"
+#include "../support/two_instances.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,65 +21,6 @@ const std::string instance_program = ONBEHALF_TEST_INSTANCE_PROGRAM;
 // Refreshes take this long here, so instances that refresh on their own overlap as they would in
 // production instead of by luck.
 constexpr auto authority_latency = 150ms;
-
-devauthority::person person(std::string user, std::string password) {
-  devauthority::person p;
-  p.user = std::move(user);
-  p.password = std::move(password);
-  return p;
-}
-
-const std::vector<devauthority::person> people = {
-    person("ada@contoso.onmicrosoft.com", "ada-password-1"),
-    person("grace@contoso.onmicrosoft.com", "grace-password-1"),
-    person("alan@contoso.onmicrosoft.com", "alan-password-1"),
-};
-
-// The dev authority in this process, knowing the instances' redirect URIs, with short-lived access tokens.
-struct dev_authority_peer {
-  self_signed client_cert{true};
-  devauthority::dev_authority authority;
-
-  dev_authority_peer(const std::vector<std::uint16_t>& instance_ports, std::chrono::seconds access_token_lifetime)
-      : authority(directory(instance_ports, access_token_lifetime)) {
-    REQUIRE(authority.start());
-  }
-
-  devauthority::directory directory(const std::vector<std::uint16_t>& instance_ports, std::chrono::seconds access_token_lifetime) {
-    devauthority::lifetimes lifetimes;
-    lifetimes.access_token = access_token_lifetime;
-    auto d = dev::sample_directory(client_cert, lifetimes);
-    auto& tenant = d.tenants[0];
-    tenant.users.push_back({"alan@contoso.onmicrosoft.com", secret("alan-password-1"), "Alan Turing", "oid-alan"});
-    for (auto port : instance_ports) {
-      auto origin = "http://127.0.0.1:" + std::to_string(port);
-      tenant.apps[0].redirect_uris.push_back(origin + "/signin-oidc");
-      tenant.apps[0].post_logout_redirect_uris.push_back(origin + "/signout-callback-oidc");
-    }
-    return d;
-  }
-
-  instance_settings settings_for(const redis_server& redis, std::chrono::seconds refresh_margin) const {
-    instance_settings s;
-    s.authority = authority.authority(dev::tenant_id);
-    s.client_id = dev::client_id;
-    s.client_secret = "web-app-secret-1";
-    s.scopes = {dev::todo_api + "/access_as_user"};
-    s.redis_port = redis.port();
-    s.refresh_margin = refresh_margin;
-    return s;
-  }
-
-  std::size_t refresh_grants() const { return authority.token_requests("refresh_token"); }
-};
-
-std::vector<signed_in_user> sign_in_everyone(cookie_client& client, const instance_process& at) {
-  std::vector<signed_in_user> users;
-  for (const auto& person : people) users.push_back(sign_in_with_dev_authority(client.web(), at.origin(), person));
-  return users;
-}
-
-std::string origin_of(const std::string& url) { return url.substr(0, url.find('/', url.find("//") + 2)); }
 
 // Each user's token refreshed across `instances` under traffic, against the dev authority; what
 // the traffic got and how many refresh grants the authority saw.
@@ -227,27 +165,11 @@ TEST_CASE("two instances sharing Redis never redeem a refresh token twice at oid
 namespace {
 
 // Two instances against the dev authority, and Ada signed in through A.
-struct ada_signed_in_at_a {
-  redis_server redis;
-  std::vector<std::uint16_t> ports{free_loopback_port(), free_loopback_port()};
-  dev_authority_peer peer{ports, std::chrono::seconds(3600)};
-  temp_dir dir;
-  std::string config = write_instance_config(dir, peer.settings_for(redis, std::chrono::seconds(300)));
-  instance_process a{instance_program, config, "A", ports[0]};
-  instance_process b{instance_program, config, "B", ports[1]};
-  std::string authority = origin_of(peer.authority.base_url());
-  cookie_client client;
+struct ada_signed_in_at_a : two_instances {
+  ada_signed_in_at_a() : two_instances(instance_program) {}
   signed_in_user ada = sign_in_with_dev_authority(client.web(), a.origin(), people[0]);
 
-  /// Signs Ada out at A, and checks that A itself has forgotten her session; when that was.
-  std::chrono::steady_clock::time_point sign_out_at_a() {
-    auto signed_out = client.get(a.url("/MicrosoftIdentity/Account/SignOut"), ada.cookie);
-    INFO("sign-out at A: " << signed_out.status << " to " << signed_out.location);
-    REQUIRE(signed_out.status == 302);
-    auto at = std::chrono::steady_clock::now();
-    REQUIRE(client.get(a.url("/whoami"), ada.cookie).sends_to_sign_in(authority));
-    return at;
-  }
+  std::chrono::steady_clock::time_point sign_out_at_a() { return sign_out(a, ada); }
 };
 
 } // namespace

@@ -116,17 +116,27 @@ public:
   /// paused server is, once it resumes, even when its sender gave up waiting.
   long long command_calls(std::string name) const {
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto calls = command_stats();
+    auto it = calls.find(name);
+    return it == calls.end() ? 0 : it->second;
+  }
+
+  /// command_calls of every command the server has run since it last started, by name.
+  std::map<std::string, long long> command_stats() const {
     auto reply = command({"INFO", "commandstats"});
     if (reply.type != redis_reply::kind::string) FAIL("INFO commandstats on port " << port_ << " failed: " << reply.text);
     count_fixture_call("info");
-    long long calls = 0;
+    std::map<std::string, long long> calls;
     std::istringstream lines(reply.text);
-    std::string line;
-    std::string prefix = "cmdstat_" + name + ":calls=";
-    while (std::getline(lines, line))
-      if (line.rfind(prefix, 0) == 0) calls = std::stoll(line.substr(prefix.size()));
+    static const std::string prefix = "cmdstat_", count = ":calls=";
+    for (std::string line; std::getline(lines, line);) {
+      auto at = line.find(count);
+      if (line.rfind(prefix, 0) != 0 || at == std::string::npos) continue;
+      calls[line.substr(prefix.size(), at - prefix.size())] = std::stoll(line.substr(at + count.size()));
+    }
     std::lock_guard lock(fixture_calls_mutex_);
-    return std::max(0LL, calls - fixture_calls_[name]);
+    for (auto& [name, n] : calls) n = std::max(0LL, n - fixture_calls_[name]);
+    return calls;
   }
 
   /// SIGSTOP: the server keeps its sockets (connections still open, new ones still accepted by

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -24,11 +25,13 @@ public:
   void add(clock::time_point when, std::function<void()> call);
   /// Runs everything waiting now, and later additions at once, so a shutdown is not kept waiting.
   void release();
+  /// How many calls wait for their time: a test can tell that a request has reached a slow peer.
+  std::size_t waiting() const;
 
 private:
   void run();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::multimap<clock::time_point, std::function<void()>> pending_;
   bool stopping_ = false;

@@ -55,6 +55,8 @@ public:
   void rotate_signing_key();
   void revoke_user(std::string_view user_name);
   void set_faults(faults f);
+  /// How many requests the injected latency holds back right now: one has arrived, unanswered.
+  std::size_t requests_held() const;
   /// Access tokens issued from now on live this long (already issued ones keep their expiry).
   void set_access_token_lifetime(std::chrono::seconds lifetime);
 
