@@ -123,10 +123,10 @@ void ride_out(const std::string& what, const std::function<noticed(two_instances
 
 } // namespace
 
-TEST_CASE("Redis restarted under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one grant per user") {
-  ride_out("Redis stopped and started again", [](two_instances& f) {
+TEST_CASE("Redis stopped for 2 s and restarted under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one grant per user") {
+  ride_out("Redis stopped for 2 s and started again", [](two_instances& f) {
     f.redis.stop();
-    auto n = watch_health(f, steady::now() + 3s, true); // both lose their connections
+    auto n = watch_health(f, steady::now() + 2s, false); // both lose their connections
     f.redis.start();
     return n;
   });
@@ -198,11 +198,12 @@ TEST_CASE("a sign-out whose announcement is lost (A may not publish) reaches B b
 
   auto signed_out_at = f.sign_out(f.a, ada);
   page_answer last;
-  CHECK(eventually([&] { return (last = f.client.get(f.b.url("/whoami"), ada.cookie)).sends_to_sign_in(f.authority); }, o.revalidation_interval + 2s));
+  bool sent = eventually([&] { return (last = f.client.get(f.b.url("/whoami"), ada.cookie)).sends_to_sign_in(f.authority); }, o.revalidation_interval + 2s);
   auto waited = since(signed_out_at);
-  WARN("with the announcement lost, B sent the signed-out browser to sign in " << waited.count() << " ms after the sign-out at A (revalidation interval "
-                                                                               << o.revalidation_interval.count() << " s)");
+  WARN("with the announcement lost, B " << (sent ? "sent the signed-out browser to sign in " : "still served the signed-out session ") << waited.count()
+                                        << " ms after the sign-out at A (revalidation interval " << o.revalidation_interval.count() << " s)");
   INFO("B's last answer: " << last.status << " " << last.body.substr(0, 80) << last.failure);
+  CHECK(sent);
   CHECK(f.a.log().find("NOPERM") != std::string::npos); // the announcement was refused, so lost
   CHECK(waited >= o.revalidation_interval / 4);          // an announcement takes milliseconds
   CHECK(waited <= o.revalidation_interval + 1s);
