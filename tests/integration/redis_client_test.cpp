@@ -634,12 +634,21 @@ TEST_CASE("redis client: a stopped server makes calls fail at once, and the same
   CHECK(state_of(c->current_health()) == "connected");
 }
 
-TEST_CASE("redis client: a call that times out on a paused server makes health say unreachable, though another pooled connection looks ready, until Redis answers") {
-  redis_server server;
+namespace {
+
+// A client that soon gives up on a paused server, with `connections` pooled connections.
+redis::client_options impatient_options(const redis_server& server, std::size_t connections) {
   auto o = options_for(server);
   o.command_timeout = 200ms;
-  o.connections_per_node = 2;
-  auto c = client_for(o);
+  o.connections_per_node = connections;
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("redis client: a call that times out on a paused server makes health say unreachable, though another pooled connection looks ready, until Redis answers") {
+  redis_server server;
+  auto c = client_for(impatient_options(server, 2));
   // Calls at once keep the first connection busy: the pool opens its second, and uses both.
   auto at_once = [&] {
     std::vector<std::promise<call_result>> answers(20);
@@ -663,9 +672,7 @@ TEST_CASE("redis client: a call that times out on a paused server makes health s
 
 TEST_CASE("redis client: once the subscription hears from Redis again, a call goes through at once instead of waiting out the backoff of the failure") {
   redis_server server;
-  auto o = options_for(server);
-  o.command_timeout = 200ms;
-  o.connections_per_node = 1;
+  auto o = impatient_options(server, 1);
   o.reconnect_delay = 3s; // the backoff a failed call leaves: longer than this test waits
   o.max_reconnect_delay = 3s;
   o.subscriber_ping_interval = 5s; // the subscription outlives the pause, as it does in production
