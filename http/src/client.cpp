@@ -192,6 +192,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
   }
 
   void stop() {
+    // Never started (its TLS settings failed): a close posted now would never run, and its
+    // handler, holding this impl, would keep it alive for ever.
+    if (!own) return;
     std::vector<lane_ptr> still_lent;
     {
       std::lock_guard lock(lent_mutex);
