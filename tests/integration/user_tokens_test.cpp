@@ -31,11 +31,15 @@ struct user_token_fixture {
   authority_fixture f;
   cache::memory_cache l1;
   testing::test_actor_system runtime;
+  // Closed after the service and before L1: a closing store answers the writes still pending,
+  // and those answers may reach L1.
+  std::unique_ptr<cache::durable_store> store;
   std::unique_ptr<actors::token_service> tokens;
   std::string account;
 
-  explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s, cache::durable_store* store = nullptr)
-      : f(lifetimes) {
+  explicit user_token_fixture(devauthority::lifetimes lifetimes = {}, std::chrono::seconds refresh_margin = 300s,
+                              std::unique_ptr<cache::durable_store> l2 = nullptr)
+      : f(lifetimes), store(std::move(l2)) {
     actors::token_service_settings s;
     s.token_endpoint = f.metadata.token_endpoint;
     s.tenant = tenant_id;
@@ -43,7 +47,7 @@ struct user_token_fixture {
     s.web = f.web.get();
     s.cache = &l1;
     s.refresh_margin = refresh_margin;
-    s.store = store;
+    s.store = store.get();
     tokens = std::make_unique<actors::token_service>(*runtime.system, s);
   }
   ~user_token_fixture() {
@@ -170,18 +174,17 @@ std::optional<std::string> refresh_token_in_l2(cache::durable_store& store, cons
 
 TEST_CASE("user tokens: with an L2, refresh tokens are kept there and not in memory, and refreshes read them from there") {
   testing::temp_dir dir;
-  auto store = cache::run_in_background(cache::rocksdb_store::open(dir.path("cache"), store_keys()).value());
-  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
+  user_token_fixture u({2s, 3600s, 300s}, 0s, cache::run_in_background(cache::rocksdb_store::open(dir.path("cache"), store_keys()).value()));
   auto signed_in = u.sign_in_ada();
   CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
-  CHECK(refresh_token_in_l2(*store, u.account) == signed_in.refresh_token.reveal());
+  CHECK(refresh_token_in_l2(*u.store, u.account) == signed_in.refresh_token.reveal());
   std::this_thread::sleep_for(2200ms);
   auto refreshed = u.acquire(u.account, todo_scopes);
   INFO((refreshed ? std::string() : refreshed.error().message()));
   REQUIRE(refreshed);
   CHECK(u.f.authority.token_requests("refresh_token") == 1);
   CHECK_FALSE(u.l1.get(refresh_key_of(u.account)));
-  CHECK(refresh_token_in_l2(*store, u.account) != signed_in.refresh_token.reveal()); // the rotated one replaced it
+  CHECK(refresh_token_in_l2(*u.store, u.account) != signed_in.refresh_token.reveal()); // the rotated one replaced it
 }
 
 TEST_CASE("user tokens: a refresh token that Redis could not take is kept in memory, so the outage signs nobody out") {
@@ -189,8 +192,7 @@ TEST_CASE("user tokens: a refresh token that Redis could not take is kept in mem
   testing::closed_port closed;
   unreachable.connection.endpoints = {{"127.0.0.1", closed.number()}}; // nothing listens there
   unreachable.connection.command_timeout = 100ms;
-  auto store = cache::redis_store::open(unreachable, store_keys()).value();
-  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
+  user_token_fixture u({2s, 3600s, 300s}, 0s, cache::redis_store::open(unreachable, store_keys()).value());
   u.sign_in_ada();
   for (int i = 0; i < 100 && !u.l1.get(refresh_key_of(u.account)); ++i) std::this_thread::sleep_for(20ms);
   CHECK(u.l1.get(refresh_key_of(u.account)));
@@ -205,10 +207,9 @@ TEST_CASE("user tokens: while Redis cannot be read, an expired token fails as un
   cache::redis_options o;
   o.connection.endpoints = {{"127.0.0.1", redis.port()}};
   o.connection.command_timeout = 200ms;
-  auto store = cache::redis_store::open(o, store_keys()).value();
-  user_token_fixture u({2s, 3600s, 300s}, 0s, store.get());
+  user_token_fixture u({2s, 3600s, 300s}, 0s, cache::redis_store::open(o, store_keys()).value());
   auto signed_in = u.sign_in_ada();
-  for (int i = 0; i < 100 && refresh_token_in_l2(*store, u.account) != signed_in.refresh_token.reveal(); ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 100 && refresh_token_in_l2(*u.store, u.account) != signed_in.refresh_token.reveal(); ++i) std::this_thread::sleep_for(20ms);
   std::this_thread::sleep_for(2200ms); // the access token from sign-in has expired
 
   redis.pause();

@@ -58,7 +58,10 @@ struct token_service_settings {
   identity::client_authentication client; // its certificate, if any, must outlive the service
   http::client* web = nullptr;            // must outlive the service
   cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
-  cache::durable_store* store = nullptr;  // L2 (RocksDB or Redis), read on an L1 miss and written through; optional
+  /// L2 (RocksDB or Redis), read on an L1 miss and written through; optional. Must outlive the
+  /// service and close before the L1 cache: closing, it answers the writes still pending, and
+  /// those answers may keep a refresh token in L1.
+  cache::durable_store* store = nullptr;
   /// Who redeems a refresh token: one holder of its lease at a time, across the instances that
   /// share the store (Redis) — and across the token actors of this process, whose grants for two
   /// resources redeem the same token. None: leases within this process. Must outlive the service.
