@@ -14,6 +14,9 @@
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
 
+#include <mutex>
+#include <set>
+
 namespace onbehalf::actors {
 
 namespace {
@@ -75,8 +78,27 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   session_service& sessions;
   opened_tickets tickets;
 
+  // The user flows a browser may name at the anonymous Challenge route: the configured ones and
+  // those the app's own code has asked for. Any other name would make an authority and token
+  // actors of its own, for anyone who asks.
+  mutable std::mutex flows_mutex;
+  mutable std::set<std::string, std::less<>> known_flows; // lower case
+
   impl(web_authentication_options o, identity::authority_cache& a, token_service& t, session_service& s)
-      : options(std::move(o)), authority(a), tokens(t), sessions(s), tickets(options.cookie_keys) {}
+      : options(std::move(o)), authority(a), tokens(t), sessions(s), tickets(options.cookie_keys) {
+    for (const auto* flow : {&options.sign_in_flow, &options.edit_profile_flow, &options.reset_password_flow}) remember_flow(*flow);
+  }
+
+  void remember_flow(const std::string& flow) const {
+    if (flow.empty()) return;
+    std::lock_guard lock(flows_mutex);
+    known_flows.insert(text::to_lower(flow));
+  }
+
+  bool knows_flow(std::string_view flow) const {
+    std::lock_guard lock(flows_mutex);
+    return flow.empty() || known_flows.count(text::to_lower(flow)) > 0;
+  }
 
   http::request_origin origin(const http::request& r) const { return http::origin_of(r, options.trusted_proxies); }
 
@@ -135,7 +157,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   }
 
   http::response redirect_to_authority(const http::request& req, const identity::provider_metadata& metadata, const sign_in_request& s) const {
-    auto correlation = identity::new_sign_in_correlation(s.return_url, s.user_flow);
+    auto slot = identity::next_sign_in_slot(http::find_cookie(req.headers, identity::sign_in_counter_cookie));
+    auto correlation = identity::new_sign_in_correlation(s.return_url, s.user_flow, clock::now(), slot);
     correlation.items = s.items;
     correlation.challenge = s.challenge;
     correlation.scopes = s.scopes;
@@ -157,6 +180,10 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto r = http::response::redirect(identity::authorize_url(a));
     r.headers.add("Set-Cookie", http::set_cookie(identity::correlation_cookie_name(correlation.state),
                                                  identity::seal_correlation(options.cookie_keys, correlation), correlation_cookie(req)));
+    http::cookie_attributes counter;
+    counter.secure = origin(req).scheme == "https";
+    counter.max_age = options.correlation_lifetime;
+    r.headers.add("Set-Cookie", http::set_cookie(identity::sign_in_counter_cookie, std::to_string((slot + 1) % identity::sign_in_slots), counter));
     return r;
   }
 
@@ -206,6 +233,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       if (std::find(s.scopes.begin(), s.scopes.end(), scope) == s.scopes.end()) s.scopes.push_back(scope);
     s.claims = c.claims;
     s.user_flow = policy.user_flow.empty() ? c.user_flow : policy.user_flow;
+    remember_flow(s.user_flow);
     s.login_hint = !c.login_hint.empty() ? c.login_hint : x->user ? std::string(x->user->username()) : std::string();
     if (auto at = s.login_hint.find('@'); at != std::string::npos) s.domain_hint = s.login_hint.substr(at + 1);
     s.domain_hint = c.domain_hint.empty() ? s.domain_hint : c.domain_hint;
@@ -364,12 +392,13 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       return reply(x, sign_in_failed("This browser did not bring back its sign-in cookie: the sign-in was already completed, "
                                        "took too long, or cookies are blocked."));
     }
-    x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name, correlation_cookie(req)));
     auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state, clock::now(), options.correlation_lifetime);
     if (!correlation) {
+      // The cookie stays: it may be a newer sign-in's, which took this one's slot.
       log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
     }
+    x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name, correlation_cookie(req)));
     auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
                                                            identity::scopes_of_first_resource(correlation->scopes));
     auto self = shared_from_this();
@@ -491,6 +520,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       s.domain_hint = std::string(q.find("domainHint").value_or(""));
       s.prompt = std::string(q.find("prompt").value_or(""));
       s.user_flow = std::string(q.find("userFlow").value_or(""));
+      if (!self->knows_flow(s.user_flow))
+        return reply(x, http::response::page(400, "That sign-in link is not valid", "It names a user flow this site does not use.",
+                                             sign_in_again, sign_in_link));
       self->challenge(x, std::move(s));
     });
     // B2C, as MIW's account controller: the edit-profile and password-reset user flows.

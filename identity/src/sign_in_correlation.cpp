@@ -20,12 +20,22 @@ long long seconds_of(std::chrono::system_clock::time_point t) {
 }
 } // namespace
 
-sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow, std::chrono::system_clock::time_point now) {
-  return {crypto::random_token(24), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now, {}, {}, {}};
+sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow, std::chrono::system_clock::time_point now, unsigned slot) {
+  auto state = std::to_string(slot % sign_in_slots) + '.' + crypto::random_token(24);
+  return {std::move(state), crypto::random_token(24), make_pkce().verifier, std::move(return_url), std::move(user_flow), now, {}, {}, {}};
 }
 
+// "3.…" is slot 3. A state without one (any other text the authority returns) still names a
+// cookie, which no sign-in wrote.
 std::string correlation_cookie_name(std::string_view state) {
+  if (state.size() > 2 && state[1] == '.' && state[0] >= '0' && state[0] < static_cast<char>('0' + sign_in_slots))
+    return ".onbehalf.correlation." + std::string(1, state[0]);
   return ".onbehalf.correlation." + base64::encode(crypto::sha256(state), base64::alphabet::url).substr(0, 16);
+}
+
+unsigned next_sign_in_slot(std::optional<std::string_view> counter) {
+  if (!counter || counter->size() != 1 || (*counter)[0] < '0' || (*counter)[0] >= static_cast<char>('0' + sign_in_slots)) return 0;
+  return static_cast<unsigned>((*counter)[0] - '0');
 }
 
 std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c) {
@@ -57,7 +67,7 @@ result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, 
   if (auto items = doc->object("i"))
     for (const auto& name : items->keys()) c.items.emplace_back(name, items->string(name).value_or(""));
   if (c.state.empty() || !crypto::constant_time_equals(c.state, returned_state))
-    return failure{std::string("the state the authority returned does not match this browser's sign-in")};
+    return failure{std::string("the state the authority returned does not match a sign-in this browser started recently")};
   if (now - c.issued > max_age || c.issued - now > std::chrono::minutes(5))
     return failure{std::string("the sign-in took too long; start again")};
   return c;

@@ -240,6 +240,21 @@ TEST_CASE("B2C: a page needing the edit-profile flow goes through it and returns
   CHECK(again.authority_pages.pages_seen.empty());
 }
 
+TEST_CASE("B2C: the Challenge route takes the configured user flows and refuses any other name, making nothing for it") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  auto known = b.request("GET", f.app.url("/MicrosoftIdentity/Account/Challenge?userFlow=b2c_1_edit_profile"));
+  REQUIRE(known.status == 302);
+  CHECK(header(known, "Location").find("/tfp/contoso.onmicrosoft.com/b2c_1_edit_profile/oauth2/v2.0/authorize?") != std::string::npos);
+  auto actors_before = f.app.host->tokens().live_actors();
+  for (int i = 0; i < 1000; ++i) {
+    auto made_up = b.request("GET", f.app.url("/MicrosoftIdentity/Account/Challenge?userFlow=b2c_1_made_up_" + std::to_string(i)));
+    REQUIRE(made_up.status == 400);
+    CHECK(made_up.body.find("user flow this site does not use") != std::string::npos);
+  }
+  CHECK(f.app.host->tokens().live_actors() == actors_before);
+}
+
 TEST_CASE("B2C: the EditProfile account route goes through the flow and back to the page it names") {
   fixture f(as_b2c);
   browser b(*f.app.web, f.app.origin);

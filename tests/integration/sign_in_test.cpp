@@ -264,6 +264,49 @@ TEST_CASE("a configured sign-out path signs out too") {
   CHECK(get(app, b, "/profile").status == 302);
 }
 
+TEST_CASE("a browser sent to sign in again and again keeps at most 8 sign-in cookies, and its latest sign-in completes") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  http::client_response latest;
+  for (int i = 0; i < 50; ++i) latest = get(app, b, "/profile?attempt=" + std::to_string(i));
+  REQUIRE(latest.status == 302);
+  std::size_t correlation_cookies = 0;
+  for (const auto& [name, value] : b.cookies()) correlation_cookies += name.starts_with(".onbehalf.correlation.");
+  CHECK(correlation_cookies == identity::sign_in_slots);
+  auto form_post = authority_until_form_post(app, b, b.request("GET", b.location(latest)));
+  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  REQUIRE(r.status == 302);
+  CHECK(header(r, "Location") == "/profile?attempt=49");
+}
+
+TEST_CASE("the oldest sign-in in progress gives its place to the ninth, whose cookie its late callback leaves alone") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto oldest = authority_until_form_post(app, b, start_sign_in(app, b, "/profile?tab=oldest"));
+  for (int i = 0; i < 7; ++i) get(app, b, "/profile?tab=" + std::to_string(i));
+  auto ninth = authority_until_form_post(app, b, start_sign_in(app, b, "/profile?tab=ninth")); // takes the oldest's slot
+  auto late = b.request("POST", browser::form_action(oldest.body), form_of(oldest));
+  CHECK(late.status == 400);
+  CHECK(late.body.find("could not be verified") != std::string::npos);
+  CHECK(set_cookie_for(late, ".onbehalf.correlation.").empty());
+  auto r = b.request("POST", browser::form_action(ninth.body), form_of(ninth));
+  REQUIRE(r.status == 302);
+  CHECK(header(r, "Location") == "/profile?tab=ninth");
+}
+
+TEST_CASE("the Challenge route refuses a user flow this site does not use, outside B2C too") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto actors_before = app.host->tokens().live_actors();
+  for (int i = 0; i < 1000; ++i) {
+    auto r = get(app, b, "/MicrosoftIdentity/Account/Challenge?userFlow=made_up_" + std::to_string(i));
+    REQUIRE(r.status == 400);
+    CHECK(set_cookie_for(r, ".onbehalf.correlation.").empty());
+  }
+  CHECK(app.host->tokens().live_actors() == actors_before);
+  CHECK(get(app, b, "/MicrosoftIdentity/Account/Challenge?redirectUri=%2Fprofile").status == 302);
+}
+
 TEST_CASE("the Challenge route asks the authority for the scopes it names and returns to redirectUri") {
   app_fixture app;
   browser b(*app.web, app.origin);

@@ -37,14 +37,38 @@ TEST_CASE("a challenge's scopes, fingerprint and the app's items travel in the c
   CHECK(opened->items == c.items);
 }
 
-TEST_CASE("every sign-in attempt has its own state, nonce, verifier and cookie name") {
-  auto a = new_sign_in_correlation("/");
-  auto b = new_sign_in_correlation("/");
+TEST_CASE("every sign-in attempt has its own state, nonce and verifier, and its slot's cookie name") {
+  auto now = std::chrono::system_clock::now();
+  auto a = new_sign_in_correlation("/", {}, now, 0);
+  auto b = new_sign_in_correlation("/", {}, now, 1);
+  auto a_again = new_sign_in_correlation("/", {}, now, 0);
   CHECK(a.state != b.state);
+  CHECK(a.state != a_again.state);
   CHECK(a.nonce != b.nonce);
   CHECK(a.code_verifier != b.code_verifier);
-  CHECK(correlation_cookie_name(a.state) != correlation_cookie_name(b.state));
-  CHECK(correlation_cookie_name(a.state).starts_with(".onbehalf.correlation."));
+  CHECK(correlation_cookie_name(a.state) == ".onbehalf.correlation.0");
+  CHECK(correlation_cookie_name(b.state) == ".onbehalf.correlation.1");
+  CHECK(correlation_cookie_name(a_again.state) == correlation_cookie_name(a.state)); // the newer takes the older's place
+  CHECK(correlation_cookie_name(new_sign_in_correlation("/", {}, now, sign_in_slots + 2).state) == ".onbehalf.correlation.2");
+}
+
+TEST_CASE("a state that names no slot maps to a cookie no sign-in writes") {
+  for (std::string_view state : {"", "9.abc", "x.abc", "0", "0x", "-1.abc"}) {
+    INFO(state);
+    auto name = correlation_cookie_name(state);
+    CHECK(name.starts_with(".onbehalf.correlation."));
+    CHECK(name.size() > std::string_view(".onbehalf.correlation.0").size());
+  }
+}
+
+TEST_CASE("the next sign-in's slot comes from the browser's counter, and anything odd there is slot 0") {
+  CHECK(next_sign_in_slot(std::nullopt) == 0);
+  CHECK(next_sign_in_slot("5") == 5);
+  CHECK(next_sign_in_slot("7") == 7);
+  for (std::string_view odd : {"", "8", "9", "55", "-1", "a", "5 "}) {
+    INFO(odd);
+    CHECK(next_sign_in_slot(odd) == 0);
+  }
 }
 
 TEST_CASE("a correlation does not open for another state") {

@@ -8,6 +8,7 @@
 #include "onbehalf/core/sealing.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,12 +33,22 @@ struct sign_in_correlation {
   std::string challenge;
 };
 
-/// A fresh correlation: random state, nonce and verifier.
-sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow = {},
-                                            std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+/// A browser keeps at most this many sign-ins in progress, one cookie each: a new one takes the
+/// slot of the oldest, so a page that sends the user to sign in again and again piles nothing up.
+inline constexpr unsigned sign_in_slots = 8;
 
-/// The cookie that carries one attempt's correlation: named after its state, so attempts do not collide.
+/// A fresh correlation in `slot` (below sign_in_slots): random state, nonce and verifier. The
+/// state begins with its slot, so the callback knows which cookie to read.
+sign_in_correlation new_sign_in_correlation(std::string return_url, std::string user_flow = {},
+                                            std::chrono::system_clock::time_point now = std::chrono::system_clock::now(), unsigned slot = 0);
+
+/// The cookie that carries one attempt's correlation: named after the slot its state names.
 std::string correlation_cookie_name(std::string_view state);
+
+/// The cookie that says which slot a browser's next sign-in takes: the one after its last.
+inline constexpr std::string_view sign_in_counter_cookie = ".onbehalf.signins";
+/// The slot a browser's next sign-in takes, from its counter cookie (untrusted: anything else is 0).
+unsigned next_sign_in_slot(std::optional<std::string_view> counter);
 
 inline constexpr std::chrono::seconds correlation_lifetime{15 * 60};
 
