@@ -28,6 +28,9 @@ http::server_options server_options_from(const config::host_options& h) {
   o.limits.request_headers_timeout = h.limits.request_headers_timeout;
   o.limits.keep_alive_timeout = h.limits.keep_alive_timeout;
   o.limits.shutdown_timeout = h.limits.shutdown_timeout;
+  o.limits.max_connections = h.limits.max_connections;
+  o.limits.max_websocket_message_bytes = h.limits.max_websocket_message_bytes;
+  o.limits.max_websocket_backlog_bytes = h.limits.max_websocket_backlog_bytes;
   return o;
 }
 

@@ -450,6 +450,9 @@ host_options bind_host(binder& b) {
   l.request_headers_timeout = seconds(b, "Onbehalf:Limits:RequestHeadersTimeoutSeconds", l.request_headers_timeout);
   l.keep_alive_timeout = seconds(b, "Onbehalf:Limits:KeepAliveTimeoutSeconds", l.keep_alive_timeout);
   l.shutdown_timeout = seconds(b, "Onbehalf:Limits:ShutdownTimeoutSeconds", l.shutdown_timeout);
+  l.max_connections = b.number("Onbehalf:Limits:MaxConnections", l.max_connections, 1, 1'000'000);
+  l.max_websocket_message_bytes = b.number("Onbehalf:Limits:MaxWebSocketMessageBytes", l.max_websocket_message_bytes, 125, 16 << 20);
+  l.max_websocket_backlog_bytes = b.number("Onbehalf:Limits:MaxWebSocketBacklogBytes", l.max_websocket_backlog_bytes, 4096, 1ull << 30);
 
   auto& c = o.cache;
   auto backend = b.text("Onbehalf:Cache:Backend", "RocksDb");

@@ -15,6 +15,7 @@
 
 #include <boost/beast/websocket.hpp>
 
+#include <array>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -98,6 +99,7 @@ struct server::impl {
     tcp_socket* socket = nullptr;
     detail::deadline* limit = nullptr; // when the peer must next have made progress
     bool idle = false; // waiting for the next request: safe to close on shutdown
+    bool refused = false; // answered a malformed request: what the client sent behind it is unread
   };
 
   // A request whose answer has not come back yet. The lane owns it, not the exchange, so a forced
@@ -145,6 +147,9 @@ struct server::impl {
   std::atomic<bool> running{false};
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> refused_connections{0}; // over the cap, since the start
+  std::atomic<std::size_t> answering_refusals{0};
+  std::atomic<std::chrono::steady_clock::rep> last_full_warning{0};
   std::atomic<std::size_t> next_lane{0};
   std::uint16_t bound_port = 0;
   std::mutex finish_mutex;
@@ -233,6 +238,10 @@ struct server::impl {
         co_await pause.async_wait(use_tuple);
         continue;
       }
+      if (open_connections.load() >= options.limits.max_connections) {
+        turn_away(std::move(socket), l);
+        continue;
+      }
       open_connections.fetch_add(1);
       asio::co_spawn(l.context, run_connection(std::move(socket), l), [this](std::exception_ptr e) {
         if (e) {
@@ -266,6 +275,7 @@ struct server::impl {
       c.limit = &limit;
       co_await serve(socket, c, remote, false);
       socket.shutdown(tcp_socket::shutdown_send, ignored);
+      if (c.refused) co_await linger(socket, limit);
       co_return;
     }
     beast::ssl_stream<tcp_socket> secure(std::move(socket), *tls);
@@ -278,6 +288,53 @@ struct server::impl {
     co_await serve(secure, c, remote, true);
     limit.expires_after(std::chrono::seconds(5));
     co_await secure.async_shutdown(use_tuple);
+  }
+
+  // After a refusal the client may still be sending what came behind the refused request. Closing
+  // with those bytes unread would reset the connection, and a reset can discard the answer before
+  // the client reads it; so they are read and dropped first, for a short while and up to a bound
+  // (as nginx's lingering close).
+  static awaitable<void> linger(tcp_socket& socket, detail::deadline& limit) {
+    static constexpr std::size_t most = 256 * 1024;
+    limit.expires_after(std::chrono::seconds(2));
+    std::array<char, 4096> sink;
+    for (std::size_t dropped = 0; dropped < most;) {
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) co_return;
+      dropped += n;
+    }
+  }
+
+  // Over the connection cap: a short answer without reading the request, then the end. Over TLS
+  // no answer is possible without a handshake, which is what a full server must not spend.
+  awaitable<void> refuse_over_capacity(tcp_socket socket, lane& l) {
+    static const std::string full = [] {
+      auto r = response::text(503, "This server has as many connections as it takes; try again shortly.\n");
+      r.headers.set("Retry-After", "5");
+      std::string bytes;
+      detail::write_response(bytes, r, false, false);
+      return bytes;
+    }();
+    detail::deadline limit(l.watch, socket);
+    limit.expires_after(std::chrono::seconds(1));
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(full.data(), full.size()), use_tuple);
+    beast::error_code ignored;
+    socket.shutdown(tcp_socket::shutdown_send, ignored);
+    if (!ec) co_await linger(socket, limit);
+  }
+
+  void turn_away(tcp_socket socket, lane& l) {
+    auto refused = refused_connections.fetch_add(1) + 1;
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_full_warning.load();
+    if (now - last > std::chrono::steady_clock::duration(std::chrono::minutes(1)).count() && last_full_warning.compare_exchange_strong(last, now))
+      log_warning("The server is at its connection limit; new connections get 503 until some close. Raise Onbehalf:Limits:MaxConnections "
+                  "if the machine can take more",
+                  {{"limit", options.limits.max_connections}, {"refused_so_far", refused}});
+    static constexpr std::size_t most_answering = 64; // beyond this, refusals are not answered either
+    if (tls || answering_refusals.load() >= most_answering) return;
+    answering_refusals.fetch_add(1);
+    asio::co_spawn(l.context, refuse_over_capacity(std::move(socket), l), [this](std::exception_ptr) { answering_refusals.fetch_sub(1); });
   }
 
   template <class Stream>
@@ -316,11 +373,11 @@ struct server::impl {
           if (scan.state == detail::head_scan::state::whole) break;
           if (scan.state == detail::head_scan::state::malformed) {
             rejection why{400, std::string("The request is not well-formed HTTP/1.1: ") + scan.problem + "."}; // named: see core/task.hpp on g++ 12
-            co_await reject(stream, limit, out, why, started);
+            co_await reject(stream, c, out, why, started);
             co_return;
           }
           if (buffer.size() >= options.limits.max_request_header_bytes) {
-            co_await reject(stream, limit, out, classify_read_error(bhttp::error::header_limit, options.limits), started);
+            co_await reject(stream, c, out, classify_read_error(bhttp::error::header_limit, options.limits), started);
             co_return;
           }
           auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
@@ -332,15 +389,15 @@ struct server::impl {
         parser.body_limit(options.limits.max_request_body_bytes);
         auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
         if (header_ec) {
-          co_await reject(stream, limit, out, classify_read_error(header_ec, options.limits), started);
+          co_await reject(stream, c, out, classify_read_error(header_ec, options.limits), started);
           co_return;
         }
         if (auto why = refused_framing(req, parser.version())) {
-          co_await reject(stream, limit, out, *why, started); // before a body read one way or another
+          co_await reject(stream, c, out, *why, started); // before a body read one way or another
           co_return;
         }
         if (auto length = parser.content_length(); length && *length > options.limits.max_request_body_bytes) {
-          co_await reject(stream, limit, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
+          co_await reject(stream, c, out, classify_read_error(bhttp::error::body_limit, options.limits), started);
           co_return;
         }
         if (auto expect = req.headers.find("Expect"); expect && text::iequals(*expect, "100-continue")) {
@@ -351,7 +408,7 @@ struct server::impl {
         if (!parser.is_done()) {
           auto [body_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
           if (body_ec) {
-            co_await reject(stream, limit, out, classify_read_error(body_ec, options.limits), started);
+            co_await reject(stream, c, out, classify_read_error(body_ec, options.limits), started);
             co_return;
           }
         }
@@ -396,6 +453,7 @@ struct server::impl {
   struct outbox {
     explicit outbox(const executor& e) : drained(e) {}
     std::deque<std::optional<std::string>> queue;
+    std::size_t queued_bytes = 0; // of the messages in the queue and the one being written
     bool writing = false;
     bool gone = false; // the socket object is gone: nothing may touch it
     steady_timer drained; // cancelled when the writer stops, for the reader waiting on it
@@ -407,6 +465,7 @@ struct server::impl {
     ws_stream ws(stream);
     c.limit->expires_never(); // the WebSocket keeps its own time: pings, and a handshake timeout
     ws.set_option(beast::websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.read_message_max(options.limits.max_websocket_message_bytes);
     auto [accept_ec] = co_await ws.async_accept(handshake, use_tuple);
     if (accept_ec) {
       socket->ended();
@@ -417,6 +476,17 @@ struct server::impl {
     auto enqueue = [this, executor, box, &ws](std::optional<std::string> message) {
       asio::post(executor, [this, box, &ws, message = std::move(message)]() mutable {
         if (box->gone) return;
+        if (message) box->queued_bytes += message->size();
+        if (box->queued_bytes > options.limits.max_websocket_backlog_bytes) {
+          // The client reads too slowly to keep up: what waits for it would grow without end.
+          log_warning("A WebSocket client fell too far behind on its messages and was disconnected",
+                      {{"waiting_bytes", box->queued_bytes}, {"limit", options.limits.max_websocket_backlog_bytes}});
+          box->queue.clear();
+          box->queued_bytes = 0;
+          beast::error_code ignored;
+          beast::get_lowest_layer(ws).close(ignored);
+          return;
+        }
         box->queue.push_back(std::move(message));
         if (box->writing) return;
         box->writing = true;
@@ -450,18 +520,20 @@ struct server::impl {
       ws.text(true);
       auto [ec, n] = co_await ws.async_write(asio::buffer(*message), use_tuple);
       if (ec) break;
+      box->queued_bytes -= std::min(box->queued_bytes, message->size());
     }
     box->writing = false;
     box->drained.cancel();
   }
 
   template <class Stream>
-  awaitable<void> reject(Stream& stream, detail::deadline& limit, std::string& out, const rejection& why,
+  awaitable<void> reject(Stream& stream, connection& c, std::string& out, const rejection& why,
                          std::chrono::steady_clock::time_point started) {
     if (why.status == 0) co_return;
     log_debug("Rejected a malformed request", {{"status", why.status}, {"reason", why.message}});
+    c.refused = true;
     detail::write_response(out, response::text(why.status, why.message + "\n"), false, false);
-    limit.expires_after(options.limits.request_headers_timeout);
+    c.limit->expires_after(options.limits.request_headers_timeout);
     co_await asio::async_write(stream, asio::buffer(out), use_tuple);
     record(std::numeric_limits<std::size_t>::max(), why.status, started);
   }

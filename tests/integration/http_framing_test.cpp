@@ -95,3 +95,18 @@ TEST_CASE("framing: unusual but unambiguous requests are served, and the connect
     CHECK(second->status == 200);
   }
 }
+
+TEST_CASE("framing: after a refusal the server reads away what the client still sends, so the connection ends without a reset") {
+  running_host server(add_echo);
+  raw_connection c(server.port());
+  // Bytes left unread when a socket closes make the kernel reset the connection, and a reset can
+  // discard an answer the client has not read yet (RFC 9112 section 9.6).
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+  auto reply = c.read_response(2s);
+  REQUIRE(reply);
+  CHECK(reply->status == 400);
+  c.send(std::string(64 * 1024, 'x')); // the rest of a pipeline, sent before the client saw the answer
+  CHECK_FALSE(c.reset_by_server(500ms));
+  c.finish_sending(); // and then the server ends the connection in order
+  CHECK(c.closed_by_server(3s));
+}

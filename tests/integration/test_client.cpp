@@ -3,11 +3,14 @@
 #include "onbehalf/core/text.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <thread>
 
 namespace onbehalf::testing {
 
@@ -123,6 +126,15 @@ bool raw_connection::closed_by_server(std::chrono::milliseconds timeout) {
     auto n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n <= 0) return true; // orderly close or reset
   }
+}
+
+bool raw_connection::reset_by_server(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::send(fd_, "x", 1, MSG_NOSIGNAL) < 0) return errno == ECONNRESET || errno == EPIPE;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 std::optional<http_reply> round_trip(std::uint16_t port, std::string_view raw_request, bool tls) {

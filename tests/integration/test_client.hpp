@@ -36,6 +36,10 @@ public:
   std::optional<http_reply> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5), bool head_request = false);
   /// True when the server closes the connection within `timeout`.
   bool closed_by_server(std::chrono::milliseconds timeout);
+  /// True when the server resets the connection within `timeout`: it closed with bytes it had not
+  /// read, or got more after it closed. Found by sending a byte now and then, since after the
+  /// server's FIN a reset shows in sends, not reads.
+  bool reset_by_server(std::chrono::milliseconds timeout);
 
 private:
   bool fill(std::chrono::steady_clock::time_point deadline); // reads more bytes into buffer_; false on close/timeout

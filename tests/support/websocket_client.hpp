@@ -36,7 +36,7 @@ public:
                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n";
     if (!cookie_header.empty()) upgrade += "Cookie: " + cookie_header + "\r\n";
     upgrade += "\r\n";
-    write_all(upgrade);
+    REQUIRE(write_all(upgrade));
     std::string head;
     while (head.find("\r\n\r\n") == std::string::npos) {
       char c;
@@ -51,26 +51,16 @@ public:
   websocket_client& operator=(const websocket_client&) = delete;
 
   int status() const { return status_; }
+  /// The code of the server's close frame, once receive() met one; 0 before, or when it had none.
+  int close_code() const { return close_code_; }
+  /// Stops reading for good (a client that has fallen asleep): the server's sends pile up.
+  void shrink_receive_buffer() {
+    int smallest = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &smallest, sizeof smallest);
+  }
   const std::string& response_head() const { return response_head_; }
 
-  void send(const std::string& text) {
-    std::string frame(1, static_cast<char>(0x81)); // FIN, text
-    auto n = text.size();
-    if (n < 126) {
-      frame += static_cast<char>(0x80 | n);
-    } else if (n < 65536) {
-      frame += static_cast<char>(0x80 | 126);
-      frame += static_cast<char>(n >> 8);
-      frame += static_cast<char>(n & 0xFF);
-    } else {
-      frame += static_cast<char>(0x80 | 127);
-      for (int i = 7; i >= 0; --i) frame += static_cast<char>((n >> (8 * i)) & 0xFF);
-    }
-    auto mask = crypto::random_bytes(4);
-    frame += mask;
-    for (std::size_t i = 0; i < n; ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
-    write_all(frame);
-  }
+  void send(const std::string& text) { REQUIRE(write_frame(0x1, text)); }
 
   /// The next text message; nullopt when the connection closed or nothing came within 5 s.
   std::optional<std::string> receive() {
@@ -91,19 +81,44 @@ public:
       std::string payload;
       if (!read_exactly(static_cast<std::size_t>(n), payload)) return std::nullopt;
       if (opcode == 0x1) return payload;
-      if (opcode == 0x8) return std::nullopt; // close
+      if (opcode == 0x8) { // close: answered with the same code, as RFC 6455 asks of a client
+        if (payload.size() >= 2) close_code_ = (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+        (void)write_frame(0x8, payload.substr(0, std::min<std::size_t>(payload.size(), 2))); // the server may be gone already
+        return std::nullopt;
+      }
       // ping (0x9) and pong (0xA) are not what a test waits for
     }
   }
 
 private:
-  void write_all(const std::string& bytes) {
+  // One masked frame, FIN set.
+  bool write_frame(unsigned opcode, const std::string& text) {
+    std::string frame(1, static_cast<char>(0x80 | opcode));
+    auto n = text.size();
+    if (n < 126) {
+      frame += static_cast<char>(0x80 | n);
+    } else if (n < 65536) {
+      frame += static_cast<char>(0x80 | 126);
+      frame += static_cast<char>(n >> 8);
+      frame += static_cast<char>(n & 0xFF);
+    } else {
+      frame += static_cast<char>(0x80 | 127);
+      for (int i = 7; i >= 0; --i) frame += static_cast<char>((n >> (8 * i)) & 0xFF);
+    }
+    auto mask = crypto::random_bytes(4);
+    frame += mask;
+    for (std::size_t i = 0; i < n; ++i) frame += static_cast<char>(text[i] ^ mask[i % 4]);
+    return write_all(frame);
+  }
+
+  bool write_all(const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
       auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      REQUIRE(n > 0);
+      if (n <= 0) return false;
       sent += static_cast<std::size_t>(n);
     }
+    return true;
   }
   bool read_exactly(std::size_t n, std::string& out) {
     out.resize(n);
@@ -118,6 +133,7 @@ private:
 
   int fd_ = -1;
   int status_ = 0;
+  int close_code_ = 0;
   std::string response_head_;
 };
 

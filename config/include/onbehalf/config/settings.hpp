@@ -85,6 +85,9 @@ struct http_limits {
   std::chrono::seconds request_headers_timeout{30};   // a request must arrive whole within this
   std::chrono::seconds keep_alive_timeout{120};       // an idle connection is closed after this
   std::chrono::seconds shutdown_timeout{30};          // in-flight requests get this long to finish
+  std::size_t max_connections = 10'000;               // more get 503 and are closed
+  std::size_t max_websocket_message_bytes = 64 * 1024; // a larger incoming message closes the socket (1009)
+  std::size_t max_websocket_backlog_bytes = 1 << 20;  // a reader this far behind is disconnected
 };
 
 struct cache_key {

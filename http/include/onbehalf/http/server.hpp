@@ -39,6 +39,12 @@ struct server_limits {
   std::chrono::milliseconds request_headers_timeout{30'000};
   std::chrono::milliseconds keep_alive_timeout{120'000};
   std::chrono::milliseconds shutdown_timeout{30'000};
+  /// Connections beyond this get a 503 (over TLS: are closed) without being read.
+  std::size_t max_connections = 10'000;
+  /// A larger incoming WebSocket message closes its socket (1009, too big).
+  std::size_t max_websocket_message_bytes = 64 * 1024;
+  /// A WebSocket reader this many bytes behind on what is sent to it is disconnected.
+  std::size_t max_websocket_backlog_bytes = 1 << 20;
 };
 
 struct server_options {
