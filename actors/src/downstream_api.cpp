@@ -6,6 +6,7 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/http/www_authenticate.hpp"
+#include "onbehalf/identity/authorize.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -68,8 +69,14 @@ std::optional<api_challenge> challenge_in(const http::client_response& r) {
     if (r.status == 403 && error == "insufficient_scope") {
       api_challenge found;
       auto scope = std::string(c.param("scope").value_or(""));
-      for (auto s : text::split(scope, ' '))
-        if (!s.empty()) found.scopes.emplace_back(s);
+      for (auto s : text::split(scope, ' ')) {
+        if (s.empty()) continue;
+        if (!identity::is_scope_token(s)) {
+          log_warning("An API's 403 named a scope that is not a valid scope; it is left out", {{"scope", s}});
+          continue;
+        }
+        found.scopes.emplace_back(s);
+      }
       if (!found.scopes.empty()) return found;
     }
   }

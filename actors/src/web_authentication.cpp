@@ -11,6 +11,8 @@
 #include "onbehalf/json/value.hpp"
 #include "onbehalf/http/forwarded.hpp"
 #include "onbehalf/http/return_url.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
+#include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
 
@@ -211,10 +213,10 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     std::string error = s.reason == reason::consent_required ? "consent_required"
                         : (s.reason == reason::mfa_required || s.reason == reason::claims_challenge) ? "interaction_required"
                                                                                                       : "login_required";
-    std::string header = "OpenIdConnect error=\"" + error + "\"";
-    if (!s.scopes.empty()) header += ", scope=\"" + text::join(s.scopes, " ") + "\"";
-    if (!s.claims.empty()) header += ", claims=\"" + base64::encode(s.claims) + "\"";
-    header += ", authorization_uri=\"" + sign_in_uri + "\"";
+    std::string header = "OpenIdConnect error=" + http::quoted_string(error);
+    if (!s.scopes.empty()) header += ", scope=" + http::quoted_string(text::join(s.scopes, " "));
+    if (!s.claims.empty()) header += ", claims=" + http::quoted_string(base64::encode(s.claims));
+    header += ", authorization_uri=" + http::quoted_string(sign_in_uri);
     auto message = error == "login_required" ? "Sign in to continue." : "This needs your consent or another sign-in step.";
     auto r = http::response::json(401, "{\"error\":\"" + error + "\",\"message\":\"" + message + "\"}");
     r.headers.set("WWW-Authenticate", header);
@@ -514,7 +516,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       sign_in_request s;
       s.return_url = *back;
       for (auto scope : text::split(q.find("scope").value_or(""), ' '))
-        if (!scope.empty()) s.scopes.emplace_back(scope);
+        if (identity::is_scope_token(scope)) s.scopes.emplace_back(scope);
       s.claims = std::string(q.find("claims").value_or(""));
       s.login_hint = std::string(q.find("loginHint").value_or(""));
       s.domain_hint = std::string(q.find("domainHint").value_or(""));

@@ -116,6 +116,18 @@ std::vector<auth_challenge> parse_www_authenticate(std::string_view header_value
   }
 }
 
+std::string quoted_string(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7F) continue;
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 std::vector<auth_challenge> www_authenticate_challenges(const header_list& headers) {
   std::vector<auth_challenge> out;
   for (const auto& h : headers.all()) {

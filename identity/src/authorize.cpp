@@ -33,6 +33,13 @@ std::string_view resource_view_of_scope(std::string_view scope) {
 
 std::string resource_of_scope(std::string_view scope) { return std::string(resource_view_of_scope(scope)); }
 
+bool is_scope_token(std::string_view scope) {
+  if (scope.empty()) return false;
+  for (unsigned char c : scope)
+    if (c < 0x21 || c > 0x7E || c == '"' || c == '\\') return false;
+  return true;
+}
+
 std::vector<std::string> scopes_of_first_resource(const std::vector<std::string>& scopes) {
   auto is_sign_in = [](std::string_view s) { return s == "openid" || s == "profile" || s == "offline_access" || s == "email"; };
   std::vector<std::string> out;

@@ -125,6 +125,18 @@ TEST_CASE("downstream outcomes: a 403 insufficient_scope is a challenge for the 
   CHECK(c->login_hint == "ada@contoso.onmicrosoft.com");
 }
 
+TEST_CASE("downstream outcomes: of the scopes a 403 names, those that are not valid scopes are left out") {
+  // A quote or backslash in a scope would break the WWW-Authenticate this app writes for scripts.
+  raw_server api("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", "
+                 "scope=\"api://todo/Todo.ReadWrite evil\\\"quote back\\\\slash\"\r\n\r\n");
+  fixture x([&](config::app_settings& s) { point_todo_list_at(s, api.base_url()); });
+  auto ada = x.sign_in();
+  auto f = profile_fails(x, ada);
+  const auto* c = f.as<actors::challenge>();
+  REQUIRE(c);
+  CHECK(c->scopes == std::vector<std::string>{"api://todo/Todo.ReadWrite"});
+}
+
 TEST_CASE("downstream outcomes: a scope never consented to is a consent challenge, before any call") {
   fixture x;
   auto ada = x.sign_in({dev::todo_api + "/access_as_user"});

@@ -64,3 +64,17 @@ TEST_CASE("WWW-Authenticate: malformed input keeps what came before and guesses 
     CHECK_NOTHROW(parse_www_authenticate(nasty));
   }
 }
+
+TEST_CASE("a quoted-string this server writes escapes quotes and backslashes, and reads back as it was") {
+  CHECK(quoted_string("user.read mail.read") == "\"user.read mail.read\"");
+  CHECK(quoted_string("a\"b\\c") == "\"a\\\"b\\\\c\"");
+  CHECK(quoted_string("line\r\nbreak\x7f") == "\"linebreak\"");
+  for (std::string_view value : {"plain", "a\"b", "back\\slash", "\", authorization_uri=\"https://evil.example", ""}) {
+    INFO(value);
+    auto challenges = parse_www_authenticate("OpenIdConnect scope=" + quoted_string(value) + ", error=\"consent_required\"");
+    REQUIRE(challenges.size() == 1);
+    CHECK(challenges[0].param("scope") == value);
+    CHECK(challenges[0].param("error") == "consent_required");
+    CHECK_FALSE(challenges[0].param("authorization_uri"));
+  }
+}

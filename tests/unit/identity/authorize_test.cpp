@@ -127,3 +127,14 @@ TEST_CASE("a token request keeps the scopes of the first resource only, without 
   CHECK(scopes_of_first_resource({"user.read", "api://todo/read", "mail.read"}) == std::vector<std::string>{"user.read", "mail.read"});
   CHECK(scopes_of_first_resource({"openid", "profile"}).empty());
 }
+
+TEST_CASE("a scope token is printable ASCII without space, quote or backslash (RFC 6749 section 3.3)") {
+  for (std::string_view good : {"openid", "api://todo/Todo.ReadWrite", "https://graph.microsoft.com/.default", "a!#[]~"}) {
+    INFO(good);
+    CHECK(is_scope_token(good));
+  }
+  for (std::string_view bad : {"", "two words", "quo\"te", "back\\slash", "tab\t", "nl\n", "caf\xc3\xa9", "del\x7f"}) {
+    INFO(bad);
+    CHECK_FALSE(is_scope_token(bad));
+  }
+}

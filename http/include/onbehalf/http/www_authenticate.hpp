@@ -29,4 +29,8 @@ std::vector<auth_challenge> parse_www_authenticate(std::string_view header_value
 /// Every challenge of every WWW-Authenticate header of a response.
 std::vector<auth_challenge> www_authenticate_challenges(const header_list& headers);
 
+/// `value` as an RFC 9110 quoted-string, '"' and '\\' escaped: for parameters of challenges this
+/// server writes. Control characters are a caller's mistake; they are left out.
+std::string quoted_string(std::string_view value);
+
 } // namespace onbehalf::http

@@ -31,6 +31,11 @@ std::string_view resource_view_of_scope(std::string_view scope);
 
 inline constexpr std::string_view graph_resource = "https://graph.microsoft.com";
 
+/// A scope as RFC 6749 section 3.3 allows one: printable ASCII without space, '"' or '\\'. Scopes
+/// from elsewhere (an API's 403) are kept only when they are, so none can break a header or a
+/// URL they are written into.
+bool is_scope_token(std::string_view scope);
+
 /// A token request names one resource (Entra answers AADSTS28000 otherwise), though consent may
 /// be asked for several at once: the scopes of the first resource among `scopes`, sign-in
 /// scopes (openid, profile, offline_access, email) left out.
