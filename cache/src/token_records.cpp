@@ -142,6 +142,7 @@ std::optional<access_token_view> access_token_records::find_best(std::string_vie
     if (!all || t.expires_on <= now + margin) continue;
     if (!best || t.expires_on >= best->expires_on) best = t; // as best_for: the later one on a tie
   }
+  if (!r.in.empty()) return std::nullopt; // bytes after the records: not what encode() made, as decode() says
   return best;
 }
 
