@@ -29,6 +29,8 @@ std::optional<dom::element> member(const void* object, std::string_view key) {
 } // namespace
 
 result<json_object, std::string> json_object::parse(std::string_view text) {
+  // simdjson copies the text with memcpy, which must not be given a default string_view's null data.
+  if (text.empty()) return failure{std::string("the document is empty")};
   auto s = std::make_shared<state>();
   if (auto code = s->parser.parse(text.data(), text.size()).get(s->root)) {
     if (code == simdjson::EMPTY) return failure{std::string("the document is empty")};
