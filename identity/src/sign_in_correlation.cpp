@@ -48,7 +48,7 @@ std::string seal_correlation(const key_ring& keys, const sign_in_correlation& c)
   if (!c.challenge.empty()) o["c"] = c.challenge;
   if (!c.scopes.empty()) {
     boost::json::array scopes;
-    for (const auto& scope : c.scopes) scopes.emplace_back(scope.c_str());
+    for (const auto& scope : c.scopes) scopes.emplace_back(boost::json::string_view(scope));
     o["a"] = std::move(scopes);
   }
   return keys.seal(boost::json::serialize(o), purpose);
