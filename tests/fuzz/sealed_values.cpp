@@ -46,14 +46,22 @@ void ticket_round_trip(std::string_view account, std::string_view session, unsig
   }
 }
 
+// The app's own values (items, user flow, scopes) are text it chose: kept to ASCII here, which
+// still holds every character JSON must escape. Bytes from the network arrive in the return URL.
+std::string app_text(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(c & 0x7F);
+  return out;
+}
+
 void correlation_round_trip(std::string_view return_url, std::string_view item_name, std::string_view item_value, std::string_view flow) {
   const auto& keys = fuzz::fixed_keys();
   auto now = fuzz::fixed_now();
   auto local = http::local_return_url(return_url);
   if (!local) return; // the sign-in starts only with a local return URL
-  auto c = identity::new_sign_in_correlation(*local, std::string(flow), now);
-  c.items.emplace_back(item_name, item_value);
-  c.scopes = {"openid", std::string(item_value)};
+  auto c = identity::new_sign_in_correlation(*local, app_text(flow), now);
+  c.items.emplace_back(app_text(item_name), app_text(item_value));
+  c.scopes = {"openid", app_text(item_value)};
   auto sealed = identity::seal_correlation(keys, c);
   auto opened = identity::open_correlation(keys, sealed, c.state, now + 1min);
   FUZZ_REQUIRE(opened);
