@@ -92,6 +92,9 @@ result<pkey_ptr, std::string> rsa_from_jwk(const json_object& jwk) {
   if (!n_bytes || !e_bytes || n_bytes->empty() || e_bytes->empty()) return failure{std::string("\"n\" or \"e\" is not base64url")};
   auto* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n_bytes->data()), static_cast<int>(n_bytes->size()), nullptr);
   auto* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e_bytes->data()), static_cast<int>(e_bytes->size()), nullptr);
+  // An exponent of 1 makes every message its own signature, and an even one (0 included) is no
+  // RSA key at all; OpenSSL takes both from parameters without a word.
+  bool usable_exponent = BN_is_odd(bn_e) && !BN_is_one(bn_e);
   auto* builder = OSSL_PARAM_BLD_new();
   OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, bn_n);
   OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, bn_e);
@@ -99,6 +102,7 @@ result<pkey_ptr, std::string> rsa_from_jwk(const json_object& jwk) {
   OSSL_PARAM_BLD_free(builder);
   BN_free(bn_n);
   BN_free(bn_e);
+  if (!usable_exponent) return failure{std::string("the RSA exponent \"e\" must be odd and greater than 1")};
   if (key && EVP_PKEY_get_bits(pkey(*key)) < 2048) return failure{std::string("RSA keys shorter than 2048 bits are refused")};
   return key;
 }
