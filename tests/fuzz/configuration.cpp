@@ -40,7 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_layers(c);
 
   std::vector<std::string> variables;
-  for (std::string_view rest = in.rest(); !rest.empty();) variables.emplace_back(text::next_part(rest, '\n'));
+  for (std::string_view rest = in.rest(); !rest.empty();) {
+    auto line = text::next_part(rest, '\n');
+    variables.emplace_back(line.substr(0, line.find('\0'))); // an environment's strings end at NUL
+  }
   std::vector<char*> environment;
   for (auto& v : variables) environment.push_back(v.data());
   environment.push_back(nullptr);
