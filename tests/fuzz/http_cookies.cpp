@@ -21,7 +21,7 @@ bool cookie_safe(std::string_view s) {
 http::header_list cookie_header_for(const std::vector<std::string>& set_cookies) {
   std::string cookie;
   for (const auto& set : set_cookies) {
-    if (set.find("Max-Age=0") != std::string::npos) continue; // expired: not sent
+    if (set.find("; Max-Age=0") != std::string::npos) continue; // expired: not sent (a value holds no ';')
     cookie += (cookie.empty() ? "" : "; ") + set.substr(0, set.find(';'));
   }
   http::header_list h;
