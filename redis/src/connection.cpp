@@ -294,11 +294,15 @@ void connection::close(const error& why) {
   auto waiting = std::move(waiting_);
   held_.clear();
   waiting_.clear();
+  // The client hears first, so that a caller who gets the failure finds the client's health
+  // already saying what happened. Only what is on this stack is touched after it.
+  auto closed = std::move(events_.closed);
+  auto reason = why;
+  if (closed) closed(reason);
   for (auto& r : waiting)
-    if (r.done) r.done(failure{why});
+    if (r.done) r.done(failure{reason});
   for (auto& r : held)
-    if (r.done) r.done(failure{why});
-  if (events_.closed) events_.closed(why);
+    if (r.done) r.done(failure{reason});
 }
 
 } // namespace onbehalf::redis::detail
