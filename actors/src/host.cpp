@@ -136,6 +136,7 @@ struct host::impl {
     w.mode = h.sign_in.form_post ? identity::response_mode::form_post : identity::response_mode::query;
     w.cookie_keys = std::move(*keys);
     w.trusted_proxies = h.known_proxies;
+    w.trusted_origins = h.sign_in.trusted_origins;
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
     w.prompt = h.sign_in.prompt;

@@ -8,6 +8,7 @@
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/core/untrusted_time.hpp"
 #include "onbehalf/http/cookies.hpp"
+#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/json/value.hpp"
 #include "onbehalf/http/forwarded.hpp"
 #include "onbehalf/http/return_url.hpp"
@@ -111,6 +112,14 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     return a ? *a : authority;
   }
 
+  // Over https a cookie's name carries __Host- (path /) or __Secure- (a narrower path): a browser
+  // then takes it only from this host over TLS, so a sibling subdomain cannot plant or overwrite
+  // it (cookie tossing). Plain http (development on loopback) keeps the plain names.
+  std::string cookie_name(const http::request& r, std::string_view name, bool whole_site = true) const {
+    if (origin(r).scheme != "https") return std::string(name);
+    return (whole_site ? "__Host-" : "__Secure-") + std::string(name);
+  }
+
   http::cookie_attributes session_cookie(const http::request& r) const {
     http::cookie_attributes a;
     a.secure = origin(r).scheme == "https";
@@ -132,13 +141,13 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   std::string redirect_uri(const http::request& r) const { return origin(r).base() + options.callback_path; }
 
   void remove_session_cookie(const http::exchange_ptr& x) const {
-    for (auto& header : http::expire_chunked_cookie(x->req().headers, options.cookie_name, session_cookie(x->req())))
+    for (auto& header : http::expire_chunked_cookie(x->req().headers, cookie_name(x->req(), options.cookie_name), session_cookie(x->req())))
       x->add_response_header("Set-Cookie", std::move(header));
   }
 
   void set_session_cookie(http::response& r, const http::request& req, const session_ticket& t) const {
-    for (auto& header : http::set_chunked_cookie(options.cookie_name, seal_ticket(options.cookie_keys, t), session_cookie(req),
-                                                 http::read_chunk_count(req.headers, options.cookie_name)))
+    auto name = cookie_name(req, options.cookie_name);
+    for (auto& header : http::set_chunked_cookie(name, seal_ticket(options.cookie_keys, t), session_cookie(req), http::read_chunk_count(req.headers, name)))
       r.headers.add("Set-Cookie", std::move(header));
   }
 
@@ -159,7 +168,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   }
 
   http::response redirect_to_authority(const http::request& req, const identity::provider_metadata& metadata, const sign_in_request& s) const {
-    auto slot = identity::next_sign_in_slot(http::find_cookie(req.headers, identity::sign_in_counter_cookie));
+    auto slot = identity::next_sign_in_slot(http::find_cookie(req.headers, cookie_name(req, identity::sign_in_counter_cookie)));
     auto correlation = identity::new_sign_in_correlation(s.return_url, s.user_flow, clock::now(), slot);
     correlation.items = s.items;
     correlation.challenge = s.challenge;
@@ -180,12 +189,12 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     a.domain_hint = s.domain_hint;
     a.claims = s.claims;
     auto r = http::response::redirect(identity::authorize_url(a));
-    r.headers.add("Set-Cookie", http::set_cookie(identity::correlation_cookie_name(correlation.state),
+    r.headers.add("Set-Cookie", http::set_cookie(cookie_name(req, identity::correlation_cookie_name(correlation.state), false),
                                                  identity::seal_correlation(options.cookie_keys, correlation), correlation_cookie(req)));
     http::cookie_attributes counter;
     counter.secure = origin(req).scheme == "https";
     counter.max_age = options.correlation_lifetime;
-    r.headers.add("Set-Cookie", http::set_cookie(identity::sign_in_counter_cookie, std::to_string((slot + 1) % identity::sign_in_slots), counter));
+    r.headers.add("Set-Cookie", http::set_cookie(cookie_name(req, identity::sign_in_counter_cookie), std::to_string((slot + 1) % identity::sign_in_slots), counter));
     return r;
   }
 
@@ -252,7 +261,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (!http::is_api_request(req) && repeats_at_once(req, s.challenge)) {
       log_warning("A consent or claims challenge came again right after the user completed it; stopped instead of looping",
                   {{"cid", req.correlation_id}, {"scopes", text::join(s.scopes, " ")}, {"return_url", s.return_url}});
-      x->add_response_header("Set-Cookie", http::expire_cookie(loop_guard_cookie, loop_guard_attributes(req)));
+      x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name(req, loop_guard_cookie), loop_guard_attributes(req)));
       return reply(x, http::response::page(403, "Access could not be granted",
                                            "The sign-in service granted access, but this page still cannot get it. An administrator may "
                                            "need to consent for your organisation, or a policy blocks it. Try again later.",
@@ -287,7 +296,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   // The loop guard a completed challenge left: its fingerprint and when it completed.
   bool repeats_at_once(const http::request& r, const std::string& fingerprint) const {
-    auto sealed = http::find_cookie(r.headers, loop_guard_cookie);
+    auto sealed = http::find_cookie(r.headers, cookie_name(r, loop_guard_cookie));
     if (!sealed) return false;
     auto opened = options.cookie_keys.open(*sealed, loop_guard_purpose);
     if (!opened) return false;
@@ -310,9 +319,29 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     challenge(x, sign_in_request::to(return_url_after_sign_in(x->req())));
   }
 
+  // A page of another site that makes the browser post here, or open a live socket, with the
+  // user's cookies (cross-site request forgery, cross-site WebSocket hijacking).
+  bool from_another_site(const http::request& r) const {
+    return http::acts_for_user(r) && http::is_cross_origin(r, origin(r).base(), options.trusted_origins);
+  }
+
+  void refuse_cross_site(const http::exchange_ptr& x) const {
+    const auto& r = x->req();
+    log_warning("Refused a request another site's page made with a user's session (Onbehalf:SignIn:TrustedOrigins lists the sites allowed)",
+                {{"cid", r.correlation_id}, {"method", r.method}, {"path", r.path}, {"origin", r.headers.find("Origin").value_or("")},
+                 {"fetch_site", r.headers.find("Sec-Fetch-Site").value_or("")}});
+    reply(x, http::response::page(403, "This request came from another site",
+                                  "A page of another site asked your browser to do this as you, so it was not done. If you meant to, "
+                                  "do it again from this site's own pages."));
+  }
+
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
-    auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
+    auto cookie = http::read_chunked_cookie(x->req().headers, cookie_name(x->req(), options.cookie_name));
     if (!cookie) return challenge_or_proceed(matched, x, proceed);
+    if (from_another_site(x->req())) {
+      if (matched.anonymous) return proceed(); // served as to anyone: without the session
+      return refuse_cross_site(x);
+    }
     auto ticket = tickets.open(*cookie, clock::now());
     if (!ticket) {
       remove_session_cookie(x);
@@ -387,8 +416,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto code = fields->find("code");
     if (!state || state->empty() || !code || code->empty())
       return reply(x, sign_in_failed("The answer from the sign-in service is incomplete (no code or state)."));
-    auto cookie_name = identity::correlation_cookie_name(*state);
-    auto sealed = http::find_cookie(req.headers, cookie_name);
+    auto correlation_name = cookie_name(req, identity::correlation_cookie_name(*state), false);
+    auto sealed = http::find_cookie(req.headers, correlation_name);
     if (!sealed) {
       log_warning("A sign-in callback came without its correlation cookie", {{"cid", req.correlation_id}});
       return reply(x, sign_in_failed("This browser did not bring back its sign-in cookie: the sign-in was already completed, "
@@ -400,7 +429,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
     }
-    x->add_response_header("Set-Cookie", http::expire_cookie(cookie_name, correlation_cookie(req)));
+    x->add_response_header("Set-Cookie", http::expire_cookie(correlation_name, correlation_cookie(req)));
     auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
                                                            identity::scopes_of_first_resource(correlation->scopes));
     auto self = shared_from_this();
@@ -457,7 +486,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       auto r = http::response::redirect(http::local_return_url(correlation.return_url).value_or("/"));
       self->set_session_cookie(r, x->req(), {account, std::move(session_id), clock::now() + self->options.idle_timeout});
       if (!correlation.challenge.empty())
-        r.headers.add("Set-Cookie", http::set_cookie(loop_guard_cookie, self->loop_guard_for(correlation.challenge), self->loop_guard_attributes(x->req())));
+        r.headers.add("Set-Cookie", http::set_cookie(self->cookie_name(x->req(), loop_guard_cookie), self->loop_guard_for(correlation.challenge),
+                                                     self->loop_guard_attributes(x->req())));
       x->respond(std::move(r));
     });
   }
@@ -465,6 +495,12 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   // --- sign-out ---
 
   void sign_out(const http::exchange_ptr& x) const {
+    const auto& req = x->req();
+    if (from_another_site(req)) return refuse_cross_site(x);
+    // A link from another site (an image, a redirect) must not end the user's session: the user
+    // confirms on this site's page, whose form posts here from this origin.
+    if (auto site = req.headers.find("Sec-Fetch-Site"); req.method == "GET" && site && !text::iequals(*site, "same-origin") && !text::iequals(*site, "none"))
+      return reply(x, http::response::confirmation_page(200, "Sign out?", "Do you want to sign out of this site?", "Sign out", req.path));
     auto self = shared_from_this();
     auto leave = [self, x] {
       self->remove_session_cookie(x);
@@ -477,7 +513,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
         x->respond(http::response::redirect(end + (end.find('?') == std::string::npos ? "?" : "&") + q.encode()));
       });
     };
-    auto cookie = http::read_chunked_cookie(x->req().headers, options.cookie_name);
+    auto cookie = http::read_chunked_cookie(x->req().headers, cookie_name(x->req(), options.cookie_name));
     auto ticket = cookie ? open_ticket(options.cookie_keys, *cookie, clock::now()) : failure{ticket_problem::unreadable};
     if (!ticket) return leave();
     // Only a live session ends the account's: a cookie of one that has ended (a replayed

@@ -388,6 +388,10 @@ sign_in_options bind_sign_in(binder& b) {
   if (!o.prompt.empty() && o.prompt != "none" && o.prompt != "login" && o.prompt != "consent" && o.prompt != "select_account")
     b.error("Onbehalf:SignIn:Prompt", "must be none, login, consent or select_account, not '" + o.prompt + "'");
   o.revalidation_interval = std::chrono::seconds(b.number("Onbehalf:SignIn:RevalidationIntervalSeconds", 30, 1, 3600));
+  o.trusted_origins = b.list("Onbehalf:SignIn:TrustedOrigins", "[\"https://portal.example\"]");
+  for (const auto& origin : o.trusted_origins)
+    if (!(origin.starts_with("https://") || origin.starts_with("http://")) || origin.find('/', origin.find("//") + 2) != std::string::npos)
+      b.error("Onbehalf:SignIn:TrustedOrigins", "holds '" + origin + "', which is not an origin: scheme://host[:port], without a path");
   return o;
 }
 

@@ -52,7 +52,10 @@ response response::error(unsigned status, std::string_view message) {
   return text(status, std::string(message) + "\n");
 }
 
-response response::page(unsigned status, std::string_view title, std::string_view message, std::string_view link_text, std::string_view link) {
+namespace {
+
+// `action_html` is markup this file wrote, with every value in it escaped.
+response html_page(unsigned status, std::string_view title, std::string_view message, const std::string& action_html) {
   response r;
   r.status = status;
   r.headers.set("Content-Type", "text/html; charset=utf-8");
@@ -61,9 +64,21 @@ response response::page(unsigned status, std::string_view title, std::string_vie
            "</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}"
            "h1{font-size:1.4rem}a{color:#2563eb}</style></head><body>\n<h1>" +
-           text::html_escape(title) + "</h1>\n<p>" + text::html_escape(message) + "</p>\n<p><a href=\"" + text::html_escape(link) + "\">" +
-           text::html_escape(link_text) + "</a></p>\n</body></html>\n";
+           text::html_escape(title) + "</h1>\n<p>" + text::html_escape(message) + "</p>\n" + action_html + "\n</body></html>\n";
   return r;
+}
+
+} // namespace
+
+response response::page(unsigned status, std::string_view title, std::string_view message, std::string_view link_text, std::string_view link) {
+  return html_page(status, title, message, "<p><a href=\"" + text::html_escape(link) + "\">" + text::html_escape(link_text) + "</a></p>");
+}
+
+response response::confirmation_page(unsigned status, std::string_view title, std::string_view message, std::string_view button_text,
+                                     std::string_view action) {
+  return html_page(status, title, message,
+                   "<form method=\"post\" action=\"" + text::html_escape(action) + "\"><button type=\"submit\">" + text::html_escape(button_text) +
+                       "</button></form>");
 }
 
 response response::redirect(std::string location) {

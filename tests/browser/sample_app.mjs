@@ -135,6 +135,34 @@ try {
     await shot('live-todos-resumed');
   });
 
+  await step('a page of another site cannot sign the user out: its link asks first, its form is refused', async () => {
+    // The attacker's page is served at another origin on loopback (localhost, not 127.0.0.1): a
+    // different site, as the browser sees it. Nothing listens there; the browser is handed the page.
+    const attacker = 'http://localhost:9/prize';
+    const pages = {
+      [`${attacker}-link`]: `<a id="go" href="${app}/MicrosoftIdentity/Account/SignOut">Claim your prize</a>`,
+      [`${attacker}-form`]: `<form id="f" method="post" action="${app}/MicrosoftIdentity/Account/SignOut"></form>
+                             <script>document.getElementById('f').submit()</script>`,
+    };
+    await page.route(`${attacker}-*`, route => route.fulfill({ contentType: 'text/html', body: pages[route.request().url()] }));
+    const stillSignedIn = async () => {
+      await page.goto(`${app}/profile`);
+      assert.equal(page.url(), `${app}/profile`, 'the user was signed out by another site');
+    };
+
+    await page.goto(`${attacker}-link`);
+    await page.click('#go'); // a top-level navigation: SameSite=Lax lets the session cookie come along
+    await page.waitForSelector('text=Do you want to sign out of this site?');
+    await shot('cross-site-sign-out-asks');
+    await stillSignedIn();
+
+    await page.goto(`${attacker}-form`);
+    await page.waitForSelector('text=This request came from another site');
+    await shot('cross-site-sign-out-refused');
+    await stillSignedIn();
+    await page.unroute(`${attacker}-*`);
+  });
+
   await step('signs out, and a protected page then asks to sign in again', async () => {
     await page.goto(`${app}/MicrosoftIdentity/Account/SignOut`);
     await page.waitForSelector('text=You have signed out');

@@ -267,6 +267,16 @@ TEST_CASE("B2C: the EditProfile account route goes through the flow and back to 
   CHECK(saw(v, "edit-profile"));
 }
 
+TEST_CASE("live page: a WebSocket another site's page opens with the user's cookies is refused, and this site's own page gets its socket") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  websocket_client hijack(f.app.port, "/live/todos/socket", cookie_header_of(b), {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}});
+  CHECK(hijack.status() == 403);
+  websocket_client own(f.app.port, "/live/todos/socket", cookie_header_of(b), {{"Origin", f.app.origin}, {"Sec-Fetch-Site", "same-origin"}});
+  CHECK(own.status() == 101);
+}
+
 TEST_CASE("live page: a challenge during a live operation tells the browser where to go, and after consent the page goes on") {
   fixture f;
   browser b(*f.app.web, f.app.origin);

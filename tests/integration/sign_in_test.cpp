@@ -320,6 +320,87 @@ TEST_CASE("the Challenge route asks the authority for the scopes it names and re
   CHECK(v.last_url == app.url("/profile"));
 }
 
+// --- cross-site requests: a page of another site acting with the user's session ---
+
+namespace {
+
+http::header_list from_site(const std::string& origin, const std::string& fetch_site) {
+  http::header_list h;
+  if (!origin.empty()) h.set("Origin", origin);
+  if (!fetch_site.empty()) h.set("Sec-Fetch-Site", fetch_site);
+  return h;
+}
+
+http::client_response post_from(app_fixture& app, browser& b, const std::string& path, const http::header_list& h) {
+  auto with_form = h;
+  with_form.set("Content-Type", "application/x-www-form-urlencoded");
+  return b.request("POST", app.url(path), "name=x", with_form);
+}
+
+} // namespace
+
+TEST_CASE("a signed-in POST from another site's page is refused — from this site's pages, and from clients that are not browsers, it is served") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b, "/profile");
+  struct row {
+    const char* what;
+    http::header_list headers;
+    unsigned status;
+  };
+  const std::vector<row> rows = {
+      {"another site, as a browser with Fetch Metadata says", from_site("http://evil.example", "cross-site"), 403},
+      {"a sibling subdomain (same-site is not same-origin)", from_site("http://sub.127.0.0.1.example", "same-site"), 403},
+      {"another site, from a browser without Fetch Metadata", from_site("http://evil.example", ""), 403},
+      {"an opaque origin (a sandboxed frame)", from_site("null", ""), 403},
+      {"Fetch Metadata saying cross-site without an Origin", from_site("", "cross-site"), 403},
+      {"this site's own page", from_site(app.origin, "same-origin"), 200},
+      {"this site's own page, from a browser without Fetch Metadata", from_site(app.origin, ""), 200},
+      {"a client that is not a browser (no Origin, no Fetch Metadata)", from_site("", ""), 200},
+  };
+  for (const auto& r : rows) {
+    INFO(r.what);
+    auto answer = post_from(app, b, "/profile", r.headers);
+    CHECK(answer.status == r.status);
+    if (r.status == 403) CHECK(answer.body.find("came from another site") != std::string::npos);
+  }
+  CHECK(get(app, b, "/profile").status == 200); // a refusal leaves the session as it was
+}
+
+TEST_CASE("a site in Onbehalf:SignIn:TrustedOrigins may post as the user — others still may not") {
+  app_fixture app([](config::app_settings& s) { s.host.sign_in.trusted_origins = {"https://portal.example"}; });
+  browser b(*app.web, app.origin);
+  app.sign_in(b, "/profile");
+  CHECK(post_from(app, b, "/profile", from_site("https://portal.example", "cross-site")).status == 200);
+  CHECK(post_from(app, b, "/profile", from_site("https://portal.example.evil", "cross-site")).status == 403);
+}
+
+TEST_CASE("an anonymous route posted to from another site is served without the user's session") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b, "/profile");
+  CHECK(post_from(app, b, "/comment", from_site("http://evil.example", "cross-site")).body == "comment, anonymous");
+  CHECK(post_from(app, b, "/comment", from_site(app.origin, "same-origin")).body == "comment by Ada Lovelace");
+}
+
+TEST_CASE("sign-out from another site's link asks first, and from another site's form is refused — the session lives on") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b, "/profile");
+  auto linked = get(app, b, "/MicrosoftIdentity/Account/SignOut", from_site("", "cross-site"));
+  CHECK(linked.status == 200);
+  CHECK(linked.body.find("<form method=\"post\" action=\"/MicrosoftIdentity/Account/SignOut\">") != std::string::npos);
+  CHECK(set_cookie_for(linked, ".onbehalf.session").empty());
+  auto posted = b.request("POST", app.url("/MicrosoftIdentity/Account/SignOut"), {}, from_site("http://evil.example", "cross-site"));
+  CHECK(posted.status == 403);
+  CHECK(get(app, b, "/profile").status == 200);
+
+  // The confirmation page's button: a POST from this site's own page signs out.
+  auto confirmed = b.request("POST", app.url("/MicrosoftIdentity/Account/SignOut"), {}, from_site(app.origin, "same-origin"));
+  CHECK(confirmed.status == 302);
+  CHECK(get(app, b, "/profile").status == 302);
+}
+
 // --- tampering: each ends on a clear page, and the server goes on serving ---
 
 TEST_CASE("a modified session cookie is refused with a page that says to sign in again") {
@@ -543,9 +624,28 @@ TEST_CASE("forwarded headers from a known proxy build the redirect URI and make 
   auto r = get(app, b, "/profile", forwarded);
   REQUIRE(r.status == 302);
   CHECK(header(r, "Location").find("redirect_uri=" + text::percent_encode("https://app.example.com/signin-oidc")) != std::string::npos);
-  auto cookie = set_cookie_for(r, ".onbehalf.correlation.");
+  auto cookie = set_cookie_for(r, "__Secure-.onbehalf.correlation.");
   CHECK(cookie.find("Secure") != std::string::npos);
   CHECK(cookie.find("SameSite=None") != std::string::npos); // form_post comes back cross-site over https
+  CHECK(set_cookie_for(r, "__Host-.onbehalf.signins").find("Path=/") != std::string::npos);
+}
+
+TEST_CASE("over https the session cookie is a __Host- cookie, and one without the prefix (which a sibling subdomain could plant) is not read") {
+  app_fixture app([](config::app_settings& s) { s.host.known_proxies = {"127.0.0.1"}; });
+  browser b(*app.web, app.origin);
+  app.sign_in(b, "/profile"); // over plain http: the plain name
+  std::string session;
+  for (const auto& [name, value] : b.cookies())
+    if (name == ".onbehalf.session") session = value;
+  REQUIRE_FALSE(session.empty());
+  http::header_list https;
+  https.set("X-Forwarded-Proto", "https");
+  https.set("X-Forwarded-Host", "app.example.com");
+  CHECK(get(app, b, "/profile", https).status == 302); // not read over https: a sign-in starts
+
+  browser secure(*app.web, app.origin);
+  secure.cookies()["__Host-.onbehalf.session"] = session;
+  CHECK(get(app, secure, "/profile", https).status == 200);
 }
 
 TEST_CASE("with the Redis cache down, users still sign in and are served, and /metrics counts the failures") {

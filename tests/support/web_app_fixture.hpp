@@ -77,6 +77,9 @@ struct app_fixture {
     }).anonymous = true;
     r.get("/profile", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "profile of " + std::string(x->user->display_name()))); });
     r.post("/profile", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "saved")); });
+    r.post("/comment", [](const http::exchange_ptr& x) {
+      x->respond(http::response::text(200, x->user ? "comment by " + std::string(x->user->display_name()) : "comment, anonymous"));
+    }).anonymous = true;
     r.get("/admin", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "admin")); }).require_claim("roles", {"Admin"});
     r.get("/ada-only", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "hi Ada")); })
         .require_claim("preferred_username", {"ada@contoso.onmicrosoft.com"});

@@ -16,13 +16,17 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace onbehalf::testing {
 
 class websocket_client {
 public:
-  /// Connects to 127.0.0.1:port and upgrades `path`, sending `cookie_header` (may be empty).
-  websocket_client(std::uint16_t port, const std::string& path, const std::string& cookie_header) {
+  /// Connects to 127.0.0.1:port and upgrades `path`, sending `cookie_header` (may be empty) and
+  /// `extra_headers` (a browser's Origin, Sec-Fetch-Site).
+  websocket_client(std::uint16_t port, const std::string& path, const std::string& cookie_header,
+                   const std::vector<std::pair<std::string, std::string>>& extra_headers = {}) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval timeout{5, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -35,6 +39,7 @@ public:
     std::string upgrade = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                           "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n";
     if (!cookie_header.empty()) upgrade += "Cookie: " + cookie_header + "\r\n";
+    for (const auto& [name, value] : extra_headers) upgrade += name + ": " + value + "\r\n";
     upgrade += "\r\n";
     REQUIRE(write_all(upgrade));
     std::string head;

@@ -316,3 +316,14 @@ TEST_CASE("a key path names one value, or every value of a list, as ScopeKeySect
   built_in_code.downstream_apis = {o.settings->downstream_apis.front()};
   CHECK(built_in_code.values_at("DownstreamApis:MyAPI:Scopes:0") == std::vector<std::string>{"api://todo/read"});
 }
+
+TEST_CASE("TrustedOrigins binds origins, and an entry with a path or without a scheme is an error quoting it") {
+  auto good = bind_host(R"({"Cache": {"Backend": "Memory"}, "SignIn": {"TrustedOrigins": ["https://portal.example", "http://127.0.0.1:8080"]}})");
+  REQUIRE(good.settings);
+  CHECK(good.settings->host.sign_in.trusted_origins == std::vector<std::string>{"https://portal.example", "http://127.0.0.1:8080"});
+  for (std::string_view bad : {"https://portal.example/", "portal.example", "https://portal.example/app"}) {
+    INFO(bad);
+    auto o = bind_host(R"({"Cache": {"Backend": "Memory"}, "SignIn": {"TrustedOrigins": [")" + std::string(bad) + R"("]}})");
+    CHECK(error_about(o, "Onbehalf:SignIn:TrustedOrigins").find("'" + std::string(bad) + "'") != std::string::npos);
+  }
+}

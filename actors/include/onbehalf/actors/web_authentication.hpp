@@ -29,6 +29,9 @@ struct web_authentication_options {
   identity::response_mode mode = identity::response_mode::form_post;
   key_ring cookie_keys; // seals session and correlation cookies; the newest key seals, all open
   std::vector<std::string> trusted_proxies; // peers whose X-Forwarded-* headers are believed
+  /// Other sites whose pages may post here, or open live sockets, with the user's session
+  /// (exact origins: "https://portal.example"); pages of this site always may.
+  std::vector<std::string> trusted_origins;
   /// A session cookie unused this long stops working; using it renews it (sliding expiry).
   std::chrono::seconds idle_timeout{std::chrono::hours(24 * 14)};
   std::string cookie_name = ".onbehalf.session";

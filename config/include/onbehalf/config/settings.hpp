@@ -139,6 +139,7 @@ struct sign_in_options {
   std::chrono::seconds correlation_lifetime{15 * 60}; // a sign-in must come back from the authority within this
   std::string prompt; // sent with every sign-in; "consent" makes providers that follow OIDC Core 11 issue refresh tokens
   std::chrono::seconds revalidation_interval{30}; // with Redis: a session held in memory is checked against it this often
+  std::vector<std::string> trusted_origins; // other sites' pages that may post here, or open live sockets, as the user
 };
 
 /// The Onbehalf section: how this process serves.

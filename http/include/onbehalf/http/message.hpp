@@ -67,6 +67,10 @@ struct response {
   /// link to follow (e.g. "Sign in again" → "/MicrosoftIdentity/Account/SignIn").
   static response page(unsigned status, std::string_view title, std::string_view message, std::string_view link_text = "Go to the home page",
                        std::string_view link = "/");
+  /// The same page with a button that POSTs to `action` (a path of this site) instead of a link:
+  /// for what following a link from another site must not do by itself (a sign-out).
+  static response confirmation_page(unsigned status, std::string_view title, std::string_view message, std::string_view button_text,
+                                    std::string_view action);
   /// A 302 to `location`.
   static response redirect(std::string location);
 };

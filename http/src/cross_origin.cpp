@@ -1,0 +1,41 @@
+#include "onbehalf/http/cross_origin.hpp"
+
+#include "onbehalf/core/text.hpp"
+
+#include <algorithm>
+
+namespace onbehalf::http {
+
+namespace {
+
+bool is_websocket_handshake(const request& r) {
+  auto upgrade = r.headers.find("Upgrade");
+  return r.method == "GET" && upgrade && text::iequals(*upgrade, "websocket");
+}
+
+bool origin_is(std::string_view origin, std::string_view own_origin, const std::vector<std::string>& trusted_origins) {
+  if (text::iequals(origin, own_origin)) return true;
+  return std::any_of(trusted_origins.begin(), trusted_origins.end(), [origin](const std::string& t) { return text::iequals(origin, t); });
+}
+
+} // namespace
+
+bool acts_for_user(const request& r) {
+  if (r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS") return is_websocket_handshake(r);
+  return true;
+}
+
+bool is_cross_origin(const request& r, std::string_view own_origin, const std::vector<std::string>& trusted_origins) {
+  auto origin = r.headers.find("Origin");
+  if (auto site = r.headers.find("Sec-Fetch-Site")) {
+    // "none": the user typed the address or used a bookmark.
+    if (text::iequals(*site, "same-origin") || text::iequals(*site, "none")) return false;
+    return !origin || !origin_is(*origin, own_origin, trusted_origins);
+  }
+  // Browsers from before Fetch Metadata still send Origin; "null" is an opaque origin (a sandboxed
+  // frame, a redirect across sites), never this site.
+  if (!origin) return false;
+  return !origin_is(*origin, own_origin, trusted_origins);
+}
+
+} // namespace onbehalf::http
