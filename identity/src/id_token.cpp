@@ -4,6 +4,7 @@
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/text.hpp"
 
 #include <algorithm>
 
@@ -107,10 +108,27 @@ result<json_object, token_error> validate_id_token(std::string_view token, const
   return c;
 }
 
+namespace {
+
+// oid and tid name an Entra account only in a token Entra issued, whose issuer names the tenant
+// as a path segment (https://login.microsoftonline.com/{tid}/v2.0, https://sts.windows.net/{tid}/,
+// {tenant}.b2clogin.com/{tid}/v2.0/). Other providers may let a user set claims of those names,
+// which must not make them someone else's account.
+bool issuer_names_tenant(std::string_view issuer, std::string_view tid) {
+  auto scheme_end = issuer.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  auto path = issuer.substr(std::min(issuer.size(), issuer.find('/', scheme_end + 3)));
+  for (auto segment : text::split(path, '/'))
+    if (segment == tid) return true;
+  return false;
+}
+
+} // namespace
+
 std::string home_account_id(const json_object& claims) {
   auto oid = claims.string("oid");
   auto tid = claims.string("tid");
-  if (oid && tid && !oid->empty() && !tid->empty()) return *oid + "." + *tid;
+  if (oid && tid && !oid->empty() && !tid->empty() && issuer_names_tenant(claims.string("iss").value_or(""), *tid)) return *oid + "." + *tid;
   auto sub = claims.string("sub");
   if (!sub || sub->empty()) return {};
   auto issuer_hash = base64::encode(crypto::sha256(claims.string("iss").value_or("")), base64::alphabet::url).substr(0, 16);

@@ -145,6 +145,22 @@ TEST_CASE("an Entra account's home account id is oid.tid") {
   CHECK(home_account_id(*claims) == "o-1.t-1");
 }
 
+TEST_CASE("oid and tid in a token whose issuer does not name that tenant do not make an Entra account id") {
+  // A provider that lets users set claims named oid and tid: the victim's oid.tid is not theirs.
+  for (std::string_view issuer : {"https://idp.example/", "https://idp.example/realms/t-2", "https://t-1.idp.example/", "t-1"}) {
+    INFO(issuer);
+    auto claims = json_object::parse(R"({"oid":"o-1","tid":"t-1","sub":"s-1","iss":")" + std::string(issuer) + R"("})");
+    REQUIRE(claims);
+    CHECK(home_account_id(*claims).starts_with("s-1."));
+  }
+  for (std::string_view issuer : {"https://login.microsoftonline.com/t-1/v2.0", "https://sts.windows.net/t-1/", "https://c.b2clogin.com/t-1/v2.0/"}) {
+    INFO(issuer);
+    auto claims = json_object::parse(R"({"oid":"o-1","tid":"t-1","sub":"s-1","iss":")" + std::string(issuer) + R"("})");
+    REQUIRE(claims);
+    CHECK(home_account_id(*claims) == "o-1.t-1");
+  }
+}
+
 TEST_CASE("another provider's home account id is sub with a hash of the issuer, so equal subs of two issuers differ") {
   auto a = json_object::parse(R"({"sub":"same","iss":"https://one.example"})");
   auto b = json_object::parse(R"({"sub":"same","iss":"https://two.example"})");

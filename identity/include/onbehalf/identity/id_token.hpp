@@ -45,7 +45,8 @@ struct token_error {
 };
 
 /// The id that partitions an account's sessions and tokens: "oid.tid" for Entra users (as MSAL's
-/// home account id), else "sub.{hash of the issuer}", since `sub` is only unique per issuer.
+/// home account id) — when the issuer names that tenant, as Entra's do — else
+/// "sub.{hash of the issuer}", since `sub` is only unique per issuer.
 /// Empty when the claims have neither.
 std::string home_account_id(const json_object& claims);
 
