@@ -154,6 +154,26 @@ TEST_CASE("RSA keys shorter than 2048 bits are skipped") {
   CHECK_FALSE(signing_key::from_evp(weak));
 }
 
+TEST_CASE("RSA keys whose exponent is 1 or even are skipped, since with them anyone could sign") {
+  // The RFC 7515 example key with other exponents: 1 (every padded message is its own
+  // signature), 0 and 65536 (even: no RSA key at all); OpenSSL builds a key from each.
+  auto with_exponent = [](const std::string& e) {
+    const std::string usual = "\"e\":\"AQAB\"";
+    auto jwk = rfc_rsa_jwk;
+    jwk.replace(jwk.find(usual), usual.size(), "\"e\":\"" + e + "\"");
+    return key_set::parse(R"({"keys":[)" + jwk + "]}");
+  };
+  REQUIRE(with_exponent("AQAB")->keys().size() == 1);
+  for (const char* e : {"AQ", "AA", "AQAA"}) {
+    INFO(e);
+    auto set = with_exponent(e);
+    REQUIRE(set);
+    CHECK(set->keys().empty());
+    REQUIRE(set->skipped().size() == 1);
+    CHECK(set->skipped()[0].find("must be odd and greater than 1") != std::string::npos);
+  }
+}
+
 TEST_CASE("a document that is not a JWKS is an error, not a crash") {
   CHECK_FALSE(key_set::parse(""));
   CHECK_FALSE(key_set::parse("{"));
