@@ -17,8 +17,7 @@
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
 
-#include <mutex>
-#include <set>
+#include <optional>
 
 namespace onbehalf::actors {
 
@@ -81,26 +80,24 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   session_service& sessions;
   opened_tickets tickets;
 
-  // The user flows a browser may name at the anonymous Challenge route: the configured ones and
-  // those the app's own code has asked for. Any other name would make an authority and token
-  // actors of its own, for anyone who asks.
-  mutable std::mutex flows_mutex;
-  mutable std::set<std::string, std::less<>> known_flows; // lower case
-
   impl(web_authentication_options o, identity::authority_cache& a, token_service& t, session_service& s)
-      : options(std::move(o)), authority(a), tokens(t), sessions(s), tickets(options.cookie_keys) {
-    for (const auto* flow : {&options.sign_in_flow, &options.edit_profile_flow, &options.reset_password_flow}) remember_flow(*flow);
-  }
+      : options(std::move(o)), authority(a), tokens(t), sessions(s), tickets(options.cookie_keys) {}
 
-  void remember_flow(const std::string& flow) const {
-    if (flow.empty()) return;
-    std::lock_guard lock(flows_mutex);
-    known_flows.insert(text::to_lower(flow));
-  }
+  // The user flows a browser may name at the anonymous Challenge route: the configured ones, and
+  // those the app's own code asked for, whose Challenge address carries a sealed proof of it
+  // (any instance with the cookie keys opens it, after a restart too). Any other name would make
+  // an authority and token actors of its own, for anyone who asks.
+  static constexpr std::string_view flow_proof_purpose = "onbehalf.user-flow";
 
-  bool knows_flow(std::string_view flow) const {
-    std::lock_guard lock(flows_mutex);
-    return flow.empty() || known_flows.count(text::to_lower(flow)) > 0;
+  std::string flow_proof(const std::string& flow) const { return options.cookie_keys.seal(text::to_lower(flow), flow_proof_purpose); }
+
+  bool may_use_flow(std::string_view flow, std::optional<std::string_view> proof) const {
+    if (flow.empty()) return true;
+    for (const auto* configured : {&options.sign_in_flow, &options.edit_profile_flow, &options.reset_password_flow})
+      if (!configured->empty() && text::iequals(*configured, flow)) return true;
+    if (!proof) return false;
+    auto opened = options.cookie_keys.open(*proof, flow_proof_purpose);
+    return opened && *opened == text::to_lower(flow);
   }
 
   http::request_origin origin(const http::request& r) const { return http::origin_of(r, options.trusted_proxies); }
@@ -210,7 +207,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     query.add("redirectUri", s.return_url);
     if (!s.scopes.empty()) query.add("scope", text::join(s.scopes, " "));
     if (!s.claims.empty()) query.add("claims", s.claims);
-    if (!s.user_flow.empty()) query.add("userFlow", s.user_flow);
+    if (!s.user_flow.empty()) query.add("userFlow", s.user_flow).add("userFlowProof", flow_proof(s.user_flow));
     if (!s.login_hint.empty()) query.add("loginHint", s.login_hint);
     if (!s.domain_hint.empty()) query.add("domainHint", s.domain_hint);
     return account_path("Challenge") + "?" + query.encode();
@@ -244,7 +241,6 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       if (std::find(s.scopes.begin(), s.scopes.end(), scope) == s.scopes.end()) s.scopes.push_back(scope);
     s.claims = c.claims;
     s.user_flow = policy.user_flow.empty() ? c.user_flow : policy.user_flow;
-    remember_flow(s.user_flow);
     s.login_hint = !c.login_hint.empty() ? c.login_hint : x->user ? std::string(x->user->username()) : std::string();
     if (auto at = s.login_hint.find('@'); at != std::string::npos) s.domain_hint = s.login_hint.substr(at + 1);
     s.domain_hint = c.domain_hint.empty() ? s.domain_hint : c.domain_hint;
@@ -558,7 +554,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       s.domain_hint = std::string(q.find("domainHint").value_or(""));
       s.prompt = std::string(q.find("prompt").value_or(""));
       s.user_flow = std::string(q.find("userFlow").value_or(""));
-      if (!self->knows_flow(s.user_flow))
+      if (!self->may_use_flow(s.user_flow, q.find("userFlowProof")))
         return reply(x, http::response::page(400, "That sign-in link is not valid", "It names a user flow this site does not use.",
                                              sign_in_again, sign_in_link));
       self->challenge(x, std::move(s));

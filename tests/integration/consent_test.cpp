@@ -255,6 +255,32 @@ TEST_CASE("B2C: the Challenge route takes the configured user flows and refuses 
   CHECK(f.app.host->tokens().live_actors() == actors_before);
 }
 
+TEST_CASE("B2C: a Challenge address for a flow only the app's code names works at any instance with the keys, and a forged one does not") {
+  // The edit-profile flow is not configured here: only the /profile/edit route's policy names it.
+  fixture f([](config::app_settings& s) {
+    as_b2c(s);
+    s.azure_ad.edit_profile_policy_id.clear();
+  });
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  http::header_list xhr;
+  xhr.set("X-Requested-With", "XMLHttpRequest");
+  auto r = b.request("GET", f.app.url("/profile/edit"), {}, xhr);
+  REQUIRE(r.status == 401);
+  auto challenge = header(r, "WWW-Authenticate");
+  auto uri = challenge.substr(challenge.find("authorization_uri=\"") + 19);
+  uri = uri.substr(0, uri.find('"'));
+  REQUIRE(uri.find("userFlowProof=") != std::string::npos);
+
+  f.app.restart(); // a process that never built that address, as another instance
+  auto followed = b.request("GET", uri);
+  REQUIRE(followed.status == 302);
+  CHECK(header(followed, "Location").find("/b2c_1_edit_profile/oauth2/v2.0/authorize?") != std::string::npos);
+  auto forged = uri;
+  forged.replace(forged.find("userFlow=b2c_1_edit_profile"), 27, "userFlow=b2c_1_made_up_flow");
+  CHECK(b.request("GET", forged).status == 400);
+}
+
 TEST_CASE("B2C: the EditProfile account route goes through the flow and back to the page it names") {
   fixture f(as_b2c);
   browser b(*f.app.web, f.app.origin);
