@@ -60,6 +60,11 @@ std::string form_of(const http::client_response& form_post_page) {
   return f.encode();
 }
 
+// Posts the authority's form_post page back to the app, as its script makes the browser do.
+http::client_response post_back(browser& b, const http::client_response& form_post_page) {
+  return b.request("POST", browser::form_action(form_post_page.body), form_of(form_post_page));
+}
+
 } // namespace
 
 TEST_CASE("a protected page sends a browser to the authority's authorize endpoint") {
@@ -273,8 +278,7 @@ TEST_CASE("a browser sent to sign in again and again keeps at most 8 sign-in coo
   std::size_t correlation_cookies = 0;
   for (const auto& [name, value] : b.cookies()) correlation_cookies += name.starts_with(".onbehalf.correlation.");
   CHECK(correlation_cookies == identity::sign_in_slots);
-  auto form_post = authority_until_form_post(app, b, b.request("GET", b.location(latest)));
-  auto r = b.request("POST", browser::form_action(form_post.body), form_of(form_post));
+  auto r = post_back(b, authority_until_form_post(app, b, b.request("GET", b.location(latest))));
   REQUIRE(r.status == 302);
   CHECK(header(r, "Location") == "/profile?attempt=49");
 }
@@ -285,11 +289,11 @@ TEST_CASE("the oldest sign-in in progress gives its place to the ninth, whose co
   auto oldest = authority_until_form_post(app, b, start_sign_in(app, b, "/profile?tab=oldest"));
   for (int i = 0; i < 7; ++i) get(app, b, "/profile?tab=" + std::to_string(i));
   auto ninth = authority_until_form_post(app, b, start_sign_in(app, b, "/profile?tab=ninth")); // takes the oldest's slot
-  auto late = b.request("POST", browser::form_action(oldest.body), form_of(oldest));
+  auto late = post_back(b, oldest);
   CHECK(late.status == 400);
   CHECK(late.body.find("could not be verified") != std::string::npos);
   CHECK(set_cookie_for(late, ".onbehalf.correlation.").empty());
-  auto r = b.request("POST", browser::form_action(ninth.body), form_of(ninth));
+  auto r = post_back(b, ninth);
   REQUIRE(r.status == 302);
   CHECK(header(r, "Location") == "/profile?tab=ninth");
 }
