@@ -24,10 +24,15 @@ std::string seal_ticket(const key_ring& keys, const session_ticket& t) {
 result<session_ticket, ticket_problem> open_ticket(const key_ring& keys, std::string_view sealed, std::chrono::system_clock::time_point now) {
   auto opened = keys.open(sealed, purpose);
   if (!opened) return failure{ticket_problem::unreadable};
-  // Three lines; a fourth would be left in the expiry, which then does not read as a number.
-  std::string_view rest = *opened;
-  auto account = text::next_part(rest, '\n');
-  auto session = text::next_part(rest, '\n');
+  // Account, session and expiry lines. Read from the end: the account is an authority's `sub`,
+  // which may hold a line break; the session id and the expiry are ours and never do.
+  std::string_view all = *opened;
+  auto last_break = all.rfind('\n');
+  auto session_break = last_break == std::string_view::npos || last_break == 0 ? std::string_view::npos : all.rfind('\n', last_break - 1);
+  if (session_break == std::string_view::npos) return failure{ticket_problem::unreadable};
+  auto account = all.substr(0, session_break);
+  auto session = all.substr(session_break + 1, last_break - session_break - 1);
+  auto rest = all.substr(last_break + 1);
   if (account.empty() || session.empty()) return failure{ticket_problem::unreadable};
   long long expires = 0;
   auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), expires);

@@ -141,7 +141,7 @@ std::string access_key_for(const token_service_settings& s, std::string_view hom
   // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
   // account's partition, so sign-out removes them, under a resource key naming the tenant.
   if (tenant != s.tenant)
-    return cache::keys::access_tokens(cache::keys::user_partition(home_account_id), tenant + "|" + std::string(resource), o.user_flow);
+    return cache::keys::access_tokens_in_tenant(cache::keys::user_partition(home_account_id), tenant, resource, o.user_flow);
   return cache::keys::user_access_tokens(home_account_id, resource, o.user_flow);
 }
 

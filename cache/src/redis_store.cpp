@@ -217,15 +217,19 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
 
   void account_changed(const std::string& sealed) {
     // Only instances holding our keys can announce: anything else is counted and ignored.
+    // Instance, account and time lines; the account (an authority's `sub`) may hold a line
+    // break, the instance and the time never do.
     auto opened = keys.open(sealed, changed_purpose);
-    auto parts = opened ? text::split(*opened, '\n') : std::vector<std::string_view>{};
-    auto sent = parts.size() == 3 ? text::parse_unsigned(parts[2]) : std::nullopt;
+    std::string_view all = opened ? std::string_view(*opened) : std::string_view();
+    auto first = all.find('\n');
+    auto last = all.rfind('\n');
+    auto sent = first != last ? text::parse_unsigned(all.substr(last + 1)) : std::nullopt;
     if (!sent) {
       unreadable_message_count.fetch_add(1);
       log_warning("An account-change announcement on the Redis events channel could not be opened with our keys; ignored", {{"redis", where}});
       return;
     }
-    if (parts[0] == instance) return;
+    if (all.substr(0, first) == instance) return;
     auto age = std::chrono::duration_cast<std::chrono::seconds>(options.now().time_since_epoch()).count() - static_cast<long long>(*sent);
     if (age > announcement_lifetime.count() || age < -announcement_lifetime.count()) return;
     std::function<void(std::string)> observer;
@@ -233,7 +237,7 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
       std::lock_guard lock(mutex);
       observer = changed;
     }
-    if (observer) observer(std::string(parts[1]));
+    if (observer) observer(std::string(all.substr(first + 1, last - first - 1)));
   }
 
   void gap() {

@@ -11,28 +11,53 @@ namespace onbehalf::cache {
 
 namespace keys {
 namespace {
+// A part of a key may hold the separator: a `sub` of "auth0|123" is common. Such parts are
+// escaped ('%' and '|' as %25 and %7C) so that one account's partition is never a prefix of
+// another's; parts without either character, which is nearly all of them, stay as they are.
+class part {
+public:
+  explicit part(std::string_view raw) : view_(raw) {
+    if (raw.find_first_of("|%") == std::string_view::npos) return;
+    for (char c : raw) escaped_ += c == '|' ? std::string_view("%7C") : c == '%' ? std::string_view("%25") : std::string_view(&c, 1);
+    view_ = escaped_;
+  }
+  part(const part&) = delete;
+  part& operator=(const part&) = delete;
+  operator std::string_view() const noexcept { return view_; }
+
+private:
+  std::string escaped_;
+  std::string_view view_;
+};
+
 // One allocation per key: these are built on every cached-token lookup.
 template <class... Parts>
 std::string joined(const Parts&... parts) {
   std::string out;
   out.reserve((std::string_view(parts).size() + ...));
-  (out.append(parts), ...);
+  (out.append(std::string_view(parts)), ...);
   return out;
 }
-} // namespace
-std::string user_partition(std::string_view home_account_id) { return joined("u|", home_account_id, "|"); }
-std::string app_partition(std::string_view client_id, std::string_view tenant) { return joined("a|", client_id, "|", tenant, "|"); }
 std::string lower_flow(std::string key, std::size_t flow_size) {
   for (auto i = key.size() - flow_size; i < key.size(); ++i) key[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[i])));
   return key;
 }
+} // namespace
+std::string user_partition(std::string_view home_account_id) { return joined("u|", part(home_account_id), "|"); }
+std::string app_partition(std::string_view client_id, std::string_view tenant) { return joined("a|", part(client_id), "|", part(tenant), "|"); }
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow) {
-  return lower_flow(joined(partition, "at|", resource, "|", user_flow), user_flow.size());
+  part flow(user_flow);
+  return lower_flow(joined(partition, "at|", part(resource), "|", flow), std::string_view(flow).size());
+}
+std::string access_tokens_in_tenant(std::string_view partition, std::string_view tenant, std::string_view resource, std::string_view user_flow) {
+  part flow(user_flow);
+  return lower_flow(joined(partition, "at|", part(tenant), "|", part(resource), "|", flow), std::string_view(flow).size());
 }
 std::string user_access_tokens(std::string_view home_account_id, std::string_view resource, std::string_view user_flow) {
-  return lower_flow(joined("u|", home_account_id, "|at|", resource, "|", user_flow), user_flow.size());
+  part flow(user_flow);
+  return lower_flow(joined("u|", part(home_account_id), "|at|", part(resource), "|", flow), std::string_view(flow).size());
 }
-std::string refresh_token(std::string_view partition, std::string_view user_flow) { return joined(partition, "rt|", text::to_lower(user_flow)); }
+std::string refresh_token(std::string_view partition, std::string_view user_flow) { return joined(partition, "rt|", part(text::to_lower(user_flow))); }
 std::string account(std::string_view partition) { return joined(partition, "account"); }
 } // namespace keys
 

@@ -43,6 +43,18 @@ TEST_CASE("a session cookie opens to the ticket sealed in it") {
   CHECK((*t)->expires == ticket_for(1).expires);
 }
 
+TEST_CASE("an account whose sub holds a line break or a bar still opens as itself") {
+  auto ring = ring_with_key("k1");
+  opened_tickets tickets(ring);
+  for (std::string account : {"auth0|ada.h1", "line\nbreak.h1", "two\n\nbreaks\n.h1"}) {
+    INFO(account);
+    auto t = tickets.open(seal_ticket(ring, {account, "session-1", now + 1h}), now);
+    REQUIRE(t);
+    CHECK((*t)->home_account_id == account);
+    CHECK((*t)->session_id == "session-1");
+  }
+}
+
 TEST_CASE("the same session cookie opened again is served from the cache") {
   auto ring = ring_with_key("k1");
   opened_tickets tickets(ring);

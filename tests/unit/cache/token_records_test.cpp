@@ -26,6 +26,25 @@ TEST_CASE("cache keys put everything of an account under its partition") {
   CHECK(keys::app_partition("client-1", "tenant-1") == "a|client-1|tenant-1|");
 }
 
+TEST_CASE("an account whose id holds the key separator keeps to its own partition") {
+  // Signing out of "s.h" removes every key under its partition; "s.h|x.h" (a sub of "s.h|x") is
+  // another account, whose keys must not fall under it.
+  auto other = keys::user_partition("s.h|x.h");
+  for (const auto& key : {keys::account(other), keys::refresh_token(other), keys::access_tokens(other, "api://todo"),
+                          keys::user_access_tokens("s.h|x.h", "api://todo")})
+    CHECK_FALSE(key.starts_with(keys::user_partition("s.h")));
+  CHECK(keys::user_partition("100%|") != keys::user_partition("100|%"));
+  CHECK(keys::user_partition("a%7Cb") != keys::user_partition("a|b"));
+  // A guest tenant's tokens and a resource whose name holds a bar are told apart too.
+  auto p = keys::user_partition("u1");
+  CHECK(keys::access_tokens_in_tenant(p, "t|api://x", "") != keys::access_tokens_in_tenant(p, "t", "api://x|"));
+  CHECK(keys::access_tokens_in_tenant(p, "t", "api://x") != keys::access_tokens(p, "t|api://x"));
+  CHECK(keys::app_partition("c|t", "x") != keys::app_partition("c", "t|x"));
+  // Ids without the separator keep the keys they always had: caches written before stay readable.
+  CHECK(keys::user_access_tokens("oid.tid", "api://todo", "B2C_1_susi") == "u|oid.tid|at|api://todo|b2c_1_susi");
+  CHECK(keys::user_access_tokens("a|b", "api://todo") == keys::access_tokens(keys::user_partition("a|b"), "api://todo"));
+}
+
 TEST_CASE("tokens of different B2C user flows have different keys") {
   auto p = keys::user_partition("u1");
   CHECK(keys::access_tokens(p, "api://x", "B2C_1_susi") != keys::access_tokens(p, "api://x", "b2c_1_edit_profile"));

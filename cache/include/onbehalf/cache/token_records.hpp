@@ -12,6 +12,7 @@
 
 namespace onbehalf::cache {
 
+/// Parts holding '|' or '%' are escaped (%7C, %25), so that no partition is a prefix of another's.
 namespace keys {
 /// "u|{home account id}|" — the home account id is oid.tid for Entra users.
 std::string user_partition(std::string_view home_account_id);
@@ -19,6 +20,8 @@ std::string user_partition(std::string_view home_account_id);
 std::string app_partition(std::string_view client_id, std::string_view tenant);
 /// The access tokens of a partition for one resource (and B2C user flow, when one was used).
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow = {});
+/// A user's access tokens from a tenant other than the app's own (a guest's home tenant).
+std::string access_tokens_in_tenant(std::string_view partition, std::string_view tenant, std::string_view resource, std::string_view user_flow = {});
 /// access_tokens(user_partition(home_account_id), resource, user_flow), built in one allocation.
 std::string user_access_tokens(std::string_view home_account_id, std::string_view resource, std::string_view user_flow = {});
 std::string refresh_token(std::string_view partition, std::string_view user_flow = {});
