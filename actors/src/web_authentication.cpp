@@ -425,11 +425,30 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
       return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
     }
-    x->add_response_header("Set-Cookie", http::expire_cookie(correlation_name, correlation_cookie(req)));
-    auto grant = identity::token_grant::authorization_code(std::string(*code), redirect_uri(req), correlation->code_verifier,
-                                                           identity::scopes_of_first_resource(correlation->scopes));
+    // RFC 9207: a code that another authority's answer carries (a mix-up) is never sent to this
+    // sign-in's token endpoint. The metadata is in memory once anyone has signed in.
+    std::optional<std::string> iss;
+    if (auto named = fields->find("iss")) iss.emplace(*named);
     auto self = shared_from_this();
-    tokens.redeem_code(std::move(grant), correlation->user_flow, [self, x, correlation = *correlation](result<identity::token_response, identity::token_failure> r) {
+    authority_of(correlation->user_flow)
+        .get([self, x, correlation = std::move(*correlation), code = std::string(*code), iss = std::move(iss),
+              correlation_name](result<identity::authority_cache::snapshot_ptr, std::string> a) mutable {
+          if (!a) return reply(x, authority_unavailable());
+          if (auto problem = identity::authorization_response_issuer_problem((*a)->metadata, iss)) {
+            log_warning("A sign-in callback was refused", {{"cid", x->req().correlation_id}, {"reason", *problem}});
+            return reply(x, sign_in_failed("The sign-in could not be verified: the answer did not come from this site's sign-in service."));
+          }
+          self->redeem(x, std::move(correlation), std::move(code), correlation_name);
+        });
+  }
+
+  void redeem(const http::exchange_ptr& x, identity::sign_in_correlation correlation, std::string code, const std::string& correlation_name) const {
+    const auto& req = x->req();
+    x->add_response_header("Set-Cookie", http::expire_cookie(correlation_name, correlation_cookie(req)));
+    auto grant = identity::token_grant::authorization_code(std::move(code), redirect_uri(req), correlation.code_verifier,
+                                                           identity::scopes_of_first_resource(correlation.scopes));
+    auto self = shared_from_this();
+    tokens.redeem_code(std::move(grant), correlation.user_flow, [self, x, correlation](result<identity::token_response, identity::token_failure> r) {
       if (!r) return self->redemption_failed(x, r.error());
       self->validate_and_sign_in(x, correlation, std::move(*r), true);
     });

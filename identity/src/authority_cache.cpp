@@ -79,6 +79,11 @@ struct authority_cache::state : std::enable_shared_from_this<state> {
       if (!body) return self->finish(failure{"cannot fetch the authority's metadata from " + address + ": " + body.error()}, true);
       auto metadata = parse_provider_metadata(*body);
       if (!metadata) return self->finish(failure{address + ": " + metadata.error()}, true);
+      if (!issuer_belongs_to_authority(metadata->issuer, self->authority))
+        return self->finish(failure{address + " names the issuer \"" + metadata->issuer.substr(0, 200) +
+                                    "\", which is not this authority: check the authority in the settings (a document that names "
+                                    "another issuer is not used)"},
+                            true);
       self->fetch_keys(std::move(*metadata), true);
     });
   }

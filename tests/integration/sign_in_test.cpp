@@ -561,6 +561,21 @@ TEST_CASE("a code from another sign-in attempt is refused") {
   still_serves(app);
 }
 
+TEST_CASE("an answer naming another issuer (RFC 9207 iss) is refused before its code is redeemed") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  auto form_post = authority_until_form_post(app, b, start_sign_in(app, b));
+  // A mix-up: the code reaches this callback from another authority's answer.
+  auto mixed = b.request("POST", browser::form_action(form_post.body), form_of(form_post) + "&iss=https%3A%2F%2Fevil.example");
+  CHECK(mixed.status == 400);
+  CHECK(mixed.body.find("did not come from this site") != std::string::npos);
+  CHECK(set_cookie_for(mixed, ".onbehalf.session").empty());
+  // The code was not spent, nor the sign-in's cookie: the genuine answer still signs the user in.
+  auto r = post_back(b, form_post);
+  CHECK(r.status == 302);
+  CHECK_FALSE(set_cookie_for(r, ".onbehalf.session").empty());
+}
+
 TEST_CASE("an id_token whose nonce is not the one this sign-in sent is refused") {
   app_fixture app;
   browser b(*app.web, app.origin);

@@ -290,15 +290,10 @@ config::app_settings web_app_settings() {
   return s;
 }
 
-} // namespace
-
-TEST_CASE("a web app signs a user in with oidc-provider and serves them as themselves") {
-  actors::host host(web_app_settings());
-  host.routes().get("/me", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")))); });
-  REQUIRE(host.start());
-  auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
-  testing::browser b(*provider().web, app);
-  auto challenge = b.request("GET", app + "/me");
+// Takes a browser through oidc-provider's login and consent pages to the page that posts the
+// answer back to the app; returns that page's form fields.
+text::form_fields answer_at(testing::browser& b, const std::string& app, const std::string& path, std::string& callback_url) {
+  auto challenge = b.request("GET", app + path);
   REQUIRE(challenge.status == 302);
   auto login_page = b.location(b.request("GET", b.location(challenge)));
   auto resume = b.location(b.request("POST", login_page, "prompt=login&login=ada&password=any"));
@@ -307,9 +302,43 @@ TEST_CASE("a web app signs a user in with oidc-provider and serves them as thems
   auto form_post = b.request("GET", resume_again);
   INFO(form_post.body.substr(0, 600));
   REQUIRE(form_post.status == 200);
+  callback_url = testing::browser::form_action(form_post.body);
   text::form_fields fields;
   for (const auto& [name, value] : testing::browser::hidden_fields(form_post.body)) fields.add(name, value);
-  auto callback = b.request("POST", testing::browser::form_action(form_post.body), fields.encode());
+  return fields;
+}
+
+// Signs a browser in at the app through oidc-provider's login and consent pages.
+void sign_in_at(testing::browser& b, const std::string& app, const std::string& path) {
+  std::string callback_url;
+  auto fields = answer_at(b, app, path, callback_url);
+  auto callback = b.request("POST", callback_url, fields.encode());
+  INFO(callback.body.substr(0, 600));
+  REQUIRE(callback.status == 302);
+}
+
+} // namespace
+
+TEST_CASE("a web app signs a user in with oidc-provider and serves them as themselves") {
+  actors::host host(web_app_settings());
+  host.routes().get("/me", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")))); });
+  REQUIRE(host.start());
+  auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
+  testing::browser b(*provider().web, app);
+  std::string callback_url;
+  auto fields = answer_at(b, app, "/me", callback_url);
+  // oidc-provider names itself in every answer (RFC 9207) and says so in its metadata: an answer
+  // without iss, or with another issuer's, is refused and its code left unspent.
+  REQUIRE(fields.find("iss") == std::optional<std::string_view>(provider().issuer));
+  text::form_fields without_iss, other_iss;
+  for (std::string_view name : {"code", "state"}) {
+    without_iss.add(std::string(name), std::string(fields.find(name).value_or("")));
+    other_iss.add(std::string(name), std::string(fields.find(name).value_or("")));
+  }
+  other_iss.add("iss", "http://127.0.0.1:9/");
+  CHECK(b.request("POST", callback_url, without_iss.encode()).status == 400);
+  CHECK(b.request("POST", callback_url, other_iss.encode()).status == 400);
+  auto callback = b.request("POST", callback_url, fields.encode());
   INFO(callback.body.substr(0, 600));
   REQUIRE(callback.status == 302);
   auto page = b.request("GET", b.location(callback));
@@ -345,23 +374,6 @@ std::unique_ptr<sample_api::server> api_for_provider() {
   auto api = std::make_unique<sample_api::server>(s);
   REQUIRE(api->start());
   return api;
-}
-
-// Signs a browser in at the app through oidc-provider's login and consent pages.
-void sign_in_at(testing::browser& b, const std::string& app, const std::string& path) {
-  auto challenge = b.request("GET", app + path);
-  REQUIRE(challenge.status == 302);
-  auto login_page = b.location(b.request("GET", b.location(challenge)));
-  auto resume = b.location(b.request("POST", login_page, "prompt=login&login=ada&password=any"));
-  auto consent_page = b.location(b.request("GET", resume));
-  auto resume_again = b.location(b.request("POST", consent_page, "prompt=consent"));
-  auto form_post = b.request("GET", resume_again);
-  REQUIRE(form_post.status == 200);
-  text::form_fields fields;
-  for (const auto& [name, value] : testing::browser::hidden_fields(form_post.body)) fields.add(name, value);
-  auto callback = b.request("POST", testing::browser::form_action(form_post.body), fields.encode());
-  INFO(callback.body.substr(0, 600));
-  REQUIRE(callback.status == 302);
 }
 
 } // namespace

@@ -196,3 +196,17 @@ TEST_CASE("a malformed discovery document or JWKS is an error that says which") 
   broken_keys.get(s.sink());
   CHECK(s.value->error().find("signing keys at " + jwks_url) != std::string::npos);
 }
+
+TEST_CASE("a discovery document naming another authority's issuer is not used, and the error says to check the authority") {
+  scripted_authority a;
+  a.documents.insert_or_assign(metadata_url, R"({"issuer":"https://login.evil.example/tenant-1/v2.0",
+    "authorization_endpoint":"https://login.example.com/tenant-1/oauth2/v2.0/authorize",
+    "token_endpoint":"https://login.example.com/tenant-1/oauth2/v2.0/token", "jwks_uri":")" + jwks_url + "\"}");
+  authority_cache cache(authority, a.fetcher(), a.options());
+  outcome_slot got;
+  cache.get(got.sink());
+  REQUIRE(got.value);
+  REQUIRE_FALSE(*got.value);
+  CHECK(got.value->error().find("names the issuer \"https://login.evil.example/tenant-1/v2.0\", which is not this authority") != std::string::npos);
+  CHECK(a.requests[jwks_url] == 0);
+}
