@@ -4,6 +4,7 @@
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/delayed_calls.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/server.hpp"
 
 #include <boost/json/array.hpp>
@@ -98,8 +99,6 @@ std::string key_set_document(const authority_core& core) {
   return "{\"keys\":[" + keys + "]}";
 }
 
-bool from_loopback(const http::exchange& x) { return x.req().remote_address.starts_with("127.") || x.req().remote_address == "::1"; }
-
 } // namespace
 
 struct dev_authority::impl {
@@ -167,7 +166,9 @@ struct dev_authority::impl {
   void add_admin_routes() {
     auto admin = [](std::function<http::response(const text::form_fields&)> action) {
       return [action](const http::exchange_ptr& x) {
-        if (!from_loopback(*x)) return void(x->respond(http::response::error(403, "Admin endpoints answer only on loopback.")));
+        if (!http::is_local_tool_request(x->req()))
+          return void(x->respond(http::response::error(403, "Admin endpoints answer only scripts on this machine (named localhost or 127.0.0.1), "
+                                                             "not web pages.")));
         x->respond(action(form_of(*x).value_or(text::form_fields{})));
       };
     };

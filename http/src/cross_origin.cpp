@@ -18,7 +18,20 @@ bool origin_is(std::string_view origin, std::string_view own_origin, const std::
   return std::any_of(trusted_origins.begin(), trusted_origins.end(), [origin](const std::string& t) { return text::iequals(origin, t); });
 }
 
+bool is_loopback_address(std::string_view a) { return a.starts_with("127.") || a == "::1" || a == "::ffff:127.0.0.1"; }
+
+bool names_loopback(std::string_view host_header) {
+  auto host = host_header.starts_with('[') ? host_header.substr(0, host_header.find(']') + 1) : host_header.substr(0, host_header.rfind(':'));
+  return text::iequals(host, "localhost") || host == "[::1]" || (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string_view::npos);
+}
+
 } // namespace
+
+bool is_local_tool_request(const request& r) {
+  auto host = r.headers.find("Host");
+  if (!is_loopback_address(r.remote_address) || !host || !names_loopback(*host)) return false;
+  return !is_cross_origin(r, "http://" + std::string(*host), {}) || !is_cross_origin(r, "https://" + std::string(*host), {});
+}
 
 bool acts_for_user(const request& r) {
   if (r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS") return is_websocket_handshake(r);

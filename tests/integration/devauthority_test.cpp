@@ -325,6 +325,28 @@ TEST_CASE("dev authority: the admin endpoint sets faults from loopback") {
   CHECK(send_and_wait(*f.web, {"GET", f.metadata.jwks_uri, {}, {}, {}})->status == 500);
 }
 
+TEST_CASE("dev authority: web pages cannot use the admin endpoints, not even pages on localhost or a name rebound to it") {
+  authority_fixture f;
+  auto post_faults = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    http::client_request r{"POST", f.authority.base_url() + "/admin/faults", {}, "mode=server_error", {}};
+    r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    for (auto& [name, value] : headers) r.headers.add(name, std::move(value));
+    return send_and_wait(*f.web, r)->status;
+  };
+  auto port = f.authority.base_url().substr(f.authority.base_url().rfind(':') + 1);
+  // A form on another page of this machine: browsers say where it comes from.
+  CHECK(post_faults({{"Origin", "http://localhost:5000"}}) == 403);
+  CHECK(post_faults({{"Origin", "null"}}) == 403);
+  CHECK(post_faults({{"Sec-Fetch-Site", "same-site"}, {"Origin", "http://127.0.0.1:5000"}}) == 403);
+  // DNS rebinding: the page's own name resolves to 127.0.0.1, so it is "same-origin" to the browser.
+  CHECK(post_faults({{"Host", "evil.example:" + port}, {"Origin", "http://evil.example:" + port}, {"Sec-Fetch-Site", "same-origin"}}) == 403);
+  CHECK(post_faults({{"Host", "127.0.0.1.evil.example:" + port}}) == 403);
+  CHECK(send_and_wait(*f.web, {"GET", f.metadata.jwks_uri, {}, {}, {}})->status == 200);
+  // Scripts, and the dev authority's own pages, may.
+  CHECK(post_faults({{"Host", "localhost:" + port}, {"Origin", "http://localhost:" + port}, {"Sec-Fetch-Site", "same-origin"}}) == 200);
+  CHECK(send_and_wait(*f.web, {"GET", f.metadata.jwks_uri, {}, {}, {}})->status == 500);
+}
+
 TEST_CASE("dev authority: sign-out ends the session and returns only to a registered address") {
   authority_fixture f;
   browser b(*f.web, f.authority.base_url());

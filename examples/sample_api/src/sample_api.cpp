@@ -8,6 +8,7 @@
 #include "onbehalf/core/delayed_calls.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/client.hpp"
 #include "onbehalf/http/server.hpp"
 #include "onbehalf/identity/access_token.hpp"
@@ -75,8 +76,6 @@ std::optional<std::int64_t> id_param(const http::exchange_ptr& x) {
   if (!n || *n > static_cast<unsigned long long>(INT64_MAX)) return std::nullopt;
   return static_cast<std::int64_t>(*n);
 }
-
-bool from_loopback(const http::request& r) { return r.remote_address == "127.0.0.1" || r.remote_address == "::1"; }
 
 text::form_fields query_of(const http::request& r) { return text::form_fields::parse(r.query).value_or(text::form_fields{}); }
 
@@ -371,7 +370,8 @@ struct server::impl {
 
   http::handler admin(std::function<std::string(const text::form_fields&)> act) {
     return [act](const http::exchange_ptr& x) {
-      if (!from_loopback(x->req())) return void(x->respond(http::response::error(403, "Admin endpoints answer loopback callers only.")));
+      if (!http::is_local_tool_request(x->req()))
+        return void(x->respond(http::response::error(403, "Admin endpoints answer only scripts on this machine (named localhost or 127.0.0.1), not web pages.")));
       auto form = text::form_fields::parse(x->req().body);
       if (!form) return void(x->respond(http::response::error(400, "Send the settings as a form (application/x-www-form-urlencoded).")));
       x->respond(http::response::text(200, act(*form) + "\n"));
