@@ -1,5 +1,7 @@
 #include "onbehalf/actors/host.hpp"
 
+#include "live_pages.hpp"
+
 #include "onbehalf/actors/authority_client.hpp"
 #include "onbehalf/actors/front.hpp"
 #include "onbehalf/actors/session_service.hpp"
@@ -44,7 +46,7 @@ result<key_ring, std::string> cookie_keys(const config::host_options& h) {
 }
 
 // Cache and session figures for /metrics, after the request series.
-std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions) {
+std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions, const live_pages& live) {
   auto s = l1.statistics();
   std::string out;
   auto metric = [&out](const char* name, const char* help, const char* type, std::string labels, std::size_t value) {
@@ -59,6 +61,7 @@ std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_st
     metric("onbehalf_cache_l2_failures_total", "Requests to the shared or persistent cache that failed; users were served from memory and the authority.",
           "counter", std::string("{store=\"") + l2->kind() + "\"}", l2->failures());
   metric("onbehalf_session_actors", "Session actors alive: accounts active within the idle timeout.", "gauge", "", sessions.live_actors());
+  metric("onbehalf_live_pages", "Live pages (WebSockets) of signed-in users open now.", "gauge", "", live.open());
   return out;
 }
 
@@ -92,6 +95,7 @@ struct host::impl {
   http::router router;
   std::unique_ptr<http::request_metrics> metrics;
   std::unique_ptr<session_service> sessions;
+  std::unique_ptr<live_pages> live;
   std::unique_ptr<web_authentication> authentication;
   std::unique_ptr<front_dispatcher> front;
   std::unique_ptr<http::server> server;
@@ -106,7 +110,7 @@ struct host::impl {
       x->respond(http::response::json(200, redis ? json::serialize(json::object{{"status", "ok"}, {"redis", *redis}}) : "{\"status\":\"ok\"}"));
     }).anonymous = true;
     router.get("/metrics", [this](const http::exchange_ptr& x) {
-      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions) + services->redis_metrics() +
+      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) + services->redis_metrics() +
                                              downstream_metrics(services->downstream_apis().statistics()));
       r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       x->respond(std::move(r));
@@ -124,6 +128,7 @@ struct host::impl {
     s.revalidation_interval = h.sign_in.revalidation_interval;
     s.lease_time = h.redis.lease_time;
     sessions = std::make_unique<session_service>(services->system(), s);
+    live = std::make_unique<live_pages>(*sessions);
 
     auto keys = cookie_keys(h);
     if (!keys) return failure{"Onbehalf:SignIn:CookieEncryptionKeys: " + keys.error()};
@@ -214,6 +219,7 @@ struct host::impl {
   void stop_services() {
     front.reset();
     authentication.reset();
+    live.reset();
     sessions.reset();
     services->shutdown();
   }
@@ -238,12 +244,20 @@ http::handler host::live(std::string page, live_handler on_message, live_handler
     connection->handshake = x;
     std::weak_ptr<live_connection> weak = connection;
     // The close handler holds the connection until the socket ends; messages find it through `weak`.
+    // Each message first asks whether the page's session is still live (see live_pages.hpp).
     connection->socket = x->accept_websocket(
         [i, page, on_message, weak](std::string text) {
-          if (auto c = weak.lock()) i->run_live(page, c, on_message(c, std::move(text)));
+          auto c = weak.lock();
+          if (!c) return;
+          i->live->if_live(c, [i, page, on_message, c, text = std::move(text)]() mutable { i->run_live(page, c, on_message(c, std::move(text))); });
         },
-        [connection] {});
+        [i, connection] { i->live->closed(*connection); });
     if (!connection->socket) return;
+    if (x->user)
+      if (auto session = i->authentication->session_id_of(x->req())) {
+        i->live->opened(connection, std::move(*session), page);
+        if (!connection->socket->is_open()) i->live->closed(*connection); // it ended before it was known
+      }
     if (on_open) i->run_live(page, connection, on_open(connection, {}));
   };
 }

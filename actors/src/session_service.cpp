@@ -121,6 +121,11 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
   // Raised whenever announcements may have been lost: every view published before is stale.
   std::atomic<std::uint64_t> epoch{0};
 
+  // Who hears that an account's sessions changed (the host, which closes live pages).
+  std::mutex observer_mutex;
+  std::function<void(const std::string&)> on_changed;
+  std::function<void()> on_missed;
+
   std::mutex sweeper_mutex;
   std::condition_variable sweeper_wake;
   bool stopping = false;
@@ -140,7 +145,10 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
             if (auto self = weak.lock()) self->changed_elsewhere(account);
           },
           [weak] {
-            if (auto self = weak.lock()) self->epoch.fetch_add(1);
+            if (auto self = weak.lock()) {
+              self->epoch.fetch_add(1);
+              self->tell_missed();
+            }
           });
     }
     sweeper = std::thread([this] {
@@ -206,13 +214,34 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
   // any) reads the store again before it answers.
   void changed_elsewhere(const std::string& home_account_id) {
     if (options.cache) options.cache->erase_prefix(cache::keys::user_partition(home_account_id));
-    auto& s = shard_for(home_account_id);
-    std::lock_guard lock(s.mutex);
-    auto it = s.actors.find(home_account_id);
-    if (it == s.actors.end()) return;
-    it->second.view = nullptr;
-    ++it->second.sent;
-    caf::anon_send(it->second.actor, actors::changed_elsewhere{});
+    {
+      auto& s = shard_for(home_account_id);
+      std::lock_guard lock(s.mutex);
+      if (auto it = s.actors.find(home_account_id); it != s.actors.end()) {
+        it->second.view = nullptr;
+        ++it->second.sent;
+        caf::anon_send(it->second.actor, actors::changed_elsewhere{});
+      }
+    }
+    tell_changed(home_account_id);
+  }
+
+  void tell_changed(const std::string& home_account_id) {
+    std::function<void(const std::string&)> observer;
+    {
+      std::lock_guard lock(observer_mutex);
+      observer = on_changed;
+    }
+    if (observer) observer(home_account_id);
+  }
+
+  void tell_missed() {
+    std::function<void()> observer;
+    {
+      std::lock_guard lock(observer_mutex);
+      observer = on_missed;
+    }
+    if (observer) observer();
   }
 
   bool try_retire(const std::string& home_account_id, std::uint64_t received) {
@@ -726,7 +755,17 @@ void session_service::find(const std::string& home_account_id, std::string sessi
 }
 
 void session_service::end(const std::string& home_account_id, std::function<void()> done) {
-  registry_->send(home_account_id, account_signed_out{std::move(done)});
+  std::weak_ptr<registry> weak = registry_;
+  registry_->send(home_account_id, account_signed_out{[weak, home_account_id, done = std::move(done)] {
+                    done();
+                    if (auto r = weak.lock()) r->tell_changed(home_account_id);
+                  }});
+}
+
+void session_service::observe_account_changes(std::function<void(const std::string&)> changed, std::function<void()> missed) {
+  std::lock_guard lock(registry_->observer_mutex);
+  registry_->on_changed = std::move(changed);
+  registry_->on_missed = std::move(missed);
 }
 
 std::size_t session_service::live_actors() const { return registry_->live(); }

@@ -611,6 +611,13 @@ void web_authentication::admit(const http::route& matched, const http::exchange_
   impl_->admit(matched, x, std::move(proceed));
 }
 
+std::optional<std::string> web_authentication::session_id_of(const http::request& r) const {
+  auto cookie = http::read_chunked_cookie(r.headers, impl_->cookie_name(r, impl_->options.cookie_name));
+  auto ticket = cookie ? impl_->tickets.open(*cookie, clock::now()) : failure{ticket_problem::unreadable};
+  if (!ticket) return std::nullopt;
+  return (*ticket)->session_id;
+}
+
 void web_authentication::challenge(const http::exchange_ptr& x, sign_in_request request) const { impl_->challenge(x, std::move(request)); }
 
 void web_authentication::challenge_user(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy) const {

@@ -32,7 +32,8 @@ void ticket_round_trip(std::string_view account, std::string_view session, unsig
   actors::session_ticket t{std::string(account), std::string(session), now + std::chrono::seconds(lifetime + 1)};
   auto sealed = actors::seal_ticket(keys, t);
   auto opened = actors::open_ticket(keys, sealed, now);
-  if (account.empty() || session.empty() || account.find('\n') != std::string_view::npos || session.find('\n') != std::string_view::npos) {
+  // The account is an authority's `sub`, which may hold a line break; the session id is ours.
+  if (account.empty() || session.empty() || session.find('\n') != std::string_view::npos) {
     FUZZ_REQUIRE(!opened || opened->home_account_id != account || opened->session_id != session); // not a ticket: never read as one
     return;
   }

@@ -9,6 +9,8 @@
 //              (milliseconds since the epoch) so a test can time the next refresh; a user who
 //              must sign in again is sent to the authority, as any page of the app would.
 // GET /whoami  the signed-in user's home account id.
+// GET /live/socket  a live page (WebSocket) of /live: "open" once connected, then "echo " and
+//              each message, while the user's session lives.
 //
 // Settings layer as for `onbehalf serve` (FILE, then environment variables such as
 // Onbehalf__Port=0). Once listening it prints "listening on http://ADDRESS:PORT" and, with
@@ -68,6 +70,16 @@ void add_routes(actors::host& app, std::vector<std::string> scopes) {
     });
   });
   r.get("/whoami", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->user->home_account_id)); });
+  r.get("/live/socket", app.live(
+                            "/live",
+                            [](actors::live_connection_ptr c, std::string message) -> task<void> {
+                              c->send("echo " + message);
+                              co_return;
+                            },
+                            [](actors::live_connection_ptr c, std::string) -> task<void> {
+                              c->send("open");
+                              co_return;
+                            }));
 }
 
 bool write_port_file(const std::string& path, std::uint16_t port) {

@@ -6,6 +6,7 @@
 #include "../support/oidc_provider_process.hpp"
 #include "../support/refresh_cycles.hpp"
 #include "../support/two_instances.hpp"
+#include "../support/websocket_client.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -203,6 +204,22 @@ TEST_CASE("a sign-out on one instance sends the user's browser to sign in at eve
     WARN("B still served the signed-out session " << waited.count() << " ms after the sign-out at A (" << polls
                                                    << " polls; the last answered " << last.status << " " << last.body.substr(0, 80) << ")");
   CHECK(last.sends_to_sign_in(f.authority));
+}
+
+TEST_CASE("a sign-out on one instance closes the user's live pages at the others, each told to go back to its page") {
+  ada_signed_in_at_a f;
+  websocket_client live(f.b.port(), "/live/socket", f.ada.cookie);
+  REQUIRE(live.status() == 101);
+  REQUIRE(live.receive() == std::optional<std::string>("open"));
+  live.send("still here?");
+  REQUIRE(live.receive() == std::optional<std::string>("echo still here?"));
+  f.sign_out_at_a();
+  CHECK(live.receive() == std::optional<std::string>(R"({"type":"navigate","url":"/live"})"));
+  CHECK_FALSE(live.receive()); // closed
+  CHECK(live.close_code() == 1000);
+  // A socket the old cookie opens again is refused before any upgrade.
+  websocket_client again(f.b.port(), "/live/socket", f.ada.cookie);
+  CHECK(again.status() == 401);
 }
 
 namespace {

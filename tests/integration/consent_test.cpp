@@ -338,6 +338,21 @@ TEST_CASE("live page: a challenge during a live operation tells the browser wher
   CHECK(todos->find("learn CAF") != std::string::npos);
 }
 
+TEST_CASE("live page: signing out in another tab closes the page's socket, after telling the browser to go back to the page") {
+  fixture f;
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  websocket_client live(f.app.port, "/live/todos/socket", cookie_header_of(b));
+  REQUIRE(live.status() == 101);
+  REQUIRE(live.receive());
+  CHECK(f.app.host->sessions().live_actors() >= 1);
+  auto signed_out = b.request("GET", f.app.url("/MicrosoftIdentity/Account/SignOut"));
+  REQUIRE(signed_out.status == 302);
+  CHECK(live.receive() == std::optional<std::string>(R"({"type":"navigate","url":"/live/todos"})"));
+  CHECK_FALSE(live.receive());
+  CHECK(live.close_code() == 1000);
+}
+
 TEST_CASE("live page: a WebSocket without a session is refused before any upgrade") {
   fixture f;
   websocket_client anonymous(f.app.port, "/live/todos/socket", "");

@@ -66,6 +66,11 @@ public:
   /// level and the other instances have been told.
   void end(const std::string& home_account_id, std::function<void()> done);
 
+  /// `changed` runs after an account's sessions changed: signed out here (once `end` is done), or
+  /// announced by another instance. `missed` runs when announcements may have been lost. Either
+  /// may run on any thread; `find` tells what remains. Pass empty functions to stop.
+  void observe_account_changes(std::function<void(const std::string& home_account_id)> changed, std::function<void()> missed);
+
   /// Session actors alive now (for tests and /metrics).
   std::size_t live_actors() const;
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ public:
   /// The authorization policy (an http::admission): every route needs a signed-in user unless
   /// it is anonymous, and must find its claim requirements met. Sets x->user when signed in.
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const;
+
+  /// The session a request's cookie names, when it is readable (not whether it is still live).
+  std::optional<std::string> session_id_of(const http::request& r) const;
 
   /// Sends the user to sign in: a 302 to the authority for pages, a 401 for API and XHR calls.
   void challenge(const http::exchange_ptr& x, sign_in_request request) const;
