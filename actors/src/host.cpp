@@ -9,6 +9,7 @@
 #include "onbehalf/actors/web_authentication.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/server.hpp"
 #include "onbehalf/json/value.hpp"
@@ -99,22 +100,59 @@ struct host::impl {
   std::unique_ptr<web_authentication> authentication;
   std::unique_ptr<front_dispatcher> front;
   std::unique_ptr<http::server> server;
+  // Onbehalf:Metrics:Port: /metrics and /healthz on a listener of their own.
+  http::router metrics_routes;
+  std::unique_ptr<http::inline_dispatcher> metrics_dispatcher;
+  std::unique_ptr<http::server> metrics_server;
 
   const config::app_settings& settings() const { return services->settings(); }
 
+  // Serving goes on while Redis is away (from memory and the authority): the status stays ok,
+  // and says what Redis is doing for whoever watches.
+  void serve_health(const http::exchange_ptr& x) const {
+    auto redis = services->redis_state();
+    x->respond(http::response::json(200, redis ? json::serialize(json::object{{"status", "ok"}, {"redis", *redis}}) : "{\"status\":\"ok\"}"));
+  }
+
+  void serve_metrics(const http::exchange_ptr& x) const {
+    auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) +
+                                           services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()));
+    r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    x->respond(std::move(r));
+  }
+
   void add_builtin_routes() {
-    // Serving goes on while Redis is away (from memory and the authority): the status stays ok,
-    // and says what Redis is doing for whoever watches.
-    router.get("/healthz", [this](const http::exchange_ptr& x) {
-      auto redis = services->redis_state();
-      x->respond(http::response::json(200, redis ? json::serialize(json::object{{"status", "ok"}, {"redis", *redis}}) : "{\"status\":\"ok\"}"));
-    }).anonymous = true;
+    router.get("/healthz", [this](const http::exchange_ptr& x) { serve_health(x); }).anonymous = true;
+    if (settings().host.metrics.own_listener) {
+      metrics_routes.get("/metrics", [this](const http::exchange_ptr& x) { serve_metrics(x); });
+      metrics_routes.get("/healthz", [this](const http::exchange_ptr& x) { serve_health(x); });
+      return;
+    }
+    // What the app does (its users, routes and timings) is for its operators: on the app's own
+    // listener, for this machine only.
     router.get("/metrics", [this](const http::exchange_ptr& x) {
-      auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) + services->redis_metrics() +
-                                             downstream_metrics(services->downstream_apis().statistics()));
-      r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      x->respond(std::move(r));
+      if (http::is_local_tool_request(x->req())) return serve_metrics(x);
+      x->respond(http::response::error(403, "Metrics are served only to this machine. To scrape them from elsewhere, set Onbehalf:Metrics:Port "
+                                            "(and Onbehalf:Metrics:ListenAddress) to serve them on a listener of their own."));
     }).anonymous = true;
+  }
+
+  result<bool, std::string> start_metrics_listener() {
+    const auto& m = settings().host.metrics;
+    if (!m.own_listener) return true;
+    http::server_options o;
+    o.address = m.listen_address;
+    o.port = m.port;
+    o.limits.max_connections = 64;
+    metrics_dispatcher = std::make_unique<http::inline_dispatcher>(metrics_routes);
+    metrics_server = std::make_unique<http::server>(o, *metrics_dispatcher);
+    auto started = metrics_server->start();
+    if (!started) {
+      metrics_server.reset();
+      return failure{"Onbehalf:Metrics:Port: the metrics listener could not start: " + started.error()};
+    }
+    log_info("Serving /metrics on a listener of its own", {{"address", m.listen_address}, {"port", std::to_string(*started)}});
+    return true;
   }
 
   result<bool, std::string> start_services() {
@@ -298,6 +336,13 @@ result<std::uint16_t, std::string> host::start() {
   i.server = std::make_unique<http::server>(server_options_from(i.settings().host), *i.front, i.metrics.get());
   i.server->share_io_threads_with(i.services->web());
   auto started = i.server->start();
+  if (started) {
+    if (auto metrics_started = i.start_metrics_listener(); !metrics_started) {
+      i.server->stop();
+      i.server->wait();
+      started = failure{metrics_started.error()};
+    }
+  }
   if (!started) {
     i.server.reset();
     i.stop_services();
@@ -307,16 +352,21 @@ result<std::uint16_t, std::string> host::start() {
 
 void host::stop() {
   if (impl_->server) impl_->server->stop();
+  if (impl_->metrics_server) impl_->metrics_server->stop();
 }
+
+std::uint16_t host::metrics_port() const { return impl_->metrics_server ? impl_->metrics_server->port() : 0; }
 
 void host::wait() {
   auto& i = *impl_;
   if (!i.server) return;
   i.server->wait();
+  if (i.metrics_server) i.metrics_server->wait();
   // The actors may still hold exchanges; they are released while the server's I/O contexts
   // still exist, and only then is the server torn down.
   i.stop_services();
   i.server.reset();
+  i.metrics_server.reset();
 }
 
 } // namespace onbehalf::actors

@@ -430,13 +430,24 @@ redis_options bind_redis(binder& b) {
   return o;
 }
 
+std::string listen_address(binder& b, const std::string& key, const std::string& fallback) {
+  auto address = b.text(key, fallback);
+  in6_addr scratch{};
+  if (inet_pton(AF_INET, address.c_str(), &scratch) != 1 && inet_pton(AF_INET6, address.c_str(), &scratch) != 1)
+    b.error(key, "must be an IP address such as 127.0.0.1 or ::1, not '" + address + "'");
+  return address;
+}
+
 host_options bind_host(binder& b) {
   host_options o;
-  o.listen_address = b.text("Onbehalf:ListenAddress", o.listen_address);
-  in6_addr scratch{};
-  if (inet_pton(AF_INET, o.listen_address.c_str(), &scratch) != 1 && inet_pton(AF_INET6, o.listen_address.c_str(), &scratch) != 1)
-    b.error("Onbehalf:ListenAddress", "must be an IP address such as 127.0.0.1 or ::1, not '" + o.listen_address + "'");
+  o.listen_address = listen_address(b, "Onbehalf:ListenAddress", o.listen_address);
   o.port = static_cast<std::uint16_t>(b.number("Onbehalf:Port", o.port, 0, 65535));
+  auto& m = o.metrics;
+  m.own_listener = !b.text("Onbehalf:Metrics:Port").empty();
+  m.port = static_cast<std::uint16_t>(b.number("Onbehalf:Metrics:Port", m.port, 0, 65535));
+  m.listen_address = listen_address(b, "Onbehalf:Metrics:ListenAddress", m.listen_address);
+  if (m.own_listener && m.port != 0 && m.port == o.port && m.listen_address == o.listen_address)
+    b.error("Onbehalf:Metrics:Port", "must differ from Onbehalf:Port: metrics get a listener of their own");
   o.tls.certificate_path = b.text("Onbehalf:Tls:CertificatePath");
   o.tls.key_path = b.text("Onbehalf:Tls:KeyPath");
   if (o.tls.certificate_path.empty() != o.tls.key_path.empty())

@@ -25,11 +25,19 @@ bool names_loopback(std::string_view host_header) {
   return text::iequals(host, "localhost") || host == "[::1]" || (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string_view::npos);
 }
 
+// A reverse proxy on this machine connects from loopback, often with a loopback Host; what it
+// forwards comes from anywhere, and it says so in one of these.
+bool forwarded_by_proxy(const request& r) {
+  for (std::string_view name : {"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "Via"})
+    if (r.headers.find(name)) return true;
+  return false;
+}
+
 } // namespace
 
 bool is_local_tool_request(const request& r) {
   auto host = r.headers.find("Host");
-  if (!is_loopback_address(r.remote_address) || !host || !names_loopback(*host)) return false;
+  if (!is_loopback_address(r.remote_address) || !host || !names_loopback(*host) || forwarded_by_proxy(r)) return false;
   return !is_cross_origin(r, "http://" + std::string(*host), {}) || !is_cross_origin(r, "https://" + std::string(*host), {});
 }
 

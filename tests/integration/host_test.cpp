@@ -93,3 +93,51 @@ TEST_CASE("a Redis that refuses the password fails the start, naming Onbehalf:Re
   running_host down({}, with_redis(nobody.number()));
   CHECK(health_says(down.port(), "\"redis\":\"unreachable"));
 }
+
+TEST_CASE("/metrics on the app's listener answers this machine's scripts, not web pages or what a proxy forwards") {
+  running_host h;
+  auto local = round_trip(h.port(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  REQUIRE(local);
+  CHECK(local->status == 200);
+  CHECK(local->body.find("onbehalf_live_pages 0") != std::string::npos);
+  for (std::string extra : {"X-Forwarded-For: 203.0.113.9\r\n", "Forwarded: for=203.0.113.9\r\n", "Origin: http://evil.example\r\n"}) {
+    INFO(extra);
+    auto refused = round_trip(h.port(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "Connection: close\r\n\r\n");
+    REQUIRE(refused);
+    CHECK(refused->status == 403);
+    CHECK(refused->body.find("Onbehalf:Metrics:Port") != std::string::npos);
+  }
+  auto by_public_name = round_trip(h.port(), "GET /metrics HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n");
+  REQUIRE(by_public_name);
+  CHECK(by_public_name->status == 403);
+}
+
+TEST_CASE("with Onbehalf:Metrics:Port, /metrics is served on that listener alone, to any caller that reaches it") {
+  auto s = test_settings();
+  s.host.metrics.own_listener = true;
+  running_host h({}, s);
+  auto port = h.host().metrics_port();
+  REQUIRE(port != 0);
+  CHECK(port != h.port());
+  auto scraped = round_trip(port, "GET /metrics HTTP/1.1\r\nHost: prometheus.internal\r\nX-Forwarded-For: 10.0.0.7\r\nConnection: close\r\n\r\n");
+  REQUIRE(scraped);
+  CHECK(scraped->status == 200);
+  CHECK(scraped->body.find("onbehalf_http_requests_total") != std::string::npos);
+  auto health = http_get(port, "/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto on_app = http_get(h.port(), "/metrics");
+  REQUIRE(on_app);
+  CHECK(on_app->status == 404);
+}
+
+TEST_CASE("a metrics listener that cannot start fails the start, naming the key, and leaves nothing running") {
+  running_host first;
+  auto s = test_settings();
+  s.host.metrics.own_listener = true;
+  s.host.metrics.port = first.port();
+  actors::host second(s);
+  auto started = second.start();
+  REQUIRE_FALSE(started);
+  CHECK(started.error().find("Onbehalf:Metrics:Port") != std::string::npos);
+}

@@ -207,6 +207,26 @@ TEST_CASE("a listen address that is not an IP address is an error") {
   CHECK(error_about(o, "Onbehalf:ListenAddress").find("IP address") != std::string::npos);
 }
 
+TEST_CASE("Onbehalf:Metrics:Port gives /metrics a listener of its own, on loopback unless told otherwise") {
+  auto none = bind_host(R"({"Cache": {"Backend": "Memory"}})");
+  REQUIRE(none.settings);
+  CHECK_FALSE(none.settings->host.metrics.own_listener);
+  auto own = bind_host(R"({"Metrics": {"Port": 9464}, "Cache": {"Backend": "Memory"}})");
+  REQUIRE(own.settings);
+  CHECK(own.settings->host.metrics.own_listener);
+  CHECK(own.settings->host.metrics.port == 9464);
+  CHECK(own.settings->host.metrics.listen_address == "127.0.0.1");
+  auto anywhere = bind_host(R"({"Metrics": {"Port": 0, "ListenAddress": "0.0.0.0"}, "Cache": {"Backend": "Memory"}})");
+  REQUIRE(anywhere.settings);
+  CHECK(anywhere.settings->host.metrics.own_listener);
+  CHECK(anywhere.settings->host.metrics.listen_address == "0.0.0.0");
+  CHECK(error_about(bind_host(R"({"Metrics": {"Port": 5000}, "Port": 5000, "Cache": {"Backend": "Memory"}})"), "Onbehalf:Metrics:Port").find("differ") !=
+        std::string::npos);
+  CHECK(error_about(bind_host(R"({"Metrics": {"Port": 9464, "ListenAddress": "metrics.local"}, "Cache": {"Backend": "Memory"}})"),
+                    "Onbehalf:Metrics:ListenAddress")
+            .find("IP address") != std::string::npos);
+}
+
 TEST_CASE("TLS with a certificate but no key is an error naming the missing key") {
   onbehalf::testing::temp_dir dir;
   auto cert = dir.write("cert.pem", "x");

@@ -32,4 +32,9 @@ TEST_CASE("a development control refuses other machines, other names and other p
   }
   CHECK_FALSE(is_local_tool_request(from("127.0.0.1", {{"Host", "localhost:5100"}, {"Origin", "http://localhost:3000"}})));
   CHECK_FALSE(is_local_tool_request(from("127.0.0.1", {{"Host", "localhost:5100"}, {"Sec-Fetch-Site", "cross-site"}})));
+  // A reverse proxy on this machine forwards requests from anywhere, with a loopback Host.
+  for (std::string proxy_header : {"X-Forwarded-For", "Forwarded", "X-Real-IP", "Via", "X-Forwarded-Host", "X-Forwarded-Proto"}) {
+    INFO(proxy_header);
+    CHECK_FALSE(is_local_tool_request(from("127.0.0.1", {{"Host", "127.0.0.1:5000"}, {proxy_header, "203.0.113.9"}})));
+  }
 }

@@ -37,6 +37,8 @@ public:
 
   /// Boots the actor system, opens the caches and starts serving; the error says what to fix.
   result<std::uint16_t, std::string> start();
+  /// The port of the metrics listener (Onbehalf:Metrics:Port) once started; 0 without one.
+  std::uint16_t metrics_port() const;
   /// Graceful: in-flight requests finish, then the server stops. Safe from any thread.
   void stop();
   /// Blocks until stopped, then shuts the actor system down.

@@ -143,6 +143,14 @@ struct sign_in_options {
 };
 
 /// The Onbehalf section: how this process serves.
+/// Where /metrics is served. Without a listener of its own, the app's listener answers it to
+/// this machine only (a local Prometheus, curl); with one, there alone.
+struct metrics_options {
+  bool own_listener = false;               // Onbehalf:Metrics:Port is set
+  std::string listen_address = "127.0.0.1"; // Onbehalf:Metrics:ListenAddress
+  std::uint16_t port = 0;                  // 0 picks a free port
+};
+
 struct host_options {
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 5000;
@@ -154,6 +162,7 @@ struct host_options {
   redis_options redis;
   sign_in_options sign_in;
   std::vector<std::string> known_proxies; // ForwardedHeaders:KnownProxies: whose X-Forwarded-* headers count
+  metrics_options metrics;
   std::chrono::seconds token_refresh_margin{300}; // a cached token this close to expiry is refreshed in the background
   std::string ca_bundle_path; // PEM file of extra CAs trusted for outgoing HTTPS (authority, downstream APIs)
   std::string log_level = "info";

@@ -21,9 +21,10 @@ bool acts_for_user(const request& r);
 /// none of `trusted_origins` (exact origins, as browsers send them).
 bool is_cross_origin(const request& r, std::string_view own_origin, const std::vector<std::string>& trusted_origins);
 
-/// Whether `r` may use a development control (a dev authority's or a test API's /admin/...): it
-/// comes from this machine, names this machine as its host (a page that rebinds its own name to
-/// 127.0.0.1 names itself), and no browser says another page sent it. Scripts and curl pass; a
+/// Whether `r` may use a control meant for this machine only (a dev authority's /admin/...,
+/// /metrics without a listener of its own): it comes from this machine, names this machine as its
+/// host (a page that rebinds its own name to 127.0.0.1 names itself), no browser says another
+/// page sent it, and no proxy says it forwarded it. Scripts, curl and a local Prometheus pass; a
 /// form on any web page, even one served from another port of localhost, does not.
 bool is_local_tool_request(const request& r);
 
