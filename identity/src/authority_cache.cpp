@@ -19,7 +19,9 @@ struct authority_cache::state : std::enable_shared_from_this<state> {
   std::mutex mutex;
   snapshot_ptr current;
   clock_point fetched_at{};
-  clock_point keys_fetched_at{};
+  // When a token's unknown key last made the keys be fetched: at most once per cooldown, and the
+  // first time at once, even right after the first fetch (a rollover may follow a start).
+  std::optional<clock_point> unknown_key_fetched_at;
   std::optional<clock_point> failed_at;
   std::string last_failure;
   bool fetching = false;
@@ -37,7 +39,6 @@ struct authority_cache::state : std::enable_shared_from_this<state> {
       fetching = false;
       waiting.swap(waiters);
       auto now = options.clock();
-      keys_fetched_at = now; // the unknown-key cooldown counts attempts, not successes
       if (outcome) {
         if (full) fetched_at = now;
         current = *outcome;
@@ -106,8 +107,9 @@ struct authority_cache::state : std::enable_shared_from_this<state> {
         next = action::answer; // serve what we have (or the failure) without asking the authority again
       } else if (!current || now - fetched_at >= options.refresh_interval) {
         next = action::fetch_all;
-      } else if (unknown_key && now - keys_fetched_at >= options.unknown_key_cooldown) {
+      } else if (unknown_key && (!unknown_key_fetched_at || now - *unknown_key_fetched_at >= options.unknown_key_cooldown)) {
         next = action::fetch_keys;
+        unknown_key_fetched_at = now; // the cooldown counts attempts, not successes
       }
       answer = current;
       error = last_failure;

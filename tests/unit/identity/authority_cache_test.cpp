@@ -127,6 +127,19 @@ TEST_CASE("an unknown key id refetches the keys and finds a rotated key") {
   CHECK(a.requests[metadata_url] == 1);
 }
 
+TEST_CASE("a key rotated right after the first fetch is found at once: the cooldown spaces refetches, it does not delay the first") {
+  scripted_authority a;
+  authority_cache cache(authority, a.fetcher(), a.options());
+  outcome_slot s;
+  cache.get(s.sink());
+  a.now += 1s;
+  a.set_keys(testing::token_factory(jws_algorithm::rs256, "key-2"));
+  cache.refresh_for_unknown_key(s.sink());
+  REQUIRE(*s.value);
+  CHECK((**s.value)->keys.find("key-2"));
+  CHECK(a.requests[jwks_url] == 2);
+}
+
 TEST_CASE("a flood of tokens with unknown key ids causes at most one refetch per cooldown") {
   scripted_authority a;
   authority_cache cache(authority, a.fetcher(), a.options());
