@@ -25,7 +25,7 @@ std::string expected_issuer(const std::string& issuer, const json_object& claims
 
 } // namespace
 
-result<json_object, token_error> verified_claims(std::string_view token, const key_set& keys) {
+result<json_object, token_error> verified_claims(std::string_view token, const key_set& keys, std::initializer_list<std::string_view> types) {
   auto parsed = parse_jwt(token);
   if (!parsed) {
     auto problem = parsed.error().problem;
@@ -33,6 +33,9 @@ result<json_object, token_error> verified_claims(std::string_view token, const k
     return reject(algorithm ? token_rejection::unsupported_algorithm : token_rejection::malformed, parsed.error().message);
   }
   const auto& t = *parsed;
+  if (auto typ = t.header.string("typ"); typ && types.size() != 0 &&
+                                         std::none_of(types.begin(), types.end(), [&](std::string_view accepted) { return text::iequals(*typ, accepted); }))
+    return reject(token_rejection::wrong_type, "the token's type (typ) is \"" + typ->substr(0, 64) + "\", not an access token's");
   const public_key* key = t.key_id.empty() ? nullptr : keys.find(t.key_id);
   if (!key && t.key_id.empty() && keys.keys().size() == 1) key = &keys.keys().front(); // a provider with one key may omit kid
   if (!key) return reject(token_rejection::unknown_key, "no key with id \"" + t.key_id + "\" in the authority's JWKS");
@@ -82,6 +85,8 @@ std::string_view to_string(token_rejection r) {
   case token_rejection::issued_in_future: return "issued_in_future";
   case token_rejection::missing_claim: return "missing_claim";
   case token_rejection::wrong_nonce: return "wrong_nonce";
+  case token_rejection::wrong_type: return "wrong_type";
+  case token_rejection::wrong_tenant: return "wrong_tenant";
   }
   return "unknown";
 }

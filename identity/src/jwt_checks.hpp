@@ -9,8 +9,9 @@
 
 namespace onbehalf::identity {
 
-/// The claims of a token whose signature verifies with one of `keys`.
-result<json_object, token_error> verified_claims(std::string_view token, const key_set& keys);
+/// The claims of a token whose signature verifies with one of `keys`. With `types`, a token whose
+/// header names its type (typ) must name one of them (case aside).
+result<json_object, token_error> verified_claims(std::string_view token, const key_set& keys, std::initializer_list<std::string_view> types = {});
 std::optional<token_error> check_required(const json_object& claims, std::initializer_list<std::string_view> required);
 std::optional<token_error> check_issuer(const json_object& claims, const std::string& configured_issuer);
 std::optional<token_error> check_lifetime(const json_object& claims, std::chrono::system_clock::time_point now, std::chrono::seconds clock_skew);

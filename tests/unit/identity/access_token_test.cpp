@@ -1,5 +1,6 @@
 #include "../../support/token_factory.hpp"
 
+#include "onbehalf/core/base64.hpp"
 #include "onbehalf/identity/access_token.hpp"
 
 #include <catch2/catch.hpp>
@@ -57,4 +58,63 @@ TEST_CASE("an access token from another issuer, expired, or badly signed is refu
   token_factory impostor;
   CHECK(validate_access_token(impostor.id_token([](object& c) { c["aud"] = "api-app-id"; }), factory().keys(), api_rules()).error().reason ==
         token_rejection::bad_signature);
+}
+
+namespace {
+// A token whose header says `typ`, signed with the factory's key.
+std::string token_of_type(const std::string& typ) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  object claims{{"iss", factory().issuer}, {"aud", "api-app-id"}, {"exp", now + 600}, {"iat", now}, {"sub", "user-1"}, {"tid", "tenant-1"}};
+  auto input = base64::encode(R"({"alg":"RS256","kid":"key-1","typ":")" + typ + "\"}", base64::alphabet::url) + "." +
+               base64::encode(boost::json::serialize(claims), base64::alphabet::url);
+  return input + "." + base64::encode(factory().key().sign(input), base64::alphabet::url);
+}
+} // namespace
+
+TEST_CASE("an access token's type, when its header names one, is a JWT access token's") {
+  for (std::string typ : {"JWT", "jwt", "at+jwt", "application/at+JWT"}) {
+    INFO(typ);
+    CHECK(validate_access_token(token_of_type(typ), factory().keys(), api_rules()));
+  }
+  for (std::string typ : {"id_token+jwt", "dpop+jwt", "logout+jwt", ""}) {
+    INFO(typ);
+    auto outcome = validate_access_token(token_of_type(typ), factory().keys(), api_rules());
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().reason == token_rejection::wrong_type);
+  }
+}
+
+TEST_CASE("an Entra-shaped issuer's v1 tokens (sts.windows.net) are accepted for the same tenant only") {
+  auto v1 = [](std::string tid) {
+    return access_token([tid](object& c) {
+      c["iss"] = "https://sts.windows.net/" + tid + "/";
+      c["tid"] = tid;
+      c["ver"] = "1.0";
+    });
+  };
+  CHECK(validate_access_token(v1("tenant-1"), factory().keys(), api_rules()));
+  CHECK(validate_access_token(v1("tenant-2"), factory().keys(), api_rules()).error().reason == token_rejection::wrong_issuer);
+  auto multi = api_rules();
+  multi.issuer = "https://login.example.com/{tenantid}/v2.0";
+  CHECK(validate_access_token(v1("tenant-2"), factory().keys(), multi));
+  auto other_provider = api_rules();
+  other_provider.issuer = "https://login.example.com/realms/tenant-1";
+  CHECK(validate_access_token(v1("tenant-1"), factory().keys(), other_provider).error().reason == token_rejection::wrong_issuer);
+}
+
+TEST_CASE("a multi-tenant API with an allow-list admits only the tenants it names") {
+  auto rules = api_rules();
+  rules.issuer = "https://login.example.com/{tenantid}/v2.0";
+  rules.allowed_tenants = {"Tenant-1", "tenant-9"};
+  auto from = [](std::string tid) {
+    return access_token([tid](object& c) {
+      c["iss"] = "https://login.example.com/" + tid + "/v2.0";
+      c["tid"] = tid;
+    });
+  };
+  CHECK(validate_access_token(from("tenant-1"), factory().keys(), rules));
+  CHECK(validate_access_token(from("tenant-9"), factory().keys(), rules));
+  auto stranger = validate_access_token(from("tenant-2"), factory().keys(), rules);
+  REQUIRE_FALSE(stranger);
+  CHECK(stranger.error().reason == token_rejection::wrong_tenant);
 }
