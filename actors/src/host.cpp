@@ -1,5 +1,6 @@
 #include "onbehalf/actors/host.hpp"
 
+#include "bearer_admission.hpp"
 #include "live_pages.hpp"
 
 #include "onbehalf/actors/authority_client.hpp"
@@ -66,6 +67,17 @@ std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_st
   return out;
 }
 
+// Web API routes: the bearer tokens their callers presented, by what became of them.
+std::string bearer_metrics(const bearer_admission& bearer) {
+  auto c = bearer.counts();
+  std::string out = "# HELP onbehalf_bearer_tokens_total Web API requests by what became of their bearer token: verified (signature checked), "
+                    "remembered (validated before), refused (401/400), forbidden (403).\n# TYPE onbehalf_bearer_tokens_total counter\n";
+  for (auto [outcome, n] : {std::pair{"verified", c.verified}, {"remembered", c.remembered}, {"refused", c.refused}, {"forbidden", c.forbidden}})
+    out += std::string("onbehalf_bearer_tokens_total{outcome=\"") + outcome + "\"} " + std::to_string(n) + "\n";
+  out += "# HELP onbehalf_bearer_tokens_held Validated bearer tokens held until they expire.\n# TYPE onbehalf_bearer_tokens_held gauge\n";
+  return out + "onbehalf_bearer_tokens_held " + std::to_string(bearer.held()) + "\n";
+}
+
 // Downstream calls per API and outcome, and the time they took (token acquisition included).
 std::string downstream_metrics(const downstream_statistics& stats) {
   if (stats.apis.empty()) return {};
@@ -97,6 +109,7 @@ struct host::impl {
   std::unique_ptr<http::request_metrics> metrics;
   std::unique_ptr<session_service> sessions;
   std::unique_ptr<live_pages> live;
+  std::unique_ptr<bearer_admission> bearer;
   std::unique_ptr<web_authentication> authentication;
   std::unique_ptr<front_dispatcher> front;
   std::unique_ptr<http::server> server;
@@ -116,7 +129,7 @@ struct host::impl {
 
   void serve_metrics(const http::exchange_ptr& x) const {
     auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) +
-                                           services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()));
+                                           bearer_metrics(*bearer) + services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()));
     r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     x->respond(std::move(r));
   }
@@ -167,6 +180,13 @@ struct host::impl {
     s.lease_time = h.redis.lease_time;
     sessions = std::make_unique<session_service>(services->system(), s);
     live = std::make_unique<live_pages>(*sessions);
+    const auto& as_api = settings().azure_ad;
+    bearer_admission_options b;
+    b.audiences = {as_api.client_id, "api://" + as_api.client_id};
+    if (!as_api.audience.empty()) b.audiences.push_back(as_api.audience);
+    b.allowed_tenants = as_api.allowed_tenants;
+    b.allow_tokens_without_scopes_or_roles = as_api.allow_web_api_to_be_authorized_by_acl;
+    bearer = std::make_unique<bearer_admission>(std::move(b), services->authority());
 
     auto keys = cookie_keys(h);
     if (!keys) return failure{"Onbehalf:SignIn:CookieEncryptionKeys: " + keys.error()};
@@ -195,6 +215,23 @@ struct host::impl {
   }
 
   // A route's ScopeKeySection names configuration; it is read once, here, like every setting.
+  // A web API route's scopes and app permissions may be named by configuration keys: read once, here.
+  result<bool, std::string> resolve_token_requirements() {
+    for (auto& r : router.routes()) {
+      if (!r.bearer) continue;
+      for (auto [key, into] : {std::pair{&r.bearer->scopes_key, &r.bearer->scopes}, {&r.bearer->app_permissions_key, &r.bearer->app_permissions}}) {
+        if (key->empty()) continue;
+        auto values = settings().values_at(*key);
+        if (values.empty())
+          return failure{"the web API route " + r.method + " " + r.pattern + " asks for the scopes or app permissions at " + *key +
+                         ", but the configuration sets nothing there"};
+        for (auto& v : values)
+          if (std::find(into->begin(), into->end(), v) == into->end()) into->push_back(v);
+      }
+    }
+    return true;
+  }
+
   result<bool, std::string> resolve_consent_policies() {
     for (auto& r : router.routes()) {
       if (!r.consent || r.consent->scope_key_section.empty()) continue;
@@ -257,6 +294,7 @@ struct host::impl {
   void stop_services() {
     front.reset();
     authentication.reset();
+    bearer.reset();
     live.reset();
     sessions.reset();
     services->shutdown();
@@ -313,15 +351,19 @@ result<std::uint16_t, std::string> host::start() {
     i.stop_services();
     return failure{started.error()};
   }
-  if (auto resolved = i.resolve_consent_policies(); !resolved) {
-    i.stop_services();
-    return failure{resolved.error()};
+  for (auto resolve : {&impl::resolve_consent_policies, &impl::resolve_token_requirements}) {
+    if (auto resolved = (i.*resolve)(); !resolved) {
+      i.stop_services();
+      return failure{resolved.error()};
+    }
   }
   i.add_builtin_routes();
   i.metrics = std::make_unique<http::request_metrics>(i.router);
   i.router.on_exception = [&i](const http::route& r, const http::exchange_ptr& x, std::exception_ptr e) { return i.answer_escaped(r, x, e); };
   auto* authentication = i.authentication.get();
-  http::admission admit = [authentication](const http::route& r, const http::exchange_ptr& x, std::function<void()> proceed) {
+  // Web API routes admit bearer tokens; every other route, signed-in users of the web app.
+  http::admission admit = [authentication, bearer = i.bearer.get()](const http::route& r, const http::exchange_ptr& x, std::function<void()> proceed) {
+    if (r.bearer) return bearer->admit(r, x, std::move(proceed));
     authentication->admit(r, x, std::move(proceed));
   };
   challenge_renderer render = [authentication](const http::exchange_ptr& x, const challenge& c, const http::consent_policy& policy) {

@@ -275,6 +275,9 @@ azure_ad_options bind_azure_ad(binder& b) {
   o.edit_profile_policy_id = b.text("AzureAd:EditProfilePolicyId");
   o.reset_password_policy_id = b.text("AzureAd:ResetPasswordPolicyId");
   o.client_credentials = bind_credentials(b);
+  o.audience = b.text("AzureAd:Audience");
+  o.allowed_tenants = b.list("AzureAd:AllowedTenants", "[\"72f988bf-86f1-41af-91ab-2d7cd011db47\"]");
+  o.allow_web_api_to_be_authorized_by_acl = b.boolean("AzureAd:AllowWebApiToBeAuthorizedByACL", false);
 
   if (o.instance.empty() && o.authority.empty()) {
     b.error("AzureAd:Instance", "is required (with AzureAd:TenantId), or set AzureAd:Authority to the issuer URL of any OpenID provider");

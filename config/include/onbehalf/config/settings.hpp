@@ -37,6 +37,13 @@ struct azure_ad_options {
   std::string edit_profile_policy_id;
   std::string reset_password_policy_id;
   std::vector<client_credential> client_credentials;
+  /// Web API: the audience its callers' tokens name, besides ClientId and api://{ClientId}.
+  std::string audience;
+  /// Web API with a multi-tenant authority (common, organizations): the tenants whose tokens it
+  /// admits; empty admits every tenant.
+  std::vector<std::string> allowed_tenants;
+  /// Web API: admit tokens that carry neither scopes nor app roles (access decided elsewhere).
+  bool allow_web_api_to_be_authorized_by_acl = false;
 
   /// The authority URL used for discovery: Instance + TenantId + "/v2.0" (or the B2C policy
   /// form), else Authority as given.

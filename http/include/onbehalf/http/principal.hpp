@@ -14,6 +14,9 @@ namespace onbehalf::http {
 struct principal {
   std::string home_account_id; // oid.tid for Entra users; sub.issuer-hash for other providers
   std::vector<std::pair<std::string, std::string>> claims;
+  /// A web API's caller that is an application on its own (client credentials: app roles, no
+  /// delegated scopes), not a user; always false for signed-in users of a web app.
+  bool is_app = false;
 
   /// The first value of a claim, if the user has it.
   std::optional<std::string_view> claim(std::string_view type) const;

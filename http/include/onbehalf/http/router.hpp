@@ -61,6 +61,19 @@ struct consent_policy {
   std::string return_path_after_post;
 };
 
+/// A web API route's caller presents `Authorization: Bearer <access token>` issued for this app
+/// (MIW's AddMicrosoftIdentityWebApi); what its token must carry (MIW's [RequiredScope],
+/// [RequiredScopeOrAppPermission]): a delegated token one of `scopes`, an app's token one of
+/// `app_permissions` (app roles). A requirement with neither admits any token issued for this
+/// API that carries scopes or roles. Scopes and permissions may also be read from configuration
+/// keys (a key naming a list takes it all), as "AzureAd:Scopes" in MIW's samples.
+struct token_requirement {
+  std::vector<std::string> scopes{};
+  std::vector<std::string> app_permissions{};
+  std::string scopes_key{};
+  std::string app_permissions_key{};
+};
+
 struct route {
   std::string method;
   std::string pattern;
@@ -68,6 +81,8 @@ struct route {
   bool anonymous = false; // reachable without a signed-in user
   std::vector<claim_requirement> required_claims; // all must hold, or the user gets 403
   std::optional<consent_policy> consent;          // see consent_policy
+  /// Set: a web API route, for bearer tokens only (cookies are not read); see token_requirement.
+  std::optional<token_requirement> bearer;
 
   /// The user must have claim `type` with one of `any_of` (e.g. roles: Admin).
   route& require_claim(std::string type, std::vector<std::string> any_of) {
@@ -78,6 +93,19 @@ struct route {
   route& authorize_for_scopes(consent_policy p) {
     consent = std::move(p);
     return *this;
+  }
+  /// A web API route: callers present bearer tokens meeting `r` (replacing a group's).
+  route& accepts_bearer_tokens(token_requirement r = {}) {
+    bearer = std::move(r);
+    return *this;
+  }
+  /// A web API route for delegated tokens with one of `any_of` in their scopes.
+  route& require_scope(std::vector<std::string> any_of) { return accepts_bearer_tokens({.scopes = std::move(any_of)}); }
+  /// A web API route for applications' tokens with one of `any_of` in their app roles.
+  route& require_app_permission(std::vector<std::string> any_of) { return accepts_bearer_tokens({.app_permissions = std::move(any_of)}); }
+  /// A web API route for either: a user's token with one of `scopes`, or an app's with one of `app_permissions`.
+  route& require_scope_or_app_permission(std::vector<std::string> scopes, std::vector<std::string> app_permissions) {
+    return accepts_bearer_tokens({.scopes = std::move(scopes), .app_permissions = std::move(app_permissions)});
   }
 
   struct segment {
@@ -171,6 +199,11 @@ public:
     anonymous_ = yes;
     return *this;
   }
+  /// Every route of the group is a web API route (see route::accepts_bearer_tokens).
+  route_group& accepts_bearer_tokens(token_requirement r = {}) {
+    bearer_ = std::move(r);
+    return *this;
+  }
 
   template <class F>
   route& add(std::string method, const std::string& pattern, F&& h) {
@@ -178,6 +211,7 @@ public:
     r.anonymous = anonymous_;
     r.required_claims = required_claims_;
     r.consent = consent_;
+    r.bearer = bearer_;
     return r;
   }
   template <class F>
@@ -207,6 +241,7 @@ private:
   bool anonymous_ = false;
   std::vector<claim_requirement> required_claims_;
   std::optional<consent_policy> consent_;
+  std::optional<token_requirement> bearer_;
 };
 
 /// Routes an exchange and runs its handler, or answers 404/405 itself. Every dispatcher uses this.
