@@ -315,7 +315,10 @@ void host::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::
 
 http::handler host::live(std::string page, live_handler on_message, live_handler on_open) {
   auto* i = impl_.get();
-  return [i, page = std::move(page), on_message = std::move(on_message), on_open = std::move(on_open)](const http::exchange_ptr& x) {
+  // Handlers are often lambda coroutines, whose frames refer to the lambda object: every message's
+  // coroutine calls the one copy the route holds, which lives as long as the host.
+  auto message_handler = std::make_shared<const live_handler>(std::move(on_message));
+  return [i, page = std::move(page), on_message = std::move(message_handler), on_open = std::move(on_open)](const http::exchange_ptr& x) {
     auto connection = std::make_shared<live_connection>();
     connection->handshake = x;
     std::weak_ptr<live_connection> weak = connection;
@@ -325,7 +328,7 @@ http::handler host::live(std::string page, live_handler on_message, live_handler
         [i, page, on_message, weak](std::string text) {
           auto c = weak.lock();
           if (!c) return;
-          i->live->if_live(c, [i, page, on_message, c, text = std::move(text)]() mutable { i->run_live(page, c, on_message(c, std::move(text))); });
+          i->live->if_live(c, [i, page, on_message, c, text = std::move(text)]() mutable { i->run_live(page, c, (*on_message)(c, std::move(text))); });
         },
         [i, connection] { i->live->closed(*connection); });
     if (!connection->socket) return;
