@@ -72,7 +72,17 @@ struct sign_in_session {
 /// Everything the endpoints share; one mutex guards the mutable parts.
 struct authority_core {
   directory dir;
-  std::string base_url;
+
+  /// Known once the server listens (its port may be chosen then); every request reads it, from
+  /// the I/O threads, so it has a lock of its own.
+  std::string base_url() const {
+    std::lock_guard lock(base_url_mutex_);
+    return base_url_;
+  }
+  void set_base_url(std::string url) {
+    std::lock_guard lock(base_url_mutex_);
+    base_url_ = std::move(url);
+  }
 
   std::mutex mutex;
   identity::signing_key signing_key = identity::signing_key::generate(identity::jws_algorithm::rs256);
@@ -93,11 +103,17 @@ struct authority_core {
   /// The tenant a URL path names; nullptr for an unknown one. Multi-tenant names return the first tenant.
   const tenant* tenant_for(std::string_view path) const;
   const app* find_app(std::string_view client_id) const;
-  std::string issuer_for(const tenant& t) const { return base_url + "/" + t.id + "/v2.0"; }
+  std::string issuer_for(const tenant& t) const { return base_url() + "/" + t.id + "/v2.0"; }
   /// An address under a route prefix ("/{tenant}" or "/tfp/{tenant}/{policy}").
-  std::string endpoint(std::string_view prefix, std::string_view rest) const { return base_url + std::string(prefix) + std::string(rest); }
+  std::string endpoint(std::string_view prefix, std::string_view rest) const { return base_url() + std::string(prefix) + std::string(rest); }
   /// Users can change their name and password through B2C user flows.
   user* mutable_user(std::string_view user_name);
+
+private:
+  mutable std::mutex base_url_mutex_;
+  std::string base_url_;
+
+public:
   static std::string consent_key(std::string_view user, std::string_view client, std::string_view resource) {
     return std::string(user) + "\n" + std::string(client) + "\n" + std::string(resource);
   }

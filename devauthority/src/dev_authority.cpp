@@ -78,7 +78,7 @@ std::string discovery_document(const authority_core& core, const std::string& te
   bool multi_tenant = tenant_path == "common" || tenant_path == "organizations" || tenant_path == "consumers";
   auto endpoint = [&](std::string_view rest) { return core.endpoint(prefix, rest); };
   boost::json::object doc{
-      {"issuer", multi_tenant ? core.base_url + "/{tenantid}/v2.0" : core.issuer_for(*t)},
+      {"issuer", multi_tenant ? core.base_url() + "/{tenantid}/v2.0" : core.issuer_for(*t)},
       {"authorization_endpoint", endpoint("/oauth2/v2.0/authorize")},
       {"token_endpoint", endpoint("/oauth2/v2.0/token")},
       {"end_session_endpoint", endpoint("/oauth2/v2.0/logout")},
@@ -252,8 +252,8 @@ result<std::uint16_t, std::string> dev_authority::start() {
   i.server = std::make_unique<http::server>(options, *i.dispatcher);
   auto started = i.server->start();
   if (!started) return started;
-  i.core.base_url = "http://" + i.core.dir.listen_address + ":" + std::to_string(*started);
-  log_info("Development authority ready", {{"base_url", i.core.base_url}, {"tenants", i.core.dir.tenants.size()}});
+  i.core.set_base_url("http://" + i.core.dir.listen_address + ":" + std::to_string(*started));
+  log_info("Development authority ready", {{"base_url", i.core.base_url()}, {"tenants", i.core.dir.tenants.size()}});
   return started;
 }
 
@@ -266,10 +266,10 @@ void dev_authority::wait() {
   if (impl_->server) impl_->server->wait();
 }
 
-std::string dev_authority::base_url() const { return impl_->core.base_url; }
-std::string dev_authority::authority(std::string_view tenant) const { return impl_->core.base_url + "/" + std::string(tenant) + "/v2.0"; }
+std::string dev_authority::base_url() const { return impl_->core.base_url(); }
+std::string dev_authority::authority(std::string_view tenant) const { return impl_->core.base_url() + "/" + std::string(tenant) + "/v2.0"; }
 std::string dev_authority::user_flow_authority(std::string_view tenant, std::string_view policy) const {
-  return impl_->core.base_url + "/tfp/" + std::string(tenant) + "/" + std::string(policy) + "/v2.0";
+  return impl_->core.base_url() + "/tfp/" + std::string(tenant) + "/" + std::string(policy) + "/v2.0";
 }
 void dev_authority::rotate_signing_key() { impl_->rotate(); }
 void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std::string(user_name)); }
