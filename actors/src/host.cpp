@@ -200,6 +200,7 @@ struct host::impl {
     w.cookie_keys = std::move(*keys);
     w.trusted_proxies = h.known_proxies;
     w.trusted_origins = h.sign_in.trusted_origins;
+    w.allowed_tenants = settings().azure_ad.allowed_tenants;
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
     w.prompt = h.sign_in.prompt;

@@ -17,6 +17,7 @@
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
 
+#include <algorithm>
 #include <optional>
 
 namespace onbehalf::actors {
@@ -488,10 +489,23 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     authority_of(correlation.user_flow).get(on_authority);
   }
 
+  bool admits_tenant_of(const identity::json_object& claims) const {
+    if (options.allowed_tenants.empty()) return true;
+    auto tid = claims.string("tid").value_or("");
+    return std::any_of(options.allowed_tenants.begin(), options.allowed_tenants.end(), [&](const std::string& t) { return text::iequals(t, tid); });
+  }
+
   void start_session(const http::exchange_ptr& x, const identity::sign_in_correlation& correlation, identity::token_response t,
                      const identity::json_object& claims) const {
     auto account = identity::home_account_id(claims);
     if (account.empty()) return reply(x, sign_in_failed("The sign-in service did not say who signed in."));
+    if (!admits_tenant_of(claims)) {
+      log_warning("A user of a tenant this app does not admit signed in; no session started (AzureAd:AllowedTenants lists the tenants admitted)",
+                  {{"cid", x->req().correlation_id}, {"tenant", claims.string("tid").value_or("")}});
+      return reply(x, http::response::page(403, "Your organization cannot use this site",
+                                           "You signed in, but this site is open to the people of certain organizations only, and yours is "
+                                           "not one of them. Ask this site's operators to admit it."));
+    }
     tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(correlation.scopes), std::move(t), correlation.user_flow);
     auto self = shared_from_this();
     http::principal user{account, identity::flatten_claims(claims)};

@@ -576,6 +576,21 @@ TEST_CASE("an answer naming another issuer (RFC 9207 iss) is refused before its 
   CHECK_FALSE(set_cookie_for(r, ".onbehalf.session").empty());
 }
 
+TEST_CASE("with AzureAd:AllowedTenants, a user of another tenant signs in at the authority but gets no session here, only a 403 page") {
+  app_fixture elsewhere([](config::app_settings& s) { s.azure_ad.allowed_tenants = {"11111111-2222-3333-4444-555555555555"}; });
+  browser b(*elsewhere.web, elsewhere.origin);
+  auto r = post_back(b, authority_until_form_post(elsewhere, b, start_sign_in(elsewhere, b)));
+  CHECK(r.status == 403);
+  CHECK(r.body.find("Your organization cannot use this site") != std::string::npos);
+  CHECK(set_cookie_for(r, ".onbehalf.session").empty());
+  // The user's own tenant, listed (in upper case: tenant ids compare without case), is admitted.
+  auto upper = dev::tenant_id;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  app_fixture admitted([upper](config::app_settings& s) { s.azure_ad.allowed_tenants = {upper, "11111111-2222-3333-4444-555555555555"}; });
+  browser b2(*admitted.web, admitted.origin);
+  CHECK(post_back(b2, authority_until_form_post(admitted, b2, start_sign_in(admitted, b2))).status == 302);
+}
+
 TEST_CASE("an id_token whose nonce is not the one this sign-in sent is refused") {
   app_fixture app;
   browser b(*app.web, app.origin);

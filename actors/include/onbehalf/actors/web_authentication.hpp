@@ -33,6 +33,8 @@ struct web_authentication_options {
   /// Other sites whose pages may post here, or open live sockets, with the user's session
   /// (exact origins: "https://portal.example"); pages of this site always may.
   std::vector<std::string> trusted_origins;
+  /// AzureAd:AllowedTenants: a multi-tenant app signs in users of these tenants (tid) only; empty: any.
+  std::vector<std::string> allowed_tenants;
   /// A session cookie unused this long stops working; using it renews it (sliding expiry).
   std::chrono::seconds idle_timeout{std::chrono::hours(24 * 14)};
   std::string cookie_name = ".onbehalf.session";
