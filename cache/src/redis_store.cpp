@@ -284,8 +284,12 @@ result<std::unique_ptr<redis_store>, std::string> redis_store::open(redis_option
   return store;
 }
 
-// The client goes first: it answers what is still waiting, while the rest is alive.
-redis_store::~redis_store() { impl_->client.reset(); }
+// The client stops first: it answers what is still waiting while the rest is alive, and those
+// answers may still use it (a completed lease publishes its release).
+redis_store::~redis_store() {
+  impl_->client->shutdown();
+  impl_->client.reset();
+}
 
 std::string redis_store::hash_key(std::string_view partition) const { return impl_->hash_key(partition); }
 std::string redis_store::lease_key(std::string_view partition, std::string_view name) const { return impl_->lease_key(partition, name); }

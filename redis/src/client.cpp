@@ -486,7 +486,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   }
 
   void stop() {
-    stopping = true;
+    if (stopping.exchange(true)) return;
     asio::post(io, [this] {
       error closed{error::kind::closed, "the Redis client is shutting down"};
       subscriber_timer.cancel();
@@ -537,7 +537,9 @@ result<std::unique_ptr<client>, std::string> client::create(client_options optio
   return c;
 }
 
-client::~client() {
+client::~client() { shutdown(); }
+
+void client::shutdown() {
   if (impl_) impl_->stop();
 }
 

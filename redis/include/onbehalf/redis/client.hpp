@@ -83,6 +83,9 @@ public:
   static result<std::unique_ptr<client>, std::string> create(client_options options);
   /// Stops the thread; calls still waiting are answered with error::kind::closed.
   ~client();
+  /// The same, while the client is still there: the answers it gives as it stops may call it
+  /// again (they are answered with error::kind::closed at once). Once is enough; again is harmless.
+  void shutdown();
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
