@@ -2,12 +2,17 @@
 
 #include "token_in_place.hpp"
 
+#include "onbehalf/http/www_authenticate.hpp"
+
 namespace onbehalf::actors {
 
 signed_in_user::signed_in_user(const http::exchange_ptr& x) : correlation_id_(x->req().correlation_id) {
   if (!x->user) return;
   home_account_id_ = x->user->home_account_id;
   login_hint_ = std::string(x->user->username());
+  if (!x->user->by_access_token) return;
+  is_application_ = x->user->is_app;
+  if (auto token = http::bearer_token_of(x->req()); token && !x->user->is_app) caller_token_ = secret(std::string(*token));
 }
 
 signed_in_user::signed_in_user(const http::principal& user, std::string correlation_id)
@@ -29,8 +34,13 @@ call_result<access_token> to_call_result(token_service_outcome o, const std::vec
 
 task<call_result<access_token>> detail::acquire_user_token_in_place(token_service& tokens, const signed_in_user& user,
                                                                     const std::vector<std::string>& scopes, token_acquisition_options options) {
+  if (user.is_application())
+    co_return failure{call_failure(configuration_error{
+        "", "this request's caller is an application, not a user, so there is no user to call the API for: call it as the app "
+            "(the *_for_app calls), or admit only users' tokens on this route (require_scope)"})};
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
   auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
+    if (!user.caller_token().empty()) return tokens.acquire_token_on_behalf_of(user.caller_token(), scopes, std::move(options), std::move(done));
     tokens.acquire_token_for_user_in_place(user.home_account_id(), scopes, std::move(options), std::move(done));
   });
   co_return to_call_result(std::move(outcome), scopes, user.login_hint());

@@ -41,6 +41,7 @@ caller_ptr caller_of(const identity::json_object& claims) {
   user->home_account_id = identity::home_account_id(claims);
   user->claims = identity::flatten_claims(claims);
   user->is_app = is_application(claims, scopes);
+  user->by_access_token = true;
   c->permissions = identity::roles_of(claims);
   if (user->is_app) {
     c->permissions.insert(c->permissions.end(), scopes.begin(), scopes.end());
@@ -104,28 +105,6 @@ http::response bearer_answer(unsigned status, std::string challenge, std::string
 http::response invalid_token(std::string_view description) {
   return bearer_answer(401, "Bearer error=\"invalid_token\", error_description=" + http::quoted_string(description),
                        std::string("The access token was refused: ") + std::string(description) + ".");
-}
-
-// The token of `Authorization: Bearer <token>` (RFC 6750 section 2.1: b64token); nullopt when
-// there is no such header, an empty view when it is malformed.
-std::optional<std::string_view> bearer_token(const http::request& r) {
-  std::optional<std::string_view> found;
-  for (const auto& f : r.headers.all()) {
-    if (!text::iequals(f.name, "Authorization")) continue;
-    if (found) return std::string_view(); // two credentials: which one counts is ambiguous
-    found = f.value;
-  }
-  if (!found) return std::nullopt;
-  auto value = *found;
-  auto space = value.find(' ');
-  if (space == std::string_view::npos || !text::iequals(value.substr(0, space), "Bearer")) return std::nullopt;
-  auto token = value.substr(space + 1);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  auto end = token.find_last_not_of('=');
-  auto body = token.substr(0, end == std::string_view::npos ? 0 : end + 1);
-  constexpr std::string_view b64token = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
-  if (body.empty() || body.find_first_not_of(b64token) != std::string_view::npos) return std::string_view();
-  return token;
 }
 
 } // namespace
@@ -229,7 +208,7 @@ bearer_admission::bearer_admission(bearer_admission_options options, identity::a
 bearer_admission::~bearer_admission() = default;
 
 void bearer_admission::admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const {
-  auto token = bearer_token(x->req());
+  auto token = http::bearer_token_of(x->req());
   if (!token) {
     return state_->refuse(x, bearer_answer(401, "Bearer", "This API needs an access token: send it as Authorization: Bearer <token>."));
   }

@@ -1,6 +1,8 @@
 #include "onbehalf/actors/call_failure.hpp"
 
+#include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
 #include "onbehalf/core/text.hpp"
 
 namespace onbehalf::actors {
@@ -100,6 +102,26 @@ http::response failure_page(const call_failure& f, const http::request& r) {
     page.headers.set("Retry-After", std::to_string(e && e->retry_after ? e->retry_after->count() : 30));
   }
   return page;
+}
+
+http::response challenge_for_caller(const challenge& c) {
+  auto answer = [](unsigned status, std::string header, std::string_view message) {
+    auto r = http::response::error(status, message);
+    r.headers.set("WWW-Authenticate", std::move(header));
+    return r;
+  };
+  if (!c.claims.empty())
+    return answer(401,
+                  "Bearer error=\"insufficient_claims\", error_description=\"a downstream API needs the user to satisfy a claims challenge\", claims=" +
+                      http::quoted_string(base64::encode(c.claims)),
+                  "A service this API calls needs more from the user's sign-in: get a token that satisfies the claims challenge.");
+  if (c.reason == identity::interaction_reason::login_required || c.reason == identity::interaction_reason::refresh_token_expired)
+    return answer(401, "Bearer error=\"invalid_token\", error_description=\"the user must sign in again\"",
+                  "The user's sign-in is no longer good for the services this API calls: sign in again.");
+  std::string header = "Bearer error=\"insufficient_scope\", error_description=\"the user has not consented to what this API needs\"";
+  if (!c.scopes.empty()) header += ", scope=" + http::quoted_string(text::join(c.scopes, " "));
+  header += ", proposedAction=\"consent\"";
+  return answer(403, std::move(header), "The user has not consented to what this API needs from the services it calls.");
 }
 
 void log_fallback(std::string_view what, const call_failure& f) {

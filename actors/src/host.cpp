@@ -257,6 +257,13 @@ struct host::impl {
         front->raise(x, *c, *r.consent);
         return true;
       }
+      // A web API's caller is a program: it gets the challenge to pass on to its user.
+      if (const auto* c = f.as<challenge>(); c && r.bearer) {
+        log_info("A downstream API needs the caller's user; the challenge goes back to the caller",
+                 {{"cid", x->req().correlation_id}, {"route", r.method + " " + r.pattern}, {"reason", f.message()}});
+        x->respond(challenge_for_caller(*c));
+        return true;
+      }
       if (f.is<challenge>())
         log_error("A handler let a consent challenge escape on a route without a consent policy: add .authorize_for_scopes({...}) to the "
                   "route, or handle the challenge in the handler",

@@ -171,6 +171,7 @@ struct token_acquirer_factory::impl {
     t.coordination = coordination;
     t.lease_time = h.redis.lease_time;
     t.refresh_margin = h.token_refresh_margin;
+    t.on_behalf_of = settings.azure_ad.on_behalf_of_grant == "TokenExchange" ? on_behalf_of_grant::token_exchange : on_behalf_of_grant::jwt_bearer;
     tokens = std::make_unique<token_service>(*system, t);
     apis->attach(*tokens, *web);
     headers = std::make_unique<authorization_header_provider>(*tokens);

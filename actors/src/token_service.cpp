@@ -5,6 +5,8 @@
 #include "code_redemption.hpp"
 #include "token_grants.hpp"
 #include "onbehalf/cache/token_records.hpp"
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
@@ -30,6 +32,7 @@ struct request_keys {
   std::string partition;   // the account's, or the app's in its tenant
   std::string cache_key;
   std::string refresh_key; // where the user's refresh token lives; empty for app tokens
+  std::chrono::seconds refresh_lifetime{0};
   std::string flight;
   std::string actor;       // authority (tenant) + resource: one token actor each
 };
@@ -39,11 +42,14 @@ struct flight_request {
   request_keys keys;
   std::vector<std::string> scopes;
   token_acquisition_options options;
+  secret assertion; // on-behalf-of: the caller's token
 };
 
 // Local messages: they carry callbacks and outcomes, never leave the process, never serialized.
 struct token_requested {
-  std::string home_account_id; // empty: an app token
+  std::string home_account_id; // empty: an app token, or one on behalf of a caller's token
+  std::string caller_digest;   // on-behalf-of: the digest of the caller's token
+  secret assertion;            // on-behalf-of: the caller's token
   std::vector<std::string> scopes;
   token_acquisition_options options;
   token_callback done; // empty: the caller was answered from L1 already; refresh if due
@@ -101,6 +107,9 @@ using lease_state = cache::coordination::lease_state;
 
 // Refresh tokens are kept for as long as Entra lets an unused one live.
 constexpr std::chrono::hours refresh_token_lifetime{24 * 90};
+// An on-behalf-of refresh token belongs to one caller's token, which its client replaces within
+// the hour: a day keeps it for work that outlives the token, and bounds what each token leaves.
+constexpr std::chrono::hours caller_refresh_token_lifetime{24};
 using detail::send_grant;
 using detail::shared_settings;
 
@@ -132,11 +141,19 @@ bool bypasses_cache(const token_acquisition_options& o) { return o.force_refresh
 
 const std::string& tenant_of(const token_service_settings& s, const token_acquisition_options& o) { return o.tenant.empty() ? s.tenant : o.tenant; }
 
+// Whose tokens a request is for: the app's (both empty), a signed-in account's, or a web API
+// caller's, known by the digest of the token it presented (on-behalf-of).
+struct token_owner {
+  std::string_view home_account_id;
+  std::string_view caller_digest;
+};
+
 // Where a request's access tokens live: the account's (or the app's) partition, per resource.
-std::string access_key_for(const token_service_settings& s, std::string_view home_account_id, const std::vector<std::string>& scopes,
-                           const token_acquisition_options& o) {
+std::string access_key_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
   auto resource = scopes.empty() ? std::string_view() : identity::resource_view_of_scope(scopes.front());
   const auto& tenant = tenant_of(s, o);
+  auto home_account_id = owner.home_account_id;
+  if (!owner.caller_digest.empty()) return cache::keys::access_tokens(cache::keys::caller_partition(s.client.client_id, owner.caller_digest), resource);
   if (home_account_id.empty()) return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, tenant), resource);
   // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
   // account's partition, so sign-out removes them, under a resource key naming the tenant.
@@ -145,12 +162,20 @@ std::string access_key_for(const token_service_settings& s, std::string_view hom
   return cache::keys::user_access_tokens(home_account_id, resource, o.user_flow);
 }
 
-request_keys keys_for(const token_service_settings& s, std::string_view home_account_id, const std::vector<std::string>& scopes,
-                      const token_acquisition_options& o) {
+request_keys keys_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
   request_keys k;
-  k.partition = home_account_id.empty() ? cache::keys::app_partition(s.client.client_id, tenant_of(s, o)) : cache::keys::user_partition(home_account_id);
-  k.cache_key = access_key_for(s, home_account_id, scopes, o);
-  if (!home_account_id.empty()) k.refresh_key = cache::keys::refresh_token(k.partition, o.user_flow);
+  if (!owner.caller_digest.empty()) {
+    k.partition = cache::keys::caller_partition(s.client.client_id, owner.caller_digest);
+    k.refresh_key = cache::keys::refresh_token(k.partition);
+    k.refresh_lifetime = caller_refresh_token_lifetime;
+  } else if (!owner.home_account_id.empty()) {
+    k.partition = cache::keys::user_partition(owner.home_account_id);
+    k.refresh_key = cache::keys::refresh_token(k.partition, o.user_flow);
+    k.refresh_lifetime = refresh_token_lifetime;
+  } else {
+    k.partition = cache::keys::app_partition(s.client.client_id, tenant_of(s, o));
+  }
+  k.cache_key = access_key_for(s, owner, scopes, o);
   auto sorted = scopes;
   for (auto& scope : sorted) scope = text::to_lower(scope);
   std::sort(sorted.begin(), sorted.end());
@@ -170,8 +195,13 @@ cache::access_token_records records_at(cache::memory_cache& l1, const std::strin
 
 // Granted scopes as the cache compares them: a provider that answers "read" for "api://x/read"
 // has its bare names qualified with the requested resource (Graph's short names stay as they are).
+// A token asked for with "{resource}/.default" answers that request again, though the authority
+// lists the permissions it stands for instead.
 std::vector<std::string> granted_scopes(std::vector<std::string> granted, const std::vector<std::string>& requested) {
   if (requested.empty()) return granted;
+  for (const auto& scope : requested)
+    if (scope.ends_with("/.default") && std::none_of(granted.begin(), granted.end(), [&](const std::string& g) { return text::iequals(g, scope); }))
+      granted.push_back(scope);
   auto resource = identity::resource_of_scope(requested.front());
   if (resource == identity::graph_resource) return granted;
   for (auto& scope : granted)
@@ -219,15 +249,15 @@ acquired_token keep(const token_service_settings& s, cache::coordination* leases
   bool rotated = !k.refresh_key.empty() && !t.refresh_token.empty();
   if (rotated) s.cache->erase(k.refresh_key); // an older one kept after an outage is stale now
   if (!s.store) {
-    if (rotated) s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + refresh_token_lifetime);
+    if (rotated) s.cache->put(k.refresh_key, t.refresh_token.reveal(), cache::clock::now() + k.refresh_lifetime);
     if (lease) leases->complete(std::move(*lease), {}, [](result<bool, std::string>) {});
     return {t.access_token, expires};
   }
   std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
-  if (rotated) written.push_back({k.refresh_key, t.refresh_token.reveal(), now + refresh_token_lifetime});
-  auto kept = [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token](result<bool, std::string> written) {
+  if (rotated) written.push_back({k.refresh_key, t.refresh_token.reveal(), now + k.refresh_lifetime});
+  auto kept = [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token, lifetime = k.refresh_lifetime](result<bool, std::string> written) {
     // A failed write is counted by the store for /metrics; the access token costs a later L1 miss at most.
-    if ((!written || !*written) && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + refresh_token_lifetime);
+    if ((!written || !*written) && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + lifetime);
   };
   if (lease) {
     leases->complete(std::move(*lease), std::move(written), std::move(kept));
@@ -288,13 +318,28 @@ std::optional<std::chrono::milliseconds> grant_timeout(token_actor_pointer self,
   return detail::timeout_within(self->state.settings->lease_time);
 }
 
+// Exchanges a web API caller's token for one to the downstream API (on-behalf-of).
+void exchange_assertion(token_actor_pointer self, const flight_request& f) {
+  const auto& s = self->state.settings;
+  auto grant = s->on_behalf_of == on_behalf_of_grant::token_exchange ? identity::token_grant::token_exchange(f.assertion, f.scopes)
+                                                                     : identity::token_grant::on_behalf_of(f.assertion, f.scopes);
+  send_grant(s, std::move(grant), f.options, reporter(self, f), grant_timeout(self, f));
+}
+
+// What a flight does when no refresh token is kept: a signed-in user must sign in again; a web
+// API's caller has its token to exchange.
+void without_refresh_token(token_actor_pointer self, const flight_request& f) {
+  if (!f.assertion.empty()) return exchange_assertion(self, f);
+  reporter(self, f)(sign_in_needed());
+}
+
 // Redeems the account's refresh token: from L1 (no L2 configured, or L2 was down when it was
 // written), else from L2, read off this actor's thread.
 void redeem_refresh_token(token_actor_pointer self, const flight_request& f) {
   const auto& s = self->state.settings;
   if (auto refresh_token = s->cache->get(f.keys.refresh_key))
     return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), f.scopes), f.options, reporter(self, f), grant_timeout(self, f));
-  if (!s->store) return reporter(self, f)(sign_in_needed());
+  if (!s->store) return without_refresh_token(self, f);
   s->store->get(f.keys.partition, f.keys.refresh_key, [me = caf::actor_cast<caf::actor>(self), f](result<std::optional<std::string>, std::string> r) {
     if (!r) return caf::anon_send(me, refresh_token_read{f, failure{std::move(r.error())}});
     caf::anon_send(me, refresh_token_read{f, secret(*r ? std::move(**r) : std::string())});
@@ -312,7 +357,7 @@ token_outcome token_cache_unreadable(const std::string& why) {
 
 void on_refresh_token_read(token_actor_pointer self, refresh_token_read& r) {
   if (!r.refresh_token) return reporter(self, r.f)(token_cache_unreadable(r.refresh_token.error()));
-  if (r.refresh_token->empty()) return reporter(self, r.f)(sign_in_needed());
+  if (r.refresh_token->empty()) return without_refresh_token(self, r.f);
   send_grant(self->state.settings, identity::token_grant::refresh(*r.refresh_token, r.f.scopes), r.f.options, reporter(self, r.f), grant_timeout(self, r.f));
 }
 
@@ -414,7 +459,7 @@ void on_grant_finished(token_actor_pointer self, grant_finished& g) {
     answer = keep(*st.settings, &leases_of(self), g.f.keys, g.f.scopes, *g.outcome, std::move(lease));
   } else {
     if (lease) leases_of(self).release(std::move(*lease));
-    if (!g.f.keys.refresh_key.empty()) g.outcome = failure{identity::as_refresh_failure(std::move(g.outcome.error()))};
+    if (!g.f.keys.refresh_key.empty() && g.f.assertion.empty()) g.outcome = failure{identity::as_refresh_failure(std::move(g.outcome.error()))};
     if (g.outcome.error().retry_after) st.throttled_until[g.f.keys.flight] = clock::now() + *g.outcome.error().retry_after;
     log_warning("Could not acquire a token", {{"cid", g.f.options.correlation_id}, {"reason", g.outcome.error().message()}});
     answer = failure{g.outcome.error()};
@@ -424,7 +469,7 @@ void on_grant_finished(token_actor_pointer self, grant_finished& g) {
 
 void on_request(token_actor_pointer self, token_requested& r) {
   auto& st = self->state;
-  flight_request f{keys_for(*st.settings, r.home_account_id, r.scopes, r.options), r.scopes, r.options};
+  flight_request f{keys_for(*st.settings, {r.home_account_id, r.caller_digest}, r.scopes, r.options), r.scopes, r.options, r.assertion};
   const auto& k = f.keys;
   auto now = clock::now();
   auto throttle = st.throttled_until.find(k.flight);
@@ -503,14 +548,15 @@ struct token_service::impl {
   // The common case costs an L1 lookup on the caller's thread and no message: a cached token
   // that is not due for refresh is answered at once, read in place and copied once. Anything
   // else goes to the resource's actor.
-  // `account` and `scopes` are read in place, and copied only when the cache has no answer.
-  void acquire(std::string_view account, const std::vector<std::string>& scopes, token_acquisition_options options, token_callback done) {
+  // The owner, `scopes` and the assertion are read in place, and copied only when the cache has no answer.
+  void acquire(token_owner owner, const std::vector<std::string>& scopes, token_acquisition_options options, token_callback done,
+               const secret* assertion = nullptr) {
     if (!options.user_flow.empty() && text::iequals(options.user_flow, settings->sign_in_flow)) options.user_flow.clear();
     if (!bypasses_cache(options)) {
       auto now = clock::now();
       std::optional<acquired_token> hit;
       bool due = false;
-      settings->cache->read(access_key_for(*settings, account, scopes, options), [&](std::string_view bytes) {
+      settings->cache->read(access_key_for(*settings, owner, scopes, options), [&](std::string_view bytes) {
         auto found = cache::access_token_records::find_best(bytes, scopes, now);
         if (!found) return;
         hit = acquired_token{secret(std::string(found->token)), found->expires_on};
@@ -522,8 +568,9 @@ struct token_service::impl {
         done = nullptr; // the actor refreshes; nobody waits
       }
     }
-    auto k = keys_for(*settings, account, scopes, options);
-    caf::anon_send(actor_for(k.actor), token_requested{std::string(account), scopes, std::move(options), std::move(done)});
+    auto k = keys_for(*settings, owner, scopes, options);
+    caf::anon_send(actor_for(k.actor), token_requested{std::string(owner.home_account_id), std::string(owner.caller_digest),
+                                                       assertion ? *assertion : secret(), scopes, std::move(options), std::move(done)});
   }
 };
 
@@ -562,7 +609,7 @@ void token_service::accept_sign_in_tokens(std::string home_account_id, std::vect
                                           std::string user_flow) {
   token_acquisition_options o;
   o.user_flow = text::iequals(user_flow, impl_->settings->sign_in_flow) ? std::string() : std::move(user_flow);
-  keep(*impl_->settings, nullptr, keys_for(*impl_->settings, home_account_id, scopes, o), scopes, tokens);
+  keep(*impl_->settings, nullptr, keys_for(*impl_->settings, {home_account_id, {}}, scopes, o), scopes, tokens);
 }
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes,
@@ -572,12 +619,19 @@ void token_service::acquire_token_for_user(std::string home_account_id, std::vec
 
 void token_service::acquire_token_for_user(std::string home_account_id, std::vector<std::string> scopes, token_acquisition_options options,
                                            std::function<void(token_service_outcome)> done) {
-  impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
+  impl_->acquire({home_account_id, {}}, scopes, std::move(options), std::move(done));
 }
 
 void token_service::acquire_token_for_user_in_place(std::string_view home_account_id, const std::vector<std::string>& scopes,
                                                     token_acquisition_options options, std::function<void(token_service_outcome)> done) {
-  impl_->acquire(home_account_id, scopes, std::move(options), std::move(done));
+  impl_->acquire({home_account_id, {}}, scopes, std::move(options), std::move(done));
+}
+
+void token_service::acquire_token_on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes, token_acquisition_options options,
+                                               std::function<void(token_service_outcome)> done) {
+  // The digest names the caller's tokens; the token itself travels only to the grant.
+  auto digest = base64::encode(crypto::sha256(assertion.reveal()), base64::alphabet::url);
+  impl_->acquire({{}, digest}, scopes, std::move(options), std::move(done), &assertion);
 }
 
 } // namespace onbehalf::actors

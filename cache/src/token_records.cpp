@@ -45,6 +45,9 @@ std::string lower_flow(std::string key, std::size_t flow_size) {
 } // namespace
 std::string user_partition(std::string_view home_account_id) { return joined("u|", part(home_account_id), "|"); }
 std::string app_partition(std::string_view client_id, std::string_view tenant) { return joined("a|", part(client_id), "|", part(tenant), "|"); }
+std::string caller_partition(std::string_view client_id, std::string_view assertion_digest) {
+  return joined("o|", part(client_id), "|", part(assertion_digest), "|");
+}
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow) {
   part flow(user_flow);
   return lower_flow(joined(partition, "at|", part(resource), "|", flow), std::string_view(flow).size());

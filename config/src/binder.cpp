@@ -278,6 +278,9 @@ azure_ad_options bind_azure_ad(binder& b) {
   o.audience = b.text("AzureAd:Audience");
   o.allowed_tenants = b.list("AzureAd:AllowedTenants", "[\"72f988bf-86f1-41af-91ab-2d7cd011db47\"]");
   o.allow_web_api_to_be_authorized_by_acl = b.boolean("AzureAd:AllowWebApiToBeAuthorizedByACL", false);
+  o.on_behalf_of_grant = b.text("AzureAd:OnBehalfOfGrant", o.on_behalf_of_grant);
+  if (o.on_behalf_of_grant != "JwtBearer" && o.on_behalf_of_grant != "TokenExchange")
+    b.error("AzureAd:OnBehalfOfGrant", "'" + o.on_behalf_of_grant + "' is not supported; use JwtBearer (Entra) or TokenExchange (RFC 8693)");
 
   if (o.instance.empty() && o.authority.empty()) {
     b.error("AzureAd:Instance", "is required (with AzureAd:TenantId), or set AzureAd:Authority to the issuer URL of any OpenID provider");

@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view graph_app_id = "00000003-0000-0000-c000-000000000000";
 constexpr std::string_view jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+constexpr std::string_view jwt_bearer_grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 failure<protocol_error> reject(unsigned status, std::string error, long aadsts, std::string description, std::string claims = {}) {
   return failure{protocol_error{status, std::move(error), aadsts, std::move(description), std::move(claims)}};
@@ -227,6 +228,17 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
   return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy, requested_contexts(code.claims));
 }
 
+// A claims request for an authentication context (from an API's claims challenge) needs the
+// second factor; a sign-in that had it satisfies the context without the user.
+result<std::vector<std::string>, protocol_error> contexts_met(const text::form_fields& form, const std::vector<std::string>& amr) {
+  auto claims = std::string(form.find("claims").value_or(""));
+  auto contexts = requested_contexts(claims);
+  if (!contexts.empty() && std::find(amr.begin(), amr.end(), "mfa") == amr.end())
+    return reject(400, "interaction_required", 50076,
+                  "The resource requires the authentication context '" + contexts.front() + "', which needs multi-factor authentication.", claims);
+  return contexts;
+}
+
 result<std::string, protocol_error> redeem_refresh_token(authority_core& core, const app& a, const text::form_fields& form) {
   auto it = core.refresh_tokens.find(std::string(form.find("refresh_token").value_or("")));
   if (it == core.refresh_tokens.end()) return reject(400, "invalid_grant", 9002313, "Invalid request. The refresh token is malformed or unknown.");
@@ -243,17 +255,59 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
     return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");
   auto scopes = scopes_of(form);
   if (std::find(scopes.begin(), scopes.end(), "offline_access") == scopes.end()) scopes.push_back("offline_access");
-  // A claims request for an authentication context (from an API's claims challenge) needs the
-  // second factor; a sign-in that had it satisfies the context without the user.
-  auto claims = std::string(form.find("claims").value_or(""));
-  auto contexts = requested_contexts(claims);
-  if (!contexts.empty() && std::find(token.amr.begin(), token.amr.end(), "mfa") == token.amr.end())
-    return reject(400, "interaction_required", 50076,
-                  "The resource requires the authentication context '" + contexts.front() + "', which needs multi-factor authentication.", claims);
+  auto contexts = contexts_met(form, token.amr);
+  if (!contexts) return failure{contexts.error()};
   const tenant* home = core.dir.home_tenant_of(token.user_name);
-  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy, contexts);
+  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy, *contexts);
   if (issued) core.refresh_tokens[it->first].rotated = true;
   return issued;
+}
+
+// The tenant of an access token this authority issued, when its signature, issuer and lifetime hold.
+result<const tenant*, protocol_error> issuing_tenant(const authority_core& core, const identity::jwt& assertion) {
+  bool signed_here = core.signing_key.public_part().verify(assertion.algorithm, assertion.signing_input, assertion.signature) ||
+                     std::any_of(core.retired_keys.begin(), core.retired_keys.end(), [&](const auto& retired) {
+                       return retired.second.verify(assertion.algorithm, assertion.signing_input, assertion.signature);
+                     });
+  if (!signed_here || assertion.algorithm != identity::jws_algorithm::rs256)
+    return reject(400, "invalid_grant", 50013, "Assertion failed signature validation.");
+  const auto& c = assertion.claims;
+  const tenant* home = core.dir.find_tenant(c.string("tid").value_or(""));
+  if (!home || c.string("iss") != core.issuer_for(*home)) return reject(400, "invalid_grant", 50013, "Assertion is not from a tenant of this authority.");
+  auto now = seconds_since_epoch(clock::now());
+  if (c.integer("exp").value_or(0) <= now || c.integer("nbf").value_or(now) > now + 300)
+    return reject(400, "invalid_grant", 500133, "Assertion is not within its valid time range.");
+  return home;
+}
+
+// On-behalf-of with Entra's rules: the assertion is a user's access token this authority issued
+// for the calling app (its audience is the app), still valid; the user (or an administrator,
+// through .default) has consented to what the app asks for downstream; a downstream under an MFA
+// policy, or a claims request for an authentication context, needs the assertion's sign-in to
+// have had the second factor.
+result<std::string, protocol_error> on_behalf_of(authority_core& core, const tenant& t, const app& a, const text::form_fields& form) {
+  if (form.find("requested_token_use") != "on_behalf_of")
+    return reject(400, "invalid_request", 90014, "The request must name requested_token_use=on_behalf_of with the jwt-bearer grant.");
+  auto assertion = identity::parse_jwt(form.find("assertion").value_or(""));
+  if (!assertion) return reject(400, "invalid_grant", 50027, "JWT token is invalid or malformed: " + assertion.error().message);
+  auto home = issuing_tenant(core, *assertion);
+  if (!home) return failure{home.error()};
+  const auto& c = assertion->claims;
+  const resource* own = nullptr;
+  for (const auto& r : t.resources)
+    if (r.app_id == a.client_id) own = &r;
+  auto audience = c.string("aud").value_or("");
+  if (audience != a.client_id && !(own && audience == own->app_id_uri))
+    return reject(400, "invalid_grant", 50013, "Assertion audience does not match the Client app presenting the assertion.");
+  if (!c.string("scp") || c.string("idtyp") == std::optional<std::string>("app"))
+    return reject(400, "invalid_grant", 7000114, "Application '" + a.client_id + "' is not allowed to make application on-behalf-of calls.");
+  auto oid = c.string("oid").value_or("");
+  auto person = std::find_if((*home)->users.begin(), (*home)->users.end(), [&](const user& u) { return u.object_id == oid; });
+  if (person == (*home)->users.end()) return reject(400, "invalid_grant", 50034, "The user account named in the assertion does not exist in the tenant.");
+  auto amr = c.strings("amr").value_or(std::vector<std::string>{});
+  auto contexts = contexts_met(form, amr);
+  if (!contexts) return failure{contexts.error()};
+  return user_tokens(core, a, {*home, &*person}, scopes_of(form), amr, {}, {}, {}, *contexts);
 }
 
 result<std::string, protocol_error> app_token(authority_core& core, const tenant& t, const app& a, const text::form_fields& form) {
@@ -349,6 +403,7 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
   if (grant == "authorization_code") issued = redeem_code(core, **client, *form);
   if (grant == "refresh_token") issued = redeem_refresh_token(core, **client, *form);
   if (grant == "client_credentials") issued = app_token(core, *t, **client, *form);
+  if (grant == jwt_bearer_grant) issued = on_behalf_of(core, *t, **client, *form);
   answer(issued ? json_response(200, std::move(*issued)) : error_response(issued.error(), correlation_id));
 }
 

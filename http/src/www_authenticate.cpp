@@ -138,4 +138,24 @@ std::vector<auth_challenge> www_authenticate_challenges(const header_list& heade
   return out;
 }
 
+std::optional<std::string_view> bearer_token_of(const request& r) {
+  std::optional<std::string_view> found;
+  for (const auto& f : r.headers.all()) {
+    if (!text::iequals(f.name, "Authorization")) continue;
+    if (found) return std::string_view(); // two credentials: which one counts is ambiguous
+    found = f.value;
+  }
+  if (!found) return std::nullopt;
+  auto value = *found;
+  auto space = value.find(' ');
+  if (space == std::string_view::npos || !text::iequals(value.substr(0, space), "Bearer")) return std::nullopt;
+  auto token = value.substr(space + 1);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  auto end = token.find_last_not_of('=');
+  auto body = token.substr(0, end == std::string_view::npos ? 0 : end + 1);
+  constexpr std::string_view b64token = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+  if (body.empty() || body.find_first_not_of(b64token) != std::string_view::npos) return std::string_view();
+  return token;
+}
+
 } // namespace onbehalf::http

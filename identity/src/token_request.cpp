@@ -36,6 +36,25 @@ token_grant token_grant::client_credentials(const std::vector<std::string>& scop
   return g;
 }
 
+token_grant token_grant::on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes) {
+  token_grant g;
+  g.fields.add("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
+      .add("assertion", assertion.reveal())
+      .add("requested_token_use", "on_behalf_of")
+      .add("scope", scope_parameter(scopes));
+  return g;
+}
+
+token_grant token_grant::token_exchange(const secret& subject_token, const std::vector<std::string>& scopes) {
+  token_grant g;
+  g.fields.add("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange")
+      .add("subject_token", subject_token.reveal())
+      .add("subject_token_type", "urn:ietf:params:oauth:token-type:access_token")
+      .add("requested_token_type", "urn:ietf:params:oauth:token-type:access_token")
+      .add("scope", scope_parameter(scopes));
+  return g;
+}
+
 token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client,
                                        const token_grant& grant, const token_request_options& options) {
   token_http_request r;

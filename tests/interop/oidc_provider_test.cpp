@@ -121,12 +121,13 @@ provider_fixture& provider() {
   return f;
 }
 
-authorize_request sign_in_request(const std::string& client_id, const pkce_pair& pkce, const std::string& nonce) {
+authorize_request sign_in_request(const std::string& client_id, const pkce_pair& pkce, const std::string& nonce,
+                                  const std::vector<std::string>& scopes = {"api:read"}) {
   authorize_request r;
   r.authorization_endpoint = provider().metadata.authorization_endpoint;
   r.client_id = client_id;
   r.redirect_uri = redirect_uri;
-  r.scopes = {"api:read"};
+  r.scopes = scopes;
   r.state = crypto::random_token(16);
   r.nonce = nonce;
   r.code_challenge = pkce.challenge;
@@ -138,13 +139,13 @@ authorize_request sign_in_request(const std::string& client_id, const pkce_pair&
 }
 
 // Signs in with the code flow and returns the redeemed tokens.
-token_response code_flow(const client_authentication& client, const std::string& nonce) {
+token_response code_flow(const client_authentication& client, const std::string& nonce, const std::vector<std::string>& scopes = {"api:read"}) {
   auto pkce = make_pkce();
-  auto request = sign_in_request(client.client_id, pkce, nonce);
+  auto request = sign_in_request(client.client_id, pkce, nonce, scopes);
   auto signed_in = provider().sign_in(request);
   CHECK(signed_in.state == request.state);
   auto tokens = provider().redeem(build_token_request(provider().metadata.token_endpoint, client,
-                                                      token_grant::authorization_code(signed_in.code, redirect_uri, pkce.verifier, {"api:read"})));
+                                                      token_grant::authorization_code(signed_in.code, redirect_uri, pkce.verifier, scopes)));
   INFO((tokens ? std::string() : tokens.error().message()));
   REQUIRE(tokens);
   return *tokens;
@@ -471,4 +472,91 @@ TEST_CASE("incremental consent with oidc-provider: a scope the sign-in did not g
   CHECK(page.body == "0 todos");
   host.stop();
   host.wait();
+}
+
+namespace {
+
+// A web API on onbehalf admitting oidc-provider's RFC 9068 tokens for `audience`.
+config::app_settings web_api_settings(const std::string& audience) {
+  config::app_settings s;
+  s.azure_ad.authority = provider().issuer;
+  s.azure_ad.client_id = secret_client;
+  s.azure_ad.audience = audience;
+  s.azure_ad.client_credentials = {{config::client_credential::source_type::client_secret, secret("interop-client-secret-0123456789"), {}, {}, {}}};
+  s.host.port = 0;
+  s.host.io_threads = 1;
+  s.host.actor_threads = 2;
+  s.host.log_level = "error";
+  s.host.cache.backend = config::cache_options::backend_type::memory;
+  return s;
+}
+
+std::int64_t token_exchanges() {
+  auto reply = send_and_wait(*provider().web, {"GET", provider().issuer + "/admin/grants", {}, {}, {}});
+  REQUIRE(reply);
+  auto counts = json_object::parse(reply->body);
+  REQUIRE(counts);
+  return counts->integer("token_exchange").value_or(-1);
+}
+
+std::string provider_log() {
+  std::ifstream log(provider().dir.path("provider.log"));
+  return std::string((std::istreambuf_iterator<char>(log)), {});
+}
+
+http::client_response get_with_token(std::uint16_t port, const std::string& path, const secret& token) {
+  http::client_request r{"GET", "http://127.0.0.1:" + std::to_string(port) + path, {}, {}, {}};
+  r.headers.set("Authorization", "Bearer " + token.reveal());
+  auto reply = send_and_wait(*provider().web, r);
+  REQUIRE(reply);
+  return *reply;
+}
+
+} // namespace
+
+TEST_CASE("on-behalf-of with oidc-provider: a middle tier exchanges its caller's token (RFC 8693) and the downstream API admits the result") {
+  // The downstream API admits only tokens for its own audience, with its scope.
+  actors::host downstream(web_api_settings("urn:onbehalf:interop-downstream"));
+  downstream.routes()
+      .get("/whoami", [](const http::exchange_ptr& x) {
+        x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")) + " client=" + std::string(x->user->claim("client_id").value_or(""))));
+      })
+      .require_scope({"downstream:read"});
+  auto downstream_port = downstream.start();
+  REQUIRE(downstream_port);
+
+  auto settings = web_api_settings(api_audience);
+  settings.azure_ad.on_behalf_of_grant = "TokenExchange";
+  config::downstream_api_options next;
+  next.name = "Downstream";
+  next.base_url = "http://127.0.0.1:" + std::to_string(*downstream_port);
+  next.scopes = {"downstream:read"};
+  settings.downstream_apis = {next};
+  actors::host middle(settings);
+  auto& apis = middle.downstream_apis();
+  middle.routes()
+      .get("/api/relay", [&apis](http::exchange_ptr x) -> task<void> {
+        auto r = actors::or_throw(co_await apis.call_for_user(x, "Downstream", [](actors::downstream_call_options& o) { o.relative_path = "whoami"; }));
+        x->respond(http::response::text(200, r.body));
+      })
+      .require_scope({"access_as_user"});
+  auto middle_port = middle.start();
+  REQUIRE(middle_port);
+
+  auto before = token_exchanges();
+  auto caller = code_flow(provider().secret_post(), "nonce-obo", {"access_as_user"});
+  auto first = get_with_token(*middle_port, "/api/relay", caller.access_token);
+  INFO(first.body << "\n" << provider_log());
+  CHECK(first.status == 200);
+  CHECK(first.body == "sub=ada client=" + secret_client);
+  CHECK(token_exchanges() == before + 1);
+  CHECK(get_with_token(*middle_port, "/api/relay", caller.access_token).status == 200);
+  CHECK(token_exchanges() == before + 1); // the exchanged token is kept for the caller's token
+
+  // The caller's token itself is not a token for the downstream API.
+  CHECK(get_with_token(*downstream_port, "/whoami", caller.access_token).status == 401);
+  middle.stop();
+  middle.wait();
+  downstream.stop();
+  downstream.wait();
 }

@@ -10,17 +10,26 @@
 //   TOKEN_ENDPOINT_LATENCY_MS=MS     the token endpoint answers this much later, as a real provider
 //                                    across a network does (loopback answers in a millisecond)
 // and always: GET /admin/grants → {"authorization_code":n,"refresh_token":n,"refresh_token_refused":n,
-// "revoked":n}, token requests by grant type (granted or refused) and grants revoked, counted from
-// the provider's events.
+// "revoked":n,"token_exchange":n,"token_exchange_refused":n}, token requests by grant type (granted
+// or refused) and grants revoked, counted from the provider's events.
+//
+// On-behalf-of for providers other than Entra: RFC 8693 token exchange, registered as a grant of
+// its own. A user's JWT access token for the API (verified against this provider's published keys
+// with `jose`, independently of the app under test) is exchanged for a token to the downstream API.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const [port, clientJwkFile, appPorts] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const clientJwk = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
 const redirectUri = 'http://127.0.0.1:9/signin-oidc';
 const api = 'urn:onbehalf:interop-api';
+const downstream = 'urn:onbehalf:interop-downstream';
+const downstreamScope = 'downstream:read';
+const tokenExchange = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const accessTokenType = 'urn:ietf:params:oauth:token-type:access_token';
 
 const rotateRefreshTokens = process.env.ROTATE_REFRESH_TOKENS === '1';
 const accessTokenTtl = process.env.ACCESS_TOKEN_TTL ? Number(process.env.ACCESS_TOKEN_TTL) : undefined;
@@ -29,7 +38,7 @@ const tokenEndpointLatency = Number(process.env.TOKEN_ENDPOINT_LATENCY_MS || 0);
 // APP_PORT: onbehalf web apps on those loopback ports sign users in with the secret client.
 const appOrigins = appPorts ? appPorts.split(',').map((p) => `http://127.0.0.1:${p}`) : [];
 const common = {
-  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials', tokenExchange],
   response_types: ['code'],
   redirect_uris: [redirectUri, ...appOrigins.map((o) => `${o}/signin-oidc`)],
   post_logout_redirect_uris: appOrigins.map((o) => `${o}/signout-callback-oidc`),
@@ -63,7 +72,7 @@ const provider = new Provider(issuer, {
 
 // Counted from events rather than requests: the provider alone knows the grant type it parsed,
 // and which grants it revoked (a replaced refresh token used again revokes its whole grant).
-const grants = { authorization_code: 0, refresh_token: 0, refresh_token_refused: 0, revoked: 0 };
+const grants = { authorization_code: 0, refresh_token: 0, refresh_token_refused: 0, revoked: 0, token_exchange: 0, token_exchange_refused: 0 };
 const countGrant = (ctx, refused) => {
   const type = ctx.oidc?.params?.grant_type;
   if (type !== 'authorization_code' && type !== 'refresh_token') return;
@@ -73,6 +82,35 @@ const countGrant = (ctx, refused) => {
 provider.on('grant.success', (ctx) => countGrant(ctx, false));
 provider.on('grant.error', (ctx) => countGrant(ctx, true));
 provider.on('grant.revoked', () => { grants.revoked += 1; });
+
+// RFC 8693: a user's access token for the API (the middle tier) becomes one for the downstream API,
+// for the same user and the client that asks. Applications' tokens (subject = client) are refused.
+const publishedKeys = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+provider.registerGrantType(tokenExchange, async (ctx) => {
+  const { subject_token: subjectToken, subject_token_type: subjectType, scope } = ctx.oidc.params;
+  const refuse = (error, description) => {
+    grants.token_exchange_refused += 1;
+    ctx.status = 400;
+    ctx.body = { error, error_description: description };
+  };
+  if (subjectType !== accessTokenType) return refuse('invalid_request', 'subject_token_type must name an access token');
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(subjectToken, publishedKeys, { issuer, audience: api, typ: 'at+jwt' }));
+  } catch (e) {
+    return refuse('invalid_grant', `the subject token is not a valid token for ${api}: ${e.message}`);
+  }
+  if (claims.sub === claims.client_id) return refuse('invalid_grant', "an application's token cannot be exchanged for a user's");
+  const requested = (scope || '').split(' ').filter((s) => s === downstreamScope);
+  if (requested.length === 0) return refuse('invalid_scope', `ask for ${downstreamScope}`);
+  const token = new ctx.oidc.provider.AccessToken({ accountId: claims.sub, client: ctx.oidc.client, scope: requested.join(' '), gty: tokenExchange });
+  token.resourceServer = new ctx.oidc.provider.ResourceServer(downstream, {
+    scope: downstreamScope, audience: downstream, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+  });
+  const value = await token.save();
+  grants.token_exchange += 1;
+  ctx.body = { access_token: value, issued_token_type: accessTokenType, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
+}, ['subject_token', 'subject_token_type', 'requested_token_type', 'scope']);
 
 const callback = provider.callback();
 createServer((req, res) => {

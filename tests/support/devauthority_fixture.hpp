@@ -63,7 +63,14 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   a.post_logout_redirect_uris = {"http://127.0.0.1:9/signed-out"};
   a.required_permissions = {{todo_api, {"access_as_user"}}, {"https://graph.microsoft.com", {"user.read", "mail.read"}}};
   a.application_permissions = {{todo_api, {"Todo.Read.All", "Todo.ReadWrite.All"}}};
-  t.apps = {a};
+  // The todo API as a client too: a middle tier that calls Graph and the sensitive API on behalf
+  // of its callers, with its administrator-consented (static) permissions.
+  devauthority::app middle;
+  middle.client_id = "todo-api-app-id";
+  middle.display_name = "Todo API";
+  middle.secrets = {secret("todo-api-secret-1")};
+  middle.required_permissions = {{"https://graph.microsoft.com", {"user.read"}}, {sensitive_api, {"access_as_user"}}};
+  t.apps = {a, middle};
   d.tenants = {t};
   return d;
 }

@@ -72,6 +72,17 @@ TEST_CASE("neither Instance nor Authority is an error that offers both") {
   CHECK(error_about(o, "AzureAd:Instance").find("AzureAd:Authority") != std::string::npos);
 }
 
+TEST_CASE("a web API's on-behalf-of grant is Entra's jwt-bearer unless OnBehalfOfGrant names RFC 8693's token exchange") {
+  auto entra = bind_with(good_azure_ad);
+  REQUIRE(entra.settings);
+  CHECK(entra.settings->azure_ad.on_behalf_of_grant == "JwtBearer");
+  auto other = bind_with(R"({"Authority": "https://id.example.com", "ClientId": "api-1", "OnBehalfOfGrant": "TokenExchange"})");
+  REQUIRE(other.settings);
+  CHECK(other.settings->azure_ad.on_behalf_of_grant == "TokenExchange");
+  auto wrong = bind_with(R"({"Authority": "https://id.example.com", "ClientId": "api-1", "OnBehalfOfGrant": "OBO"})");
+  CHECK(error_about(wrong, "AzureAd:OnBehalfOfGrant").find("TokenExchange") != std::string::npos);
+}
+
 TEST_CASE("Instance without TenantId is an error naming AzureAd:TenantId") {
   auto o = bind_with(R"({"ClientId": "app", "Instance": "https://login.microsoftonline.com/"})");
   CHECK(error_about(o, "AzureAd:TenantId").find("common") != std::string::npos);

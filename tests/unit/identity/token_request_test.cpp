@@ -68,6 +68,20 @@ TEST_CASE("the client credentials grant sends the .default scope alone") {
   CHECK(b.find("scope") == "api://my-api/.default");
 }
 
+TEST_CASE("on-behalf-of sends the caller's token as a jwt-bearer assertion, or as RFC 8693's subject token") {
+  auto entra = body_of(build_token_request(endpoint, secret_post(), token_grant::on_behalf_of(secret("caller.jwt"), {"api://downstream/read"})));
+  CHECK(entra.find("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer");
+  CHECK(entra.find("assertion") == "caller.jwt");
+  CHECK(entra.find("requested_token_use") == "on_behalf_of");
+  CHECK(entra.find("scope") == "openid profile offline_access api://downstream/read");
+  auto exchange = body_of(build_token_request(endpoint, secret_post(), token_grant::token_exchange(secret("caller.jwt"), {"downstream:read"})));
+  CHECK(exchange.find("grant_type") == "urn:ietf:params:oauth:grant-type:token-exchange");
+  CHECK(exchange.find("subject_token") == "caller.jwt");
+  CHECK(exchange.find("subject_token_type") == "urn:ietf:params:oauth:token-type:access_token");
+  CHECK(exchange.find("requested_token_type") == "urn:ietf:params:oauth:token-type:access_token");
+  CHECK_FALSE(exchange.find("assertion"));
+}
+
 TEST_CASE("client_secret_post puts the client id and secret in the body") {
   auto r = build_token_request(endpoint, secret_post(), token_grant::client_credentials({"x/.default"}));
   auto b = body_of(r);

@@ -14,7 +14,8 @@
 namespace onbehalf::actors {
 
 /// On whose behalf a call is made. A handler passes its exchange (its signed-in user and its
-/// correlation id); a program without the front passes the account's home account id.
+/// correlation id); a program without the front passes the account's home account id. In a web
+/// API's handler the user is the caller, and tokens come by on-behalf-of from the caller's token.
 class signed_in_user {
 public:
   signed_in_user(const http::exchange_ptr& x);
@@ -24,11 +25,17 @@ public:
   const std::string& home_account_id() const noexcept { return home_account_id_; }
   const std::string& login_hint() const noexcept { return login_hint_; }
   const std::string& correlation_id() const noexcept { return correlation_id_; }
+  /// A web API caller's access token, exchanged on its behalf; empty for a web app's user.
+  const secret& caller_token() const noexcept { return caller_token_; }
+  /// A web API's caller that is an application: there is no user to act for.
+  bool is_application() const noexcept { return is_application_; }
 
 private:
   std::string home_account_id_; // empty: nobody is signed in, and any user token needs a sign-in
   std::string login_hint_;
   std::string correlation_id_;
+  secret caller_token_;
+  bool is_application_ = false;
 };
 
 struct access_token {

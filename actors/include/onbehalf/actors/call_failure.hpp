@@ -134,6 +134,12 @@ void log_fallback(std::string_view what, const call_failure& f);
 /// failure nobody handled: plain words and the status call_failure suggests — a 503 says when
 /// to try again — and nothing of what the authority or API said, which goes to the log only.
 http::response failure_page(const call_failure& f, const http::request& r);
+/// What a web API answers its caller when a token for a downstream API needs the user (MIW's
+/// ReplyForbiddenWithWwwAuthenticateHeader), in the form client libraries act on: a claims
+/// challenge is 401 `Bearer error="insufficient_claims", claims="<base64>"`, a sign-in that is no
+/// longer good is 401 `error="invalid_token"`, missing consent is 403 `error="insufficient_scope"`
+/// naming the scopes, with proposedAction="consent".
+http::response challenge_for_caller(const challenge& c);
 /// The plain words of failure_page, for other channels (a live page's socket).
 std::string_view user_message(const call_failure& f);
 

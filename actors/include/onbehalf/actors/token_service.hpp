@@ -47,6 +47,12 @@ struct token_acquisition_options {
   std::string user_flow;      // B2C: tokens of this user flow, from its own authority and cached apart; empty: the sign-in flow
 };
 
+/// How an authority exchanges a web API caller's token for a token to a downstream API.
+enum class on_behalf_of_grant {
+  jwt_bearer,     // Entra's: grant_type jwt-bearer with requested_token_use=on_behalf_of
+  token_exchange, // RFC 8693, as other providers offer it
+};
+
 struct token_service_settings {
   std::string token_endpoint;                 // when empty, the authority's discovery document names it
   identity::authority_cache* authority = nullptr; // must outlive the service; needed when token_endpoint is empty
@@ -73,6 +79,7 @@ struct token_service_settings {
   std::chrono::milliseconds lease_poll{250};
   /// A cached token this close to expiry is still answered, and refreshed in the background.
   std::chrono::seconds refresh_margin{300};
+  on_behalf_of_grant on_behalf_of = on_behalf_of_grant::jwt_bearer;
 };
 
 class token_service {
@@ -108,6 +115,14 @@ public:
   /// A name of its own, not an overload: a string literal would fit both.
   void acquire_token_for_user_in_place(std::string_view home_account_id, const std::vector<std::string>& scopes, token_acquisition_options options,
                                        std::function<void(token_service_outcome)> done);
+
+  /// Acquires a token for `scopes` on behalf of a web API's caller, named by the access token it
+  /// presented (`assertion`, issued for this app): from the tokens kept for that token, else by
+  /// the on-behalf-of grant; a refresh token that grant yielded renews them. One grant per token
+  /// and resource at a time, across the instances sharing Redis. `assertion` and `scopes` are
+  /// read in place, and copied only when no cached token answers.
+  void acquire_token_on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes, token_acquisition_options options,
+                                  std::function<void(token_service_outcome)> done);
 
   /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
   std::size_t live_actors() const;

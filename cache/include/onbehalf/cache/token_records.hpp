@@ -18,6 +18,9 @@ namespace keys {
 std::string user_partition(std::string_view home_account_id);
 /// "a|{client id}|{tenant}|"
 std::string app_partition(std::string_view client_id, std::string_view tenant);
+/// "o|{client id}|{digest}|" — a web API's tokens acquired on behalf of one caller's token
+/// (on-behalf-of), known by the token's digest: each token its own partition, as MSAL keys them.
+std::string caller_partition(std::string_view client_id, std::string_view assertion_digest);
 /// The access tokens of a partition for one resource (and B2C user flow, when one was used).
 std::string access_tokens(std::string_view partition, std::string_view resource, std::string_view user_flow = {});
 /// A user's access tokens from a tenant other than the app's own (a guest's home tenant).

@@ -44,6 +44,9 @@ struct azure_ad_options {
   std::vector<std::string> allowed_tenants;
   /// Web API: admit tokens that carry neither scopes nor app roles (access decided elsewhere).
   bool allow_web_api_to_be_authorized_by_acl = false;
+  /// Web API: how the authority exchanges a caller's token for tokens to downstream APIs:
+  /// "JwtBearer" (Entra's on-behalf-of) or "TokenExchange" (RFC 8693, as other providers offer it).
+  std::string on_behalf_of_grant = "JwtBearer";
 
   /// The authority URL used for discovery: Instance + TenantId + "/v2.0" (or the B2C policy
   /// form), else Authority as given.

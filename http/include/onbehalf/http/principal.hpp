@@ -17,6 +17,9 @@ struct principal {
   /// A web API's caller that is an application on its own (client credentials: app roles, no
   /// delegated scopes), not a user; always false for signed-in users of a web app.
   bool is_app = false;
+  /// A web API's caller, admitted by the access token it presented (Authorization: Bearer)
+  /// rather than by a session: tokens for downstream APIs are acquired on behalf of that token.
+  bool by_access_token = false;
 
   /// The first value of a claim, if the user has it.
   std::optional<std::string_view> claim(std::string_view type) const;

@@ -1,6 +1,7 @@
 // WWW-Authenticate (RFC 7235 section 4.1): the challenges an API answers a 401 or 403 with, read
 // robustly — several challenges in one header or in several headers, quoted strings with
-// escapes, token68 credentials, parameters in any case and order.
+// escapes, token68 credentials, parameters in any case and order. And the credentials such
+// challenges ask for: `Authorization: Bearer` (RFC 6750).
 #pragma once
 
 #include "onbehalf/http/message.hpp"
@@ -28,6 +29,10 @@ std::vector<auth_challenge> parse_www_authenticate(std::string_view header_value
 
 /// Every challenge of every WWW-Authenticate header of a response.
 std::vector<auth_challenge> www_authenticate_challenges(const header_list& headers);
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 section 2.1, b64token): nullopt when
+/// the request has no such header, an empty view when it is malformed or there are two.
+std::optional<std::string_view> bearer_token_of(const request& r);
 
 /// `value` as an RFC 9110 quoted-string, '"' and '\\' escaped: for parameters of challenges this
 /// server writes. Control characters are a caller's mistake; they are left out.

@@ -28,6 +28,11 @@ struct token_grant {
   static token_grant refresh(const secret& refresh_token, const std::vector<std::string>& scopes);
   /// Scopes are the resource's `.default` scope, e.g. "api://my-api/.default".
   static token_grant client_credentials(const std::vector<std::string>& scopes);
+  /// On-behalf-of, as Entra takes it: the caller's access token (issued for this app) as a
+  /// jwt-bearer assertion, exchanged for a token to a downstream API.
+  static token_grant on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes);
+  /// On-behalf-of, as RFC 8693 (token exchange) takes it, for providers other than Entra.
+  static token_grant token_exchange(const secret& subject_token, const std::vector<std::string>& scopes);
 
   text::form_fields fields;
   /// A claims request (JSON), from a conditional-access or CAE challenge; sent when set.

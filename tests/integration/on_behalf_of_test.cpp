@@ -1,0 +1,261 @@
+// A middle tier (MIW's AddMicrosoftIdentityWebApi + EnableTokenAcquisitionToCallDownstreamApi):
+// the todo API admits a user's token, and its handlers call Graph and the sensitive API for that
+// user with tokens the dev authority issues on behalf of the caller's token (Entra's jwt-bearer
+// grant). What needs the user — a second factor, consent — goes back to the caller in the form
+// client libraries act on.
+#include "../support/concurrent_callers.hpp"
+#include "../support/devauthority_fixture.hpp"
+#include "../support/redis_server.hpp"
+#include "../support/sync_client.hpp"
+#include "../support/test_actor_system.hpp"
+#include "test_client.hpp"
+
+#include "onbehalf/actors/downstream_api.hpp"
+#include "onbehalf/actors/host.hpp"
+#include "onbehalf/cache/redis_store.hpp"
+#include "onbehalf/core/base64.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
+#include "onbehalf/sample_api/sample_api.hpp"
+
+using namespace onbehalf;
+using namespace onbehalf::testing;
+using namespace onbehalf::testing::dev;
+
+namespace {
+
+const std::string obo_grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+client_authentication middle_tier_client() { return {client_authentication::method::client_secret_post, "todo-api-app-id", secret("todo-api-secret-1"), nullptr}; }
+
+config::app_settings middle_tier_settings(const std::string& authority, const std::string& downstream) {
+  config::app_settings s;
+  s.azure_ad.authority = authority;
+  s.azure_ad.client_id = "todo-api-app-id";
+  s.azure_ad.audience = todo_api;
+  s.azure_ad.client_credentials = {{config::client_credential::source_type::client_secret, secret("todo-api-secret-1"), {}, {}, {}}};
+  s.host.port = 0;
+  s.host.io_threads = 1;
+  s.host.actor_threads = 2;
+  s.host.log_level = "error";
+  s.host.cache.backend = config::cache_options::backend_type::memory;
+  config::downstream_api_options graph;
+  graph.name = "Graph";
+  graph.base_url = downstream + "/v1.0";
+  graph.scopes = {"https://graph.microsoft.com/.default"};
+  config::downstream_api_options secure;
+  secure.name = "SecureAPI";
+  secure.base_url = downstream;
+  secure.scopes = {sensitive_api + "/.default"};
+  config::downstream_api_options mail;
+  mail.name = "Mail";
+  mail.base_url = downstream + "/v1.0";
+  mail.scopes = {"mail.send"}; // not among the middle tier's consented permissions
+  s.downstream_apis = {graph, secure, mail};
+  return s;
+}
+
+void at(actors::downstream_call_options& o, const char* path) { o.relative_path = path; }
+
+// Each route answers with the downstream API's body, or lets the failure go to the host.
+void add_middle_tier_routes(actors::host& h) {
+  auto& apis = h.downstream_apis();
+  auto relay = [&apis](const char* api, const char* path) {
+    return [&apis, api, path](http::exchange_ptr x) -> task<void> {
+      auto r = actors::or_throw(co_await apis.call_for_user(x, api, [path](actors::downstream_call_options& o) { at(o, path); }));
+      x->respond(http::response::text(200, r.body));
+    };
+  };
+  h.routes().get("/api/me", relay("Graph", "me")).require_scope({"access_as_user"});
+  h.routes().get("/api/secure", relay("SecureAPI", "api/profile")).require_scope({"access_as_user"});
+  h.routes().get("/api/mail", relay("Mail", "me")).require_scope({"access_as_user"});
+  h.routes().get("/api/either/me", relay("Graph", "me")).require_scope_or_app_permission({"access_as_user"}, {"Todo.Read.All"});
+}
+
+struct middle_tier_fixture {
+  authority_fixture authority;
+  std::unique_ptr<sample_api::server> downstream = start_downstream();
+  actors::host host{middle_tier_settings(authority.authority.authority(tenant_id), downstream->base_url())};
+  std::uint16_t port = 0;
+  std::unique_ptr<http::client> web = make_client();
+
+  middle_tier_fixture() {
+    add_middle_tier_routes(host);
+    auto started = host.start();
+    INFO((started ? std::string() : started.error()));
+    REQUIRE(started);
+    port = *started;
+  }
+  ~middle_tier_fixture() {
+    host.stop();
+    host.wait();
+  }
+
+  std::unique_ptr<sample_api::server> start_downstream() {
+    sample_api::settings s;
+    s.port = 0;
+    s.authority = authority.authority.authority(tenant_id);
+    s.todo = {"sensitive-app-id", sensitive_api};
+    auto api = std::make_unique<sample_api::server>(s);
+    REQUIRE(api->start());
+    return api;
+  }
+
+  std::string user_token(const sign_in_options& o = {}) {
+    browser b(*authority.web, authority.authority.base_url());
+    return signed_in_tokens(authority, b, o).access_token.reveal();
+  }
+
+  http::client_response get(const std::string& path, const std::string& token) {
+    http::client_request r{"GET", "http://127.0.0.1:" + std::to_string(port) + path, {}, {}, {}};
+    r.headers.set("Authorization", "Bearer " + token);
+    auto reply = send_and_wait(*web, r);
+    REQUIRE(reply);
+    return *reply;
+  }
+
+  std::size_t grants() const { return authority.authority.token_requests(obo_grant); }
+};
+
+// A middle-tier instance of its own — its memory, its Redis connections, its token actors — as a
+// separate process would have, sharing Redis with the others.
+struct middle_tier_instance {
+  cache::memory_cache l1;
+  std::unique_ptr<cache::redis_store> store;
+  std::unique_ptr<actors::token_service> tokens;
+
+  middle_tier_instance(testing::test_actor_system& sys, authority_fixture& authority, const testing::redis_server& redis) {
+    cache::redis_options o;
+    o.connection.endpoints = {{"127.0.0.1", redis.port()}};
+    store = cache::redis_store::open(o, *key_ring::make({{"k1", secret(std::string(32, 'k'))}})).value();
+    actors::token_service_settings s;
+    s.token_endpoint = authority.metadata.token_endpoint;
+    s.tenant = tenant_id;
+    s.client = middle_tier_client();
+    s.web = authority.web.get();
+    s.cache = &l1;
+    s.store = store.get();
+    s.coordination = store.get();
+    tokens = std::make_unique<actors::token_service>(*sys.system, s);
+  }
+  ~middle_tier_instance() { tokens.reset(); }
+};
+
+std::string challenge_of(const http::client_response& r) { return std::string(r.headers.find("WWW-Authenticate").value_or("")); }
+
+} // namespace
+
+TEST_CASE("on-behalf-of: a web API calls Graph as its caller, with a token the authority issued on behalf of the caller's token") {
+  middle_tier_fixture f;
+  auto r = f.get("/api/me", f.user_token());
+  INFO(r.body);
+  CHECK(r.status == 200);
+  CHECK(r.body.find("Ada Lovelace") != std::string::npos);
+  CHECK(f.grants() == 1);
+  auto sent = f.authority.authority.recent_token_requests().back();
+  CHECK(sent.grant_type == obo_grant);
+  CHECK(sent.scope.find("https://graph.microsoft.com/.default") != std::string::npos);
+}
+
+TEST_CASE("on-behalf-of: the same caller token is answered from its cache, and another token of the same user gets a grant of its own") {
+  middle_tier_fixture f;
+  auto first = f.user_token();
+  for (int i = 0; i < 5; ++i) CHECK(f.get("/api/me", first).status == 200);
+  CHECK(f.grants() == 1);
+  CHECK(f.authority.authority.token_requests("refresh_token") == 0); // nor renewed: the token answers again
+  CHECK(f.get("/api/me", f.user_token()).status == 200);
+  CHECK(f.grants() == 2); // tokens are kept per caller token, as MSAL keys them
+}
+
+TEST_CASE("on-behalf-of: many requests with one new caller token wait on one grant") {
+  middle_tier_fixture f;
+  auto token = secret(f.user_token());
+  auto answers = ask_concurrently(40, [&](std::function<void(actors::token_service_outcome)> done) {
+    f.host.tokens().acquire_token_on_behalf_of(token, {"https://graph.microsoft.com/.default"}, {}, std::move(done));
+  });
+  CHECK(answers.succeeded == 40);
+  CHECK(answers.tokens.size() == 1);
+  CHECK(f.grants() == 1);
+}
+
+TEST_CASE("on-behalf-of: two instances sharing Redis asked at once for one caller token make one grant, and both hand out its token") {
+  testing::redis_server redis;
+  testing::test_actor_system sys;
+  authority_fixture authority;
+  middle_tier_instance a(sys, authority, redis), b(sys, authority, redis);
+  browser person(*authority.web, authority.authority.base_url());
+  auto caller = signed_in_tokens(authority, person).access_token;
+  int turn = 0;
+  auto answers = ask_concurrently(40, [&](std::function<void(actors::token_service_outcome)> done) {
+    auto& at = turn++ % 2 ? a : b;
+    at.tokens->acquire_token_on_behalf_of(caller, {"https://graph.microsoft.com/.default"}, {}, std::move(done));
+  });
+  CHECK(answers.succeeded == 40);
+  CHECK(answers.tokens.size() == 1);
+  CHECK(authority.authority.token_requests(obo_grant) == 1);
+  CHECK(authority.authority.token_requests("refresh_token") == 0);
+}
+
+TEST_CASE("on-behalf-of: a downstream API under an MFA policy sends the caller a 401 insufficient_claims carrying the claims, which a new sign-in satisfies") {
+  middle_tier_fixture f;
+  auto refused = f.get("/api/secure", f.user_token());
+  CHECK(refused.status == 401);
+  auto challenges = http::www_authenticate_challenges(refused.headers);
+  REQUIRE(challenges.size() == 1);
+  CHECK(challenges[0].param("error") == std::optional<std::string_view>("insufficient_claims"));
+  auto claims = base64::decode(challenges[0].param("claims").value_or(""));
+  REQUIRE(claims);
+  CHECK(claims->find("capolids") != std::string::npos);
+  // The caller's client signs its user in again with those claims; the token now carries the
+  // second factor, and the same route succeeds.
+  sign_in_options o;
+  o.claims = *claims;
+  auto r = f.get("/api/secure", f.user_token(o));
+  INFO(r.body);
+  CHECK(r.status == 200);
+}
+
+TEST_CASE("on-behalf-of: a permission nobody consented to sends the caller a 403 insufficient_scope naming it, with proposedAction consent") {
+  middle_tier_fixture f;
+  auto r = f.get("/api/mail", f.user_token());
+  CHECK(r.status == 403);
+  INFO(challenge_of(r));
+  CHECK(challenge_of(r).starts_with("Bearer error=\"insufficient_scope\""));
+  CHECK(challenge_of(r).find("scope=\"mail.send\"") != std::string::npos);
+  CHECK(challenge_of(r).find("proposedAction=\"consent\"") != std::string::npos);
+}
+
+TEST_CASE("on-behalf-of: an application's token is never exchanged for a user's, and the handler's call fails without asking the authority") {
+  middle_tier_fixture f;
+  auto app = f.authority.redeem(f.authority.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE(app);
+  auto r = f.get("/api/either/me", app->access_token.reveal());
+  CHECK(r.status == 500);
+  CHECK(f.grants() == 0);
+}
+
+TEST_CASE("on-behalf-of: the dev authority refuses an application's token and a token for another audience as assertions, as Entra does") {
+  authority_fixture f;
+  auto app = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
+  REQUIRE(app);
+  auto from_app = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
+                                                               token_grant::on_behalf_of(app->access_token, {"https://graph.microsoft.com/.default"})));
+  REQUIRE_FALSE(from_app);
+  CHECK(from_app.error().has_code(7000114));
+
+  browser b(*f.web, f.authority.base_url());
+  sign_in_options o;
+  o.scopes = {"user.read"}; // a token for Graph, not for the middle tier
+  auto graph_token = signed_in_tokens(f, b, o).access_token;
+  auto for_graph = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
+                                                                token_grant::on_behalf_of(graph_token, {"https://graph.microsoft.com/.default"})));
+  REQUIRE_FALSE(for_graph);
+  CHECK(for_graph.error().has_code(50013));
+
+  auto forged = graph_token.reveal();
+  auto& changed = forged[forged.size() - 10]; // inside the signature
+  changed = changed == 'A' ? 'B' : 'A';
+  auto unsigned_one = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
+                                                                   token_grant::on_behalf_of(secret(forged), {"https://graph.microsoft.com/.default"})));
+  REQUIRE_FALSE(unsigned_one);
+  CHECK(unsigned_one.error().has_code(50013));
+}
