@@ -1,6 +1,7 @@
 // onbehalf-walkthrough: the sample app's story, told on a terminal. It plays a person in a
 // browser — signs in, consents, reads the profile, consents to mail, creates, renames, finishes
-// and deletes a todo, calls two APIs at once, signs out — and prints what happens at each step.
+// and deletes a todo, calls two APIs at once, calls a web API that calls two more on the user's
+// behalf, signs out — and prints what happens at each step.
 //
 //   onbehalf-walkthrough [--app http://127.0.0.1:5000] [--user ada@contoso.onmicrosoft.com] [--password ada-dev-password]
 #include "onbehalf/devauthority/scripted_browser.hpp"
@@ -82,6 +83,13 @@ public:
     auto parallel = get("/parallel");
     expect(parallel.last.body.find("From Graph") != std::string::npos, "both answers are shown");
     say(shown_after(parallel.last.body, "<p>Both calls ran concurrently; ").substr(0, 60));
+
+    step("Open the overview: consent to the sample web API, which calls the sample API and Graph on your behalf");
+    auto overview = get("/overview");
+    report_authority(overview);
+    expect(overview.last.body.find("<th>Graph saw</th><td>") != std::string::npos, "the overview shows what each API saw");
+    say("the sample web API saw " + shown_after(overview.last.body, "<th>The sample web API saw</th><td>") + "; the sample API saw " +
+        shown_after(overview.last.body, "<th>The sample API saw</th><td>") + "; Graph saw " + shown_after(overview.last.body, "<th>Graph saw</th><td>"));
 
     step("Open the dashboard: optional data, with defaults if a service fails");
     auto dashboard = get("/dashboard");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The browser tests: starts the development authority, the sample API and the sample web app on
+# The browser tests: starts the development authority, the sample API, the sample web API and the sample web app on
 # free loopback ports (their example configurations, changed through environment variables), then
 # drives Debian's chromium through the sample with sample_app.mjs. Screenshots of each page land in
 # tests/browser/artifacts/. Everything started here is stopped here, by PID.
@@ -20,10 +20,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Three free loopback ports: the authority's, the API's, the app's.
-read -r auth api app < <(node -e '
+# Four free loopback ports: the authority's, the API's, the app's, the web API's.
+read -r auth api app webapi < <(node -e '
   const net = require("net");
-  const servers = [0, 1, 2].map(() => net.createServer().listen(0, "127.0.0.1"));
+  const servers = [0, 1, 2, 3].map(() => net.createServer().listen(0, "127.0.0.1"));
   Promise.all(servers.map(s => new Promise(r => s.on("listening", r)))).then(() => {
     console.log(servers.map(s => s.address().port).join(" "));
     servers.forEach(s => s.close());
@@ -49,9 +49,14 @@ start devauthority 'base_url=http://' DevAuthority__Port=$auth \
   "$build/devauthority/onbehalf-devauthority" --config "$root/examples/devauthority.json"
 start sample-api 'Sample API ready' SampleApi__Port=$api SampleApi__Authority=http://127.0.0.1:$auth/$tenant/v2.0 \
   "$build/examples/sample_api/onbehalf-sample-api" --config "$root/examples/sampleapi.json"
+start sample-webapi 'address=127.0.0.1' Onbehalf__Port=$webapi AzureAd__Instance=http://127.0.0.1:$auth/ \
+  DownstreamApis__TodoList__BaseUrl=http://127.0.0.1:$api DownstreamApis__TodoApp__BaseUrl=http://127.0.0.1:$api \
+  DownstreamApis__GraphAPI__BaseUrl=http://127.0.0.1:$api/v1.0 \
+  "$build/examples/sample_webapi/onbehalf-sample-webapi" --config "$root/examples/samplewebapi.json"
 start sample-app 'address=127.0.0.1' Onbehalf__Port=$app AzureAd__Instance=http://127.0.0.1:$auth/ Onbehalf__Cache__Path="$work/cache" \
   DownstreamApis__MyAPI__BaseUrl=http://127.0.0.1:$api DownstreamApis__TodoList__BaseUrl=http://127.0.0.1:$api \
   DownstreamApis__GraphAPI__BaseUrl=http://127.0.0.1:$api/v1.0 DownstreamApis__GraphMail__BaseUrl=http://127.0.0.1:$api/v1.0 \
+  DownstreamApis__Overview__BaseUrl=http://127.0.0.1:$webapi \
   "$build/examples/sample_app/onbehalf-sample" --config "$root/examples/appsettings.json"
 
 node "$here/sample_app.mjs" "http://127.0.0.1:$app"

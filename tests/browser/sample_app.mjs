@@ -114,6 +114,16 @@ try {
     assert.match(await text(), /From Graph: Ada Lovelace/);
   });
 
+  await step('opens Overview: consents to the sample web API, which calls the sample API and Graph on her behalf', async () => {
+    await page.goto(`${app}/overview`);
+    await consentIfAsked('consent-overview');
+    await page.waitForURL(`${app}/overview`);
+    await shot('overview');
+    const shown = await text();
+    assert.match(shown, /The sample web API saw\s+Ada Lovelace/);
+    assert.match(shown, /Graph saw\s+Ada Lovelace/);
+  });
+
   await step('adds a todo on the live page, where the server asks for consent and the page resumes after it', async () => {
     // A second user, who has not consented to Todo.ReadWrite yet: sign out, sign in as Grace.
     await page.goto(`${app}/MicrosoftIdentity/Account/SignOut`);

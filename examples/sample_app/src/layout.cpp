@@ -28,8 +28,8 @@ code { background: #eef2ff; padding: 0 0.25rem; border-radius: 3px; }
 
 constexpr std::string_view links[][2] = {{"/", "Home"},           {"/profile", "Profile"},     {"/emails", "Emails"},
                                          {"/todos", "Todos"},      {"/dashboard", "Dashboard"}, {"/parallel", "Parallel"},
-                                         {"/blobs", "Blobs"},      {"/send-mail", "Send mail"}, {"/live/todos", "Live todos"},
-                                         {"/me", "My claims"}};
+                                         {"/overview", "Overview"}, {"/blobs", "Blobs"},     {"/send-mail", "Send mail"},
+                                         {"/live/todos", "Live todos"}, {"/me", "My claims"}};
 
 } // namespace
 

@@ -13,6 +13,7 @@
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/sample_api/contract.hpp"
+#include "contract.hpp" // the sample web API's
 
 
 #include <chrono>
@@ -139,6 +140,18 @@ task<void> show_parallel(actors::downstream_api& apis, http::exchange_ptr x) {
                   "<div class=\"card\">From the sample API: <strong>" + html(p_value.display_name) + "</strong></div>"
                   "<div class=\"card\">From Graph: <strong>" + html(me_value.display_name) + "</strong> (" + html(me_value.user_principal_name) + ")</div>"
                   "<p>Both calls ran concurrently; together they took " + std::to_string(took) + " ms.</p>"));
+}
+
+// A middle tier: the sample web API, called with the user's token, calls the sample API and Graph
+// on the user's behalf (on-behalf-of) and says what each saw.
+task<void> show_overview(actors::downstream_api& apis, http::exchange_ptr x) {
+  auto o = or_throw(co_await apis.get_for_user<sample_webapi::overview>(x, "Overview", [](downstream_call_options& c) { at(c, "api/overview"); }));
+  x->respond(page(x, "Overview",
+                  "<table><tr><th>The sample web API saw</th><td>" + html(o.caller) + "</td></tr><tr><th>The sample API saw</th><td>" +
+                      html(o.profile.display_name) + "</td></tr><tr><th>Graph saw</th><td>" + html(o.graph_display_name) +
+                      "</td></tr><tr><th>Open todos</th><td>" + std::to_string(o.open_todos) + "</td></tr></table>"
+                      "<p>This app called the sample web API with your token; it called the sample API and Graph for you with tokens "
+                      "the authority issued on behalf of yours.</p>"));
 }
 
 // Azure Storage with the user's token, as an Azure SDK would get it from a token credential.
@@ -293,8 +306,8 @@ http::response home(const http::exchange_ptr& x) {
                 "<code>ada@contoso.onmicrosoft.com</code> / <code>ada-dev-password</code>.</p>");
   return page(x, "Welcome, " + std::string(x->user->display_name()),
               "<p>Try the pages above: <a href=\"/emails\">Emails</a> and <a href=\"/todos\">Todos</a> ask for more access the first "
-              "time (incremental consent); <a href=\"/parallel\">Parallel</a> calls two APIs at once; <a href=\"/me\">My claims</a> shows "
-              "what onbehalf knows about you.</p>");
+              "time (incremental consent); <a href=\"/parallel\">Parallel</a> calls two APIs at once; <a href=\"/overview\">Overview</a> "
+              "calls a web API that calls two more on your behalf; <a href=\"/me\">My claims</a> shows what onbehalf knows about you.</p>");
 }
 
 } // namespace
@@ -327,6 +340,8 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
                  h.live("/live/todos", [&apis](actors::live_connection_ptr c, std::string m) { return live_add(apis, std::move(c), std::move(m)); },
                         [&apis](actors::live_connection_ptr c, std::string) { return live_todos(apis, std::move(c)); }));
 
+  r.get("/overview", [&apis](http::exchange_ptr x) { return show_overview(apis, std::move(x)); })
+      .authorize_for_scopes({{}, "DownstreamApis:Overview:Scopes", {}, {}});
   r.get("/blobs", [&h, blob_endpoint](http::exchange_ptr x) { return show_blobs(h, blob_endpoint, std::move(x)); })
       .authorize_for_scopes({{"https://storage.azure.com/user_impersonation"}, {}, {}, {}});
   r.get("/send-mail", [](const http::exchange_ptr& x) { x->respond(mail_form(x)); });

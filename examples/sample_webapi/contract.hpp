@@ -1,0 +1,31 @@
+// What the sample web API (the middle tier) answers, as described structs: the sample web app
+// calls it with these.
+#pragma once
+
+#include "onbehalf/sample_api/contract.hpp"
+
+#include <boost/describe/class.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace onbehalf::sample_webapi {
+
+/// GET api/overview: the caller, as three APIs further down see them — each called on the
+/// caller's behalf with a token the middle tier acquired on behalf of the caller's token.
+struct overview {
+  std::string caller;             // the name in the token the middle tier admitted
+  sample_api::profile profile;    // the sample API's view of the user
+  std::string graph_display_name; // Graph's /me
+  std::size_t open_todos = 0;     // the sample API's todos not done
+};
+BOOST_DESCRIBE_STRUCT(overview, (), (caller, profile, graph_display_name, open_todos))
+
+/// GET api/summary, for applications with the Overview.Read.All role: no user involved.
+struct summary {
+  std::string caller; // the application's id
+  std::size_t todos = 0;
+};
+BOOST_DESCRIBE_STRUCT(summary, (), (caller, todos))
+
+} // namespace onbehalf::sample_webapi
