@@ -1,9 +1,12 @@
 // A daemon: no web server, no signed-in user. It reads the same appsettings.json a web app
 // does, acquires a token as the app itself, and calls a downstream API with it (MIW's
-// TokenAcquirerFactory.GetDefaultInstance() in a console app).
+// TokenAcquirerFactory.GetDefaultInstance() in a console app) — and a web API that admits
+// applications by their role, when one is configured.
 //
 //   onbehalf-daemon-example --config examples/daemon.json
 #include "onbehalf/actors/token_acquirer_factory.hpp"
+
+#include "contract.hpp" // the sample web API's
 
 #include <boost/describe/class.hpp>
 
@@ -48,5 +51,15 @@ int main(int argc, char** argv) {
   }
   std::cout << todos->size() << " todos\n";
   for (const auto& t : *todos) std::cout << "#" << t.id << " [" << (t.done ? "x" : " ") << "] " << t.title << " (" << t.owner << ")\n";
+  // A web API that admits applications by role (the sample web API's Overview.Read.All), when configured.
+  if ((*factory)->downstream_apis().find("Overview")) {
+    auto summary = sync_wait((*factory)->downstream_apis().get_for_app<sample_webapi::summary>(
+        "Overview", [](actors::downstream_call_options& o) { o.relative_path = "api/summary"; }));
+    if (!summary) {
+      std::cerr << "error: " << summary.error().message() << '\n';
+      return 1;
+    }
+    std::cout << "the sample web API admitted the app " << summary->caller << " by its role, and counted " << summary->todos << " todos\n";
+  }
   return 0;
 }
