@@ -100,7 +100,8 @@ fold_rounds() { # NAME
   done
 }
 
-# Refresh grants the dev authority has answered so far.
-refresh_grants() { # AUTHORITY_URL
-  curl -sf "$1/admin/token-requests" | sed -n 's/.*"refresh_token":\([0-9]*\).*/\1/p' | grep . || echo 0
+# Token requests of one grant type the dev authority has answered so far.
+token_grants() { # AUTHORITY_URL GRANT_TYPE
+  curl -sf "$1/admin/token-requests" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | grep . || echo 0
 }
+refresh_grants() { token_grants "$1" refresh_token; }

@@ -5,9 +5,11 @@
 //       signs in N users from user{FIRST}@contoso.onmicrosoft.com on (user001, user002, …) by
 //       opening PATH (consenting where asked) and prints each one's Cookie header on a line of its own
 //   bench_sign_in_users token --authority URL --client-id ID --secret S --redirect-uri URI --scope SCOPE
-//                             --user NAME --password P
+//                             --user NAME --password P [--count N]
 //       signs NAME in as the app would (authorization code with PKCE) and prints the access token
-//       for SCOPE: what the benchmark's direct and reverse-proxy runs send to the API
+//       for SCOPE: what the benchmark's direct and reverse-proxy runs send to the API. With a
+//       count, N distinct tokens, one per line: the rest from the (rotating) refresh token, for
+//       runs where every request brings a token the server has not seen
 #include "onbehalf/devauthority/scripted_browser.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/token_request.hpp"
@@ -128,6 +130,17 @@ int access_token(const arguments& args) {
   auto tokens = identity::read_token_response(reply->status, reply->body);
   if (!tokens) throw std::runtime_error("the token endpoint refused the code: " + tokens.error().message());
   std::cout << tokens->access_token.reveal() << '\n';
+  auto count = std::stoul(optional_argument(args, "count", "1"));
+  for (unsigned long i = 1; i < count; ++i) {
+    auto refresh = identity::build_token_request(authority + "/oauth2/v2.0/token", client, identity::token_grant::refresh(tokens->refresh_token, {scope}));
+    http::header_list refresh_headers;
+    for (const auto& [name, value] : refresh.headers) refresh_headers.set(name, value);
+    auto renewed = browser.request("POST", refresh.url, refresh.body, refresh_headers);
+    if (!renewed) throw std::runtime_error(renewed.error());
+    tokens = identity::read_token_response(renewed->status, renewed->body);
+    if (!tokens) throw std::runtime_error("the token endpoint refused the refresh token: " + tokens.error().message());
+    std::cout << tokens->access_token.reveal() << '\n';
+  }
   return 0;
 }
 

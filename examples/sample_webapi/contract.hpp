@@ -21,6 +21,8 @@ struct overview {
 };
 BOOST_DESCRIBE_STRUCT(overview, (), (caller, profile, graph_display_name, open_todos))
 
+// GET api/profile answers the sample API's sample_api::profile: one call on the caller's behalf.
+
 /// GET api/summary, for applications with the Overview.Read.All role: no user involved.
 struct summary {
   std::string caller; // the application's id

@@ -5,16 +5,10 @@
 //
 //   onbehalf-sample-webapi --config examples/samplewebapi.json
 #include "contract.hpp"
+#include "program.hpp"
 
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/graph.hpp"
-#include "onbehalf/actors/host.hpp"
-#include "onbehalf/config/load.hpp"
-#include "onbehalf/core/log.hpp"
-#include "onbehalf/core/stop_signals.hpp"
-
-#include <iostream>
-#include <string_view>
 
 extern char** environ;
 
@@ -41,6 +35,12 @@ task<void> overview(actors::downstream_api& apis, http::exchange_ptr x) {
   x->respond(http::response::json(200, json::write(o)));
 }
 
+// One call on the caller's behalf, answered as the sample API answered it.
+task<void> profile(actors::downstream_api& apis, http::exchange_ptr x) {
+  auto p = or_throw(co_await apis.get_for_user<sample_api::profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }));
+  x->respond(http::response::json(200, json::write(p)));
+}
+
 task<void> summary(actors::downstream_api& apis, http::exchange_ptr x) {
   auto todos = or_throw(co_await apis.get_for_app<std::vector<sample_api::todo>>("TodoApp", [](downstream_call_options& o) { at(o, "api/todos"); }));
   sample_webapi::summary s;
@@ -52,28 +52,12 @@ task<void> summary(actors::downstream_api& apis, http::exchange_ptr x) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 || std::string_view(argv[1]) != "--config") {
-    std::cerr << "usage: onbehalf-sample-webapi --config FILE\n";
-    return 2;
-  }
-  block_stop_signals();
-  auto outcome = config::load_settings(argv[2], environ);
-  for (const auto& w : outcome.warnings) std::cerr << "warning: " << w.to_string() << '\n';
-  if (!outcome.settings) {
-    for (const auto& e : outcome.errors) std::cerr << "error: " << e.to_string() << '\n';
-    std::cerr << "onbehalf-sample-webapi did not start: fix the configuration above\n";
-    return 1;
-  }
-  actors::host api(std::move(*outcome.settings));
+  auto settings = examples::settings_of(argc, argv, environ, "onbehalf-sample-webapi");
+  if (!settings) return argc == 3 ? 1 : 2;
+  actors::host api(std::move(*settings));
   auto& apis = api.downstream_apis();
   api.routes().get("/api/overview", [&apis](http::exchange_ptr x) { return overview(apis, std::move(x)); }).require_scope({"access_as_user"});
+  api.routes().get("/api/profile", [&apis](http::exchange_ptr x) { return profile(apis, std::move(x)); }).require_scope({"access_as_user"});
   api.routes().get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); }).require_app_permission({"Overview.Read.All"});
-  if (auto started = api.start(); !started) {
-    log_error("onbehalf-sample-webapi did not start: " + started.error());
-    return 1;
-  }
-  log_info("Stop signal received", {{"signal", wait_for_stop_signal()}});
-  api.stop();
-  api.wait();
-  return 0;
+  return examples::run_until_stopped(api, "onbehalf-sample-webapi");
 }
