@@ -12,7 +12,10 @@ signed_in_user::signed_in_user(const http::exchange_ptr& x) : correlation_id_(x-
   login_hint_ = std::string(x->user->username());
   if (!x->user->by_access_token) return;
   is_application_ = x->user->is_app;
-  if (auto token = http::bearer_token_of(x->req()); token && !x->user->is_app) caller_token_ = secret(std::string(*token));
+  if (auto token = http::bearer_token_of(x->req()); token && !x->user->is_app) {
+    caller_token_ = secret(std::string(*token));
+    caller_token_digest_ = x->user->access_token_digest;
+  }
 }
 
 signed_in_user::signed_in_user(const http::principal& user, std::string correlation_id)
@@ -40,7 +43,8 @@ task<call_result<access_token>> detail::acquire_user_token_in_place(token_servic
             "(the *_for_app calls), or admit only users' tokens on this route (require_scope)"})};
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
   auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
-    if (!user.caller_token().empty()) return tokens.acquire_token_on_behalf_of(user.caller_token(), scopes, std::move(options), std::move(done));
+    if (!user.caller_token().empty())
+      return tokens.acquire_token_on_behalf_of(user.caller_token(), scopes, std::move(options), std::move(done), user.caller_token_digest());
     tokens.acquire_token_for_user_in_place(user.home_account_id(), scopes, std::move(options), std::move(done));
   });
   co_return to_call_result(std::move(outcome), scopes, user.login_hint());

@@ -1,5 +1,6 @@
 #include "bearer_admission.hpp"
 
+#include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
@@ -34,7 +35,7 @@ bool is_application(const identity::json_object& claims, const std::vector<std::
   return scopes.empty() || (client && client == claims.string("sub"));
 }
 
-caller_ptr caller_of(const identity::json_object& claims) {
+caller_ptr caller_of(const identity::json_object& claims, const std::string& digest) {
   auto c = std::make_shared<caller>();
   auto scopes = identity::scopes_of(claims);
   auto user = std::make_shared<http::principal>();
@@ -42,6 +43,7 @@ caller_ptr caller_of(const identity::json_object& claims) {
   user->claims = identity::flatten_claims(claims);
   user->is_app = is_application(claims, scopes);
   user->by_access_token = true;
+  user->access_token_digest = base64::encode(digest, base64::alphabet::url);
   c->permissions = identity::roles_of(claims);
   if (user->is_app) {
     c->permissions.insert(c->permissions.end(), scopes.begin(), scopes.end());
@@ -194,7 +196,7 @@ struct bearer_admission::state : std::enable_shared_from_this<state> {
         return self->refuse(x, invalid_token(description_of(claims.error().reason)));
       }
       self->verified.fetch_add(1, std::memory_order_relaxed);
-      auto c = caller_of(*claims);
+      auto c = caller_of(*claims, digest);
       self->remember(digest, c, clock::now());
       self->admit_caller(matched, x, proceed, *c);
     };

@@ -628,10 +628,11 @@ void token_service::acquire_token_for_user_in_place(std::string_view home_accoun
 }
 
 void token_service::acquire_token_on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes, token_acquisition_options options,
-                                               std::function<void(token_service_outcome)> done) {
+                                               std::function<void(token_service_outcome)> done, std::string_view assertion_digest) {
   // The digest names the caller's tokens; the token itself travels only to the grant.
-  auto digest = base64::encode(crypto::sha256(assertion.reveal()), base64::alphabet::url);
-  impl_->acquire({{}, digest}, scopes, std::move(options), std::move(done), &assertion);
+  std::string computed;
+  if (assertion_digest.empty()) assertion_digest = computed = base64::encode(crypto::sha256(assertion.reveal()), base64::alphabet::url);
+  impl_->acquire({{}, assertion_digest}, scopes, std::move(options), std::move(done), &assertion);
 }
 
 } // namespace onbehalf::actors

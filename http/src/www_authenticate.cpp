@@ -3,6 +3,9 @@
 #include "onbehalf/core/text.hpp"
 #include "wire.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace onbehalf::http {
 
 namespace {
@@ -153,8 +156,14 @@ std::optional<std::string_view> bearer_token_of(const request& r) {
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   auto end = token.find_last_not_of('=');
   auto body = token.substr(0, end == std::string_view::npos ? 0 : end + 1);
-  constexpr std::string_view b64token = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
-  if (body.empty() || body.find_first_not_of(b64token) != std::string_view::npos) return std::string_view();
+  // A table, not find_first_not_of: that looks each of a kilobyte's characters up in the set
+  // with memchr, which was a sixth of a web API's time per request.
+  static constexpr auto b64token = [] {
+    std::array<bool, 256> allowed{};
+    for (unsigned char c : std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")) allowed[c] = true;
+    return allowed;
+  }();
+  if (body.empty() || !std::all_of(body.begin(), body.end(), [](char c) { return b64token[static_cast<unsigned char>(c)]; })) return std::string_view();
   return token;
 }
 

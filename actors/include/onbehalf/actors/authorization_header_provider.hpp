@@ -27,6 +27,8 @@ public:
   const std::string& correlation_id() const noexcept { return correlation_id_; }
   /// A web API caller's access token, exchanged on its behalf; empty for a web app's user.
   const secret& caller_token() const noexcept { return caller_token_; }
+  /// Its SHA-256 (base64url), as the web API's admission computed it.
+  const std::string& caller_token_digest() const noexcept { return caller_token_digest_; }
   /// A web API's caller that is an application: there is no user to act for.
   bool is_application() const noexcept { return is_application_; }
 
@@ -35,6 +37,7 @@ private:
   std::string login_hint_;
   std::string correlation_id_;
   secret caller_token_;
+  std::string caller_token_digest_;
   bool is_application_ = false;
 };
 

@@ -120,9 +120,10 @@ public:
   /// presented (`assertion`, issued for this app): from the tokens kept for that token, else by
   /// the on-behalf-of grant; a refresh token that grant yielded renews them. One grant per token
   /// and resource at a time, across the instances sharing Redis. `assertion` and `scopes` are
-  /// read in place, and copied only when no cached token answers.
+  /// read in place, and copied only when no cached token answers. `assertion_digest` is its
+  /// SHA-256 (base64url) when the caller has it already (a web API's admission computed it).
   void acquire_token_on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes, token_acquisition_options options,
-                                  std::function<void(token_service_outcome)> done);
+                                  std::function<void(token_service_outcome)> done, std::string_view assertion_digest = {});
 
   /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
   std::size_t live_actors() const;

@@ -20,6 +20,9 @@ struct principal {
   /// A web API's caller, admitted by the access token it presented (Authorization: Bearer)
   /// rather than by a session: tokens for downstream APIs are acquired on behalf of that token.
   bool by_access_token = false;
+  /// by_access_token: the token's SHA-256 (base64url), under which tokens acquired on its behalf
+  /// are kept; computed once per token, not per request.
+  std::string access_token_digest;
 
   /// The first value of a claim, if the user has it.
   std::optional<std::string_view> claim(std::string_view type) const;
