@@ -8,6 +8,7 @@
 #include "../support/redis_server.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/test_actor_system.hpp"
+#include "../support/web_app_fixture.hpp"
 #include "test_client.hpp"
 
 #include "onbehalf/actors/downstream_api.hpp"
@@ -258,4 +259,48 @@ TEST_CASE("on-behalf-of: the dev authority refuses an application's token and a 
                                                                    token_grant::on_behalf_of(secret(forged), {"https://graph.microsoft.com/.default"})));
   REQUIRE_FALSE(unsigned_one);
   CHECK(unsigned_one.error().has_code(50013));
+}
+
+TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches the web app's user, and after a second factor the page is shown") {
+  // The web app calls the middle tier with its user's token; the middle tier calls the API under
+  // an MFA policy on that user's behalf. The user signed in with a password only.
+  std::unique_ptr<sample_api::server> downstream;
+  std::unique_ptr<actors::host> middle;
+  web::app_fixture app(
+      [&](config::app_settings& s) {
+        sample_api::settings api;
+        api.port = 0;
+        api.authority = s.azure_ad.authority;
+        api.todo = {"sensitive-app-id", sensitive_api};
+        downstream = std::make_unique<sample_api::server>(api);
+        REQUIRE(downstream->start());
+        middle = std::make_unique<actors::host>(middle_tier_settings(s.azure_ad.authority, downstream->base_url()));
+        add_middle_tier_routes(*middle);
+        auto middle_port = middle->start();
+        REQUIRE(middle_port);
+        config::downstream_api_options m;
+        m.name = "Middle";
+        m.base_url = "http://127.0.0.1:" + std::to_string(*middle_port);
+        m.scopes = {web::todo_scope};
+        s.downstream_apis = {m};
+      },
+      [](actors::host& h) {
+        auto& apis = h.downstream_apis();
+        h.routes()
+            .get("/secure", [&apis](http::exchange_ptr x) -> task<void> {
+              auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
+              x->respond(http::response::text(200, "through the middle tier: " + r.body));
+            })
+            .authorize_for_scopes({{}, "DownstreamApis:Middle:Scopes", {}, {}});
+      });
+  browser b(*app.web, app.origin);
+  auto v = app.sign_in(b, "/secure");
+  INFO(v.last.body.substr(0, 300));
+  CHECK(v.last_url == app.url("/secure"));
+  CHECK(v.last.body.starts_with("through the middle tier: "));
+  CHECK(v.last.body.find("Ada Lovelace") != std::string::npos);
+  CHECK(std::count(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), "mfa") == 1);
+  app.stop();
+  middle->stop();
+  middle->wait();
 }
