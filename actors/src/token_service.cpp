@@ -42,7 +42,8 @@ struct flight_request {
   request_keys keys;
   std::vector<std::string> scopes;
   token_acquisition_options options;
-  secret assertion; // on-behalf-of: the caller's token
+  secret assertion;     // on-behalf-of: the caller's token
+  bool renewal = false; // its grant redeems a kept refresh token
 };
 
 // Local messages: they carry callbacks and outcomes, never leave the process, never serialized.
@@ -333,12 +334,16 @@ void without_refresh_token(token_actor_pointer self, const flight_request& f) {
   reporter(self, f)(sign_in_needed());
 }
 
+void send_refresh_grant(token_actor_pointer self, flight_request f, const secret& refresh_token) {
+  f.renewal = true;
+  send_grant(self->state.settings, identity::token_grant::refresh(refresh_token, f.scopes), f.options, reporter(self, f), grant_timeout(self, f));
+}
+
 // Redeems the account's refresh token: from L1 (no L2 configured, or L2 was down when it was
 // written), else from L2, read off this actor's thread.
 void redeem_refresh_token(token_actor_pointer self, const flight_request& f) {
   const auto& s = self->state.settings;
-  if (auto refresh_token = s->cache->get(f.keys.refresh_key))
-    return send_grant(s, identity::token_grant::refresh(secret(std::move(*refresh_token)), f.scopes), f.options, reporter(self, f), grant_timeout(self, f));
+  if (auto refresh_token = s->cache->get(f.keys.refresh_key)) return send_refresh_grant(self, f, secret(std::move(*refresh_token)));
   if (!s->store) return without_refresh_token(self, f);
   s->store->get(f.keys.partition, f.keys.refresh_key, [me = caf::actor_cast<caf::actor>(self), f](result<std::optional<std::string>, std::string> r) {
     if (!r) return caf::anon_send(me, refresh_token_read{f, failure{std::move(r.error())}});
@@ -358,7 +363,7 @@ token_outcome token_cache_unreadable(const std::string& why) {
 void on_refresh_token_read(token_actor_pointer self, refresh_token_read& r) {
   if (!r.refresh_token) return reporter(self, r.f)(token_cache_unreadable(r.refresh_token.error()));
   if (r.refresh_token->empty()) return without_refresh_token(self, r.f);
-  send_grant(self->state.settings, identity::token_grant::refresh(*r.refresh_token, r.f.scopes), r.f.options, reporter(self, r.f), grant_timeout(self, r.f));
+  send_refresh_grant(self, r.f, *r.refresh_token);
 }
 
 // Starts the one grant of a flight. An app token is asked for at once; a user's refresh token is
@@ -446,7 +451,21 @@ void on_looked(token_actor_pointer self, l2_looked& m) {
   }
 }
 
+// A web API caller's refresh token the authority no longer takes (revoked, expired) is dropped,
+// and the flight exchanges the caller's token instead, which is still good, under the same lease.
+bool exchanged_instead(token_actor_pointer self, grant_finished& g) {
+  const auto& s = *self->state.settings;
+  if (g.outcome || !g.f.renewal || g.f.assertion.empty() || g.outcome.error().error != "invalid_grant") return false;
+  if (!self->state.flights.count(g.f.keys.flight)) return false;
+  s.cache->erase(g.f.keys.refresh_key);
+  if (s.store) s.store->erase(g.f.keys.partition, g.f.keys.refresh_key, [](result<bool, std::string>) {});
+  g.f.renewal = false;
+  exchange_assertion(self, g.f);
+  return true;
+}
+
 void on_grant_finished(token_actor_pointer self, grant_finished& g) {
+  if (exchanged_instead(self, g)) return;
   auto& st = self->state;
   auto it = st.flights.find(g.f.keys.flight);
   std::optional<cache::coordination::lease> lease;

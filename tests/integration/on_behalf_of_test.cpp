@@ -18,6 +18,8 @@
 #include "onbehalf/http/www_authenticate.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
+#include <thread>
+
 using namespace onbehalf;
 using namespace onbehalf::testing;
 using namespace onbehalf::testing::dev;
@@ -75,11 +77,12 @@ void add_middle_tier_routes(actors::host& h) {
 struct middle_tier_fixture {
   authority_fixture authority;
   std::unique_ptr<sample_api::server> downstream = start_downstream();
-  actors::host host{middle_tier_settings(authority.authority.authority(tenant_id), downstream->base_url())};
+  actors::host host;
   std::uint16_t port = 0;
   std::unique_ptr<http::client> web = make_client();
 
-  middle_tier_fixture() {
+  explicit middle_tier_fixture(const std::function<void(config::app_settings&)>& adjust = {})
+      : host(adjusted(middle_tier_settings(authority.authority.authority(tenant_id), downstream->base_url()), adjust)) {
     add_middle_tier_routes(host);
     auto started = host.start();
     INFO((started ? std::string() : started.error()));
@@ -89,6 +92,11 @@ struct middle_tier_fixture {
   ~middle_tier_fixture() {
     host.stop();
     host.wait();
+  }
+
+  static config::app_settings adjusted(config::app_settings s, const std::function<void(config::app_settings&)>& adjust) {
+    if (adjust) adjust(s);
+    return s;
   }
 
   std::unique_ptr<sample_api::server> start_downstream() {
@@ -115,6 +123,13 @@ struct middle_tier_fixture {
   }
 
   std::size_t grants() const { return authority.authority.token_requests(obo_grant); }
+
+  /// Waits (5 s at most) until the authority has answered `count` requests of `grant_type`:
+  /// for grants made in the background, after the caller was answered.
+  bool authority_saw(const std::string& grant_type, std::size_t count) const {
+    for (int i = 0; i < 500 && authority.authority.token_requests(grant_type) < count; ++i) std::this_thread::sleep_for(10ms);
+    return authority.authority.token_requests(grant_type) == count;
+  }
 };
 
 // A middle-tier instance of its own — its memory, its Redis connections, its token actors — as a
@@ -165,6 +180,21 @@ TEST_CASE("on-behalf-of: the same caller token is answered from its cache, and a
   CHECK(f.authority.authority.token_requests("refresh_token") == 0); // nor renewed: the token answers again
   CHECK(f.get("/api/me", f.user_token()).status == 200);
   CHECK(f.grants() == 2); // tokens are kept per caller token, as MSAL keys them
+}
+
+TEST_CASE("on-behalf-of: a refresh token the authority no longer takes gives way to the caller's token, which is exchanged again") {
+  middle_tier_fixture f([](config::app_settings& s) { s.host.token_refresh_margin = std::chrono::hours(2); }); // every cached token is due
+  auto token = f.user_token();
+  CHECK(f.get("/api/me", token).status == 200);
+  CHECK(f.grants() == 1);
+  // Answered from the cache; the token is renewed behind the answer with the grant's refresh token.
+  CHECK(f.get("/api/me", token).status == 200);
+  CHECK(f.authority_saw("refresh_token", 1));
+  f.authority.authority.revoke_user("ada@contoso.onmicrosoft.com");
+  CHECK(f.get("/api/me", token).status == 200);
+  CHECK(f.authority_saw("refresh_token", 2)); // refused: its family is revoked
+  CHECK(f.authority_saw(obo_grant, 2));       // so the caller's token is exchanged again
+  CHECK(f.get("/api/me", token).status == 200);
 }
 
 TEST_CASE("on-behalf-of: many requests with one new caller token wait on one grant") {
