@@ -3,6 +3,7 @@
 // user with tokens the dev authority issues on behalf of the caller's token (Entra's jwt-bearer
 // grant). What needs the user — a second factor, consent — goes back to the caller in the form
 // client libraries act on.
+#include "../support/captured_log.hpp"
 #include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/redis_server.hpp"
@@ -206,6 +207,26 @@ TEST_CASE("on-behalf-of: many requests with one new caller token wait on one gra
   CHECK(answers.succeeded == 40);
   CHECK(answers.tokens.size() == 1);
   CHECK(f.grants() == 1);
+}
+
+TEST_CASE("on-behalf-of: neither the caller's token nor a token issued for it reaches the debug log, on success or refusal") {
+  captured_log log;
+  std::string caller;
+  {
+    middle_tier_fixture f([](config::app_settings& s) { s.host.log_level = "debug"; });
+    caller = f.user_token();
+    CHECK(f.get("/api/me", caller).status == 200);
+    CHECK(f.get("/api/secure", caller).status == 401); // the MFA claims challenge
+    CHECK(f.get("/api/mail", caller).status == 403);   // consent nobody gave
+    auto forged = caller;
+    forged[forged.size() - 10] = forged[forged.size() - 10] == 'A' ? 'B' : 'A';
+    CHECK(f.get("/api/me", forged).status == 401);
+  }
+  logger::global().set_level(log_level::info);
+  auto text = log.all();
+  CHECK(text.find("challenge goes back to the caller") != std::string::npos); // the refusals were logged
+  CHECK(text.find(caller.substr(caller.rfind('.') + 1)) == std::string::npos);
+  CHECK(text.find("eyJ") == std::string::npos); // no JWT at all: neither the caller's nor those issued for it
 }
 
 TEST_CASE("on-behalf-of: two instances sharing Redis asked at once for one caller token make one grant, and both hand out its token") {
