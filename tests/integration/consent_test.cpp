@@ -206,7 +206,7 @@ TEST_CASE("a consent policy naming a configuration key that is not set stops the
   s.host.log_level = "off";
   s.host.cache.backend = config::cache_options::backend_type::memory;
   actors::host h(s);
-  h.routes().get("/x", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "x")); }).authorize_for_scopes({{}, "DownstreamApis:Nope:Scopes", {}, {}});
+  h.routes().get("/x", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "x")); }).authorize_for_scopes({.scope_key_section = "DownstreamApis:Nope:Scopes"});
   auto started = h.start();
   REQUIRE_FALSE(started);
   CHECK(started.error().find("DownstreamApis:Nope:Scopes") != std::string::npos);

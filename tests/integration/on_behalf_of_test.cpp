@@ -192,7 +192,12 @@ TEST_CASE("on-behalf-of: a refresh token the authority no longer takes gives way
   CHECK(f.get("/api/me", token).status == 200);
   CHECK(f.authority_saw("refresh_token", 1));
   f.authority.authority.revoke_user("ada@contoso.onmicrosoft.com");
-  CHECK(f.get("/api/me", token).status == 200);
+  // Every request finds the token due; the first after that renewal has landed tries the refresh
+  // token again (one still in flight answers from the cache and starts nothing).
+  for (int i = 0; i < 200 && f.authority.authority.token_requests("refresh_token") < 2; ++i) {
+    CHECK(f.get("/api/me", token).status == 200);
+    std::this_thread::sleep_for(10ms);
+  }
   CHECK(f.authority_saw("refresh_token", 2)); // refused: its family is revoked
   CHECK(f.authority_saw(obo_grant, 2));       // so the caller's token is exchanged again
   CHECK(f.get("/api/me", token).status == 200);
@@ -342,7 +347,7 @@ TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches th
               auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
               x->respond(http::response::text(200, "through the middle tier: " + r.body));
             })
-            .authorize_for_scopes({{}, "DownstreamApis:Middle:Scopes", {}, {}});
+            .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
       });
   browser b(*app.web, app.origin);
   auto v = app.sign_in(b, "/secure");

@@ -447,7 +447,7 @@ TEST_CASE("incremental consent with oidc-provider: a scope the sign-in did not g
   host.routes().get("/todos", [&apis](http::exchange_ptr x) -> task<void> {
     auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
     x->respond(http::response::text(200, std::to_string(todos.size()) + " todos"));
-  }).authorize_for_scopes({{}, "DownstreamApis:TodoList:Scopes", {}, {}});
+  }).authorize_for_scopes({.scope_key_section = "DownstreamApis:TodoList:Scopes"});
   REQUIRE(host.start());
   auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
   testing::browser b(*provider().web, app);

@@ -88,7 +88,7 @@ struct fixture {
       items_seen = items;
     });
     http::route_group pages(h.routes());
-    pages.authorize_for_scopes({{}, "DownstreamApis:TodoList:Scopes:0", {}, "/todos"});
+    pages.authorize_for_scopes({.scope_key_section = "DownstreamApis:TodoList:Scopes:0", .return_path_after_post = "/todos"});
     pages.get("/profile", [&apis](http::exchange_ptr x) -> task<void> {
       auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }));
       x->respond(http::response::text(200, "profile of " + p.display_name));
@@ -113,11 +113,11 @@ struct fixture {
       q.top = 5;
       auto messages = actors::or_throw(co_await graph.me_messages(x, q));
       x->respond(http::response::text(200, std::to_string(messages.size()) + " messages"));
-    }).authorize_for_scopes({{}, graph_scope_key, {}, {}});
+    }).authorize_for_scopes({.scope_key_section = graph_scope_key});
     pages.get("/secure", [&apis](http::exchange_ptr x) -> task<void> {
       auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "SecureAPI", [](downstream_call_options& o) { at(o, "api/profile"); }));
       x->respond(http::response::text(200, "secure profile of " + p.display_name));
-    }).authorize_for_scopes({{}, "DownstreamApis:SecureAPI:Scopes:0", {}, {}});
+    }).authorize_for_scopes({.scope_key_section = "DownstreamApis:SecureAPI:Scopes:0"});
     // Asks for a scope no consent will satisfy (the authority never grants it silently).
     pages.get("/loop", [](http::exchange_ptr) -> task<void> {
       actors::challenge again;
@@ -158,7 +158,7 @@ struct fixture {
       std::vector<std::string> scopes{web::todo_scope}; // named: see the g++ 12 note in task.hpp
       actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
       x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
-    }).authorize_for_scopes({{"openid", "offline_access"}, {}, "b2c_1_edit_profile", {}});
+    }).authorize_for_scopes({.scopes = {"openid", "offline_access"}, .user_flow = "b2c_1_edit_profile"});
     // A live page (the spec's Blazor Server todo list): todos over a WebSocket; adding one needs
     // Todo.ReadWrite, which the user has not consented to at first.
     pages.get("/live/todos", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "live todos page")); });

@@ -319,17 +319,17 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
   add_stylesheet(r);
 
   http::route_group profile_pages(r);
-  profile_pages.authorize_for_scopes({{}, "DownstreamApis:MyAPI:Scopes", {}, {}});
+  profile_pages.authorize_for_scopes({.scope_key_section = "DownstreamApis:MyAPI:Scopes"});
   profile_pages.get("/profile", [&apis](http::exchange_ptr x) { return show_profile(apis, std::move(x)); });
   profile_pages.get("/dashboard", [&apis](http::exchange_ptr x) { return show_dashboard(apis, std::move(x)); });
   profile_pages.get("/me", [&h](const http::exchange_ptr& x) { x->respond(my_claims(h, x)); });
   profile_pages.get("/parallel", [&apis](http::exchange_ptr x) { return show_parallel(apis, std::move(x)); })
-      .authorize_for_scopes({{}, "DownstreamApis:GraphAPI:Scopes", {}, {}});
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:GraphAPI:Scopes"});
   profile_pages.get("/emails", [&apis](http::exchange_ptr x) { return show_emails(apis, std::move(x)); })
-      .authorize_for_scopes({{}, "DownstreamApis:GraphAPI:Scopes", {}, {}});
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:GraphAPI:Scopes"});
 
   http::route_group todo_pages(r);
-  todo_pages.authorize_for_scopes({{}, "DownstreamApis:TodoList:Scopes", {}, "/todos"});
+  todo_pages.authorize_for_scopes({.scope_key_section = "DownstreamApis:TodoList:Scopes", .return_path_after_post = "/todos"});
   todo_pages.get("/todos", [&apis](http::exchange_ptr x) { return show_todos(apis, std::move(x)); });
   todo_pages.post("/todos", [&apis](http::exchange_ptr x) { return create_todo(apis, std::move(x)); });
   todo_pages.post("/todos/{id}/done", [&apis](http::exchange_ptr x) { return finish_todo(apis, std::move(x)); });
@@ -341,9 +341,9 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
                         [&apis](actors::live_connection_ptr c, std::string) { return live_todos(apis, std::move(c)); }));
 
   r.get("/overview", [&apis](http::exchange_ptr x) { return show_overview(apis, std::move(x)); })
-      .authorize_for_scopes({{}, "DownstreamApis:Overview:Scopes", {}, {}});
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:Overview:Scopes"});
   r.get("/blobs", [&h, blob_endpoint](http::exchange_ptr x) { return show_blobs(h, blob_endpoint, std::move(x)); })
-      .authorize_for_scopes({{"https://storage.azure.com/user_impersonation"}, {}, {}, {}});
+      .authorize_for_scopes({.scopes = {"https://storage.azure.com/user_impersonation"}});
   r.get("/send-mail", [](const http::exchange_ptr& x) { x->respond(mail_form(x)); });
   r.post("/send-mail", [&h](http::exchange_ptr x) { return send_mail(h, std::move(x)); });
 }

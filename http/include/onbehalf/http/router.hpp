@@ -53,12 +53,12 @@ concept coroutine_handler = std::is_invocable_r_v<task<void>, F&, exchange_ptr>;
 /// all) — through `user_flow` (B2C), and comes back to the page. A route without a policy
 /// answers such a challenge with an error page and a log line saying to add one.
 struct consent_policy {
-  std::vector<std::string> scopes;
-  std::string scope_key_section;
-  std::string user_flow;
+  std::vector<std::string> scopes{};
+  std::string scope_key_section{};
+  std::string user_flow{};
   /// Where a POST (PUT, DELETE…) that needed consent lands afterwards: a browser cannot repeat
   /// it after the round trip, so the user comes back to this page; default "/".
-  std::string return_path_after_post;
+  std::string return_path_after_post{};
 };
 
 /// A web API route's caller presents `Authorization: Bearer <access token>` issued for this app
