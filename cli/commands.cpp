@@ -4,7 +4,6 @@
 #include "onbehalf/config/load.hpp"
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"
-#include "onbehalf/core/stop_signals.hpp"
 
 #include <openssl/rand.h>
 
@@ -45,9 +44,6 @@ int generate_key(std::ostream& out) {
 }
 
 int serve(const std::string& path, char** environment) {
-  // Before any thread starts, so every thread inherits the mask and this one alone receives them.
-  block_stop_signals();
-
   auto outcome = config::load_settings(path, environment);
   if (!outcome.settings) {
     print_problems(outcome, std::cerr);
@@ -55,17 +51,8 @@ int serve(const std::string& path, char** environment) {
     return 1;
   }
   for (const auto& w : outcome.warnings) log_warning("Configuration: " + w.to_string());
-
   actors::host app(std::move(*outcome.settings));
-  auto started = app.start();
-  if (!started) {
-    log_error("onbehalf did not start: " + started.error());
-    return 1;
-  }
-  log_info("Stop signal received", {{"signal", wait_for_stop_signal()}});
-  app.stop();
-  app.wait();
-  return 0;
+  return app.run();
 }
 
 } // namespace onbehalf::cli

@@ -9,12 +9,16 @@
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/actors/web_authentication.hpp"
 #include "onbehalf/core/crypto.hpp"
+#include "onbehalf/config/load.hpp"
 #include "onbehalf/core/log.hpp"
+#include "onbehalf/core/stop_signals.hpp"
 #include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/server.hpp"
 #include "onbehalf/json/value.hpp"
 #include "onbehalf/actors/token_acquirer_factory.hpp"
+
+#include <unistd.h> // environ
 
 namespace onbehalf::actors {
 
@@ -313,10 +317,36 @@ host::host(config::app_settings settings) : impl_(std::make_unique<impl>()) {
   impl_->services = std::make_unique<token_acquirer_factory>(std::move(settings));
 }
 
+result<host, std::string> host::from_file(const std::string& path) {
+  auto settings = config::settings_from_file(path, environ);
+  if (!settings) return failure{settings.error()};
+  return host(std::move(*settings));
+}
+
+host::host(host&&) noexcept = default;
+host& host::operator=(host&&) noexcept = default;
+
 host::~host() {
+  if (!impl_) return; // moved from
   stop();
   wait();
 }
+
+int host::run() {
+  // Before start() makes the first thread, so every thread inherits the mask and sigwait here
+  // is the only one to see the signal.
+  block_stop_signals();
+  if (auto started = start(); !started) {
+    log_error("The application did not start: " + started.error());
+    return 1;
+  }
+  log_info("Stop signal received", {{"signal", wait_for_stop_signal()}});
+  stop();
+  wait();
+  return 0;
+}
+
+void host::use_durable_store(std::unique_ptr<cache::durable_store> store) { impl_->services->use_durable_store(std::move(store)); }
 
 http::router& host::routes() { return impl_->router; }
 void host::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }

@@ -123,6 +123,7 @@ struct token_acquirer_factory::impl {
     return *cache;
   }
   std::unique_ptr<cache::memory_cache> l1;
+  std::unique_ptr<cache::durable_store> application_store; // given by use_durable_store, until build()
   std::unique_ptr<cache::durable_store> l2;
   cache::redis_store* redis = nullptr;                  // l2, with the Redis backend
   std::unique_ptr<cache::coordination> own_coordination; // otherwise: leases within this process
@@ -150,10 +151,16 @@ struct token_acquirer_factory::impl {
     cache::memory_cache_options l1_options;
     l1_options.max_bytes = h.cache.memory_limit_bytes;
     l1 = std::make_unique<cache::memory_cache>(l1_options);
-    auto store = open_durable_store(h);
-    if (!store) return failure{store.error()};
-    l2 = std::move(store->l2);
-    redis = store->redis;
+    if (application_store) {
+      auto keys = config::make_key_ring(h.cache.encryption_keys);
+      if (!keys) return failure{"Onbehalf:Cache:EncryptionKeys: your own cache store keeps only sealed tokens, and " + keys.error()};
+      l2 = cache::sealed_with(std::move(*keys), std::move(application_store));
+    } else {
+      auto store = open_durable_store(h);
+      if (!store) return failure{store.error()};
+      l2 = std::move(store->l2);
+      redis = store->redis;
+    }
     if (!redis) own_coordination = cache::coordinate_in_process(l2.get());
     coordination = redis ? static_cast<cache::coordination*>(redis) : own_coordination.get();
 
@@ -202,17 +209,14 @@ token_acquirer_factory::token_acquirer_factory(config::app_settings settings) : 
 }
 
 result<std::unique_ptr<token_acquirer_factory>, std::string> token_acquirer_factory::from_file(const std::string& path, char** environment) {
-  auto outcome = config::load_settings(path, environment);
-  for (const auto& w : outcome.warnings) log_warning("Configuration: " + w.to_string());
-  if (!outcome.settings) {
-    std::string all;
-    for (const auto& e : outcome.errors) all += (all.empty() ? "" : "\n") + e.to_string();
-    return failure{all};
-  }
-  return std::make_unique<token_acquirer_factory>(std::move(*outcome.settings));
+  auto settings = config::settings_from_file(path, environment);
+  if (!settings) return failure{settings.error()};
+  return std::make_unique<token_acquirer_factory>(std::move(*settings));
 }
 
 token_acquirer_factory::~token_acquirer_factory() { shutdown(); }
+
+void token_acquirer_factory::use_durable_store(std::unique_ptr<cache::durable_store> store) { impl_->application_store = std::move(store); }
 
 result<bool, std::string> token_acquirer_factory::build() {
   auto built = impl_->build();

@@ -533,6 +533,15 @@ load_outcome bind_settings(const configuration& layers) {
   return outcome;
 }
 
+result<app_settings, std::string> settings_from_file(const std::string& path, char** environment) {
+  auto outcome = load_settings(path, environment);
+  for (const auto& w : outcome.warnings) log_warning("Configuration: " + w.to_string());
+  if (outcome.settings) return std::move(*outcome.settings);
+  std::string all;
+  for (const auto& e : outcome.errors) all += (all.empty() ? "error: " : "\nerror: ") + e.to_string();
+  return failure{all};
+}
+
 load_outcome load_settings(const std::string& path, char** environment) {
   configuration layers;
   load_outcome failed;

@@ -10,7 +10,6 @@
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/graph.hpp"
 
-extern char** environ;
 
 namespace {
 
@@ -52,12 +51,12 @@ task<void> summary(actors::downstream_api& apis, http::exchange_ptr x) {
 } // namespace
 
 int main(int argc, char** argv) {
-  auto settings = examples::settings_of(argc, argv, environ, "onbehalf-sample-webapi");
-  if (!settings) return argc == 3 ? 1 : 2;
-  actors::host api(std::move(*settings));
-  auto& apis = api.downstream_apis();
-  api.routes().get("/api/overview", [&apis](http::exchange_ptr x) { return overview(apis, std::move(x)); }).require_scope({"access_as_user"});
-  api.routes().get("/api/profile", [&apis](http::exchange_ptr x) { return profile(apis, std::move(x)); }).require_scope({"access_as_user"});
-  api.routes().get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); }).require_app_permission({"Overview.Read.All"});
-  return examples::run_until_stopped(api, "onbehalf-sample-webapi");
+  int exit_status = 0;
+  auto api = examples::host_of(argc, argv, "onbehalf-sample-webapi", exit_status);
+  if (!api) return exit_status;
+  auto& apis = api->downstream_apis();
+  api->routes().get("/api/overview", [&apis](http::exchange_ptr x) { return overview(apis, std::move(x)); }).require_scope({"access_as_user"});
+  api->routes().get("/api/profile", [&apis](http::exchange_ptr x) { return profile(apis, std::move(x)); }).require_scope({"access_as_user"});
+  api->routes().get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); }).require_app_permission({"Overview.Read.All"});
+  return api->run();
 }

@@ -39,6 +39,8 @@ struct app_fixture {
 
   /// Registers the app's routes instead of the default ones (home, profile, admin…).
   std::function<void(actors::host&)> routes_of;
+  /// The application's own level-2 store for each start (host::use_durable_store), if any.
+  std::function<std::unique_ptr<cache::durable_store>()> store_of;
 
   explicit app_fixture(const std::function<void(config::app_settings&)>& adjust = {}, std::function<void(actors::host&)> routes = {})
       : authority(directory_for_app(client_cert, port)), routes_of(std::move(routes)) {
@@ -64,6 +66,7 @@ struct app_fixture {
 
   void start() {
     host = std::make_unique<actors::host>(settings);
+    if (store_of) host->use_durable_store(store_of());
     if (routes_of) {
       routes_of(*host);
       auto started = host->start();

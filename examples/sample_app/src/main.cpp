@@ -4,14 +4,12 @@
 #include "pages.hpp"
 #include "program.hpp"
 
-extern char** environ;
-
 int main(int argc, char** argv) {
   using namespace onbehalf;
-  auto settings = examples::settings_of(argc, argv, environ, "onbehalf-sample");
-  if (!settings) return argc == 3 ? 1 : 2;
-  auto blob_endpoint = settings->values_at("Sample:BlobEndpoint");
-  actors::host app(std::move(*settings));
-  sample::add_pages(app, blob_endpoint.empty() ? std::string() : blob_endpoint.front());
-  return examples::run_until_stopped(app, "onbehalf-sample");
+  int exit_status = 0;
+  auto app = examples::host_of(argc, argv, "onbehalf-sample", exit_status);
+  if (!app) return exit_status;
+  auto blob_endpoint = app->settings().values_at("Sample:BlobEndpoint");
+  sample::add_pages(*app, blob_endpoint.empty() ? std::string() : blob_endpoint.front());
+  return app->run();
 }

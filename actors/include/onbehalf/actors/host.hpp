@@ -2,6 +2,7 @@
 #pragma once
 
 #include "onbehalf/actors/live_page.hpp"
+#include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/config/settings.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/http/router.hpp"
@@ -27,9 +28,16 @@ class token_acquirer_factory;
 class host {
 public:
   explicit host(config::app_settings settings);
+  /// The host of appsettings.json at `path`, with appsettings.{ONBEHALF_ENVIRONMENT}.json and the
+  /// environment variables layered on it (`onbehalf check-config` shows the result); the error
+  /// lists every problem, one per line, each naming its key. Warnings go to the log.
+  static result<host, std::string> from_file(const std::string& path);
   ~host();
   host(const host&) = delete;
   host& operator=(const host&) = delete;
+  /// Before start() only: handlers added to routes() may refer to the host where it is then.
+  host(host&&) noexcept;
+  host& operator=(host&&) noexcept;
 
   /// The application's routes; add them before start(). /healthz and /metrics are built in.
   http::router& routes();
@@ -39,6 +47,13 @@ public:
   result<std::uint16_t, std::string> start();
   /// The port of the metrics listener (Onbehalf:Metrics:Port) once started; 0 without one.
   std::uint16_t metrics_port() const;
+  /// start(), then serve until SIGINT or SIGTERM, then stop gracefully: the whole of main() after
+  /// the routes. Returns main()'s exit status: 0 after a stop signal, 1 (with the reason logged)
+  /// when the host could not start.
+  int run();
+  /// Keeps tokens and sessions in your own store instead of the one Onbehalf:Cache:Backend names
+  /// (see token_acquirer_factory::use_durable_store); before start().
+  void use_durable_store(std::unique_ptr<cache::durable_store> store);
   /// Graceful: in-flight requests finish, then the server stops. Safe from any thread.
   void stop();
   /// Blocks until stopped, then shuts the actor system down.

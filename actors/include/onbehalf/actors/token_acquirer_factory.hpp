@@ -37,6 +37,11 @@ public:
   token_acquirer_factory(const token_acquirer_factory&) = delete;
   token_acquirer_factory& operator=(const token_acquirer_factory&) = delete;
 
+  /// Keeps tokens in `store` instead of the store Onbehalf:Cache:Backend names (MIW's "register
+  /// any IDistributedCache"): your database, your key-value service. Values reach it sealed with
+  /// Onbehalf:Cache:EncryptionKeys, which must be set. Leases stay within this process: instances
+  /// that share users share Redis. Call before build().
+  void use_durable_store(std::unique_ptr<cache::durable_store> store);
   /// Starts everything; the error says what to fix (a cache folder in use, a certificate that
   /// cannot be read…). Call once, before anything below.
   result<bool, std::string> build();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "onbehalf/core/result.hpp"
+#include "onbehalf/core/sealing.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -51,6 +52,11 @@ public:
   /// "rocksdb" or "redis", for logs and metric labels.
   virtual const char* kind() const noexcept = 0;
 };
+
+/// The application's own level-2 store (MIW's "any IDistributedCache") behind onbehalf's sealing:
+/// values reach `inner` sealed with `keys` and bound to their key, so it never holds a readable
+/// token. The host does this with Onbehalf:Cache:EncryptionKeys (host::use_durable_store).
+std::unique_ptr<durable_store> sealed_with(key_ring keys, std::unique_ptr<durable_store> inner);
 
 /// RocksDB behind the asynchronous interface: its calls run on one worker thread of their own.
 std::unique_ptr<durable_store> run_in_background(std::unique_ptr<rocksdb_store> store);

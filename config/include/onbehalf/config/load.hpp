@@ -36,4 +36,8 @@ load_outcome load_settings(const std::string& path, char** environment);
 /// Binds and validates an already layered configuration.
 load_outcome bind_settings(const configuration& layers);
 
+/// load_settings for a program that only needs the settings: warnings go to the log; the error
+/// lists every problem, one per line as "error: KEY: what to fix", ready to print.
+result<app_settings, std::string> settings_from_file(const std::string& path, char** environment);
+
 } // namespace onbehalf::config
