@@ -4,7 +4,7 @@
 // itself, under the purpose it was sealed for only; and a changed byte never opens to anything else.
 // Input: a selector byte NUL-separated: plaintext, purpose, account, session, return URL, item name, item value.
 #include "fuzz.hpp"
-#include "session_ticket.hpp"
+#include "sign_in/session_ticket.hpp"
 
 #include "onbehalf/http/return_url.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"

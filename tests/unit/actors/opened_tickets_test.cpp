@@ -1,4 +1,4 @@
-#include "session_ticket.hpp"
+#include "sign_in/session_ticket.hpp"
 
 #include "onbehalf/core/crypto.hpp"
 

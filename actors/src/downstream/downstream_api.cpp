@@ -1,6 +1,6 @@
 #include "onbehalf/actors/downstream_api.hpp"
 
-#include "token_in_place.hpp"
+#include "tokens/token_in_place.hpp"
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"

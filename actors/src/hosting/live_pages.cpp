@@ -1,4 +1,4 @@
-#include "live_pages.hpp"
+#include "hosting/live_pages.hpp"
 
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/json/value.hpp"

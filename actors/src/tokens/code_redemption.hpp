@@ -5,7 +5,7 @@
 // the code's lease redeems it and keeps the answer, sealed, for the others to read. Private to actors/.
 #pragma once
 
-#include "token_grants.hpp"
+#include "tokens/token_grants.hpp"
 
 #include "onbehalf/cache/coordination.hpp"
 

@@ -1,6 +1,6 @@
 #include "onbehalf/actors/front.hpp"
 
-#include "front_messages.hpp"
+#include "hosting/front_messages.hpp"
 
 #include <caf/all.hpp>
 

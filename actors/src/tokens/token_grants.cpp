@@ -1,4 +1,4 @@
-#include "token_grants.hpp"
+#include "tokens/token_grants.hpp"
 
 namespace onbehalf::actors::detail {
 

@@ -2,8 +2,8 @@
 
 #include "onbehalf/actors/authority_client.hpp"
 #include "spawn.hpp"
-#include "code_redemption.hpp"
-#include "token_grants.hpp"
+#include "tokens/code_redemption.hpp"
+#include "tokens/token_grants.hpp"
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"

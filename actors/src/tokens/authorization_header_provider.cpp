@@ -1,6 +1,6 @@
 #include "onbehalf/actors/authorization_header_provider.hpp"
 
-#include "token_in_place.hpp"
+#include "tokens/token_in_place.hpp"
 
 #include "onbehalf/http/www_authenticate.hpp"
 

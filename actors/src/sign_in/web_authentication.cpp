@@ -1,6 +1,6 @@
 #include "onbehalf/actors/web_authentication.hpp"
 
-#include "session_ticket.hpp"
+#include "sign_in/session_ticket.hpp"
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"

@@ -1,7 +1,7 @@
 #include "onbehalf/actors/host.hpp"
 
-#include "bearer_admission.hpp"
-#include "live_pages.hpp"
+#include "web_api/bearer_admission.hpp"
+#include "hosting/live_pages.hpp"
 
 #include "onbehalf/actors/authority_client.hpp"
 #include "onbehalf/actors/front.hpp"

@@ -1,4 +1,4 @@
-#include "bearer_admission.hpp"
+#include "web_api/bearer_admission.hpp"
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"

@@ -1,4 +1,4 @@
-#include "code_redemption.hpp"
+#include "tokens/code_redemption.hpp"
 
 #include "spawn.hpp"
 
