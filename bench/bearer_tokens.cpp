@@ -113,7 +113,8 @@ std::size_t send_share(std::uint16_t port, const std::vector<std::string>& token
 double pass(std::uint16_t port, const std::vector<std::string>& tokens, std::size_t connections, std::size_t& bad) {
   auto start = std::chrono::steady_clock::now();
   std::vector<std::future<std::size_t>> workers;
-  for (std::size_t c = 0; c < connections; ++c) workers.push_back(std::async(std::launch::async, send_share, port, std::cref(tokens), c, connections));
+  for (std::size_t c = 0; c < connections; ++c)
+    workers.push_back(std::async(std::launch::async, send_share, port, std::cref(tokens), c, connections));
   for (auto& w : workers) bad += w.get();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return static_cast<double>(tokens.size()) / seconds;
@@ -140,7 +141,8 @@ int main(int argc, char** argv) {
   s.host.log_level = "error";
   s.host.cache.backend = config::cache_options::backend_type::memory;
   actors::host api(s);
-  api.routes().get("/api/items", [](const http::exchange_ptr& x) { x->respond(http::response::json(200, R"({"items":[]})")); })
+  api.routes()
+      .get("/api/items", [](const http::exchange_ptr& x) { x->respond(http::response::json(200, R"({"items":[]})")); })
       .require_app_permission({"Items.Read.All"});
   auto port = api.start();
   if (!port) {

@@ -10,12 +10,12 @@
 //       for SCOPE: what the benchmark's direct and reverse-proxy runs send to the API. With a
 //       count, N distinct tokens, one per line: the rest from the (rotating) refresh token, for
 //       runs where every request brings a token the server has not seen
+#include "onbehalf/core/crypto.hpp"
+#include "onbehalf/core/text.hpp"
 #include "onbehalf/devauthority/scripted_browser.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
-#include "onbehalf/core/crypto.hpp"
-#include "onbehalf/core/text.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -75,8 +75,9 @@ int sign_in_users(const arguments& args) {
       std::lock_guard lock(report);
       if (!visit || visit->last.status != 200 || visit->last_url != app + path) {
         if (first_error.empty())
-          first_error = who.user + " could not open " + path + ": " +
-                        (visit ? std::to_string(visit->last.status) + " at " + visit->last_url + " " + visit->last.body.substr(0, 200) : visit.error());
+          first_error =
+              who.user + " could not open " + path + ": " +
+              (visit ? std::to_string(visit->last.status) + " at " + visit->last_url + " " + visit->last.body.substr(0, 200) : visit.error());
         return;
       }
       cookie_lines[i] = browser.cookie_header();
@@ -132,7 +133,8 @@ int access_token(const arguments& args) {
   std::cout << tokens->access_token.reveal() << '\n';
   auto count = std::stoul(optional_argument(args, "count", "1"));
   for (unsigned long i = 1; i < count; ++i) {
-    auto refresh = identity::build_token_request(authority + "/oauth2/v2.0/token", client, identity::token_grant::refresh(tokens->refresh_token, {scope}));
+    auto refresh =
+        identity::build_token_request(authority + "/oauth2/v2.0/token", client, identity::token_grant::refresh(tokens->refresh_token, {scope}));
     http::header_list refresh_headers;
     for (const auto& [name, value] : refresh.headers) refresh_headers.set(name, value);
     auto renewed = browser.request("POST", refresh.url, refresh.body, refresh_headers);
@@ -156,8 +158,9 @@ int main(int argc, char** argv) {
   try {
     if (mode == "cookies") return sign_in_users(args);
     if (mode == "token") return access_token(args);
-    std::cerr << "usage: bench_sign_in_users cookies --app URL --path PATH --users N --password P [--first F] [--threads T]\n"
-                 "       bench_sign_in_users token --authority URL --client-id ID --secret S --redirect-uri URI --scope SCOPE --user NAME --password P\n";
+    std::cerr
+        << "usage: bench_sign_in_users cookies --app URL --path PATH --users N --password P [--first F] [--threads T]\n"
+           "       bench_sign_in_users token --authority URL --client-id ID --secret S --redirect-uri URI --scope SCOPE --user NAME --password P\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "bench_sign_in_users: " << e.what() << '\n';

@@ -20,12 +20,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
 #include <random>
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string>
@@ -325,7 +325,8 @@ void redis_section() {
   std::atomic<std::size_t> written{0};
   for (std::size_t i = 0; i < accounts; ++i) {
     auto partition = cache::keys::user_partition(account_of(i));
-    store.put(partition, cache::keys::access_tokens(partition, "api://todo"), encoded, now + 24h, [&written](result<bool, std::string>) { ++written; });
+    store.put(partition, cache::keys::access_tokens(partition, "api://todo"), encoded, now + 24h,
+              [&written](result<bool, std::string>) { ++written; });
   }
   while (written.load() < accounts) std::this_thread::sleep_for(10ms);
   std::mt19937 random(11);

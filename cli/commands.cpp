@@ -28,8 +28,8 @@ int check_config(const std::string& path, char** environment, std::ostream& out)
   for (const auto& v : outcome.effective)
     out << std::left << std::setw(static_cast<int>(width)) << v.key << " = " << v.shown << "   (" << v.origin << ")\n";
   print_problems(outcome, out);
-  out << (outcome.errors.empty() ? "configuration is valid" : "configuration has errors") << " (" << outcome.errors.size()
-      << " errors, " << outcome.warnings.size() << " warnings)\n";
+  out << (outcome.errors.empty() ? "configuration is valid" : "configuration has errors") << " (" << outcome.errors.size() << " errors, "
+      << outcome.warnings.size() << " warnings)\n";
   return outcome.errors.empty() ? 0 : 1;
 }
 

@@ -49,9 +49,7 @@ memory_cache::memory_cache(memory_cache_options options)
 
 memory_cache::~memory_cache() = default;
 
-memory_cache::shard& memory_cache::shard_for(std::string_view key) {
-  return shards_[std::hash<std::string_view>{}(key) % options_.shards];
-}
+memory_cache::shard& memory_cache::shard_for(std::string_view key) { return shards_[std::hash<std::string_view>{}(key) % options_.shards]; }
 
 bool memory_cache::put(std::string_view key, std::string value, clock::time_point expires) {
   auto& s = shard_for(key);

@@ -71,7 +71,7 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
   redis_options options;
   key_ring keys;
   std::unique_ptr<redis::client> client;
-  std::string where; // for logs, kept apart: the client is gone first at shutdown
+  std::string where;                               // for logs, kept apart: the client is gone first at shutdown
   std::string instance = crypto::random_token(12); // tells this instance's own announcements apart
 
   std::atomic<std::size_t> failure_count{0};
@@ -148,18 +148,19 @@ struct redis_store::impl : std::enable_shared_from_this<redis_store::impl> {
   void end_lease(lease_end work, std::function<void(result<bool, std::string>)> done) {
     auto routing_key = work.routing_key;
     auto arguments = work.arguments;
-    call(routing_key, std::move(arguments), [self = shared_from_this(), work = std::move(work), done = std::move(done)](result<redis::reply, redis::error> r) mutable {
-      if (!r) {
-        if (may_not_have_run(r.error())) self->end_later(std::move(work));
-        return done(failure{r.error().message});
-      }
-      bool ours = r->integer == 1;
-      if (ours) {
-        self->wake(work.lease_key);
-        self->publish(std::string(released_message) + work.lease_key);
-      }
-      done(ours);
-    });
+    call(routing_key, std::move(arguments),
+         [self = shared_from_this(), work = std::move(work), done = std::move(done)](result<redis::reply, redis::error> r) mutable {
+           if (!r) {
+             if (may_not_have_run(r.error())) self->end_later(std::move(work));
+             return done(failure{r.error().message});
+           }
+           bool ours = r->integer == 1;
+           if (ours) {
+             self->wake(work.lease_key);
+             self->publish(std::string(released_message) + work.lease_key);
+           }
+           done(ours);
+         });
   }
 
   // Oldest first and no more than the cap: in a long outage, the commands sent as it began are
@@ -389,7 +390,8 @@ void redis_store::on_released(std::string partition, std::string name, std::func
 
 void redis_store::announce_account_changed(std::string home_account_id) {
   auto sent = std::chrono::duration_cast<std::chrono::seconds>(impl_->options.now().time_since_epoch()).count();
-  impl_->publish(std::string(changed_message) + impl_->keys.seal(impl_->instance + "\n" + home_account_id + "\n" + std::to_string(sent), changed_purpose));
+  impl_->publish(std::string(changed_message) +
+                 impl_->keys.seal(impl_->instance + "\n" + home_account_id + "\n" + std::to_string(sent), changed_purpose));
 }
 
 void redis_store::observe_account_changes(std::function<void(std::string)> changed, std::function<void()> missed) {

@@ -48,8 +48,7 @@ struct rocksdb_store::impl {
   std::atomic<std::size_t> unreadable{0};
 };
 
-result<std::unique_ptr<rocksdb_store>, std::string> rocksdb_store::open(const std::string& path, key_ring keys,
-                                                                        std::function<time_point()> now) {
+result<std::unique_ptr<rocksdb_store>, std::string> rocksdb_store::open(const std::string& path, key_ring keys, std::function<time_point()> now) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec || !std::filesystem::is_directory(path))
@@ -110,7 +109,8 @@ result<std::size_t, std::string> rocksdb_store::erase_prefix(std::string_view pr
   rocksdb::WriteBatch batch;
   std::size_t count = 0;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size())); it->Next()) {
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Next()) {
     batch.Delete(it->key());
     ++count;
   }

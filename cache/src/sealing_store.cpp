@@ -25,14 +25,17 @@ public:
       if (!r || !*r) return done(std::move(r));
       auto entry = sealed_entry::open(keys_, key, **r, std::chrono::system_clock::now());
       if (entry.state == sealed_entry::outcome::unreadable)
-        log_warning("An entry of the application's cache store could not be opened (sealed with a key no longer configured, or changed) and is ignored",
-                    {{"store", inner_->kind()}});
+        log_warning(
+            "An entry of the application's cache store could not be opened (sealed with a key no longer configured, or changed) and is ignored",
+            {{"store", inner_->kind()}});
       if (entry.state != sealed_entry::outcome::value) return done(std::optional<std::string>());
       done(std::optional<std::string>(std::move(entry.value)));
     });
   }
 
-  void erase(std::string partition, std::string key, done_callback done) override { inner_->erase(std::move(partition), std::move(key), std::move(done)); }
+  void erase(std::string partition, std::string key, done_callback done) override {
+    inner_->erase(std::move(partition), std::move(key), std::move(done));
+  }
   void erase_partition(std::string partition, count_callback done) override { inner_->erase_partition(std::move(partition), std::move(done)); }
   std::size_t failures() const noexcept override { return inner_->failures(); }
   const char* kind() const noexcept override { return inner_->kind(); }

@@ -60,7 +60,9 @@ std::string user_access_tokens(std::string_view home_account_id, std::string_vie
   part flow(user_flow);
   return lower_flow(joined("u|", part(home_account_id), "|at|", part(resource), "|", flow), std::string_view(flow).size());
 }
-std::string refresh_token(std::string_view partition, std::string_view user_flow) { return joined(partition, "rt|", part(text::to_lower(user_flow))); }
+std::string refresh_token(std::string_view partition, std::string_view user_flow) {
+  return joined(partition, "rt|", part(text::to_lower(user_flow)));
+}
 std::string account(std::string_view partition) { return joined(partition, "account"); }
 } // namespace keys
 
@@ -71,7 +73,6 @@ bool covers(const std::vector<std::string>& granted, const std::vector<std::stri
     return std::any_of(granted.begin(), granted.end(), [&](const std::string& g) { return text::iequals(g, r); });
   });
 }
-
 
 long long seconds_of(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();

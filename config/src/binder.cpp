@@ -84,8 +84,7 @@ public:
     return fallback;
   }
 
-  unsigned long long number(const std::string& key, unsigned long long fallback, unsigned long long min,
-                            unsigned long long max) {
+  unsigned long long number(const std::string& key, unsigned long long fallback, unsigned long long min, unsigned long long max) {
     query(key);
     auto* e = present(key);
     if (!e) {
@@ -95,8 +94,7 @@ public:
     record(key, e->value, e->source.to_string());
     auto n = text::parse_unsigned(e->value);
     if (!n || *n < min || *n > max) {
-      error(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", not '" +
-                     e->value + "'");
+      error(key, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", not '" + e->value + "'");
       return fallback;
     }
     return *n;
@@ -171,9 +169,7 @@ private:
     known_prefixes_.insert(lowered);
   }
 
-  void record(const std::string& key, std::string shown, std::string origin) {
-    out_.effective.push_back({key, std::move(shown), std::move(origin)});
-  }
+  void record(const std::string& key, std::string shown, std::string origin) { out_.effective.push_back({key, std::move(shown), std::move(origin)}); }
 
   problem make_problem(const std::string& key, std::string message) const {
     auto* e = layers_.find(key);
@@ -203,9 +199,7 @@ private:
   load_outcome out_;
 };
 
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.starts_with("127.");
-}
+bool is_loopback_host(std::string_view host) { return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.starts_with("127."); }
 
 /// Checks an absolute URL; plain http only for loopback hosts, where the dev authority runs.
 void check_url(binder& b, const std::string& key, const std::string& url, bool allow_plain_http_on_loopback) {
@@ -248,8 +242,7 @@ std::vector<client_credential> bind_credentials(binder& b) {
     } else if (text::iequals(type, "Base64Encoded")) {
       c.type = client_credential::source_type::base64_encoded;
       c.certificate_base64_value = b.secret_text(join(key, "Base64EncodedValue"));
-      if (c.certificate_base64_value.empty())
-        b.error(join(key, "Base64EncodedValue"), "is required when SourceType is Base64Encoded");
+      if (c.certificate_base64_value.empty()) b.error(join(key, "Base64EncodedValue"), "is required when SourceType is Base64Encoded");
       c.certificate_password = b.secret_text(join(key, "CertificatePassword"));
     } else if (!type.empty()) {
       b.error(join(key, "SourceType"), "'" + type + "' is not supported; use ClientSecret, Path or Base64Encoded");
@@ -287,8 +280,7 @@ azure_ad_options bind_azure_ad(binder& b) {
   } else if (!o.instance.empty() && o.tenant_id.empty() && o.sign_up_sign_in_policy_id.empty()) {
     b.error("AzureAd:TenantId", "is required with AzureAd:Instance: a tenant id, a domain, 'common' or 'organizations'");
   }
-  if (!o.instance.empty() && !o.authority.empty())
-    b.warning("AzureAd:Authority", "is ignored because AzureAd:Instance and AzureAd:TenantId are set");
+  if (!o.instance.empty() && !o.authority.empty()) b.warning("AzureAd:Authority", "is ignored because AzureAd:Instance and AzureAd:TenantId are set");
   check_url(b, "AzureAd:Instance", o.instance, true);
   check_url(b, "AzureAd:Authority", o.authority, true);
   check_path(b, "AzureAd:CallbackPath", o.callback_path);
@@ -333,8 +325,8 @@ std::vector<downstream_api_options> bind_downstream_apis(binder& b, bool entra) 
     api.scopes = b.list(join(key, "Scopes"), "[\"user.read\"]");
     api.request_app_token = b.boolean(join(key, "RequestAppToken"), false);
     if (api.scopes.empty()) {
-      b.error(join(key, "Scopes"), api.request_app_token ? "needs the app scope, like [\"api://my-api-id/.default\"]"
-                                                         : "needs at least one scope, like [\"user.read\"]");
+      b.error(join(key, "Scopes"),
+              api.request_app_token ? "needs the app scope, like [\"api://my-api-id/.default\"]" : "needs at least one scope, like [\"user.read\"]");
     } else if (api.request_app_token && entra && !(api.scopes.size() == 1 && api.scopes[0].ends_with("/.default"))) {
       b.error(join(key, "Scopes"), "must be one scope ending in /.default when RequestAppToken is true, like [\"api://my-api-id/.default\"]");
     } else if (api.request_app_token && api.scopes.size() != 1) {
@@ -365,8 +357,7 @@ std::vector<cache_key> bind_keys(binder& b, const std::string& section) {
     k.id = b.required_text(join(key, "Id"), "a short name for the key, so it can be rotated");
     k.key = b.secret_text(join(key, "Key"));
     auto bytes = base64::decode(k.key.reveal());
-    if (!bytes || bytes->size() != 32)
-      b.error(join(key, "Key"), "must be 32 random bytes in base64; make one with `onbehalf generate-key`");
+    if (!bytes || bytes->size() != 32) b.error(join(key, "Key"), "must be 32 random bytes in base64; make one with `onbehalf generate-key`");
     if (!k.id.empty() && !ids.insert(k.id).second) b.error(join(key, "Id"), "'" + k.id + "' is used by two keys");
     if (k.id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
       b.error(join(key, "Id"), "'" + k.id + "' may only hold letters, digits, '-' and '_' (it is stored with every encrypted value)");
@@ -386,8 +377,10 @@ sign_in_options bind_sign_in(binder& b) {
   } else if (!text::iequals(mode, "FormPost")) {
     b.error("Onbehalf:SignIn:ResponseMode", "must be FormPost or Query, not '" + mode + "'");
   }
-  o.idle_timeout = std::chrono::minutes(b.number("Onbehalf:SignIn:IdleTimeoutMinutes", static_cast<unsigned long long>(o.idle_timeout.count()), 1, 60ull * 24 * 366));
-  o.absolute_lifetime = std::chrono::hours(b.number("Onbehalf:SignIn:AbsoluteLifetimeHours", static_cast<unsigned long long>(o.absolute_lifetime.count()), 1, 24ull * 366));
+  o.idle_timeout = std::chrono::minutes(
+      b.number("Onbehalf:SignIn:IdleTimeoutMinutes", static_cast<unsigned long long>(o.idle_timeout.count()), 1, 60ull * 24 * 366));
+  o.absolute_lifetime = std::chrono::hours(
+      b.number("Onbehalf:SignIn:AbsoluteLifetimeHours", static_cast<unsigned long long>(o.absolute_lifetime.count()), 1, 24ull * 366));
   o.cookie_keys = bind_keys(b, "Onbehalf:SignIn:CookieEncryptionKeys");
   o.correlation_lifetime = std::chrono::seconds(b.number("Onbehalf:SignIn:CorrelationLifetimeSeconds", 900, 1, 3600));
   o.prompt = b.text("Onbehalf:SignIn:Prompt");
@@ -414,7 +407,8 @@ redis_options bind_redis(binder& b) {
   if (o.cluster && o.database != 0) b.error("Onbehalf:Redis:Database", "must be 0 with Onbehalf:Redis:Cluster: a Redis Cluster has only database 0");
   o.key_prefix = b.text("Onbehalf:Redis:KeyPrefix", o.key_prefix);
   if (o.key_prefix.find_first_of("{} \t\r\n") != std::string::npos)
-    b.error("Onbehalf:Redis:KeyPrefix", "must not hold braces or spaces (braces would change where Redis Cluster puts the keys), not '" + o.key_prefix + "'");
+    b.error("Onbehalf:Redis:KeyPrefix",
+            "must not hold braces or spaces (braces would change where Redis Cluster puts the keys), not '" + o.key_prefix + "'");
   auto& t = o.tls;
   t.enabled = b.boolean("Onbehalf:Redis:Tls:Enabled", false);
   t.ca_bundle_path = b.text("Onbehalf:Redis:Tls:CaBundlePath");
@@ -466,7 +460,8 @@ host_options bind_host(binder& b) {
   o.actor_threads = static_cast<unsigned>(b.number("Onbehalf:ActorThreads", cores, 1, 256));
 
   auto& l = o.limits;
-  l.max_request_header_bytes = static_cast<std::uint32_t>(b.number("Onbehalf:Limits:MaxRequestHeaderBytes", l.max_request_header_bytes, 1024, 1 << 20));
+  l.max_request_header_bytes =
+      static_cast<std::uint32_t>(b.number("Onbehalf:Limits:MaxRequestHeaderBytes", l.max_request_header_bytes, 1024, 1 << 20));
   l.max_request_body_bytes = b.number("Onbehalf:Limits:MaxRequestBodyBytes", l.max_request_body_bytes, 0, 1ull << 32);
   l.request_headers_timeout = seconds(b, "Onbehalf:Limits:RequestHeadersTimeoutSeconds", l.request_headers_timeout);
   l.keep_alive_timeout = seconds(b, "Onbehalf:Limits:KeepAliveTimeoutSeconds", l.keep_alive_timeout);
@@ -509,8 +504,7 @@ host_options bind_host(binder& b) {
   }
 
   o.log_level = b.text("Onbehalf:LogLevel", o.log_level);
-  if (!parse_log_level(o.log_level))
-    b.error("Onbehalf:LogLevel", "must be trace, debug, info, warning, error or off, not '" + o.log_level + "'");
+  if (!parse_log_level(o.log_level)) b.error("Onbehalf:LogLevel", "must be trace, debug, info, warning, error or off, not '" + o.log_level + "'");
   return o;
 }
 

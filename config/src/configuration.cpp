@@ -83,8 +83,7 @@ std::vector<std::string> configuration::children(std::string_view section) const
     auto rest = std::string_view(it->second.key).substr(prefix.size());
     auto name = rest.substr(0, rest.find(':'));
     // Siblings such as "Scopes" and "Scopes-x" may interleave in sort order, so check all names.
-    if (std::none_of(names.begin(), names.end(), [&](const auto& n) { return text::iequals(n, name); }))
-      names.emplace_back(name);
+    if (std::none_of(names.begin(), names.end(), [&](const auto& n) { return text::iequals(n, name); })) names.emplace_back(name);
   }
   bool all_indexes = std::all_of(names.begin(), names.end(), [](const auto& n) { return text::parse_unsigned(n).has_value(); });
   if (all_indexes)

@@ -65,16 +65,14 @@ position position_of(std::string_view text, std::size_t offset) {
 std::string describe(simdjson::error_code code) {
   switch (code) {
   case simdjson::TAPE_ERROR:
-  case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-    return "malformed JSON: a comma, colon, quote or closing bracket is missing or misplaced";
+  case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "malformed JSON: a comma, colon, quote or closing bracket is missing or misplaced";
   case simdjson::UNCLOSED_STRING: return "malformed JSON: a string is not closed";
   case simdjson::STRING_ERROR: return "malformed JSON: invalid escape or control character in a string";
   case simdjson::UTF8_ERROR: return "malformed JSON: the file is not valid UTF-8";
   case simdjson::NUMBER_ERROR: return "malformed JSON: invalid number";
   case simdjson::T_ATOM_ERROR:
   case simdjson::F_ATOM_ERROR:
-  case simdjson::N_ATOM_ERROR:
-    return "malformed JSON: unknown word (strings need double quotes; true, false and null are lower case)";
+  case simdjson::N_ATOM_ERROR: return "malformed JSON: unknown word (strings need double quotes; true, false and null are lower case)";
   case simdjson::DEPTH_ERROR: return "malformed JSON: nested too deeply";
   case simdjson::EMPTY: return "the file is empty; it must contain a JSON object such as {}";
   default: return std::string("malformed JSON: ") + simdjson::error_message(code);
@@ -83,8 +81,7 @@ std::string describe(simdjson::error_code code) {
 
 class flattener {
 public:
-  flattener(std::string_view text, const std::string& origin, configuration& into)
-      : text_(text), origin_(origin), into_(into) {}
+  flattener(std::string_view text, const std::string& origin, configuration& into) : text_(text), origin_(origin), into_(into) {}
 
   result<bool, problem> run(od::document& doc) {
     od::object root;

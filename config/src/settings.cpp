@@ -10,8 +10,7 @@ std::string azure_ad_options::effective_authority() const {
   std::string base = instance;
   if (!base.ends_with('/')) base += '/';
   // B2C authorities name the user flow: {Instance}/tfp/{Domain}/{Policy}/v2.0
-  if (!sign_up_sign_in_policy_id.empty())
-    return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + sign_up_sign_in_policy_id + "/v2.0";
+  if (!sign_up_sign_in_policy_id.empty()) return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + sign_up_sign_in_policy_id + "/v2.0";
   return base + tenant_id + "/v2.0";
 }
 

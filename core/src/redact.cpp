@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <vector>
 
@@ -17,19 +17,16 @@ namespace {
 constexpr std::string_view mask = "[redacted]";
 
 bool is_token_char(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~' || c == '+' || c == '/' || c == '=' || c == '%';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' ||
+         c == '/' || c == '=' || c == '%';
 }
 
-bool is_base64url_char(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
+bool is_base64url_char(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
 
 // Parameter and header names whose values are credentials wherever they appear.
 constexpr std::array<std::string_view, 16> sensitive_parameters = {
-    "client_secret", "clientsecret", "refresh_token", "access_token", "id_token", "client_assertion",
-    "code_verifier", "password", "assertion", "code", "authorization", "cookie", "set-cookie",
-    "secret", "token", "apikey"};
+    "client_secret", "clientsecret", "refresh_token", "access_token", "id_token",   "client_assertion", "code_verifier", "password",
+    "assertion",     "code",         "authorization", "cookie",       "set-cookie", "secret",           "token",         "apikey"};
 
 struct known_secrets {
   std::shared_mutex mutex;
@@ -95,8 +92,7 @@ void mask_known_secrets(std::string& out) {
   auto& r = registry();
   std::shared_lock lock(r.mutex);
   for (const auto& value : r.values) {
-    for (auto pos = out.find(value); pos != std::string::npos; pos = out.find(value, pos + mask.size()))
-      out.replace(pos, value.size(), mask);
+    for (auto pos = out.find(value); pos != std::string::npos; pos = out.find(value, pos + mask.size())) out.replace(pos, value.size(), mask);
   }
 }
 
@@ -160,8 +156,7 @@ std::string redact(std::string_view text) {
     if (is_token_char(text[i]) && (i == 0 || !is_token_char(text[i - 1]))) {
       std::size_t end = i;
       // A run stops before "=" that assigns a credential, so that value is masked on its own.
-      while (end < text.size() && is_token_char(text[end]) && !(text[end] == '=' && sensitive_value_start(text, end)))
-        ++end;
+      while (end < text.size() && is_token_char(text[end]) && !(text[end] == '=' && sensitive_value_start(text, end))) ++end;
       auto run = text.substr(i, end - i);
       if (looks_random(run)) {
         out += mask;
@@ -191,8 +186,7 @@ bool is_sensitive_name(std::string_view name) {
   std::string lowered;
   for (char c : text::to_lower(name))
     if (c != '_' && c != '-') lowered += c;
-  for (std::string_view word : {"secret", "password", "token", "cookie", "authorization", "assertion", "apikey",
-                                "connectionstring", "verifier"})
+  for (std::string_view word : {"secret", "password", "token", "cookie", "authorization", "assertion", "apikey", "connectionstring", "verifier"})
     if (lowered.find(word) != std::string::npos) return true;
   return lowered == "key" || lowered.ends_with(":key") || lowered.ends_with("privatekey") || lowered == "code";
 }

@@ -9,8 +9,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace onbehalf {
@@ -117,10 +117,11 @@ std::string key_ring::seal(std::string_view plaintext, std::string_view purpose)
   std::string out(plaintext.size() + tag_bytes, '\0');
   auto* ctx = aes_gcm_context(true, state_->serials.back(), key.key.reveal(), nonce);
   int length = 0, final_length = 0;
-  bool ok = add_associated_data(ctx, purpose, key.id) &&
-            EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + length, &final_length) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, tag_bytes, out.data() + plaintext.size()) == 1;
+  bool ok =
+      add_associated_data(ctx, purpose, key.id) &&
+      EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &length, bytes(plaintext), static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + length, &final_length) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, tag_bytes, out.data() + plaintext.size()) == 1;
   if (!ok) throw std::runtime_error("OpenSSL could not encrypt with AES-256-GCM");
   return key.id + "." + base64::encode(nonce, base64::alphabet::url) + "." + base64::encode(out, base64::alphabet::url);
 }
@@ -142,8 +143,7 @@ result<std::string, unseal_error> key_ring::open(std::string_view sealed, std::s
   auto* text = reinterpret_cast<unsigned char*>(body->data());
   auto* ctx = aes_gcm_context(false, state_->serials[*index], key->key.reveal(), *nonce);
   int length = 0, final_length = 0;
-  bool ok = add_associated_data(ctx, purpose, key->id) &&
-            EVP_DecryptUpdate(ctx, text, &length, text, static_cast<int>(ciphertext_size)) == 1 &&
+  bool ok = add_associated_data(ctx, purpose, key->id) && EVP_DecryptUpdate(ctx, text, &length, text, static_cast<int>(ciphertext_size)) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, tag_bytes, text + ciphertext_size) == 1 &&
             EVP_DecryptFinal_ex(ctx, text + length, &final_length) == 1;
   if (!ok) return failure{unseal_error::tampered};

@@ -111,14 +111,22 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   if (!missing.empty() && !f.consented)
     return html(200, pages::consent(action_url(core, f, "consent"), flow_id, a->display_name, f.user_name, missing));
   bool second_factor_done = session && session->user_name == f.user_name && session->second_factor;
-  if (needs_second_factor && !second_factor_done)
-    return html(200, pages::second_factor(action_url(core, f, "mfa"), flow_id, f.user_name, {}));
+  if (needs_second_factor && !second_factor_done) return html(200, pages::second_factor(action_url(core, f, "mfa"), flow_id, f.user_name, {}));
 
   auto code = crypto::random_token(32);
   std::vector<std::string> amr{"pwd"};
   if (second_factor_done) amr.push_back("mfa");
-  core.codes[code] = issued_code{f.policy, f.client_id, f.redirect_uri, f.code_challenge, f.nonce, f.user_name, f.scopes, amr,
-                                 clock::now() + core.dir.token_lifetimes.authorization_code, false, f.claims};
+  core.codes[code] = issued_code{f.policy,
+                                 f.client_id,
+                                 f.redirect_uri,
+                                 f.code_challenge,
+                                 f.nonce,
+                                 f.user_name,
+                                 f.scopes,
+                                 amr,
+                                 clock::now() + core.dir.token_lifetimes.authorization_code,
+                                 false,
+                                 f.claims};
   auto response = to_app(f, {{"code", code}});
   core.flows.erase(it);
   return response;
@@ -137,13 +145,13 @@ void handle_authorize(authority_core& core, const http::exchange_ptr& x) {
   if (auto bad_policy = check_policy(core, *x)) return void(x->respond(html(400, pages::error("User flow not found", bad_policy->description))));
   const app* a = core.find_app(get("client_id"));
   if (!a)
-    return void(x->respond(html(400, pages::error("Application not found", "AADSTS700016: Application with identifier '" +
-                                                                                 get("client_id") + "' was not found in the directory."))));
+    return void(x->respond(html(400, pages::error("Application not found", "AADSTS700016: Application with identifier '" + get("client_id") +
+                                                                               "' was not found in the directory."))));
   auto redirect_uri = get("redirect_uri");
   if (std::find(a->redirect_uris.begin(), a->redirect_uris.end(), redirect_uri) == a->redirect_uris.end())
-    return void(x->respond(html(400, pages::error("Reply address mismatch", "AADSTS50011: The redirect URI '" + redirect_uri +
-                                                                                  "' does not match the redirect URIs configured for the application '" +
-                                                                                  a->client_id + "'."))));
+    return void(x->respond(html(400, pages::error("Reply address mismatch",
+                                                  "AADSTS50011: The redirect URI '" + redirect_uri +
+                                                      "' does not match the redirect URIs configured for the application '" + a->client_id + "'."))));
   pending_flow f;
   f.prefix = route_prefix(*x);
   f.tenant_path = tenant_path;
@@ -164,7 +172,8 @@ void handle_authorize(authority_core& core, const http::exchange_ptr& x) {
   if (get("response_type") != "code")
     return void(x->respond(error_to_app(f, "unsupported_response_type", 900144, "Only response_type=code is supported.")));
   if (f.code_challenge.empty() || get("code_challenge_method") != "S256")
-    return void(x->respond(error_to_app(f, "invalid_request", 9002325, "Proof Key for Code Exchange (code_challenge with method S256) is required.")));
+    return void(
+        x->respond(error_to_app(f, "invalid_request", 9002325, "Proof Key for Code Exchange (code_challenge with method S256) is required.")));
   auto flow_id = crypto::random_token(24);
   core.flows[flow_id] = std::move(f);
   x->respond(advance(core, flow_id, *x));
@@ -272,7 +281,8 @@ void handle_logout(authority_core& core, const http::exchange_ptr& x) {
   bool registered = false;
   for (const auto& t : core.dir.tenants)
     for (const auto& a : t.apps)
-      registered = registered || std::find(a.post_logout_redirect_uris.begin(), a.post_logout_redirect_uris.end(), target) != a.post_logout_redirect_uris.end();
+      registered = registered ||
+                   std::find(a.post_logout_redirect_uris.begin(), a.post_logout_redirect_uris.end(), target) != a.post_logout_redirect_uris.end();
   // Only registered addresses: the logout endpoint must not become an open redirector.
   http::response r = registered ? redirect(target + (q && q->find("state") ? (target.find('?') == std::string::npos ? "?" : "&") +
                                                                                  text::form_fields().add("state", *q->find("state")).encode()

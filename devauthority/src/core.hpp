@@ -1,8 +1,8 @@
 // The dev authority's state and the helpers its endpoints share. Private to devauthority/.
 #pragma once
 
-#include "onbehalf/devauthority/dev_authority.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/devauthority/dev_authority.hpp"
 #include "onbehalf/http/exchange.hpp"
 #include "onbehalf/identity/jose.hpp"
 
@@ -149,7 +149,8 @@ struct requested_scopes {
   std::vector<std::string> names;
   std::set<std::string> admin_consented;
 };
-result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a, const std::vector<std::string>& scopes);
+result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a,
+                                                                                    const std::vector<std::string>& scopes);
 bool is_openid_scope(std::string_view scope);
 /// The claims challenge a resource's MFA policy sends back.
 /// The authentication contexts (Conditional Access "acrs") a claims request asks for; each needs

@@ -45,7 +45,8 @@ std::optional<protocol_error> check_policy(const authority_core& core, const htt
   if (policy.empty()) return std::nullopt;
   const tenant* t = core.tenant_for(x.param("tenant"));
   if (t && t->has_user_flow(policy)) return std::nullopt;
-  return protocol_error{400, "invalid_request", 90057, "The user flow '" + std::string(policy) + "' does not exist in tenant '" + std::string(x.param("tenant")) + "'."};
+  return protocol_error{400, "invalid_request", 90057,
+                        "The user flow '" + std::string(policy) + "' does not exist in tenant '" + std::string(x.param("tenant")) + "'."};
 }
 
 http::response json_response(unsigned status, std::string body) {
@@ -119,8 +120,10 @@ struct dev_authority::impl {
       }
       auto answer = [this, endpoint, f, x] {
         switch (f.kind) {
-        case faults::mode::unavailable: return void(x->respond(http::response::error(503, "The development authority is unavailable (injected fault).")));
-        case faults::mode::server_error: return void(x->respond(error_response({500, "server_error", 90033, "A transient error has occurred (injected fault)."})));
+        case faults::mode::unavailable:
+          return void(x->respond(http::response::error(503, "The development authority is unavailable (injected fault).")));
+        case faults::mode::server_error:
+          return void(x->respond(error_response({500, "server_error", 90033, "A transient error has occurred (injected fault)."})));
         case faults::mode::throttled: {
           auto r = error_response({429, "temporarily_unavailable", 90033, "Too many requests (injected fault)."});
           r.headers.set("Retry-After", std::to_string(f.retry_after.count()));
@@ -141,14 +144,15 @@ struct dev_authority::impl {
     // Every protocol endpoint answers for a tenant, and for a B2C user flow of a tenant.
     for (std::string prefix : {"/{tenant}", "/tfp/{tenant}/{policy}"}) {
       router.get(prefix + "/v2.0/.well-known/openid-configuration", faulty([](authority_core& c, const http::exchange_ptr& x) {
-        if (!c.tenant_for(x->param("tenant"))) return void(x->respond(error_response({400, "invalid_tenant", 90002, "Tenant not found."})));
-        if (auto bad_policy = check_policy(c, *x)) return void(x->respond(error_response(*bad_policy)));
-        x->respond(json_response(200, discovery_document(c, std::string(x->param("tenant")), route_prefix(*x))));
-      }));
+                   if (!c.tenant_for(x->param("tenant")))
+                     return void(x->respond(error_response({400, "invalid_tenant", 90002, "Tenant not found."})));
+                   if (auto bad_policy = check_policy(c, *x)) return void(x->respond(error_response(*bad_policy)));
+                   x->respond(json_response(200, discovery_document(c, std::string(x->param("tenant")), route_prefix(*x))));
+                 }));
       router.get(prefix + "/discovery/v2.0/keys", faulty([](authority_core& c, const http::exchange_ptr& x) {
-        std::lock_guard lock(c.mutex);
-        x->respond(json_response(200, key_set_document(c)));
-      }));
+                   std::lock_guard lock(c.mutex);
+                   x->respond(json_response(200, key_set_document(c)));
+                 }));
       router.get(prefix + "/oauth2/v2.0/authorize", faulty(handle_authorize));
       router.post(prefix + "/oauth2/v2.0/token", faulty(handle_token));
       router.get(prefix + "/oauth2/v2.0/logout", faulty(handle_logout));
@@ -168,49 +172,49 @@ struct dev_authority::impl {
       return [action](const http::exchange_ptr& x) {
         if (!http::is_local_tool_request(x->req()))
           return void(x->respond(http::response::error(403, "Admin endpoints answer only scripts on this machine (named localhost or 127.0.0.1), "
-                                                             "not web pages.")));
+                                                            "not web pages.")));
         x->respond(action(form_of(*x).value_or(text::form_fields{})));
       };
     };
     auto done = [](const std::string& what) { return http::response::text(200, what + "\n"); };
     router.post("/admin/faults", admin([this, done](const text::form_fields& form) {
-      faults f;
-      auto mode = form.find("mode").value_or("none");
-      f.kind = mode == "unavailable" ? faults::mode::unavailable
-               : mode == "server_error" ? faults::mode::server_error
-               : mode == "throttled"    ? faults::mode::throttled
-                                        : faults::mode::none;
-      f.added_latency = std::chrono::milliseconds(text::parse_unsigned(form.find("latency_ms").value_or("0")).value_or(0));
-      f.retry_after = std::chrono::seconds(text::parse_unsigned(form.find("retry_after").value_or("30")).value_or(30));
-      set(f);
-      return done("faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(f.added_latency.count()));
-    }));
+                  faults f;
+                  auto mode = form.find("mode").value_or("none");
+                  f.kind = mode == "unavailable"    ? faults::mode::unavailable
+                           : mode == "server_error" ? faults::mode::server_error
+                           : mode == "throttled"    ? faults::mode::throttled
+                                                    : faults::mode::none;
+                  f.added_latency = std::chrono::milliseconds(text::parse_unsigned(form.find("latency_ms").value_or("0")).value_or(0));
+                  f.retry_after = std::chrono::seconds(text::parse_unsigned(form.find("retry_after").value_or("30")).value_or(30));
+                  set(f);
+                  return done("faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(f.added_latency.count()));
+                }));
     router.post("/admin/rotate-keys", admin([this, done](const text::form_fields&) {
-      rotate();
-      return done("signing key rotated");
-    }));
+                  rotate();
+                  return done("signing key rotated");
+                }));
     router.post("/admin/revoke-user", admin([this, done](const text::form_fields& form) {
-      auto user = std::string(form.find("user").value_or(""));
-      revoke(user);
-      return done("refresh tokens of " + user + " revoked");
-    }));
+                  auto user = std::string(form.find("user").value_or(""));
+                  revoke(user);
+                  return done("refresh tokens of " + user + " revoked");
+                }));
     router.post("/admin/lifetimes", admin([this, done](const text::form_fields& form) {
-      auto seconds = text::parse_unsigned(form.find("access_token_seconds").value_or(""));
-      if (!seconds || *seconds == 0)
-        return http::response::error(400, "access_token_seconds must be a positive number of seconds; lifetimes are unchanged.");
-      set_access_token_lifetime(std::chrono::seconds(*seconds));
-      return done("access tokens issued from now on live " + std::to_string(*seconds) + " s");
-    }));
+                  auto seconds = text::parse_unsigned(form.find("access_token_seconds").value_or(""));
+                  if (!seconds || *seconds == 0)
+                    return http::response::error(400, "access_token_seconds must be a positive number of seconds; lifetimes are unchanged.");
+                  set_access_token_lifetime(std::chrono::seconds(*seconds));
+                  return done("access tokens issued from now on live " + std::to_string(*seconds) + " s");
+                }));
     // Token requests by grant type, e.g. {"authorization_code":100,"refresh_token":100}: how a
     // benchmark checks that a cache spared the authority.
     router.get("/admin/token-requests", admin([this](const text::form_fields&) {
-      boost::json::object counts;
-      {
-        std::lock_guard lock(core.mutex);
-        for (const auto& [grant, count] : core.token_requests) counts[grant] = count;
-      }
-      return json_response(200, boost::json::serialize(counts));
-    }));
+                 boost::json::object counts;
+                 {
+                   std::lock_guard lock(core.mutex);
+                   for (const auto& [grant, count] : core.token_requests) counts[grant] = count;
+                 }
+                 return json_response(200, boost::json::serialize(counts));
+               }));
   }
 
   void set(faults f) {

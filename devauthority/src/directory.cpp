@@ -30,8 +30,8 @@ const resource* tenant::resource_for_scope(std::string_view scope) const {
 }
 
 const tenant* directory::find_tenant(std::string_view id_or_domain) const {
-  auto it = std::find_if(tenants.begin(), tenants.end(),
-                         [&](const tenant& t) { return t.id == id_or_domain || text::iequals(t.domain, id_or_domain); });
+  auto it =
+      std::find_if(tenants.begin(), tenants.end(), [&](const tenant& t) { return t.id == id_or_domain || text::iequals(t.domain, id_or_domain); });
   return it == tenants.end() ? nullptr : &*it;
 }
 
@@ -62,8 +62,8 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
     }
     for (const auto& ri : r.children(tk + ":Resources")) {
       auto rk = tk + ":Resources:" + ri;
-      resource res{r.required(rk + ":AppIdUri"), r.required(rk + ":AppId"), r.list(rk + ":Scopes"), r.list(rk + ":AppRoles"),
-                   r.flag(rk + ":RequiresMfa"), static_cast<int>(r.number(rk + ":AccessTokenVersion", 2))};
+      resource res{r.required(rk + ":AppIdUri"), r.required(rk + ":AppId"),   r.list(rk + ":Scopes"),
+                   r.list(rk + ":AppRoles"),     r.flag(rk + ":RequiresMfa"), static_cast<int>(r.number(rk + ":AccessTokenVersion", 2))};
       if (res.access_token_version != 1 && res.access_token_version != 2) r.problem(rk + ":AccessTokenVersion", "must be 1 or 2");
       t.resources.push_back(std::move(res));
     }
@@ -81,7 +81,8 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
         if (certificate) {
           a.certificates.push_back(std::move(*certificate));
         } else {
-          r.problem(ak + ":CertificatePaths:" + std::to_string(i), "cannot read a certificate from '" + certificate_paths[i] + "': " + certificate.error());
+          r.problem(ak + ":CertificatePaths:" + std::to_string(i),
+                    "cannot read a certificate from '" + certificate_paths[i] + "': " + certificate.error());
         }
       }
       a.redirect_uris = r.list(ak + ":RedirectUris");

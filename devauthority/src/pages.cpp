@@ -29,8 +29,7 @@ std::string error_line(std::string_view error) {
 
 std::string escape(std::string_view text) { return text::html_escape(text); }
 
-std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint,
-                    std::string_view error) {
+std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error) {
   return layout("Sign in", "<h1>Sign in</h1><p>to continue to <strong>" + escape(app_name) + "</strong></p>" + error_line(error) +
                                "<form method=\"post\" action=\"" + escape(action) + "\">" + hidden_flow(flow) +
                                "<label for=\"username\">Email or user name</label>"
@@ -46,22 +45,22 @@ std::string consent(std::string_view action, std::string_view flow, std::string_
                     const std::vector<std::string>& scopes) {
   std::string list;
   for (const auto& s : scopes) list += "<li><code>" + escape(s) + "</code></li>";
-  return layout("Permissions requested",
-                "<h1>Permissions requested</h1><p><strong>" + escape(app_name) + "</strong> would like to act on behalf of <strong>" +
-                    escape(user_name) + "</strong> with these permissions:</p><ul>" + list + "</ul><form method=\"post\" action=\"" +
-                    escape(action) + "\">" + hidden_flow(flow) +
-                    "<button type=\"submit\" name=\"decision\" value=\"accept\">Accept</button> "
-                    "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button></form>");
+  return layout("Permissions requested", "<h1>Permissions requested</h1><p><strong>" + escape(app_name) +
+                                             "</strong> would like to act on behalf of <strong>" + escape(user_name) +
+                                             "</strong> with these permissions:</p><ul>" + list + "</ul><form method=\"post\" action=\"" +
+                                             escape(action) + "\">" + hidden_flow(flow) +
+                                             "<button type=\"submit\" name=\"decision\" value=\"accept\">Accept</button> "
+                                             "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button></form>");
 }
 
 std::string second_factor(std::string_view action, std::string_view flow, std::string_view user_name, std::string_view error) {
-  return layout("Verify your identity", "<h1>Verify your identity</h1><p>The resource requires multi-factor authentication for <strong>" +
-                                            escape(user_name) + "</strong>. Enter the code from your authenticator (for this development authority: <code>" +
-                                            std::string(mfa_code) + "</code>).</p>" + error_line(error) + "<form method=\"post\" action=\"" +
-                                            escape(action) + "\">" + hidden_flow(flow) +
-                                            "<label for=\"code\">Code</label><input type=\"text\" id=\"code\" name=\"code\" "
-                                            "inputmode=\"numeric\" autocomplete=\"one-time-code\" required>"
-                                            "<button type=\"submit\">Verify</button></form>");
+  return layout("Verify your identity",
+                "<h1>Verify your identity</h1><p>The resource requires multi-factor authentication for <strong>" + escape(user_name) +
+                    "</strong>. Enter the code from your authenticator (for this development authority: <code>" + std::string(mfa_code) +
+                    "</code>).</p>" + error_line(error) + "<form method=\"post\" action=\"" + escape(action) + "\">" + hidden_flow(flow) +
+                    "<label for=\"code\">Code</label><input type=\"text\" id=\"code\" name=\"code\" "
+                    "inputmode=\"numeric\" autocomplete=\"one-time-code\" required>"
+                    "<button type=\"submit\">Verify</button></form>");
 }
 
 std::string edit_profile(std::string_view action, std::string_view flow, std::string_view display_name) {
@@ -72,8 +71,8 @@ std::string edit_profile(std::string_view action, std::string_view flow, std::st
 }
 
 std::string reset_password(std::string_view action, std::string_view flow, std::string_view login_hint, std::string_view error) {
-  return layout("Reset password", "<h1>Reset your password</h1>" + error_line(error) + "<form method=\"post\" action=\"" + escape(action) +
-                                      "\">" + hidden_flow(flow) +
+  return layout("Reset password", "<h1>Reset your password</h1>" + error_line(error) + "<form method=\"post\" action=\"" + escape(action) + "\">" +
+                                      hidden_flow(flow) +
                                       "<label for=\"username\">Email or user name</label>"
                                       "<input type=\"text\" id=\"username\" name=\"username\" value=\"" +
                                       escape(login_hint) +
@@ -94,8 +93,7 @@ std::string signed_out(std::string_view user_name) {
 
 std::string form_post(std::string_view redirect_uri, const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string inputs;
-  for (const auto& [name, value] : fields)
-    inputs += "<input type=\"hidden\" name=\"" + escape(name) + "\" value=\"" + escape(value) + "\">";
+  for (const auto& [name, value] : fields) inputs += "<input type=\"hidden\" name=\"" + escape(name) + "\" value=\"" + escape(value) + "\">";
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Working...</title></head>"
          "<body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"" +
          escape(redirect_uri) + "\">" + inputs + "<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>\n";

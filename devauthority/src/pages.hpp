@@ -10,8 +10,7 @@ namespace onbehalf::devauthority::pages {
 
 std::string escape(std::string_view text);
 
-std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint,
-                    std::string_view error);
+std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error);
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
                     const std::vector<std::string>& scopes);
 std::string second_factor(std::string_view action, std::string_view flow, std::string_view user_name, std::string_view error);

@@ -69,7 +69,7 @@ std::string scripted_browser::cookie_header() const {
 }
 
 std::optional<result<http::client_response, std::string>> answer_authority_page(scripted_browser& b, const http::client_response& page,
-                                                                              const person& who, pages_answered& seen) {
+                                                                                const person& who, pages_answered& seen) {
   if (page.status != 200) return std::nullopt;
   auto flow = scripted_browser::hidden_field(page.body, "flow");
   if (flow.empty()) return std::nullopt;

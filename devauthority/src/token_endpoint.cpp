@@ -24,9 +24,7 @@ failure<protocol_error> reject(unsigned status, std::string error, long aadsts, 
   return failure{protocol_error{status, std::move(error), aadsts, std::move(description), std::move(claims)}};
 }
 
-long long seconds_since_epoch(clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
+long long seconds_since_epoch(clock::time_point t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
 
 result<const app*, protocol_error> authenticate_with_assertion(authority_core& core, const std::string& prefix, const text::form_fields& form) {
   if (form.find("client_assertion_type") != jwt_bearer)
@@ -42,7 +40,8 @@ result<const app*, protocol_error> authenticate_with_assertion(authority_core& c
     return (thumbprint.empty() || cert.thumbprint_sha256 == thumbprint) &&
            cert.key.verify(assertion->algorithm, assertion->signing_input, assertion->signature);
   });
-  if (!verified) return reject(401, "invalid_client", 700027, "Client assertion failed signature validation with the certificates registered for the app.");
+  if (!verified)
+    return reject(401, "invalid_client", 700027, "Client assertion failed signature validation with the certificates registered for the app.");
   if (c.string("aud") != core.endpoint(prefix, "/oauth2/v2.0/token"))
     return reject(401, "invalid_client", 700023, "The client assertion's audience must be this token endpoint.");
   auto now = seconds_since_epoch(clock::now());
@@ -71,8 +70,11 @@ result<const app*, protocol_error> authenticate(authority_core& core, const std:
   if (!a) return reject(400, "unauthorized_client", 700016, "Application with identifier '" + client_id + "' was not found in the directory.");
   if (secret_text.empty())
     return reject(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-  bool matches = std::any_of(a->secrets.begin(), a->secrets.end(), [&](const secret& s) { return crypto::constant_time_equals(s.reveal(), secret_text); });
-  if (!matches) return reject(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.");
+  bool matches =
+      std::any_of(a->secrets.begin(), a->secrets.end(), [&](const secret& s) { return crypto::constant_time_equals(s.reveal(), secret_text); });
+  if (!matches)
+    return reject(401, "invalid_client", 7000215,
+                  "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.");
   return a;
 }
 
@@ -114,7 +116,8 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   auto requested = resource_scopes(*u.home, a, scopes);
   if (!requested) return failure{requested.error()};
   if (requested->size() > 1)
-    return reject(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource.");
+    return reject(400, "invalid_scope", 28000,
+                  "Provided value for the input parameter scope is not valid because it contains more than one resource.");
   const resource* res = requested->empty() ? nullptr : requested->begin()->first;
   std::vector<std::string> granted;
   if (res) {
@@ -122,13 +125,15 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
     const auto& asked = requested->begin()->second;
     for (const auto& s : asked.names) {
       if (!consented.count(s) && !asked.admin_consented.count(s))
-        return reject(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '" + a.client_id +
-                                                       "' named '" + a.display_name + "'. Send an interactive authorization request for this user and resource.");
+        return reject(400, "invalid_grant", 65001,
+                      "The user or administrator has not consented to use the application with ID '" + a.client_id + "' named '" + a.display_name +
+                          "'. Send an interactive authorization request for this user and resource.");
       granted.push_back(s);
     }
     if (res->requires_mfa && std::find(amr.begin(), amr.end(), "mfa") == amr.end())
       return reject(400, "interaction_required", 50076,
-                    "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '" +
+                    "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor "
+                    "authentication to access '" +
                         res->app_id_uri + "'.",
                     std::string(mfa_claims_challenge));
   }
@@ -175,20 +180,25 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                            {"client_info", client_info(u)}};
   bool openid = std::find(scopes.begin(), scopes.end(), "openid") != scopes.end();
   if (openid) {
-    boost::json::object id{{"aud", a.client_id},       {"iss", issuer},
-                           {"iat", seconds_since_epoch(now)}, {"nbf", seconds_since_epoch(now)},
+    boost::json::object id{{"aud", a.client_id},
+                           {"iss", issuer},
+                           {"iat", seconds_since_epoch(now)},
+                           {"nbf", seconds_since_epoch(now)},
                            {"exp", seconds_since_epoch(now + std::chrono::hours(1))},
-                           {"sub", u.person->object_id}, {"oid", u.person->object_id},
-                           {"tid", u.home->id},          {"name", u.person->display_name},
-                           {"preferred_username", u.person->user_name}, {"ver", "2.0"}};
+                           {"sub", u.person->object_id},
+                           {"oid", u.person->object_id},
+                           {"tid", u.home->id},
+                           {"name", u.person->display_name},
+                           {"preferred_username", u.person->user_name},
+                           {"ver", "2.0"}};
     if (!nonce.empty()) id["nonce"] = nonce;
     if (!policy.empty()) id["tfp"] = policy;
     body["id_token"] = sign(core, id);
   }
   if (std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end()) {
     auto refresh = crypto::random_token(48);
-    core.refresh_tokens[refresh] = issued_refresh_token{policy, family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name, amr,
-                                                        now + core.dir.token_lifetimes.refresh_token, false};
+    core.refresh_tokens[refresh] = issued_refresh_token{policy, family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name,
+                                                        amr,    now + core.dir.token_lifetimes.refresh_token,       false};
     body["refresh_token"] = refresh;
   }
   return boost::json::serialize(body);
@@ -203,9 +213,11 @@ std::vector<std::string> scopes_of(const text::form_fields& form) {
 
 result<std::string, protocol_error> redeem_code(authority_core& core, const app& a, const text::form_fields& form) {
   auto it = core.codes.find(std::string(form.find("code").value_or("")));
-  if (it == core.codes.end()) return reject(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
+  if (it == core.codes.end())
+    return reject(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity.");
   auto& code = it->second;
-  if (code.redeemed) return reject(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.");
+  if (code.redeemed)
+    return reject(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.");
   code.redeemed = true;
   if (code.expires < clock::now()) return reject(400, "invalid_grant", 70008, "The provided authorization code has expired.");
   if (code.client_id != a.client_id) return reject(400, "invalid_grant", 70000, "The authorization code was issued to another client.");
@@ -225,7 +237,8 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
         scopes.push_back(s);
   }
   const tenant* home = core.dir.home_tenant_of(code.user_name);
-  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy, requested_contexts(code.claims));
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy,
+                     requested_contexts(code.claims));
 }
 
 // A claims request for an authentication context (from an API's claims challenge) needs the
@@ -251,8 +264,7 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
   }
   if (core.revoked_families.count(token.family))
     return reject(400, "invalid_grant", 50173, "The provided grant has expired due to it being revoked, a fresh auth token is needed.");
-  if (token.expires < clock::now())
-    return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");
+  if (token.expires < clock::now()) return reject(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity.");
   auto scopes = scopes_of(form);
   if (std::find(scopes.begin(), scopes.end(), "offline_access") == scopes.end()) scopes.push_back("offline_access");
   auto contexts = contexts_met(form, token.amr);
@@ -273,7 +285,8 @@ result<const tenant*, protocol_error> issuing_tenant(const authority_core& core,
     return reject(400, "invalid_grant", 50013, "Assertion failed signature validation.");
   const auto& c = assertion.claims;
   const tenant* home = core.dir.find_tenant(c.string("tid").value_or(""));
-  if (!home || c.string("iss") != core.issuer_for(*home)) return reject(400, "invalid_grant", 50013, "Assertion is not from a tenant of this authority.");
+  if (!home || c.string("iss") != core.issuer_for(*home))
+    return reject(400, "invalid_grant", 50013, "Assertion is not from a tenant of this authority.");
   auto now = seconds_since_epoch(clock::now());
   if (c.integer("exp").value_or(0) <= now || c.integer("nbf").value_or(now) > now + 300)
     return reject(400, "invalid_grant", 500133, "Assertion is not within its valid time range.");
@@ -303,7 +316,8 @@ result<std::string, protocol_error> on_behalf_of(authority_core& core, const ten
     return reject(400, "invalid_grant", 7000114, "Application '" + a.client_id + "' is not allowed to make application on-behalf-of calls.");
   auto oid = c.string("oid").value_or("");
   auto person = std::find_if((*home)->users.begin(), (*home)->users.end(), [&](const user& u) { return u.object_id == oid; });
-  if (person == (*home)->users.end()) return reject(400, "invalid_grant", 50034, "The user account named in the assertion does not exist in the tenant.");
+  if (person == (*home)->users.end())
+    return reject(400, "invalid_grant", 50034, "The user account named in the assertion does not exist in the tenant.");
   auto amr = c.strings("amr").value_or(std::vector<std::string>{});
   auto contexts = contexts_met(form, amr);
   if (!contexts) return failure{contexts.error()};
@@ -313,22 +327,33 @@ result<std::string, protocol_error> on_behalf_of(authority_core& core, const ten
 result<std::string, protocol_error> app_token(authority_core& core, const tenant& t, const app& a, const text::form_fields& form) {
   auto scopes = scopes_of(form);
   if (scopes.size() != 1 || !scopes[0].ends_with("/.default"))
-    return reject(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
+    return reject(400, "invalid_scope", 1002012,
+                  "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the "
+                  "resource identifier (application ID URI).");
   auto uri = scopes[0].substr(0, scopes[0].size() - std::string_view("/.default").size());
   auto it = std::find_if(t.resources.begin(), t.resources.end(), [&](const resource& r) { return r.app_id_uri == uri || r.app_id == uri; });
-  if (it == t.resources.end()) return reject(400, "invalid_resource", 500011, "The resource principal named " + uri + " was not found in the tenant.");
+  if (it == t.resources.end())
+    return reject(400, "invalid_resource", 500011, "The resource principal named " + uri + " was not found in the tenant.");
   auto now = clock::now();
   auto lifetime = core.dir.token_lifetimes.access_token;
   boost::json::array roles;
   if (auto granted = a.application_permissions.find(it->app_id_uri); granted != a.application_permissions.end())
     for (const auto& role : granted->second) roles.emplace_back(role.c_str());
-  boost::json::object access{{"aud", it->app_id},     {"iss", core.issuer_for(t)}, {"iat", seconds_since_epoch(now)},
-                             {"nbf", seconds_since_epoch(now)}, {"exp", seconds_since_epoch(now + lifetime)}, {"roles", roles},
-                             {"oid", a.client_id},    {"sub", a.client_id},        {"tid", t.id},
-                             {"azp", a.client_id},    {"ver", "2.0"},              {"uti", crypto::random_token(12)}};
+  boost::json::object access{{"aud", it->app_id},
+                             {"iss", core.issuer_for(t)},
+                             {"iat", seconds_since_epoch(now)},
+                             {"nbf", seconds_since_epoch(now)},
+                             {"exp", seconds_since_epoch(now + lifetime)},
+                             {"roles", roles},
+                             {"oid", a.client_id},
+                             {"sub", a.client_id},
+                             {"tid", t.id},
+                             {"azp", a.client_id},
+                             {"ver", "2.0"},
+                             {"uti", crypto::random_token(12)}};
   shape_for_version(core, t, &*it, access);
-  boost::json::object body{{"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()},
-                           {"access_token", sign(core, access)}};
+  boost::json::object body{
+      {"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()}, {"access_token", sign(core, access)}};
   return boost::json::serialize(body);
 }
 
@@ -346,11 +371,10 @@ std::vector<std::string> requested_contexts(std::string_view claims) {
   return acrs->strings("values").value_or(std::vector<std::string>{});
 }
 
-bool is_openid_scope(std::string_view scope) {
-  return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email";
-}
+bool is_openid_scope(std::string_view scope) { return scope == "openid" || scope == "profile" || scope == "offline_access" || scope == "email"; }
 
-result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a, const std::vector<std::string>& scopes) {
+result<std::map<const resource*, requested_scopes>, protocol_error> resource_scopes(const tenant& t, const app& a,
+                                                                                    const std::vector<std::string>& scopes) {
   std::map<const resource*, requested_scopes> out;
   auto add = [](requested_scopes& r, const std::string& name) {
     if (std::find(r.names.begin(), r.names.end(), name) == r.names.end()) r.names.push_back(name);
@@ -358,7 +382,9 @@ result<std::map<const resource*, requested_scopes>, protocol_error> resource_sco
   for (const auto& scope : scopes) {
     if (is_openid_scope(scope)) continue;
     const resource* res = t.resource_for_scope(scope);
-    if (!res) return reject(400, "invalid_scope", 650053, "The application asked for scope '" + scope + "' that doesn't exist on any resource of the tenant.");
+    if (!res)
+      return reject(400, "invalid_scope", 650053,
+                    "The application asked for scope '" + scope + "' that doesn't exist on any resource of the tenant.");
     auto name = scope.substr(scope.rfind('/') == std::string::npos ? 0 : scope.rfind('/') + 1);
     auto& r = out[res];
     if (name == ".default") {
@@ -372,7 +398,8 @@ result<std::map<const resource*, requested_scopes>, protocol_error> resource_sco
     }
     auto declared = std::find_if(res->scopes.begin(), res->scopes.end(), [&](const std::string& s) { return text::iequals(s, name); });
     if (declared == res->scopes.end())
-      return reject(400, "invalid_scope", 650053, "The application asked for scope '" + name + "' that doesn't exist on the resource '" + res->app_id_uri + "'.");
+      return reject(400, "invalid_scope", 650053,
+                    "The application asked for scope '" + name + "' that doesn't exist on the resource '" + res->app_id_uri + "'.");
     add(r, *declared);
   }
   return out;
@@ -386,7 +413,8 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
     x->respond(std::move(r));
   };
   auto form = form_of(*x);
-  if (!form) return answer(error_response({400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded."}, correlation_id));
+  if (!form)
+    return answer(error_response({400, "invalid_request", 900144, "The request body must be application/x-www-form-urlencoded."}, correlation_id));
   std::lock_guard lock(core.mutex);
   auto tenant_path = std::string(x->param("tenant"));
   const tenant* t = core.tenant_for(tenant_path);
@@ -399,7 +427,8 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
   if (core.recent_token_requests.size() > 100) core.recent_token_requests.pop_front();
   auto client = authenticate(core, route_prefix(*x), *form, x->req().headers);
   if (!client) return answer(error_response(client.error(), correlation_id));
-  result<std::string, protocol_error> issued = failure{protocol_error{400, "unsupported_grant_type", 70003, "The grant type '" + grant + "' is not supported."}};
+  result<std::string, protocol_error> issued =
+      failure{protocol_error{400, "unsupported_grant_type", 70003, "The grant type '" + grant + "' is not supported."}};
   if (grant == "authorization_code") issued = redeem_code(core, **client, *form);
   if (grant == "refresh_token") issued = redeem_refresh_token(core, **client, *form);
   if (grant == "client_credentials") issued = app_token(core, *t, **client, *form);

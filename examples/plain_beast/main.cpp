@@ -71,7 +71,8 @@ public:
   response handle(const request& req) {
     std::string target(req.target());
     auto path = target.substr(0, target.find('?'));
-    auto query = text::form_fields::parse(target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1)).value_or(text::form_fields{});
+    auto query =
+        text::form_fields::parse(target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1)).value_or(text::form_fields{});
     if (path == "/") return home(cookie(req, "sid"));
     if (path == "/signin") return sign_in();
     if (path == settings_.azure_ad.callback_path) return callback(query);
@@ -94,13 +95,15 @@ private:
     auto account = sessions_.find(session);
     if (account == sessions_.end()) return page(200, "<p>You are not signed in. <a href=\"/signin\">Sign in</a></p>");
     actors::signed_in_user user(account->second.first, account->second.second);
-    auto p = sync_wait(services_.downstream_apis().get_for_user<profile>(user, "TodoList", [](actors::downstream_call_options& o) { o.relative_path = "api/profile"; }));
+    auto p = sync_wait(services_.downstream_apis().get_for_user<profile>(
+        user, "TodoList", [](actors::downstream_call_options& o) { o.relative_path = "api/profile"; }));
     if (!p && p.error().is<actors::challenge>()) return redirect("/signin");
     if (!p) {
       std::cerr << "the API call failed: " << p.error().message() << '\n';
       return page(p.error().suggested_status(), "<p>The profile service is unavailable. Try again later.</p>");
     }
-    return page(200, "<p>Hello " + text::html_escape(p->display_name) + "</p><p>The API saw your scopes: " + text::html_escape(text::join(p->scopes, " ")) + "</p>");
+    return page(200, "<p>Hello " + text::html_escape(p->display_name) +
+                         "</p><p>The API saw your scopes: " + text::html_escape(text::join(p->scopes, " ")) + "</p>");
   }
 
   response sign_in() {
@@ -123,7 +126,8 @@ private:
   response callback(const text::form_fields& q) {
     auto state = std::string(q.find("state").value_or(""));
     auto found = pending_.find(state);
-    if (found == pending_.end() || !q.find("code")) return page(400, "<p>That sign-in could not be completed. <a href=\"/signin\">Sign in again</a></p>");
+    if (found == pending_.end() || !q.find("code"))
+      return page(400, "<p>That sign-in could not be completed. <a href=\"/signin\">Sign in again</a></p>");
     auto c = found->second;
     pending_.erase(found);
     auto scopes = identity::scopes_of_first_resource(settings_.host.sign_in.initial_scopes);
@@ -151,8 +155,8 @@ private:
 
   actors::token_acquirer_factory& services_;
   const config::app_settings& settings_;
-  std::map<std::string, identity::sign_in_correlation> pending_;          // state → sign-in under way
-  std::map<std::string, std::pair<std::string, std::string>> sessions_;   // session → account, user name
+  std::map<std::string, identity::sign_in_correlation> pending_;        // state → sign-in under way
+  std::map<std::string, std::pair<std::string, std::string>> sessions_; // session → account, user name
 };
 
 } // namespace

@@ -10,7 +10,6 @@
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/graph.hpp"
 
-
 namespace {
 
 using namespace onbehalf;
@@ -23,9 +22,9 @@ void at(downstream_call_options& o, const char* path) { o.relative_path = path; 
 // caller token: a client that repeats its token costs the authority nothing).
 task<void> overview(actors::downstream_api& apis, http::exchange_ptr x) {
   actors::graph::client graph(apis);
-  auto [profile, me, todos] = co_await when_all(apis.get_for_user<sample_api::profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }),
-                                                graph.me(x),
-                                                apis.get_for_user<std::vector<sample_api::todo>>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
+  auto [profile, me, todos] =
+      co_await when_all(apis.get_for_user<sample_api::profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }), graph.me(x),
+                        apis.get_for_user<std::vector<sample_api::todo>>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
   sample_webapi::overview o;
   o.caller = std::string(x->user->display_name());
   o.profile = or_throw(std::move(profile));
@@ -57,6 +56,8 @@ int main(int argc, char** argv) {
   auto& apis = api->downstream_apis();
   api->routes().get("/api/overview", [&apis](http::exchange_ptr x) { return overview(apis, std::move(x)); }).require_scope({"access_as_user"});
   api->routes().get("/api/profile", [&apis](http::exchange_ptr x) { return profile(apis, std::move(x)); }).require_scope({"access_as_user"});
-  api->routes().get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); }).require_app_permission({"Overview.Read.All"});
+  api->routes()
+      .get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); })
+      .require_app_permission({"Overview.Read.All"});
   return api->run();
 }

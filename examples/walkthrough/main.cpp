@@ -4,8 +4,8 @@
 // behalf, signs out — and prints what happens at each step.
 //
 //   onbehalf-walkthrough [--app http://127.0.0.1:5000] [--user ada@contoso.onmicrosoft.com] [--password ada-dev-password]
-#include "onbehalf/devauthority/scripted_browser.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/devauthority/scripted_browser.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -89,7 +89,8 @@ public:
     report_authority(overview);
     expect(overview.last.body.find("<th>Graph saw</th><td>") != std::string::npos, "the overview shows what each API saw");
     say("the sample web API saw " + shown_after(overview.last.body, "<th>The sample web API saw</th><td>") + "; the sample API saw " +
-        shown_after(overview.last.body, "<th>The sample API saw</th><td>") + "; Graph saw " + shown_after(overview.last.body, "<th>Graph saw</th><td>"));
+        shown_after(overview.last.body, "<th>The sample API saw</th><td>") + "; Graph saw " +
+        shown_after(overview.last.body, "<th>Graph saw</th><td>"));
 
     step("Open the dashboard: optional data, with defaults if a service fails");
     auto dashboard = get("/dashboard");
@@ -128,8 +129,7 @@ private:
 
   void report_authority(const devauthority::visit& v) {
     for (const auto& page : v.authority_pages.pages_seen) say("at the authority: the " + page + " page");
-    if (!v.authority_pages.consent_scopes_shown.empty())
-      say("consented to: " + text::join(v.authority_pages.consent_scopes_shown, ", "));
+    if (!v.authority_pages.consent_scopes_shown.empty()) say("consented to: " + text::join(v.authority_pages.consent_scopes_shown, ", "));
     if (v.authority_pages.pages_seen.empty()) say("no visit to the authority was needed");
   }
 
@@ -162,9 +162,12 @@ int main(int argc, char** argv) {
   options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
-    if (flag == "--app") o.app = argv[i + 1];
-    else if (flag == "--user") o.who.user = argv[i + 1];
-    else if (flag == "--password") o.who.password = argv[i + 1];
+    if (flag == "--app")
+      o.app = argv[i + 1];
+    else if (flag == "--user")
+      o.who.user = argv[i + 1];
+    else if (flag == "--password")
+      o.who.password = argv[i + 1];
     else {
       std::cerr << "usage: onbehalf-walkthrough [--app URL] [--user NAME] [--password PASSWORD]\n";
       return 2;

@@ -5,17 +5,17 @@
 #include "beast_support.hpp"
 #include "deadlines.hpp"
 #include "drained_read.hpp"
-#include "readers.hpp"
-#include "simple_head.hpp"
-#include "wire.hpp"
 #include "onbehalf/core/coarse_clock.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
+#include "readers.hpp"
+#include "simple_head.hpp"
+#include "wire.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -94,7 +94,8 @@ std::optional<url> url::parse(std::string_view text) {
   }
   auto rest = text.substr(scheme_end + 3);
   // Not find_first_of, which calls memchr on "/?#" for every character: every request's URL is parsed.
-  auto authority_end = static_cast<std::size_t>(std::find_if(rest.begin(), rest.end(), [](char c) { return c == '/' || c == '?' || c == '#'; }) - rest.begin());
+  auto authority_end =
+      static_cast<std::size_t>(std::find_if(rest.begin(), rest.end(), [](char c) { return c == '/' || c == '?' || c == '#'; }) - rest.begin());
   if (authority_end == rest.size()) authority_end = std::string_view::npos;
   auto authority = rest.substr(0, authority_end);
   u.target = authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
@@ -180,9 +181,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     return true;
   }
 
-  std::chrono::milliseconds tick() const {
-    return detail::deadline_watch::tick_for(std::min(options.connect_timeout, options.response_timeout));
-  }
+  std::chrono::milliseconds tick() const { return detail::deadline_watch::tick_for(std::min(options.connect_timeout, options.response_timeout)); }
 
   void start() {
     own = std::make_shared<lane>(context, tick());
@@ -315,16 +314,16 @@ struct client::impl : std::enable_shared_from_this<impl> {
       auto [handshake_ec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, use_tuple);
       if (handshake_ec && c->limit->passed()) co_return fail(client_error::timeout, "the TLS handshake with " + where + " timed out");
       if (handshake_ec)
-        co_return fail(client_error::tls_failed, "TLS with " + where + " failed: " + handshake_ec.message() +
-                                                     " (is its certificate trusted and issued for " + u.host + "?)");
+        co_return fail(client_error::tls_failed,
+                       "TLS with " + where + " failed: " + handshake_ec.message() + " (is its certificate trusted and issued for " + u.host + "?)");
     }
     opened.fetch_add(1);
     co_return std::move(c);
   }
 
   template <class Stream>
-  awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r,
-                                                                    const url& u, std::string_view host) {
+  awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r, const url& u,
+                                                                   std::string_view host) {
     detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
     c.limit->expires_after(r.response_timeout.value_or(options.response_timeout));
     auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(c.out), use_tuple);
@@ -404,8 +403,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
       if (read_ec == bhttp::error::body_limit) co_return too_large();
       if (read_ec) {
         bool nothing = !parser.got_some();
-        bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset ||
-                      read_ec == asio::error::eof || read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
+        bool closed = read_ec == bhttp::error::end_of_stream || read_ec == asio::error::connection_reset || read_ec == asio::error::eof ||
+                      read_ec == asio::error::operation_aborted || read_ec == asio::error::bad_descriptor;
         if (closed || nothing)
           co_return failed(client_error::connection_closed, where() + " closed the connection before answering: " + read_ec.message(), nothing);
         if (read_ec == bhttp::error::partial_message) co_return cut_short();
@@ -425,7 +424,8 @@ struct client::impl : std::enable_shared_from_this<impl> {
   awaitable<void> run(lane_ptr l, client_request r, completion done) {
     auto u = url::parse(r.url);
     if (!u) {
-      done(fail(client_error::invalid_url, "'" + r.url + "' is not an absolute http or https URL (spaces and control characters must be percent-encoded)"));
+      done(fail(client_error::invalid_url,
+                "'" + r.url + "' is not an absolute http or https URL (spaces and control characters must be percent-encoded)"));
       co_return;
     }
     if (!detail::is_token(r.method)) {

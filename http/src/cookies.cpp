@@ -47,7 +47,8 @@ std::vector<std::string> set_chunked_cookie(std::string_view name, std::string_v
   } else {
     chunks = (value.size() + chunk_size - 1) / chunk_size;
     headers.push_back(set_cookie(name, std::string(chunks_prefix) + std::to_string(chunks), attributes));
-    for (std::size_t i = 0; i < chunks; ++i) headers.push_back(set_cookie(chunk_name(name, i + 1), value.substr(i * chunk_size, chunk_size), attributes));
+    for (std::size_t i = 0; i < chunks; ++i)
+      headers.push_back(set_cookie(chunk_name(name, i + 1), value.substr(i * chunk_size, chunk_size), attributes));
   }
   for (std::size_t stale = chunks + 1; stale <= previous_chunks; ++stale) headers.push_back(expire_cookie(chunk_name(name, stale), attributes));
   return headers;

@@ -22,7 +22,8 @@ bool is_loopback_address(std::string_view a) { return a.starts_with("127.") || a
 
 bool names_loopback(std::string_view host_header) {
   auto host = host_header.starts_with('[') ? host_header.substr(0, host_header.find(']') + 1) : host_header.substr(0, host_header.rfind(':'));
-  return text::iequals(host, "localhost") || host == "[::1]" || (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string_view::npos);
+  return text::iequals(host, "localhost") || host == "[::1]" ||
+         (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string_view::npos);
 }
 
 // A reverse proxy on this machine connects from loopback, often with a loopback Host; what it

@@ -28,8 +28,10 @@
 // a short read as well. Everything else about the operation is Asio's own.
 #pragma once
 
+// reactive_socket_recv_op.hpp needs socket_base.hpp before it: a block of its own keeps the order.
+#include <boost/asio/socket_base.hpp>
+
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/socket_base.hpp> // reactive_socket_recv_op.hpp needs it first
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <boost/version.hpp>
 
@@ -68,8 +70,7 @@ template <>
 class reactive_socket_recv_op_base<onbehalf::http::detail::drained_read_buffer> : public reactor_op {
 public:
   reactive_socket_recv_op_base(const boost::system::error_code& success_ec, socket_type socket, socket_ops::state_type state,
-                               const onbehalf::http::detail::drained_read_buffer& buffer, socket_base::message_flags flags,
-                               func_type complete_func)
+                               const onbehalf::http::detail::drained_read_buffer& buffer, socket_base::message_flags flags, func_type complete_func)
       : reactor_op(success_ec, &reactive_socket_recv_op_base::do_perform, complete_func), socket_(socket), state_(state), buffer_(buffer),
         flags_(flags) {}
 

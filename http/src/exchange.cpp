@@ -49,8 +49,8 @@ namespace {
 // (a session, say, renewed on the way through) to everyone it serves. A handler's own private or
 // no-store choice is kept; anything else becomes no-store, as ASP.NET Core's cookie handler does.
 void keep_cookies_out_of_shared_caches(response& r) {
-  bool sets_cookie = std::any_of(r.headers.all().begin(), r.headers.all().end(),
-                                 [](const header_field& f) { return text::iequals(f.name, "Set-Cookie"); });
+  bool sets_cookie =
+      std::any_of(r.headers.all().begin(), r.headers.all().end(), [](const header_field& f) { return text::iequals(f.name, "Set-Cookie"); });
   if (!sets_cookie) return;
   auto cache_control = text::to_lower(r.headers.find("Cache-Control").value_or(""));
   if (cache_control.find("no-store") != std::string::npos || cache_control.find("private") != std::string::npos) return;

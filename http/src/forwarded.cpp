@@ -22,7 +22,8 @@ std::string_view last_entry(std::string_view value) {
 
 // A host as a browser can address it: letters, digits, dots, dashes, a port, IPv6 brackets.
 bool plausible_host(std::string_view h) {
-  return !h.empty() && h.size() <= 255 && h.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string_view::npos;
+  return !h.empty() && h.size() <= 255 &&
+         h.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string_view::npos;
 }
 
 } // namespace

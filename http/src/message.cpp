@@ -48,9 +48,7 @@ response response::text(unsigned status, std::string body) { return with_body(st
 
 response response::json(unsigned status, std::string body) { return with_body(status, "application/json", std::move(body)); }
 
-response response::error(unsigned status, std::string_view message) {
-  return text(status, std::string(message) + "\n");
-}
+response response::error(unsigned status, std::string_view message) { return text(status, std::string(message) + "\n"); }
 
 namespace {
 

@@ -10,8 +10,7 @@ namespace onbehalf::http {
 namespace {
 
 std::vector<route::segment> parse_pattern(std::string_view pattern) {
-  if (pattern.empty() || pattern.front() != '/')
-    throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
+  if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
   std::vector<route::segment> segments;
   auto parts = text::split(pattern.substr(1), '/');
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -33,8 +32,7 @@ std::vector<route::segment> parse_pattern(std::string_view pattern) {
   return segments;
 }
 
-bool matches(const route& r, const std::vector<std::string_view>& parts,
-             std::vector<std::pair<std::string, std::string>>& params) {
+bool matches(const route& r, const std::vector<std::string_view>& parts, std::vector<std::pair<std::string, std::string>>& params) {
   params.clear();
   for (std::size_t i = 0; i < r.segments.size(); ++i) {
     const auto& seg = r.segments[i];
@@ -99,8 +97,7 @@ void router::handle_exception(const route& matched, const exchange_ptr& x, std::
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
     what = ex.what();
-  } catch (...) {
-  }
+  } catch (...) {}
   log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", what}});
   x->respond(response::error(500, "The server could not complete the request."));
 }
@@ -142,9 +139,7 @@ void route_and_handle(const router& r, const exchange_ptr& x, const admission& a
     x->respond(std::move(reply));
     return;
   }
-  case router::match::outcome::not_found:
-    x->respond(response::error(404, "Nothing is served at " + x->req().path + "."));
-    return;
+  case router::match::outcome::not_found: x->respond(response::error(404, "Nothing is served at " + x->req().path + ".")); return;
   }
 }
 

@@ -6,12 +6,12 @@
 #include "deadlines.hpp"
 #include "drained_read.hpp"
 #include "framing.hpp"
-#include "readers.hpp"
-#include "simple_head.hpp"
-#include "wire.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/http/websocket.hpp"
+#include "readers.hpp"
+#include "simple_head.hpp"
+#include "wire.hpp"
 
 #include <boost/beast/websocket.hpp>
 
@@ -98,8 +98,8 @@ struct server::impl {
     lane* owner = nullptr;
     tcp_socket* socket = nullptr;
     detail::deadline* limit = nullptr; // when the peer must next have made progress
-    bool idle = false; // waiting for the next request: safe to close on shutdown
-    bool refused = false; // answered a malformed request: what the client sent behind it is unread
+    bool idle = false;                 // waiting for the next request: safe to close on shutdown
+    bool refused = false;              // answered a malformed request: what the client sent behind it is unread
   };
 
   // A request whose answer has not come back yet. The lane owns it, not the exchange, so a forced
@@ -128,7 +128,7 @@ struct server::impl {
   struct lane {
     // Declared before the context so they outlive it: destroying the context destroys suspended
     // connection coroutines, whose guards still remove themselves from these sets.
-    std::unordered_set<connection*> connections; // touched only on this lane's thread
+    std::unordered_set<connection*> connections;                   // touched only on this lane's thread
     std::unordered_set<std::shared_ptr<awaiting_answer>> awaiting; // likewise
     explicit lane(std::chrono::milliseconds tick) : watch(context, tick) {}
     detail::deadline_watch watch; // likewise; it keeps only a reference to the context until used
@@ -174,8 +174,8 @@ struct server::impl {
   result<bool, std::string> load_tls() {
     if (options.tls_certificate_path.empty()) return true;
     tls.emplace(asio::ssl::context::tls_server);
-    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                     asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
     beast::error_code ec;
     tls->use_certificate_chain_file(options.tls_certificate_path, ec);
     if (ec) return failure{"cannot load the TLS certificate '" + options.tls_certificate_path + "': " + ec.message()};
@@ -219,9 +219,8 @@ struct server::impl {
         detail::current_io_lane = nullptr;
       });
     }
-    log_info("Listening for HTTP requests", {{"address", options.address + ":" + std::to_string(bound_port)},
-                                             {"tls", tls ? "on" : "off"},
-                                             {"io_threads", lanes.size()}});
+    log_info("Listening for HTTP requests",
+             {{"address", options.address + ":" + std::to_string(bound_port)}, {"tls", tls ? "on" : "off"}, {"io_threads", lanes.size()}});
     return bound_port;
   }
 
@@ -455,7 +454,7 @@ struct server::impl {
     std::deque<std::optional<std::string>> queue;
     std::size_t queued_bytes = 0; // of the messages in the queue and the one being written
     bool writing = false;
-    bool gone = false; // the socket object is gone: nothing may touch it
+    bool gone = false;    // the socket object is gone: nothing may touch it
     steady_timer drained; // cancelled when the writer stops, for the reader waiting on it
   };
 
@@ -527,8 +526,7 @@ struct server::impl {
   }
 
   template <class Stream>
-  awaitable<void> reject(Stream& stream, connection& c, std::string& out, const rejection& why,
-                         std::chrono::steady_clock::time_point started) {
+  awaitable<void> reject(Stream& stream, connection& c, std::string& out, const rejection& why, std::chrono::steady_clock::time_point started) {
     if (why.status == 0) co_return;
     log_debug("Rejected a malformed request", {{"status", why.status}, {"reason", why.message}});
     c.refused = true;
@@ -659,8 +657,7 @@ struct server::impl {
   }
 };
 
-server::server(server_options options, dispatcher& d, request_metrics* metrics)
-    : impl_(std::make_unique<impl>(std::move(options), d, metrics)) {}
+server::server(server_options options, dispatcher& d, request_metrics* metrics) : impl_(std::make_unique<impl>(std::move(options), d, metrics)) {}
 
 server::~server() {
   impl_->stop();

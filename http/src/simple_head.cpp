@@ -50,7 +50,6 @@ struct field_view {
 
 bool ends_value(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
 
-
 bool is_target_char(char c) { return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F; }
 
 // Reads "CRLF" at `p`; false for a bare CR or LF.

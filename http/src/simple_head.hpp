@@ -56,7 +56,7 @@ std::optional<simple_response_head> read_simple_response_head(std::string_view b
 /// server lets it read only a head that passed this scan whole.
 struct head_scan {
   enum class state { incomplete, whole, malformed } state = state::incomplete;
-  std::size_t size = 0; // whole: the head's bytes, its blank line included
+  std::size_t size = 0;     // whole: the head's bytes, its blank line included
   const char* problem = ""; // malformed: what, in plain words
 };
 head_scan scan_request_head(std::string_view bytes);

@@ -21,9 +21,7 @@ void append_number(std::string& out, std::size_t n) {
   out.append(digits, end);
 }
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
-}
+void append_field(std::string& out, std::string_view name, std::string_view value) { out.append(name).append(": ").append(value).append("\r\n"); }
 
 // Fields whose framing the writer decides; a handler's copy would contradict it.
 bool framing_field(std::string_view name) {
@@ -36,8 +34,9 @@ void append_fields(std::string& out, const header_list& headers, std::string_vie
   for (const auto& f : headers.all()) {
     if (framing_field(f.name) || (!also_skip.empty() && f.name.size() == also_skip.size() && text::iequals(f.name, also_skip))) continue;
     if (!is_token(f.name) || !writable_field(f.value)) {
-      log_warning("Left out a header field that would break the message: its name is not a token, or its value has a line break or another control character",
-                  {{"field", is_token(f.name) ? f.name : std::string("(malformed name)")}});
+      log_warning(
+          "Left out a header field that would break the message: its name is not a token, or its value has a line break or another control character",
+          {{"field", is_token(f.name) ? f.name : std::string("(malformed name)")}});
       continue;
     }
     append_field(out, f.name, f.value);
@@ -80,8 +79,8 @@ void write_response(std::string& out, const response& r, bool keep_alive, bool h
   if (!head_request && !bodiless) out.append(r.body);
 }
 
-void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host,
-                   const header_list& headers, std::string_view body) {
+void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host, const header_list& headers,
+                   std::string_view body) {
   out.clear();
   out.append(method).push_back(' ');
   out.append(target).append(" HTTP/1.1\r\n");

@@ -23,8 +23,8 @@ void write_response(std::string& out, const response& r, bool keep_alive, bool h
 /// Writes a request head and body into `out`: the given Host unless the headers carry one,
 /// Content-Length for a body (and for an empty POST, PUT or PATCH). The method must be a token
 /// and the target a request target (callers check both first): they are written as given.
-void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host,
-                   const header_list& headers, std::string_view body);
+void write_request(std::string& out, std::string_view method, std::string_view target, std::string_view host, const header_list& headers,
+                   std::string_view body);
 
 /// True when a field value can be written on one header line and read back: no control
 /// character but HTAB, and no DEL (a CR or LF would end the line; receivers refuse the others).

@@ -12,7 +12,9 @@ namespace {
 
 using detail::is_tchar;
 
-bool is_token68_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("-._~+/").find(c) != std::string_view::npos; }
+bool is_token68_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("-._~+/").find(c) != std::string_view::npos;
+}
 
 // A cursor over one header value.
 struct scanner {
@@ -163,7 +165,8 @@ std::optional<std::string_view> bearer_token_of(const request& r) {
     for (unsigned char c : std::string_view("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")) allowed[c] = true;
     return allowed;
   }();
-  if (body.empty() || !std::all_of(body.begin(), body.end(), [](char c) { return b64token[static_cast<unsigned char>(c)]; })) return std::string_view();
+  if (body.empty() || !std::all_of(body.begin(), body.end(), [](char c) { return b64token[static_cast<unsigned char>(c)]; }))
+    return std::string_view();
   return token;
 }
 

@@ -37,8 +37,9 @@ result<json_object, token_error> validate_access_token(std::string_view token, c
       return failure{token_error{token_rejection::wrong_tenant, "the token's tenant \"" + tid.substr(0, 64) + "\" is not one this API admits"}};
   }
   auto audiences = c.strings("aud").value_or(std::vector<std::string>{});
-  bool ours = std::any_of(audiences.begin(), audiences.end(),
-                          [&](const std::string& a) { return std::find(rules.audiences.begin(), rules.audiences.end(), a) != rules.audiences.end(); });
+  bool ours = std::any_of(audiences.begin(), audiences.end(), [&](const std::string& a) {
+    return std::find(rules.audiences.begin(), rules.audiences.end(), a) != rules.audiences.end();
+  });
   if (!ours) return failure{token_error{token_rejection::wrong_audience, "the token is for \"" + text::join(audiences, " ") + "\", not this API"}};
   if (auto problem = check_lifetime(c, rules.now, rules.clock_skew)) return failure{*problem};
   return c;

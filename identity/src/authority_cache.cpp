@@ -133,8 +133,7 @@ struct authority_cache::state : std::enable_shared_from_this<state> {
   }
 };
 
-authority_cache::authority_cache(std::string authority, fetch_function fetch, authority_cache_options options)
-    : state_(std::make_shared<state>()) {
+authority_cache::authority_cache(std::string authority, fetch_function fetch, authority_cache_options options) : state_(std::make_shared<state>()) {
   state_->authority = std::move(authority);
   state_->fetch = std::move(fetch);
   state_->options = std::move(options);

@@ -64,8 +64,8 @@ std::string authorize_url(const authorize_request& r) {
       .add("nonce", r.nonce)
       .add("code_challenge", r.code_challenge)
       .add("code_challenge_method", "S256");
-  for (auto [name, value] : {std::pair{"prompt", &r.prompt}, std::pair{"login_hint", &r.login_hint},
-                             std::pair{"domain_hint", &r.domain_hint}, std::pair{"claims", &r.claims}})
+  for (auto [name, value] : {std::pair{"prompt", &r.prompt}, std::pair{"login_hint", &r.login_hint}, std::pair{"domain_hint", &r.domain_hint},
+                             std::pair{"claims", &r.claims}})
     if (!value->empty()) q.add(name, *value);
   for (const auto& [name, value] : r.extra_query_parameters) q.add(name, value);
   // B2C's older endpoints already carry a query (?p=policy): append to it.

@@ -98,9 +98,8 @@ result<trusted_certificate, std::string> trusted_certificate::from_pem(std::stri
   return trusted_certificate{std::move(*key), base64::encode(crypto::sha256(der_bytes), base64::alphabet::url)};
 }
 
-std::string make_client_assertion(const client_certificate& certificate, std::string_view client_id,
-                                  std::string_view token_endpoint, std::chrono::system_clock::time_point now,
-                                  std::chrono::seconds lifetime) {
+std::string make_client_assertion(const client_certificate& certificate, std::string_view client_id, std::string_view token_endpoint,
+                                  std::chrono::system_clock::time_point now, std::chrono::seconds lifetime) {
   auto issued = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   boost::json::object claims;
   claims["aud"] = token_endpoint;

@@ -10,8 +10,7 @@ namespace {
 bool acceptable_endpoint(std::string_view url) {
   if (url.starts_with("https://")) return url.size() > 8;
   for (std::string_view loopback : {"http://127.0.0.1", "http://localhost", "http://[::1]"})
-    if (url.starts_with(loopback) && (url.size() == loopback.size() || url[loopback.size()] == ':' || url[loopback.size()] == '/'))
-      return true;
+    if (url.starts_with(loopback) && (url.size() == loopback.size() || url[loopback.size()] == ':' || url[loopback.size()] == '/')) return true;
   return false;
 }
 
@@ -95,10 +94,9 @@ result<provider_metadata, std::string> parse_provider_metadata(std::string_view 
     std::string* into;
     bool endpoint;
   };
-  for (auto [name, into, endpoint] : {required_member{"issuer", &m.issuer, false},
-                                      required_member{"authorization_endpoint", &m.authorization_endpoint, true},
-                                      required_member{"token_endpoint", &m.token_endpoint, true},
-                                      required_member{"jwks_uri", &m.jwks_uri, true}}) {
+  for (auto [name, into, endpoint] :
+       {required_member{"issuer", &m.issuer, false}, required_member{"authorization_endpoint", &m.authorization_endpoint, true},
+        required_member{"token_endpoint", &m.token_endpoint, true}, required_member{"jwks_uri", &m.jwks_uri, true}}) {
     auto value = doc->string(name);
     if (!value || value->empty())
       return failure{"the discovery document has no \"" + std::string(name) + "\"" + (doc->wrong_type(name, "string") ? " string" : "")};

@@ -33,8 +33,8 @@ result<json_object, token_error> verified_claims(std::string_view token, const k
     return reject(algorithm ? token_rejection::unsupported_algorithm : token_rejection::malformed, parsed.error().message);
   }
   const auto& t = *parsed;
-  if (auto typ = t.header.string("typ"); typ && types.size() != 0 &&
-                                         std::none_of(types.begin(), types.end(), [&](std::string_view accepted) { return text::iequals(*typ, accepted); }))
+  if (auto typ = t.header.string("typ");
+      typ && types.size() != 0 && std::none_of(types.begin(), types.end(), [&](std::string_view accepted) { return text::iequals(*typ, accepted); }))
     return reject(token_rejection::wrong_type, "the token's type (typ) is \"" + typ->substr(0, 64) + "\", not an access token's");
   const public_key* key = t.key_id.empty() ? nullptr : keys.find(t.key_id);
   if (!key && t.key_id.empty() && keys.keys().size() == 1) key = &keys.keys().front(); // a provider with one key may omit kid
@@ -67,7 +67,8 @@ std::optional<token_error> check_lifetime(const json_object& c, std::chrono::sys
   if (now - skew >= *exp) return token_error{token_rejection::expired, "the token expired at " + std::to_string(*exp)};
   if (auto nbf = c.integer("nbf"); nbf && now + skew < *nbf)
     return token_error{token_rejection::not_yet_valid, "the token is not valid before " + std::to_string(*nbf)};
-  if (auto iat = c.integer("iat"); iat && now + skew < *iat) return token_error{token_rejection::issued_in_future, "the token claims to be issued in the future"};
+  if (auto iat = c.integer("iat"); iat && now + skew < *iat)
+    return token_error{token_rejection::issued_in_future, "the token claims to be issued in the future"};
   return std::nullopt;
 }
 

@@ -23,7 +23,9 @@ namespace {
 using pkey_ptr = std::shared_ptr<void>;
 
 EVP_PKEY* pkey(const pkey_ptr& p) { return static_cast<EVP_PKEY*>(p.get()); }
-pkey_ptr own(EVP_PKEY* p) { return pkey_ptr(p, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); }); }
+pkey_ptr own(EVP_PKEY* p) {
+  return pkey_ptr(p, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
+}
 
 std::string b64url(std::string_view bytes) { return base64::encode(bytes, base64::alphabet::url); }
 
@@ -62,8 +64,7 @@ std::string es256_der_to_raw(std::string_view der) {
 
 bool configure_padding(EVP_PKEY_CTX* ctx, jws_algorithm a) {
   if (a != jws_algorithm::ps256) return true;
-  return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+  return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
 }
 
 std::string bignum_bytes(const BIGNUM* n) {
@@ -221,8 +222,8 @@ std::string public_key::to_jwk(std::string_view key_id) const {
   std::size_t length = 0;
   EVP_PKEY_get_octet_string_param(pkey(key_), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &length);
   std::string_view p(reinterpret_cast<char*>(point), length);
-  return members + ",\"kty\":\"EC\",\"alg\":\"ES256\",\"crv\":\"P-256\",\"x\":\"" + b64url(p.substr(1, es256_half)) +
-         "\",\"y\":\"" + b64url(p.substr(1 + es256_half, es256_half)) + "\"}";
+  return members + ",\"kty\":\"EC\",\"alg\":\"ES256\",\"crv\":\"P-256\",\"x\":\"" + b64url(p.substr(1, es256_half)) + "\",\"y\":\"" +
+         b64url(p.substr(1 + es256_half, es256_half)) + "\"}";
 }
 
 result<key_set, std::string> key_set::parse(std::string_view jwks_json) {
@@ -295,8 +296,8 @@ std::string signing_key::sign(std::string_view signing_input) const {
             EVP_DigestSign(ctx, nullptr, &length, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
   if (ok) {
     out.resize(length);
-    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(out.data()), &length,
-                        reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(out.data()), &length, reinterpret_cast<const unsigned char*>(signing_input.data()),
+                        signing_input.size()) == 1;
     out.resize(length);
   }
   EVP_MD_CTX_free(ctx);
@@ -315,7 +316,8 @@ public_key signing_key::public_part() const {
 result<jwt, jwt_error> parse_jwt(std::string_view compact, std::size_t max_bytes) {
   auto malformed = [](std::string message) { return failure{jwt_error{jwt_problem::malformed, std::move(message)}}; };
   if (compact.size() > max_bytes)
-    return failure{jwt_error{jwt_problem::too_large, "the token is " + std::to_string(compact.size()) + " bytes; at most " + std::to_string(max_bytes) + " are accepted"}};
+    return failure{jwt_error{jwt_problem::too_large,
+                             "the token is " + std::to_string(compact.size()) + " bytes; at most " + std::to_string(max_bytes) + " are accepted"}};
   auto first = compact.find('.');
   auto second = first == std::string_view::npos ? first : compact.find('.', first + 1);
   if (second == std::string_view::npos || compact.find('.', second + 1) != std::string_view::npos)
@@ -330,20 +332,20 @@ result<jwt, jwt_error> parse_jwt(std::string_view compact, std::size_t max_bytes
   if (!alg) return malformed("the token header has no \"alg\"");
   if (*alg == "none") return failure{jwt_error{jwt_problem::alg_none, "unsigned tokens (alg \"none\") are refused"}};
   auto algorithm = parse_jws_algorithm(*alg);
-  if (!algorithm) return failure{jwt_error{jwt_problem::unsupported_algorithm, "algorithm \"" + *alg + "\" is refused (RS256, PS256 and ES256 are accepted)"}};
+  if (!algorithm)
+    return failure{jwt_error{jwt_problem::unsupported_algorithm, "algorithm \"" + *alg + "\" is refused (RS256, PS256 and ES256 are accepted)"}};
   if (header->has("crit")) {
     // No header extension is understood here, so any critical one must be refused (RFC 7515 section 4.1.11).
     return failure{jwt_error{jwt_problem::unknown_critical_header, "the token marks header parameters as critical that are not understood"}};
   }
   auto claims = json_object::parse(*payload_text);
   if (!claims) return malformed("the token payload: " + claims.error());
-  jwt t{*algorithm, header->string("kid").value_or(""), std::move(*header), std::move(*claims),
-        std::string(compact.substr(0, second)), std::move(*signature)};
+  jwt t{*algorithm,         header->string("kid").value_or(""),     std::move(*header),
+        std::move(*claims), std::string(compact.substr(0, second)), std::move(*signature)};
   return t;
 }
 
-std::string sign_jwt(const signing_key& key, const std::vector<std::pair<std::string, std::string>>& header_fields,
-                     std::string_view claims_json) {
+std::string sign_jwt(const signing_key& key, const std::vector<std::pair<std::string, std::string>>& header_fields, std::string_view claims_json) {
   std::string header = "{\"alg\":\"" + std::string(to_string(key.algorithm())) + "\",\"typ\":\"JWT\"";
   for (const auto& [name, value] : header_fields) header += "," + json_string(name) + ":" + json_string(value);
   header += "}";

@@ -61,7 +61,8 @@ std::optional<std::int64_t> json_object::integer(std::string_view key) const {
   if (!v->get_double().get(d) && d >= -9.2e18 && d <= 9.2e18) return static_cast<std::int64_t>(d); // exp as 1.7e9
   std::string_view s;
   if (!v->get_string().get(s))
-    if (auto parsed = text::parse_unsigned(s); parsed && *parsed <= static_cast<unsigned long long>(INT64_MAX)) return static_cast<std::int64_t>(*parsed);
+    if (auto parsed = text::parse_unsigned(s); parsed && *parsed <= static_cast<unsigned long long>(INT64_MAX))
+      return static_cast<std::int64_t>(*parsed);
   return std::nullopt;
 }
 

@@ -60,16 +60,20 @@ result<sign_in_correlation, std::string> open_correlation(const key_ring& keys, 
   if (!opened) return failure{"the sign-in correlation cookie is " + std::string(to_string(opened.error()))};
   auto doc = json_object::parse(*opened);
   if (!doc) return failure{std::string("the sign-in correlation cookie holds no correlation")};
-  sign_in_correlation c{doc->string("s").value_or(""), doc->string("n").value_or(""), doc->string("v").value_or(""),
-                        doc->string("r").value_or("/"), doc->string("f").value_or(""),
-                        instant_from_untrusted(doc->integer("t").value_or(0)), doc->strings("a").value_or(std::vector<std::string>{}), {},
+  sign_in_correlation c{doc->string("s").value_or(""),
+                        doc->string("n").value_or(""),
+                        doc->string("v").value_or(""),
+                        doc->string("r").value_or("/"),
+                        doc->string("f").value_or(""),
+                        instant_from_untrusted(doc->integer("t").value_or(0)),
+                        doc->strings("a").value_or(std::vector<std::string>{}),
+                        {},
                         doc->string("c").value_or("")};
   if (auto items = doc->object("i"))
     for (const auto& name : items->keys()) c.items.emplace_back(name, items->string(name).value_or(""));
   if (c.state.empty() || !crypto::constant_time_equals(c.state, returned_state))
     return failure{std::string("the state the authority returned does not match a sign-in this browser started recently")};
-  if (now - c.issued > max_age || c.issued - now > std::chrono::minutes(5))
-    return failure{std::string("the sign-in took too long; start again")};
+  if (now - c.issued > max_age || c.issued - now > std::chrono::minutes(5)) return failure{std::string("the sign-in took too long; start again")};
   return c;
 }
 

@@ -55,8 +55,8 @@ token_grant token_grant::token_exchange(const secret& subject_token, const std::
   return g;
 }
 
-token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client,
-                                       const token_grant& grant, const token_request_options& options) {
+token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client, const token_grant& grant,
+                                       const token_request_options& options) {
   token_http_request r;
   r.url = std::string(token_endpoint);
   if (!options.extra_query_parameters.empty()) {
@@ -75,9 +75,7 @@ token_http_request build_token_request(std::string_view token_endpoint, const cl
   if (!grant.claims.empty()) body.add("claims", grant.claims);
   using method = client_authentication::method;
   switch (client.how) {
-  case method::client_secret_post:
-    body.add("client_id", client.client_id).add("client_secret", client.client_secret.reveal());
-    break;
+  case method::client_secret_post: body.add("client_id", client.client_id).add("client_secret", client.client_secret.reveal()); break;
   case method::client_secret_basic: {
     // RFC 6749 section 2.3.1: both parts form-encoded before base64.
     auto credentials = text::percent_encode(client.client_id) + ":" + text::percent_encode(client.client_secret.reveal());

@@ -125,8 +125,7 @@ std::string token_failure::message() const {
   switch (kind) {
   case failure_kind::interaction_required:
     return "The user must sign in again or approve access at the authority: " + std::string(to_string(reason)) + detail;
-  case failure_kind::configuration_error:
-    return "The authority rejected the app's configuration; check " + config_key + detail;
+  case failure_kind::configuration_error: return "The authority rejected the app's configuration; check " + config_key + detail;
   case failure_kind::service_error:
     // Without an HTTP status the failure is not the authority's answer: a timeout, or the shared
     // token cache or another instance that could not deliver; the description names it.
@@ -163,7 +162,8 @@ result<token_response, token_failure> read_token_response(unsigned http_status, 
   auto doc = json_object::parse(body);
   bool success = http_status >= 200 && http_status < 300;
   if (!doc) {
-    f.kind = success ? failure_kind::invalid_response : (http_status >= 500 || http_status == 429 ? failure_kind::service_error : failure_kind::invalid_response);
+    f.kind = success ? failure_kind::invalid_response
+                     : (http_status >= 500 || http_status == 429 ? failure_kind::service_error : failure_kind::invalid_response);
     f.description = "the reply " + doc.error();
     return failure{std::move(f)};
   }
@@ -182,9 +182,11 @@ result<token_response, token_failure> read_token_response(unsigned http_status, 
     return failure{std::move(f)};
   };
   auto access_token = doc->string("access_token");
-  if (!access_token || access_token->empty()) return invalid(doc->wrong_type("access_token", "string") ? "\"access_token\" is not a string" : "there is no \"access_token\"");
+  if (!access_token || access_token->empty())
+    return invalid(doc->wrong_type("access_token", "string") ? "\"access_token\" is not a string" : "there is no \"access_token\"");
   auto expires_in = doc->integer("expires_in");
-  if (!expires_in || *expires_in <= 0) return invalid(doc->has("expires_in") ? "\"expires_in\" is not a positive number" : "there is no \"expires_in\"");
+  if (!expires_in || *expires_in <= 0)
+    return invalid(doc->has("expires_in") ? "\"expires_in\" is not a positive number" : "there is no \"expires_in\"");
   for (std::string_view member : {"token_type", "refresh_token", "id_token", "scope", "client_info"})
     if (doc->wrong_type(member, "string")) return invalid("\"" + std::string(member) + "\" is not a string");
 
@@ -198,7 +200,8 @@ result<token_response, token_failure> read_token_response(unsigned http_status, 
     if (!s.empty()) t.scopes.emplace_back(s);
   // The authority's numbers are clamped before they meet a clock (untrusted_time.hpp).
   t.expires_in = duration_from_untrusted(*expires_in, longest_token_lifetime);
-  if (auto refresh_in = doc->integer("refresh_in"); refresh_in && *refresh_in > 0) t.refresh_in = duration_from_untrusted(*refresh_in, longest_token_lifetime);
+  if (auto refresh_in = doc->integer("refresh_in"); refresh_in && *refresh_in > 0)
+    t.refresh_in = duration_from_untrusted(*refresh_in, longest_token_lifetime);
   t.client_info = doc->string("client_info").value_or("");
   return t;
 }

@@ -34,7 +34,6 @@ const value* find_member(const json::object& members, std::string_view json_name
   return find_named<const value*>(members, json_name, camel_name, [](const value& v) { return &v; });
 }
 
-
 } // namespace detail
 
 } // namespace onbehalf::json

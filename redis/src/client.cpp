@@ -91,7 +91,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   health state;
   bool contacted = false;
   std::optional<std::string> subscription_refusal; // why Redis turned the subscription down, until it takes it
-  bool subscription_answered = false;               // Redis has taken or refused the subscriptions once
+  bool subscription_answered = false;              // Redis has taken or refused the subscriptions once
   std::atomic<bool> has_subscriptions{false};
   std::function<void()> on_reachable;
 
@@ -251,10 +251,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       });
       return;
     }
-    auto kind = text.starts_with("NOPERM") || text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") ? error::kind::refused
-                : text.starts_with("LOADING") || text.starts_with("CLUSTERDOWN") || text.starts_with("MASTERDOWN")
-                    ? error::kind::unreachable
-                    : error::kind::server;
+    auto kind = text.starts_with("NOPERM") || text.starts_with("NOAUTH") || text.starts_with("WRONGPASS")          ? error::kind::refused
+                : text.starts_with("LOADING") || text.starts_with("CLUSTERDOWN") || text.starts_with("MASTERDOWN") ? error::kind::unreachable
+                                                                                                                   : error::kind::server;
     finish(c, failure{error{kind, "Redis at " + where + " answered: " + text}});
   }
 
@@ -593,9 +592,7 @@ health client::wait_for_first_contact(std::chrono::milliseconds limit) const {
   return impl_->reported();
 }
 
-statistics client::counters() const {
-  return {impl_->commands.load(), impl_->failures.load(), impl_->opened.load(), impl_->redirected.load()};
-}
+statistics client::counters() const { return {impl_->commands.load(), impl_->failures.load(), impl_->opened.load(), impl_->redirected.load()}; }
 
 const std::string& client::where() const noexcept { return impl_->where; }
 

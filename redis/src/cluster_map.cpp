@@ -39,7 +39,8 @@ result<slot_map, std::string> parse_cluster_slots(const reply& r, const endpoint
     if (first.type != reply::kind::integer || last.type != reply::kind::integer || first.integer < 0 || last.integer >= slot_count ||
         first.integer > last.integer)
       return failure{std::string("a slot range in CLUSTER SLOTS is out of bounds")};
-    if (!master.is_array() || master.elements.size() < 2 || master.elements[1].type != reply::kind::integer || !valid_port(master.elements[1].integer))
+    if (!master.is_array() || master.elements.size() < 2 || master.elements[1].type != reply::kind::integer ||
+        !valid_port(master.elements[1].integer))
       return failure{std::string("a master in CLUSTER SLOTS has no usable address")};
     endpoint owner;
     const auto& host = master.elements[0].text;

@@ -19,8 +19,8 @@ bool is_ip_address(const std::string& host) {
 
 // Errors that mean the settings are wrong, not that Redis is away.
 bool is_refusal(std::string_view text) {
-  return text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") || text.starts_with("NOPERM") ||
-         text.starts_with("ERR AUTH") || text.starts_with("ERR invalid password") || text.starts_with("ERR Client sent AUTH");
+  return text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") || text.starts_with("NOPERM") || text.starts_with("ERR AUTH") ||
+         text.starts_with("ERR invalid password") || text.starts_with("ERR Client sent AUTH");
 }
 
 } // namespace
@@ -58,8 +58,8 @@ void connection::open() {
   connect_timer_.expires_after(settings_.connect_timeout);
   connect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->state_ == state::ready || self->state_ == state::closed) return;
-    self->fail_transport(error::kind::unreachable,
-                         "could not connect to Redis at " + self->where() + " within " + std::to_string(self->settings_.connect_timeout.count()) + " ms");
+    self->fail_transport(error::kind::unreachable, "could not connect to Redis at " + self->where() + " within " +
+                                                       std::to_string(self->settings_.connect_timeout.count()) + " ms");
   });
   resolver_.async_resolve(settings_.at.host, std::to_string(settings_.at.port),
                           [self = shared_from_this()](const boost::system::error_code& ec, const asio::ip::tcp::resolver::results_type& results) {
@@ -72,9 +72,8 @@ void connection::on_resolved(const boost::system::error_code& ec, const asio::ip
   if (ec) return fail_transport(error::kind::unreachable, "cannot resolve the Redis host " + settings_.at.host + ": " + ec.message());
   state_ = state::connecting;
   auto& socket = tls_stream_ ? tls_stream_->next_layer() : *plain_;
-  asio::async_connect(socket, results, [self = shared_from_this()](const boost::system::error_code& ec, const asio::ip::tcp::endpoint&) {
-    self->on_connected(ec);
-  });
+  asio::async_connect(socket, results,
+                      [self = shared_from_this()](const boost::system::error_code& ec, const asio::ip::tcp::endpoint&) { self->on_connected(ec); });
 }
 
 void connection::on_connected(const boost::system::error_code& ec) {
@@ -273,8 +272,8 @@ void connection::expire_held(clock::time_point now) {
     auto r = std::move(held_.front());
     held_.pop_front();
     if (r.done)
-      r.done(failure{error{error::kind::timeout, "Redis at " + where() + " could not be reached within " +
-                                                     std::to_string(settings_.command_timeout.count()) + " ms"}});
+      r.done(failure{error{error::kind::timeout,
+                           "Redis at " + where() + " could not be reached within " + std::to_string(settings_.command_timeout.count()) + " ms"}});
     if (state_ == state::closed) return; // the answer may have closed it
   }
 }

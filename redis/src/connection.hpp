@@ -110,7 +110,7 @@ private:
   std::string out_;             // encoded commands not yet handed to a write
   std::string writing_;         // the bytes of the write in progress
   bool write_in_progress_ = false;
-  std::string in_;              // bytes read and not yet parsed into replies
+  std::string in_; // bytes read and not yet parsed into replies
   std::array<char, 16384> chunk_{};
 };
 

@@ -96,13 +96,9 @@ private:
       r.type = reply::kind::integer;
       r.integer = number(text);
       return r;
-    case '$':
-      return bulk(number(text));
-    case '*':
-      return array(number(text), depth);
-    default:
-      fail(std::string("an unknown reply type '") + (type >= 0x20 && type < 0x7f ? std::string(1, type) : "?") + "'");
-      return r;
+    case '$': return bulk(number(text));
+    case '*': return array(number(text), depth);
+    default: fail(std::string("an unknown reply type '") + (type >= 0x20 && type < 0x7f ? std::string(1, type) : "?") + "'"); return r;
     }
   }
 

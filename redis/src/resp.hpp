@@ -23,9 +23,9 @@ struct limits {
 struct parsed {
   enum class outcome { complete, incomplete, invalid };
   outcome state = outcome::incomplete;
-  reply value;           // when complete
-  std::size_t used = 0;  // bytes of `data` the reply took, when complete
-  std::string problem;   // when invalid: what was wrong, for the log
+  reply value;          // when complete
+  std::size_t used = 0; // bytes of `data` the reply took, when complete
+  std::string problem;  // when invalid: what was wrong, for the log
 };
 
 /// Reads the first reply in `data`. Incomplete when more bytes are needed (and the limits still

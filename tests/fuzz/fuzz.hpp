@@ -18,12 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 namespace onbehalf::fuzz {
 
 /// Aborts, naming the property, when it does not hold: libFuzzer then keeps the input.
-#define FUZZ_REQUIRE(condition)                                                                    \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: property does not hold: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                                \
-    }                                                                                              \
+#define FUZZ_REQUIRE(condition)                                                                                                                      \
+  do {                                                                                                                                               \
+    if (!(condition)) {                                                                                                                              \
+      std::fprintf(stderr, "%s:%d: property does not hold: %s\n", __FILE__, __LINE__, #condition);                                                   \
+      std::abort();                                                                                                                                  \
+    }                                                                                                                                                \
   } while (false)
 
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) { return {reinterpret_cast<const char*>(data), size}; }

@@ -19,7 +19,8 @@ struct authority {
   signing_key key = signing_key::generate(jws_algorithm::es256); // ES256: the fastest to sign and verify
   key_set keys = *key_set::parse(R"({"keys":[)" + key.public_part().to_jwk("k1") + "]}");
   id_token_rules id_rules{"https://login.example.com/{tenantid}/v2.0", "client-1", "nonce-1", fuzz::fixed_now()};
-  access_token_rules access_rules{.issuer = "https://login.example.com/{tenantid}/v2.0", .audiences = {"api://todo", "client-1"}, .now = fuzz::fixed_now()};
+  access_token_rules access_rules{
+      .issuer = "https://login.example.com/{tenantid}/v2.0", .audiences = {"api://todo", "client-1"}, .now = fuzz::fixed_now()};
 };
 
 const authority& the_authority() {

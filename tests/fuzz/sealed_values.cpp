@@ -38,7 +38,8 @@ void ticket_round_trip(std::string_view account, std::string_view session, unsig
     return;
   }
   FUZZ_REQUIRE(opened && opened->home_account_id == account && opened->session_id == session && opened->expires == t.expires);
-  FUZZ_REQUIRE(!actors::open_ticket(keys, sealed, t.expires) && actors::open_ticket(keys, sealed, t.expires).error() == actors::ticket_problem::expired);
+  FUZZ_REQUIRE(!actors::open_ticket(keys, sealed, t.expires) &&
+               actors::open_ticket(keys, sealed, t.expires).error() == actors::ticket_problem::expired);
   // The cache of opened tickets gives the same, hit or miss.
   actors::opened_tickets cache(keys, 4);
   for (int i = 0; i < 2; ++i) {

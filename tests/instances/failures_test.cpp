@@ -21,9 +21,7 @@ namespace {
 const std::string instance_program = ONBEHALF_TEST_INSTANCE_PROGRAM;
 using steady = std::chrono::steady_clock;
 
-std::chrono::milliseconds since(steady::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
-}
+std::chrono::milliseconds since(steady::time_point start) { return std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start); }
 
 // Polls until `condition` holds, for up to `limit`.
 template <class Condition>
@@ -75,7 +73,7 @@ void ride_out(const std::string& what, const std::function<noticed(two_instances
   // Sessions are looked at in Redis every second (in the background from half of it): during the
   // outage too, so the instances meet it even though every request is served from memory.
   o.revalidation_interval = 1s;
-  o.redis.persistent = true;    // as documented: a Redis that comes back empty signs everyone out
+  o.redis.persistent = true; // as documented: a Redis that comes back empty signs everyone out
   two_instances f(instance_program, o);
   auto users = sign_in_everyone(f.client, f.a);
   std::vector<std::string> origins{f.a.origin(), f.b.origin()};
@@ -109,7 +107,8 @@ void ride_out(const std::string& what, const std::function<noticed(two_instances
   WARN(what << " (" << away.count() << " ms): meanwhile /healthz said Redis was not connected at A: " << (outage_noticed.a ? "yes" : "no")
             << ", at B: " << (outage_noticed.b ? "yes" : "no") << "; both said connected again " << reconnected.count()
             << " ms after Redis was back\n  while Redis was away and coming back: " << during.summary() << "\n  the refresh cycle after it:\n"
-            << report.summary() << "\n  refresh grants at the dev authority: " << f.peer.refresh_grants() << " (one per user: " << users.size() << ")");
+            << report.summary() << "\n  refresh grants at the dev authority: " << f.peer.refresh_grants() << " (one per user: " << users.size()
+            << ")");
   UNSCOPED_INFO("instance A logged:\n" << f.a.log_digest() << "instance B logged:\n" << f.b.log_digest());
   CHECK(outage_noticed.a);
   CHECK(outage_noticed.b);
@@ -123,7 +122,8 @@ void ride_out(const std::string& what, const std::function<noticed(two_instances
 
 } // namespace
 
-TEST_CASE("Redis stopped for 2 s and restarted under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one grant per user") {
+TEST_CASE("Redis stopped for 2 s and restarted under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one "
+          "grant per user") {
   ride_out("Redis stopped for 2 s and started again", [](two_instances& f) {
     f.redis.stop();
     auto n = watch_health(f, steady::now() + 2s, false); // both lose their connections
@@ -132,7 +132,8 @@ TEST_CASE("Redis stopped for 2 s and restarted under signed-in users: both insta
   });
 }
 
-TEST_CASE("Redis frozen for 2 s under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one grant per user") {
+TEST_CASE(
+    "Redis frozen for 2 s under signed-in users: both instances keep serving them, reconnect, and the next refresh is still one grant per user") {
   ride_out("Redis paused for 2 s", [](two_instances& f) {
     f.redis.pause();
     auto n = watch_health(f, steady::now() + 2s, false); // their reads of sessions time out
@@ -143,7 +144,8 @@ TEST_CASE("Redis frozen for 2 s under signed-in users: both instances keep servi
 
 // --- an instance that dies holding a refresh lease ---
 
-TEST_CASE("an instance killed while it redeems a refresh token under its lease: the other refreshes once the lease runs out, with one grant, and nobody signs in again") {
+TEST_CASE("an instance killed while it redeems a refresh token under its lease: the other refreshes once the lease runs out, with one grant, and "
+          "nobody signs in again") {
   two_instances_options o;
   o.access_token_lifetime = 60s; // within the refresh margin (300 s): due from the start
   o.lease = 4s;
@@ -198,14 +200,16 @@ TEST_CASE("a sign-out whose announcement is lost (A may not publish) reaches B b
 
   auto signed_out_at = f.sign_out(f.a, ada);
   page_answer last;
-  bool sent = eventually([&] { return (last = f.client.get(f.b.url("/whoami"), ada.cookie)).sends_to_sign_in(f.authority); }, o.revalidation_interval + 2s);
+  bool sent =
+      eventually([&] { return (last = f.client.get(f.b.url("/whoami"), ada.cookie)).sends_to_sign_in(f.authority); }, o.revalidation_interval + 2s);
   auto waited = since(signed_out_at);
-  WARN("with the announcement lost, B " << (sent ? "sent the signed-out browser to sign in " : "still served the signed-out session ") << waited.count()
-                                        << " ms after the sign-out at A (revalidation interval " << o.revalidation_interval.count() << " s)");
+  WARN("with the announcement lost, B " << (sent ? "sent the signed-out browser to sign in " : "still served the signed-out session ")
+                                        << waited.count() << " ms after the sign-out at A (revalidation interval " << o.revalidation_interval.count()
+                                        << " s)");
   INFO("B's last answer: " << last.status << " " << last.body.substr(0, 80) << last.failure);
   CHECK(sent);
   CHECK(f.a.log().find("NOPERM") != std::string::npos); // the announcement was refused, so lost
-  CHECK(waited >= o.revalidation_interval / 4);          // an announcement takes milliseconds
+  CHECK(waited >= o.revalidation_interval / 4);         // an announcement takes milliseconds
   CHECK(waited <= o.revalidation_interval + 1s);
 }
 
@@ -260,7 +264,7 @@ TEST_CASE("a sign-out sent again after the session ended makes no keyspace-wide 
   auto at_a = difference(after[0], after[1], at_a_total);
   auto at_b = difference(after[1], after[2], at_b_total);
   WARN("Redis commands for the sign-out (at A, then B noticing): " << first_total << " (" << first << "); for the replay at A: " << at_a_total << " ("
-                                                                     << at_a << "), at B: " << at_b_total << " (" << at_b << ")");
+                                                                   << at_a << "), at B: " << at_b_total << " (" << at_b << ")");
   for (const auto* keyspace_wide : {"scan", "keys", "flushdb", "flushall"}) CHECK(f.redis.command_calls(keyspace_wide) == 0);
   CHECK(writes(before, after[0]) > 0); // the first sign-out did end the account in Redis
   CHECK(writes(after[0], after[2]) == 0);

@@ -104,9 +104,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     std::string_view option = argv[i];
     if (i + 1 == argc) return usage();
-    if (option == "--config") config_path = argv[i + 1];
-    else if (option == "--port-file") port_file = argv[i + 1];
-    else return usage();
+    if (option == "--config")
+      config_path = argv[i + 1];
+    else if (option == "--port-file")
+      port_file = argv[i + 1];
+    else
+      return usage();
   }
   if (config_path.empty()) return usage();
   // Before any thread starts, so every thread inherits the mask and this one alone receives them.

@@ -40,7 +40,8 @@ dev_authority_refresh_run refresh_through_dev_authority(int instance_count, cons
   auto config = write_instance_config(dir, peer.settings_for(redis, schedule.refresh_margin));
   std::vector<std::unique_ptr<instance_process>> instances;
   for (int i = 0; i < instance_count; ++i)
-    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+    instances.push_back(
+        std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
 
   cookie_client client;
   auto users = sign_in_everyone(client, *instances.front());
@@ -85,7 +86,8 @@ oidc_provider_refresh_run refresh_through_oidc_provider(int instance_count, cons
   auto config = write_instance_config(dir, s);
   std::vector<std::unique_ptr<instance_process>> instances;
   for (int i = 0; i < instance_count; ++i)
-    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+    instances.push_back(
+        std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
 
   cookie_client client;
   std::vector<signed_in_user> users;
@@ -201,8 +203,8 @@ TEST_CASE("a sign-out on one instance sends the user's browser to sign in at eve
   if (last.sends_to_sign_in(f.authority))
     WARN("B sent the signed-out browser to sign in " << waited.count() << " ms after the sign-out at A (" << polls << " polls)");
   else
-    WARN("B still served the signed-out session " << waited.count() << " ms after the sign-out at A (" << polls
-                                                   << " polls; the last answered " << last.status << " " << last.body.substr(0, 80) << ")");
+    WARN("B still served the signed-out session " << waited.count() << " ms after the sign-out at A (" << polls << " polls; the last answered "
+                                                  << last.status << " " << last.body.substr(0, 80) << ")");
   CHECK(last.sends_to_sign_in(f.authority));
 }
 
@@ -283,7 +285,8 @@ void double_submit_redeems_once(int instance_count) {
   std::vector<std::uint16_t> ports;
   for (int i = 0; i < instance_count; ++i) ports.push_back(free_loopback_port());
   redis_server redis;
-  oidc_provider_process provider(ONBEHALF_INTEROP_DIR, ports, {"ROTATE_REFRESH_TOKENS=1", "TOKEN_ENDPOINT_LATENCY_MS=" + std::to_string(authority_latency.count())});
+  oidc_provider_process provider(ONBEHALF_INTEROP_DIR, ports,
+                                 {"ROTATE_REFRESH_TOKENS=1", "TOKEN_ENDPOINT_LATENCY_MS=" + std::to_string(authority_latency.count())});
   instance_settings s;
   s.authority = provider.issuer();
   s.client_id = oidc_provider_client_id;
@@ -295,15 +298,17 @@ void double_submit_redeems_once(int instance_count) {
   auto config = write_instance_config(dir, s);
   std::vector<std::unique_ptr<instance_process>> instances;
   for (int i = 0; i < instance_count; ++i)
-    instances.push_back(std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
+    instances.push_back(
+        std::make_unique<instance_process>(instance_program, config, std::string(1, char('A' + i)), ports[static_cast<std::size_t>(i)]));
 
   cookie_client client;
   auto callback = reach_the_callback(client.web(), instances.front()->origin(), "ada");
   std::vector<std::string> origins{instances.front()->origin(), instances.back()->origin()};
   auto replies = post_at_once(client.web(), callback, origins);
   auto grants = provider.grants();
-  WARN("the same callback posted to " << (instance_count == 1 ? "one instance" : "two instances") << " twice at once: code redemptions at oidc-provider: "
-                                      << grants.authorization_code << ", grants revoked: " << grants.revoked);
+  WARN("the same callback posted to " << (instance_count == 1 ? "one instance" : "two instances")
+                                      << " twice at once: code redemptions at oidc-provider: " << grants.authorization_code
+                                      << ", grants revoked: " << grants.revoked);
   CHECK(grants.authorization_code == 1);
   CHECK(grants.revoked == 0);
   for (std::size_t i = 0; i < replies.size(); ++i) {

@@ -1,7 +1,7 @@
 // Talking to an authority over HTTP: documents for the authority cache, token requests, and the
 // failures a real network adds (nobody listening, no answer in time, throttling).
-#include "../support/ports.hpp"
 #include "../support/daemon_directory.hpp"
+#include "../support/ports.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/token_client.hpp"
 

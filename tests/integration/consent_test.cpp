@@ -206,7 +206,9 @@ TEST_CASE("a consent policy naming a configuration key that is not set stops the
   s.host.log_level = "off";
   s.host.cache.backend = config::cache_options::backend_type::memory;
   actors::host h(s);
-  h.routes().get("/x", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "x")); }).authorize_for_scopes({.scope_key_section = "DownstreamApis:Nope:Scopes"});
+  h.routes()
+      .get("/x", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "x")); })
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:Nope:Scopes"});
   auto started = h.start();
   REQUIRE_FALSE(started);
   CHECK(started.error().find("DownstreamApis:Nope:Scopes") != std::string::npos);
@@ -297,7 +299,8 @@ TEST_CASE("live page: a WebSocket another site's page opens with the user's cook
   fixture f;
   browser b(*f.app.web, f.app.origin);
   f.app.sign_in(b, "/profile");
-  websocket_client hijack(f.app.port, "/live/todos/socket", cookie_header_of(b), {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}});
+  websocket_client hijack(f.app.port, "/live/todos/socket", cookie_header_of(b),
+                          {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}});
   CHECK(hijack.status() == 403);
   websocket_client own(f.app.port, "/live/todos/socket", cookie_header_of(b), {{"Origin", f.app.origin}, {"Sec-Fetch-Site", "same-origin"}});
   CHECK(own.status() == 101);

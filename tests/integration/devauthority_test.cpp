@@ -400,7 +400,8 @@ TEST_CASE("dev authority: a B2C user flow has its own discovery under /tfp, and 
   auto susi = f.discover("contoso.onmicrosoft.com", "b2c_1_susi");
   CHECK(susi.authorization_endpoint == f.authority.base_url() + "/tfp/contoso.onmicrosoft.com/b2c_1_susi/oauth2/v2.0/authorize");
   CHECK(susi.issuer == f.metadata.issuer);
-  auto unknown = send_and_wait(*f.web, {"GET", metadata_address(f.authority.user_flow_authority("contoso.onmicrosoft.com", "b2c_1_nope")), {}, {}, {}});
+  auto unknown =
+      send_and_wait(*f.web, {"GET", metadata_address(f.authority.user_flow_authority("contoso.onmicrosoft.com", "b2c_1_nope")), {}, {}, {}});
   CHECK(unknown->status == 400);
 }
 
@@ -417,7 +418,8 @@ TEST_CASE("dev authority: tokens from a B2C sign-up-sign-in flow name the flow")
   REQUIRE(tokens);
   CHECK(claims_of(tokens->id_token).string("tfp") == "b2c_1_susi");
   CHECK(claims_of(tokens->access_token.reveal()).string("tfp") == "b2c_1_susi");
-  auto refreshed = testing::redeem(*f.web, build_token_request(susi.token_endpoint, f.secret_post(), token_grant::refresh(tokens->refresh_token, o.scopes)));
+  auto refreshed =
+      testing::redeem(*f.web, build_token_request(susi.token_endpoint, f.secret_post(), token_grant::refresh(tokens->refresh_token, o.scopes)));
   REQUIRE(refreshed);
   CHECK(claims_of(refreshed->access_token.reveal()).string("tfp") == "b2c_1_susi");
 }
@@ -455,8 +457,11 @@ TEST_CASE("dev authority: the B2C password-reset flow sets a new password that s
   auto pkce = make_pkce();
   auto page = fresh.request("GET", authorize_url(authorize_for(f, {}, pkce)));
   auto refused = fresh.request("POST", browser::form_action(page.body),
-                               text::form_fields().add("flow", browser::hidden_field(page.body, "flow")).add("username", "ada@contoso.onmicrosoft.com")
-                                   .add("password", "ada-password-1").encode());
+                               text::form_fields()
+                                   .add("flow", browser::hidden_field(page.body, "flow"))
+                                   .add("username", "ada@contoso.onmicrosoft.com")
+                                   .add("password", "ada-password-1")
+                                   .encode());
   CHECK(refused.body.find("Your account or password is incorrect.") != std::string::npos);
   sign_in_options with_new;
   with_new.password = "a-brand-new-password";

@@ -3,7 +3,6 @@
 // API's answers as typed outcomes.
 #include "../support/downstream_fixture.hpp"
 
-
 using namespace onbehalf;
 using namespace onbehalf::testing;
 using namespace onbehalf::testing::downstream;
@@ -34,7 +33,8 @@ TEST_CASE("downstream: a user creates, reads, replaces, patches and deletes a to
   auto ada = x.sign_in();
   todo_change draft;
   draft.title = "Write the spec";
-  auto created = run(x.apis().post_for_user<todo_change, todo>(ada, "TodoList", draft, [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
+  auto created =
+      run(x.apis().post_for_user<todo_change, todo>(ada, "TodoList", draft, [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
   REQUIRE(created);
   CHECK(created->title == "Write the spec");
   auto path = todo_path(created->id);
@@ -46,13 +46,15 @@ TEST_CASE("downstream: a user creates, reads, replaces, patches and deletes a to
   todo_change replacement;
   replacement.title = "Write the whole spec";
   replacement.done = false;
-  auto replaced = run(x.apis().put_for_user<todo_change, todo>(ada, "TodoList", replacement, [&](downstream_call_options& o) { o.relative_path = path; }));
+  auto replaced =
+      run(x.apis().put_for_user<todo_change, todo>(ada, "TodoList", replacement, [&](downstream_call_options& o) { o.relative_path = path; }));
   REQUIRE(replaced);
   CHECK(replaced->title == "Write the whole spec");
 
   todo_change finish;
   finish.done = true;
-  auto patched = run(x.apis().patch_for_user<todo_change, todo>(ada, "TodoList", finish, [&](downstream_call_options& o) { o.relative_path = path; }));
+  auto patched =
+      run(x.apis().patch_for_user<todo_change, todo>(ada, "TodoList", finish, [&](downstream_call_options& o) { o.relative_path = path; }));
   REQUIRE(patched);
   CHECK(patched->done);
   CHECK(patched->title == "Write the whole spec");

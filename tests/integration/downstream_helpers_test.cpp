@@ -28,11 +28,11 @@ BOOST_DESCRIBE_STRUCT(todo, (), (id))
 const std::vector<std::string> everything = {dev::todo_api + "/access_as_user", dev::todo_api + "/Todo.ReadWrite", "user.read", "mail.read"};
 
 // Three calls to two APIs from one handler, awaited together.
-task<std::tuple<actors::call_result<profile>, actors::call_result<std::vector<todo>>, actors::call_result<actors::graph::user>>> fan_out(
-    actors::downstream_api& apis, actors::graph::client& graph, actors::signed_in_user user) {
-  co_return co_await when_all(apis.get_for_user<profile>(user, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/profile"; }),
-                              apis.get_for_user<std::vector<todo>>(user, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }),
-                              graph.me(user));
+task<std::tuple<actors::call_result<profile>, actors::call_result<std::vector<todo>>, actors::call_result<actors::graph::user>>>
+fan_out(actors::downstream_api& apis, actors::graph::client& graph, actors::signed_in_user user) {
+  co_return co_await when_all(
+      apis.get_for_user<profile>(user, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/profile"; }),
+      apis.get_for_user<std::vector<todo>>(user, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }), graph.me(user));
 }
 
 } // namespace
@@ -109,8 +109,8 @@ TEST_CASE("graph: $select and $filter reach Graph and shape what comes back") {
 
 TEST_CASE("graph: a next link to another host is not followed, so the user's token goes nowhere else") {
   const std::string page = R"({"value":[{"id":"m1"}],"@odata.nextLink":"https://evil.example/v1.0/me/messages?$skip=1"})";
-  raw_server graph_lookalike("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(page.size()) +
-                             "\r\n\r\n" + page);
+  raw_server graph_lookalike(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + std::to_string(page.size()) + "\r\n\r\n" + page);
   fixture x([&](config::app_settings& s) { s.downstream_apis[2].base_url = graph_lookalike.base_url() + "/v1.0"; });
   auto ada = x.sign_in(graph_scopes);
   actors::graph::client graph(x.apis());
@@ -178,7 +178,8 @@ TEST_CASE("authorization header provider: the app's header, and a user with no s
   auto app = run(x.services->authorization_headers().create_for_app(dev::todo_api + "/.default"));
   REQUIRE(app);
   CHECK(app->starts_with("Bearer eyJ"));
-  auto nobody = run(x.services->authorization_headers().create_for_user(actors::signed_in_user("nobody.tenant"), {dev::todo_api + "/access_as_user"}));
+  auto nobody =
+      run(x.services->authorization_headers().create_for_user(actors::signed_in_user("nobody.tenant"), {dev::todo_api + "/access_as_user"}));
   REQUIRE_FALSE(nobody);
   REQUIRE(nobody.error().is<actors::challenge>());
   CHECK(nobody.error().as<actors::challenge>()->reason == identity::interaction_reason::login_required);

@@ -39,17 +39,21 @@ struct peers {
   std::string settings_file(const std::string& downstream_api) {
     return dir.write("appsettings.json", R"({
       "AzureAd": {
-        "Authority": ")" + authority.authority(dev::tenant_id) + R"(",
+        "Authority": ")" + authority.authority(dev::tenant_id) +
+                                             R"(",
         "ClientId": ")" + dev::client_id + R"(",
         "CallbackPath": "/signin-oidc",
         "ClientCredentials": [ { "SourceType": "ClientSecret", "ClientSecret": "web-app-secret-1" } ]
       },
-      "DownstreamApis": { )" + downstream_api + R"( },
+      "DownstreamApis": { )" + downstream_api +
+                                             R"( },
       "Onbehalf": {
         "ListenAddress": "127.0.0.1",
-        "Port": )" + std::to_string(example_port) + R"(,
+        "Port": )" + std::to_string(example_port) +
+                                             R"(,
         "Cache": { "Backend": "Memory" },
-        "SignIn": { "InitialScopes": [ ")" + web::todo_scope + R"(" ] },
+        "SignIn": { "InitialScopes": [ ")" + web::todo_scope +
+                                             R"(" ] },
         "LogLevel": "warning"
       }
     })");

@@ -2,8 +2,8 @@
 #include "../support/ports.hpp"
 #include "../support/raw_server.hpp"
 #include "../support/self_signed.hpp"
-#include "../support/temp_dir.hpp"
 #include "../support/sync_client.hpp"
+#include "../support/temp_dir.hpp"
 #include "running_host.hpp"
 
 #include "onbehalf/http/client.hpp"
@@ -38,9 +38,7 @@ void add_test_routes(http::router& r) {
   });
 }
 
-std::string base(const running_host& h, const char* scheme = "http") {
-  return std::string(scheme) + "://127.0.0.1:" + std::to_string(h.port());
-}
+std::string base(const running_host& h, const char* scheme = "http") { return std::string(scheme) + "://127.0.0.1:" + std::to_string(h.port()); }
 
 // A GET that must be answered, or fail, at once: a 3 s response timeout, and how long it took.
 struct timed_reply {

@@ -34,7 +34,8 @@ void add_echo_routes(http::router& r) {
   r.get("/control", [](const http::exchange_ptr& x) {
     auto reply = http::response::text(200, "control");
     reply.headers.set("X-Bell", "ring\x07");
-    reply.headers.set("X-Delete", "a\x7F" "b");
+    reply.headers.set("X-Delete", "a\x7F"
+                                  "b");
     reply.headers.set("X-Tabbed", "a\tb");
     x->respond(std::move(reply));
   });
@@ -109,10 +110,10 @@ TEST_CASE("pipelined requests are answered in order on one connection") {
 TEST_CASE("requests the server reads itself and requests it leaves to Beast share a connection, answered in order") {
   running_host server(add_echo_routes);
   raw_connection c(server.port());
-  c.send("GET /todos/1 HTTP/1.1\r\nHost: x\r\n\r\n"                               // read without Beast
-         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"       // a body: Beast's
-         "GET /todos/2 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n"  // a list: Beast's
-         "GET /todos/3 HTTP/1.1\r\nHost: x\r\nX-Note:\tsome\ttabs \r\n\r\n");   // without Beast again
+  c.send("GET /todos/1 HTTP/1.1\r\nHost: x\r\n\r\n"                              // read without Beast
+         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"      // a body: Beast's
+         "GET /todos/2 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n" // a list: Beast's
+         "GET /todos/3 HTTP/1.1\r\nHost: x\r\nX-Note:\tsome\ttabs \r\n\r\n");    // without Beast again
   for (auto expected : {"todo 1", "hello", "todo 2", "todo 3"}) {
     auto reply = c.read_response();
     REQUIRE(reply);
@@ -146,7 +147,8 @@ TEST_CASE("a POST body reaches the handler") {
 
 TEST_CASE("a chunked POST body is reassembled") {
   running_host server(add_echo_routes);
-  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  auto reply =
+      round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->body == "hello world");
 }
@@ -190,7 +192,8 @@ TEST_CASE("a declared body larger than the limit gets 413 before the body is sen
 
 TEST_CASE("a chunked body that grows past the limit gets 413") {
   running_host server(add_echo_routes);
-  auto reply = round_trip(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(2048, 'b') + "\r\n0\r\n\r\n");
+  auto reply = round_trip(server.port(),
+                          "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(2048, 'b') + "\r\n0\r\n\r\n");
   REQUIRE(reply);
   CHECK(reply->status == 413);
   CHECK(still_serves(server.port()));

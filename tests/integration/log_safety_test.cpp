@@ -24,9 +24,7 @@ TEST_CASE("tokens in paths, headers and handler errors never reach the debug acc
     running_host server(
         [](http::router& r) {
           r.get("/echo/{value}", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "ok")); });
-          r.get("/fail/{value}", [](const http::exchange_ptr& x) {
-            throw std::runtime_error("could not use " + std::string(x->param("value")));
-          });
+          r.get("/fail/{value}", [](const http::exchange_ptr& x) { throw std::runtime_error("could not use " + std::string(x->param("value"))); });
         },
         settings);
     raw_connection c(server.port());

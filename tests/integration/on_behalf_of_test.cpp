@@ -29,7 +29,9 @@ namespace {
 
 const std::string obo_grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-client_authentication middle_tier_client() { return {client_authentication::method::client_secret_post, "todo-api-app-id", secret("todo-api-secret-1"), nullptr}; }
+client_authentication middle_tier_client() {
+  return {client_authentication::method::client_secret_post, "todo-api-app-id", secret("todo-api-secret-1"), nullptr};
+}
 
 config::app_settings middle_tier_settings(const std::string& authority, const std::string& downstream) {
   config::app_settings s;
@@ -252,7 +254,8 @@ TEST_CASE("on-behalf-of: two instances sharing Redis asked at once for one calle
   CHECK(authority.authority.token_requests("refresh_token") == 0);
 }
 
-TEST_CASE("on-behalf-of: a downstream API under an MFA policy sends the caller a 401 insufficient_claims carrying the claims, which a new sign-in satisfies") {
+TEST_CASE("on-behalf-of: a downstream API under an MFA policy sends the caller a 401 insufficient_claims carrying the claims, which a new sign-in "
+          "satisfies") {
   middle_tier_fixture f;
   auto refused = f.get("/api/secure", f.user_token());
   CHECK(refused.status == 401);
@@ -294,8 +297,9 @@ TEST_CASE("on-behalf-of: the dev authority refuses an application's token and a 
   authority_fixture f;
   auto app = f.redeem(f.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
   REQUIRE(app);
-  auto from_app = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
-                                                               token_grant::on_behalf_of(app->access_token, {"https://graph.microsoft.com/.default"})));
+  auto from_app =
+      testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
+                                                  token_grant::on_behalf_of(app->access_token, {"https://graph.microsoft.com/.default"})));
   REQUIRE_FALSE(from_app);
   CHECK(from_app.error().has_code(7000114));
 
@@ -304,15 +308,16 @@ TEST_CASE("on-behalf-of: the dev authority refuses an application's token and a 
   o.scopes = {"user.read"}; // a token for Graph, not for the middle tier
   auto graph_token = signed_in_tokens(f, b, o).access_token;
   auto for_graph = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
-                                                                token_grant::on_behalf_of(graph_token, {"https://graph.microsoft.com/.default"})));
+                                                               token_grant::on_behalf_of(graph_token, {"https://graph.microsoft.com/.default"})));
   REQUIRE_FALSE(for_graph);
   CHECK(for_graph.error().has_code(50013));
 
   auto forged = graph_token.reveal();
   auto& changed = forged[forged.size() - 10]; // inside the signature
   changed = changed == 'A' ? 'B' : 'A';
-  auto unsigned_one = testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
-                                                                   token_grant::on_behalf_of(secret(forged), {"https://graph.microsoft.com/.default"})));
+  auto unsigned_one =
+      testing::redeem(*f.web, build_token_request(f.metadata.token_endpoint, middle_tier_client(),
+                                                  token_grant::on_behalf_of(secret(forged), {"https://graph.microsoft.com/.default"})));
   REQUIRE_FALSE(unsigned_one);
   CHECK(unsigned_one.error().has_code(50013));
 }
@@ -343,10 +348,12 @@ TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches th
       [](actors::host& h) {
         auto& apis = h.downstream_apis();
         h.routes()
-            .get("/secure", [&apis](http::exchange_ptr x) -> task<void> {
-              auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
-              x->respond(http::response::text(200, "through the middle tier: " + r.body));
-            })
+            .get("/secure",
+                 [&apis](http::exchange_ptr x) -> task<void> {
+                   auto r =
+                       actors::or_throw(co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
+                   x->respond(http::response::text(200, "through the middle tier: " + r.body));
+                 })
             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
       });
   browser b(*app.web, app.origin);

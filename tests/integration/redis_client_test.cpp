@@ -319,9 +319,8 @@ TEST_CASE("redis client: 2,000 SETs and GETs from four threads at once each get 
         // from the client's own thread, while the other callers keep sending.
         c->call(key(t, i), {"SET", key(t, i), value(t, i)}, [&, t, i](call_result r) {
           note(r && r->is_ok() ? "" : "SET " + key(t, i) + ": " + describe(r));
-          c->call(key(t, i), {"GET", key(t, i)}, [&, t, i](call_result g) {
-            note(g && g->text == value(t, i) ? "" : "GET " + key(t, i) + ": " + describe(g));
-          });
+          c->call(key(t, i), {"GET", key(t, i)},
+                  [&, t, i](call_result g) { note(g && g->text == value(t, i) ? "" : "GET " + key(t, i) + ": " + describe(g)); });
         });
       }
     });
@@ -512,7 +511,8 @@ TEST_CASE("redis client: TLS with another CA is refused, naming TLS and the cert
   }
 }
 
-TEST_CASE("redis client: a server that asks for client certificates refuses a client without one, or with one from another CA, and takes the right one") {
+TEST_CASE(
+    "redis client: a server that asks for client certificates refuses a client without one, or with one from another CA, and takes the right one") {
   auto files = std::make_shared<redis_tls_files>();
   redis_server server({.tls = true, .tls_client_certificates = true, .tls_files = files});
 
@@ -646,7 +646,8 @@ redis::client_options impatient_options(const redis_server& server, std::size_t 
 
 } // namespace
 
-TEST_CASE("redis client: a call that times out on a paused server makes health say unreachable, though another pooled connection looks ready, until Redis answers") {
+TEST_CASE("redis client: a call that times out on a paused server makes health say unreachable, though another pooled connection looks ready, until "
+          "Redis answers") {
   redis_server server;
   auto c = client_for(impatient_options(server, 2));
   // Calls at once keep the first connection busy: the pool opens its second, and uses both.
@@ -670,7 +671,8 @@ TEST_CASE("redis client: a call that times out on a paused server makes health s
   CHECK(state_of(c->current_health()) == "connected");
 }
 
-TEST_CASE("redis client: once the subscription hears from Redis again, a call goes through at once instead of waiting out the backoff of the failure") {
+TEST_CASE(
+    "redis client: once the subscription hears from Redis again, a call goes through at once instead of waiting out the backoff of the failure") {
   redis_server server;
   auto o = impatient_options(server, 1);
   o.reconnect_delay = 3s; // the backoff a failed call leaves: longer than this test waits
@@ -814,7 +816,8 @@ TEST_CASE("redis client: a slot that changes hands is followed: MOVED once it ha
   CHECK(get(*c, asked_key)->text == "migrated");
 }
 
-TEST_CASE("redis client: the shared cache on a cluster, under its least ACL, keeps a partition and its leases in one slot and follows it when it moves") {
+TEST_CASE(
+    "redis client: the shared cache on a cluster, under its least ACL, keeps a partition and its leases in one slot and follows it when it moves") {
   redis_cluster cluster;
   auto ports = cluster.ports();
   // The documented rule, and what a cluster adds to it: the slot map, and ASKING while a slot moves.
@@ -900,7 +903,8 @@ std::string app_settings_json(std::uint16_t port, const std::string& password, c
       "EncryptionKeys": [ { "Id": "k1", "Key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" } ]
     },
     "Redis": { "Host": "127.0.0.1", "Port": )" +
-         std::to_string(port) + (password.empty() ? std::string() : R"(, "Password": ")" + password + "\"") + more + R"(, "ConnectTimeoutMilliseconds": 500 }
+         std::to_string(port) + (password.empty() ? std::string() : R"(, "Password": ")" + password + "\"") + more +
+         R"(, "ConnectTimeoutMilliseconds": 500 }
   }
 })";
 }

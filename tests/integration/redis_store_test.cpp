@@ -170,7 +170,8 @@ TEST_CASE("redis store: completing a lease writes its result and wakes a waiter 
   waiter->on_released(ada, "rt|", [&] { woken.set_value(); });
   std::promise<result<bool, std::string>> completed;
   auto now = std::chrono::system_clock::now();
-  holder->complete(held.held, {{ada + "at", token, now + 1h}, {ada + "rt", "new-refresh-token", now + 24h}}, [&](auto r) { completed.set_value(std::move(r)); });
+  holder->complete(held.held, {{ada + "at", token, now + 1h}, {ada + "rt", "new-refresh-token", now + 24h}},
+                   [&](auto r) { completed.set_value(std::move(r)); });
   auto written = wait_for(completed.get_future());
   REQUIRE(written);
   CHECK(*written);
@@ -188,14 +189,16 @@ TEST_CASE("redis store: a lease that ran out writes nothing when completed, and 
   REQUIRE(eventually([&] { return acquire(*next, ada, "rt|").state == coordination::lease_state::acquired; }));
   REQUIRE(put(*next, ada, ada + "rt", "the-next-holder's"));
   std::promise<result<bool, std::string>> completed;
-  late->complete(expired.held, {{ada + "rt", "the-late-holder's", std::chrono::system_clock::now() + 1h}}, [&](auto r) { completed.set_value(std::move(r)); });
+  late->complete(expired.held, {{ada + "rt", "the-late-holder's", std::chrono::system_clock::now() + 1h}},
+                 [&](auto r) { completed.set_value(std::move(r)); });
   auto written = wait_for(completed.get_future());
   REQUIRE(written);
   CHECK_FALSE(*written);
   CHECK(*get(*next, ada, ada + "rt") == "the-next-holder's");
 }
 
-TEST_CASE("redis store: a lease Redis granted only after its taker gave up waiting (a pause) is released once Redis answers, not held for its whole time") {
+TEST_CASE(
+    "redis store: a lease Redis granted only after its taker gave up waiting (a pause) is released once Redis answers, not held for its whole time") {
   redis_server server;
   auto taker = store_for(server, 100ms, 200ms);
   auto other = store_for(server);
@@ -211,7 +214,8 @@ TEST_CASE("redis store: a lease Redis granted only after its taker gave up waiti
   WARN("another instance took the lease " << waited.count() << " ms after Redis resumed (it was granted for 20 s)");
 }
 
-TEST_CASE("redis store: a lease completion Redis could not take (stopped) is sent again once it is back, so its result is stored and the lease freed") {
+TEST_CASE(
+    "redis store: a lease completion Redis could not take (stopped) is sent again once it is back, so its result is stored and the lease freed") {
   redis_server server({.persistent = true});
   auto holder = store_for(server);
   auto reader = store_for(server);
@@ -236,12 +240,25 @@ TEST_CASE("redis store: an account change reaches the other instances, sealed, a
   auto b = store_for(server);
   std::mutex m;
   std::vector<std::string> heard_by_a, heard_by_b;
-  a->observe_account_changes([&](std::string id) { std::lock_guard l(m); heard_by_a.push_back(id); }, [] {});
-  b->observe_account_changes([&](std::string id) { std::lock_guard l(m); heard_by_b.push_back(id); }, [] {});
+  a->observe_account_changes(
+      [&](std::string id) {
+        std::lock_guard l(m);
+        heard_by_a.push_back(id);
+      },
+      [] {});
+  b->observe_account_changes(
+      [&](std::string id) {
+        std::lock_guard l(m);
+        heard_by_b.push_back(id);
+      },
+      [] {});
   std::this_thread::sleep_for(100ms);
   a->announce_account_changed("oid-ada.tid");
   a->announce_account_changed("auth0|line\nbreak.h1"); // any `sub` an authority may send
-  REQUIRE(eventually([&] { std::lock_guard l(m); return heard_by_b.size() == 2; }));
+  REQUIRE(eventually([&] {
+    std::lock_guard l(m);
+    return heard_by_b.size() == 2;
+  }));
   // Whoever can publish on the channel without our keys changes nothing.
   server.raw({"PUBLISH", a->events_channel(), "changed oid-grace.tid"});
   REQUIRE(eventually([&] { return b->unreadable_messages() >= 1; }));

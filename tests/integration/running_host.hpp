@@ -29,8 +29,7 @@ inline config::app_settings test_settings() {
 
 class running_host {
 public:
-  explicit running_host(const std::function<void(http::router&)>& add_routes = {},
-                        config::app_settings settings = test_settings())
+  explicit running_host(const std::function<void(http::router&)>& add_routes = {}, config::app_settings settings = test_settings())
       : host_(std::move(settings)) {
     if (add_routes) add_routes(host_.routes());
     // These tests are about HTTP serving, not sign-in: their routes are open to everyone.

@@ -198,7 +198,8 @@ TEST_CASE("session service: many accounts at once each get their own actor") {
   constexpr int accounts = 300;
   std::vector<std::promise<std::string>> ids(accounts);
   for (int i = 0; i < accounts; ++i)
-    sessions.start({"acct-" + std::to_string(i), {{"name", "user " + std::to_string(i)}}}, [&ids, i](std::string id) { ids[i].set_value(std::move(id)); });
+    sessions.start({"acct-" + std::to_string(i), {{"name", "user " + std::to_string(i)}}},
+                   [&ids, i](std::string id) { ids[i].set_value(std::move(id)); });
   for (int i = 0; i < accounts; ++i) {
     auto id = ids[i].get_future().get();
     auto user = find(sessions, "acct-" + std::to_string(i), id);

@@ -314,7 +314,8 @@ TEST_CASE("the Challenge route refuses a user flow this site does not use, outsi
 TEST_CASE("the Challenge route asks the authority for the scopes it names and returns to redirectUri") {
   app_fixture app;
   browser b(*app.web, app.origin);
-  auto r = get(app, b, "/MicrosoftIdentity/Account/Challenge?scope=user.read%20mail.read&redirectUri=%2Fprofile&loginHint=ada%40contoso.onmicrosoft.com");
+  auto r =
+      get(app, b, "/MicrosoftIdentity/Account/Challenge?scope=user.read%20mail.read&redirectUri=%2Fprofile&loginHint=ada%40contoso.onmicrosoft.com");
   REQUIRE(r.status == 302);
   auto location = header(r, "Location");
   CHECK(location.find("mail.read") != std::string::npos);
@@ -443,7 +444,8 @@ TEST_CASE("a session cookie past half its idle window is reissued with a fresh e
   auto& cookie = b.cookies()[".onbehalf.session"];
   auto lines = keys->open(cookie, "onbehalf session v1");
   REQUIRE(lines);
-  auto soon = std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + std::chrono::minutes(1)).time_since_epoch()).count();
+  auto soon =
+      std::chrono::duration_cast<std::chrono::seconds>((std::chrono::system_clock::now() + std::chrono::minutes(1)).time_since_epoch()).count();
   cookie = keys->seal(lines->substr(0, lines->rfind('\n') + 1) + std::to_string(soon), "onbehalf session v1");
   auto aging = get(app, b, "/profile");
   CHECK(aging.status == 200);
@@ -626,7 +628,8 @@ TEST_CASE("an error from the authority ends on a page, with nothing of its detai
 TEST_CASE("return URLs that leave the site are refused") {
   app_fixture app;
   browser b(*app.web, app.origin);
-  for (std::string target : {"//evil.example", "https://evil.example/", "/\\evil.example", "%2F%2Fevil.example", "/%2F/evil.example", "\\\\evil.example"}) {
+  for (std::string target :
+       {"//evil.example", "https://evil.example/", "/\\evil.example", "%2F%2Fevil.example", "/%2F/evil.example", "\\\\evil.example"}) {
     INFO(target);
     auto r = get(app, b, "/MicrosoftIdentity/Account/SignIn?redirectUri=" + text::percent_encode(target));
     CHECK(r.status == 400);

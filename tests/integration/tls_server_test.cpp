@@ -14,9 +14,8 @@ struct tls_host {
   temp_dir dir;
   pem_files pem = write_self_signed_certificate(dir.path("."));
   running_host server{[](http::router& r) {
-                        r.get("/scheme", [](const http::exchange_ptr& x) {
-                          x->respond(http::response::text(200, x->req().secure ? "https" : "http"));
-                        });
+                        r.get("/scheme",
+                              [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->req().secure ? "https" : "http")); });
                       },
                       settings()};
 

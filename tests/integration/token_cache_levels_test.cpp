@@ -117,7 +117,7 @@ TEST_CASE("token cache levels: with Redis gone mid-run, requests keep succeeding
   auto store = redis_at(redis->port());
   f.start(300s, store.get());
   REQUIRE(f.acquire());
-  redis.reset(); // Redis is killed
+  redis.reset();        // Redis is killed
   REQUIRE(f.acquire()); // from L1
   CHECK(f.authority.token_requests("client_credentials") == 1);
   testing::closed_port closed;

@@ -1,17 +1,16 @@
 // The token actor for signed-in users, against the development authority: tokens from sign-in
 // are served from the cache; expired ones are refreshed once however many callers wait; rotated
 // refresh tokens are kept; consent and sign-in needs come back typed.
-#include "../support/test_actor_system.hpp"
 #include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/ports.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/test_actor_system.hpp"
 
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/cache/redis_store.hpp"
 #include "onbehalf/cache/rocksdb_store.hpp"
 #include "onbehalf/cache/token_records.hpp"
-
 
 #include <atomic>
 #include <mutex>
@@ -70,7 +69,8 @@ struct user_token_fixture {
                                         actors::token_acquisition_options options = {}) {
     std::promise<actors::token_service_outcome> done;
     auto future = done.get_future();
-    tokens->acquire_token_for_user(for_account, scopes, std::move(options), [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
+    tokens->acquire_token_for_user(for_account, scopes, std::move(options),
+                                   [&done](actors::token_service_outcome o) { done.set_value(std::move(o)); });
     REQUIRE(future.wait_for(10s) == std::future_status::ready);
     return future.get();
   }
@@ -166,7 +166,8 @@ std::string refresh_key_of(const std::string& account) { return cache::keys::ref
 // The account's refresh token as L2 holds it.
 std::optional<std::string> refresh_token_in_l2(cache::durable_store& store, const std::string& account) {
   std::promise<std::optional<std::string>> out;
-  store.get(cache::keys::user_partition(account), refresh_key_of(account), [&](result<std::optional<std::string>, std::string> r) { out.set_value(r ? *r : std::nullopt); });
+  store.get(cache::keys::user_partition(account), refresh_key_of(account),
+            [&](result<std::optional<std::string>, std::string> r) { out.set_value(r ? *r : std::nullopt); });
   return out.get_future().get();
 }
 

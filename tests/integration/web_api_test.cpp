@@ -35,13 +35,18 @@ config::app_settings api_settings(const std::string& authority) {
 std::string who(const http::exchange_ptr& x) { return std::string(x->user->is_app ? "app " : "user ") + std::string(x->user->display_name()); }
 
 void add_api_routes(http::router& r) {
-  r.get("/api/todos", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "todos of " + who(x))); }).require_scope({"access_as_user"});
-  r.get("/api/all", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "all todos for " + who(x))); })
-      .require_app_permission({"Todo.Read.All"});
-  r.get("/api/either", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, who(x))); })
-      .require_scope_or_app_permission({"access_as_user"}, {"Todo.Read.All"});
-  r.get("/api/configured", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, who(x))); })
-      .accepts_bearer_tokens({.scopes_key = "TodoApi:Scopes"});
+  r.get("/api/todos", [](const http::exchange_ptr& x) {
+     x->respond(http::response::text(200, "todos of " + who(x)));
+   }).require_scope({"access_as_user"});
+  r.get("/api/all", [](const http::exchange_ptr& x) {
+     x->respond(http::response::text(200, "all todos for " + who(x)));
+   }).require_app_permission({"Todo.Read.All"});
+  r.get("/api/either", [](const http::exchange_ptr& x) {
+     x->respond(http::response::text(200, who(x)));
+   }).require_scope_or_app_permission({"access_as_user"}, {"Todo.Read.All"});
+  r.get("/api/configured", [](const http::exchange_ptr& x) {
+     x->respond(http::response::text(200, who(x)));
+   }).accepts_bearer_tokens({.scopes_key = "TodoApi:Scopes"});
   r.get("/page", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "a web app page")); });
 }
 

@@ -53,10 +53,11 @@ struct azurite {
   azurite() {
     auto program = std::string(ONBEHALF_INTEROP_DIR) + "/node_modules/.bin/azurite-blob";
     if (!std::filesystem::exists(program)) FAIL("azurite is not installed: run `npm ci --prefix tests/interop` (scripts/test does this)");
-    node = std::make_unique<child_process>(std::vector<std::string>{program, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port), "--location",
-                                                                     dir.path("data"), "--oauth", "basic", "--cert", tls.certificate_path, "--key",
-                                                                     tls.key_path, "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"},
-                                           dir.path("azurite.log"));
+    node =
+        std::make_unique<child_process>(std::vector<std::string>{program, "--blobHost", "127.0.0.1", "--blobPort", std::to_string(port), "--location",
+                                                                 dir.path("data"), "--oauth", "basic", "--cert", tls.certificate_path, "--key",
+                                                                 tls.key_path, "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"},
+                                        dir.path("azurite.log"));
     http::client_options o;
     o.ca_bundle_path = tls.certificate_path;
     auto web = make_client(o);

@@ -1,8 +1,8 @@
 // onbehalf's protocol code against an independent, certified OpenID provider (`oidc-provider`
 // from npm), so the framework is never only tested against itself.
-#include "../support/ports.hpp"
 #include "../support/browser.hpp"
 #include "../support/child_process.hpp"
+#include "../support/ports.hpp"
 #include "../support/self_signed.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/temp_dir.hpp"
@@ -12,7 +12,6 @@
 #include "onbehalf/actors/host.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
-#include <boost/describe/class.hpp>
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/authorize.hpp"
@@ -20,6 +19,7 @@
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
+#include <boost/describe/class.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -55,7 +55,8 @@ struct provider_fixture {
     std::string script = std::string(ONBEHALF_INTEROP_DIR) + "/provider.mjs";
     if (!std::filesystem::exists(std::string(ONBEHALF_INTEROP_DIR) + "/node_modules/oidc-provider"))
       FAIL("oidc-provider is not installed: run `npm ci --prefix tests/interop` (scripts/test does this)");
-    node = std::make_unique<child_process>(std::vector<std::string>{"node", script, std::to_string(port), jwk_path, std::to_string(app_port)}, dir.path("provider.log"));
+    node = std::make_unique<child_process>(std::vector<std::string>{"node", script, std::to_string(port), jwk_path, std::to_string(app_port)},
+                                           dir.path("provider.log"));
     web = make_client();
     for (int i = 0; i < 100 && node->running(); ++i) {
       auto reply = send_and_wait(*web, {"GET", metadata_address(issuer), {}, {}, {}});
@@ -88,9 +89,7 @@ struct provider_fixture {
   client_authentication secret_post() const {
     return {client_authentication::method::client_secret_post, secret_client, secret("interop-client-secret-0123456789"), nullptr};
   }
-  client_authentication private_key_jwt() const {
-    return {client_authentication::method::private_key_jwt, jwt_client, {}, &certificate};
-  }
+  client_authentication private_key_jwt() const { return {client_authentication::method::private_key_jwt, jwt_client, {}, &certificate}; }
 
   struct signed_in {
     std::string code;
@@ -197,8 +196,8 @@ TEST_CASE("the access token for the API carries the resource's audience and veri
 
 TEST_CASE("a refresh token is redeemed for a new access token") {
   auto tokens = code_flow(provider().secret_post(), "nonce-refresh");
-  auto refreshed = provider().redeem(build_token_request(provider().metadata.token_endpoint, provider().secret_post(),
-                                                         token_grant::refresh(tokens.refresh_token, {"api:read"})));
+  auto refreshed = provider().redeem(
+      build_token_request(provider().metadata.token_endpoint, provider().secret_post(), token_grant::refresh(tokens.refresh_token, {"api:read"})));
   INFO((refreshed ? std::string() : refreshed.error().message()));
   REQUIRE(refreshed);
   CHECK(refreshed->access_token.reveal() != tokens.access_token.reveal());
@@ -225,8 +224,8 @@ TEST_CASE("a code redeemed with the wrong PKCE verifier is refused") {
 }
 
 TEST_CASE("client credentials with client_secret_post yield an app token for the API") {
-  auto tokens = provider().redeem(build_token_request(provider().metadata.token_endpoint, provider().secret_post(),
-                                                      token_grant::client_credentials({"api:read"})));
+  auto tokens = provider().redeem(
+      build_token_request(provider().metadata.token_endpoint, provider().secret_post(), token_grant::client_credentials({"api:read"})));
   INFO((tokens ? std::string() : tokens.error().message()));
   REQUIRE(tokens);
   auto access = parse_jwt(tokens->access_token.reveal());
@@ -245,8 +244,8 @@ TEST_CASE("a wrong client secret is a configuration error naming AzureAd:ClientC
 }
 
 TEST_CASE("client credentials with a private_key_jwt certificate assertion yield an app token") {
-  auto tokens = provider().redeem(build_token_request(provider().metadata.token_endpoint, provider().private_key_jwt(),
-                                                      token_grant::client_credentials({"api:read"})));
+  auto tokens = provider().redeem(
+      build_token_request(provider().metadata.token_endpoint, provider().private_key_jwt(), token_grant::client_credentials({"api:read"})));
   INFO((tokens ? std::string() : tokens.error().message()));
   REQUIRE(tokens);
   CHECK(parse_jwt(tokens->access_token.reveal())->claims.string("sub") == jwt_client);
@@ -322,7 +321,8 @@ void sign_in_at(testing::browser& b, const std::string& app, const std::string& 
 
 TEST_CASE("a web app signs a user in with oidc-provider and serves them as themselves") {
   actors::host host(web_app_settings());
-  host.routes().get("/me", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")))); });
+  host.routes().get(
+      "/me", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")))); });
   REQUIRE(host.start());
   auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
   testing::browser b(*provider().web, app);
@@ -401,16 +401,20 @@ TEST_CASE("a web app signed in with oidc-provider calls an API on the user's beh
     std::string log;
     interop_change draft;
     draft.title = "from oidc-provider";
-    auto created = co_await apis.post_for_user<interop_change, interop_todo>(x, "TodoList", draft, [](downstream_call_options& o) { o.relative_path = "api/todos"; });
+    auto created = co_await apis.post_for_user<interop_change, interop_todo>(x, "TodoList", draft,
+                                                                             [](downstream_call_options& o) { o.relative_path = "api/todos"; });
     if (!created) co_return void(x->respond(http::response::text(500, "create: " + created.error().message())));
     auto path = "api/todos/" + std::to_string(created->id);
-    auto listed = co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; });
+    auto listed =
+        co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; });
     interop_change rename;
     rename.title = "renamed";
-    auto put = co_await apis.put_for_user<interop_change, interop_todo>(x, "TodoList", rename, [&path](downstream_call_options& o) { o.relative_path = path; });
+    auto put = co_await apis.put_for_user<interop_change, interop_todo>(x, "TodoList", rename,
+                                                                        [&path](downstream_call_options& o) { o.relative_path = path; });
     interop_change finish;
     finish.done = true;
-    auto patched = co_await apis.patch_for_user<interop_change, interop_todo>(x, "TodoList", finish, [&path](downstream_call_options& o) { o.relative_path = path; });
+    auto patched = co_await apis.patch_for_user<interop_change, interop_todo>(x, "TodoList", finish,
+                                                                              [&path](downstream_call_options& o) { o.relative_path = path; });
     auto deleted = co_await apis.delete_for_user(x, "TodoList", [&path](downstream_call_options& o) { o.relative_path = path; });
     auto as_app = co_await apis.call_for_app("TodoApp", [](downstream_call_options& o) { o.relative_path = "api/echo"; });
     log += "created=" + created->title;
@@ -444,10 +448,14 @@ TEST_CASE("incremental consent with oidc-provider: a scope the sign-in did not g
   actors::host host(settings);
   auto& apis = host.downstream_apis();
   using actors::downstream_call_options;
-  host.routes().get("/todos", [&apis](http::exchange_ptr x) -> task<void> {
-    auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<interop_todo>>(x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
-    x->respond(http::response::text(200, std::to_string(todos.size()) + " todos"));
-  }).authorize_for_scopes({.scope_key_section = "DownstreamApis:TodoList:Scopes"});
+  host.routes()
+      .get("/todos",
+           [&apis](http::exchange_ptr x) -> task<void> {
+             auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<interop_todo>>(
+                 x, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
+             x->respond(http::response::text(200, std::to_string(todos.size()) + " todos"));
+           })
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:TodoList:Scopes"});
   REQUIRE(host.start());
   auto app = "http://127.0.0.1:" + std::to_string(provider().app_port);
   testing::browser b(*provider().web, app);
@@ -518,9 +526,11 @@ TEST_CASE("on-behalf-of with oidc-provider: a middle tier exchanges its caller's
   // The downstream API admits only tokens for its own audience, with its scope.
   actors::host downstream(web_api_settings("urn:onbehalf:interop-downstream"));
   downstream.routes()
-      .get("/whoami", [](const http::exchange_ptr& x) {
-        x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")) + " client=" + std::string(x->user->claim("client_id").value_or(""))));
-      })
+      .get("/whoami",
+           [](const http::exchange_ptr& x) {
+             x->respond(http::response::text(200, "sub=" + std::string(x->user->claim("sub").value_or("")) +
+                                                      " client=" + std::string(x->user->claim("client_id").value_or(""))));
+           })
       .require_scope({"downstream:read"});
   auto downstream_port = downstream.start();
   REQUIRE(downstream_port);
@@ -535,10 +545,12 @@ TEST_CASE("on-behalf-of with oidc-provider: a middle tier exchanges its caller's
   actors::host middle(settings);
   auto& apis = middle.downstream_apis();
   middle.routes()
-      .get("/api/relay", [&apis](http::exchange_ptr x) -> task<void> {
-        auto r = actors::or_throw(co_await apis.call_for_user(x, "Downstream", [](actors::downstream_call_options& o) { o.relative_path = "whoami"; }));
-        x->respond(http::response::text(200, r.body));
-      })
+      .get("/api/relay",
+           [&apis](http::exchange_ptr x) -> task<void> {
+             auto r = actors::or_throw(
+                 co_await apis.call_for_user(x, "Downstream", [](actors::downstream_call_options& o) { o.relative_path = "whoami"; }));
+             x->respond(http::response::text(200, r.body));
+           })
       .require_scope({"access_as_user"});
   auto middle_port = middle.start();
   REQUIRE(middle_port);

@@ -7,10 +7,10 @@
 #include "web_app_fixture.hpp"
 
 #include "onbehalf/actors/downstream_api.hpp"
-#include "onbehalf/actors/token_acquirer_factory.hpp"
-#include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/actors/graph.hpp"
+#include "onbehalf/actors/token_acquirer_factory.hpp"
 #include "onbehalf/actors/web_authentication.hpp"
+#include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/sample_api/contract.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
@@ -98,7 +98,8 @@ struct fixture {
       x->respond(http::response::json(200, json::write(p)));
     });
     pages.get("/todos", [&apis](http::exchange_ptr x) -> task<void> {
-      auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<todo>>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
+      auto todos =
+          actors::or_throw(co_await apis.get_for_user<std::vector<todo>>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
       x->respond(http::response::text(200, std::to_string(todos.size()) + " todos"));
     });
     pages.post("/todos", [&apis](http::exchange_ptr x) -> task<void> {
@@ -107,17 +108,24 @@ struct fixture {
       actors::or_throw(co_await apis.post_for_user<todo_change>(x, "TodoList", draft, [](downstream_call_options& o) { at(o, "api/todos"); }));
       x->respond(http::response::redirect("/todos"));
     });
-    pages.get("/emails", [&apis](http::exchange_ptr x) -> task<void> {
-      actors::graph::client graph(apis);
-      actors::graph::messages_query q;
-      q.top = 5;
-      auto messages = actors::or_throw(co_await graph.me_messages(x, q));
-      x->respond(http::response::text(200, std::to_string(messages.size()) + " messages"));
-    }).authorize_for_scopes({.scope_key_section = graph_scope_key});
-    pages.get("/secure", [&apis](http::exchange_ptr x) -> task<void> {
-      auto p = actors::or_throw(co_await apis.get_for_user<profile>(x, "SecureAPI", [](downstream_call_options& o) { at(o, "api/profile"); }));
-      x->respond(http::response::text(200, "secure profile of " + p.display_name));
-    }).authorize_for_scopes({.scope_key_section = "DownstreamApis:SecureAPI:Scopes:0"});
+    pages
+        .get("/emails",
+             [&apis](http::exchange_ptr x) -> task<void> {
+               actors::graph::client graph(apis);
+               actors::graph::messages_query q;
+               q.top = 5;
+               auto messages = actors::or_throw(co_await graph.me_messages(x, q));
+               x->respond(http::response::text(200, std::to_string(messages.size()) + " messages"));
+             })
+        .authorize_for_scopes({.scope_key_section = graph_scope_key});
+    pages
+        .get("/secure",
+             [&apis](http::exchange_ptr x) -> task<void> {
+               auto p =
+                   actors::or_throw(co_await apis.get_for_user<profile>(x, "SecureAPI", [](downstream_call_options& o) { at(o, "api/profile"); }));
+               x->respond(http::response::text(200, "secure profile of " + p.display_name));
+             })
+        .authorize_for_scopes({.scope_key_section = "DownstreamApis:SecureAPI:Scopes:0"});
     // Asks for a scope no consent will satisfy (the authority never grants it silently).
     pages.get("/loop", [](http::exchange_ptr) -> task<void> {
       actors::challenge again;
@@ -128,8 +136,8 @@ struct fixture {
     pages.get("/dashboard", [&apis](http::exchange_ptr x) -> task<void> {
       profile fallback;
       fallback.display_name = "(profile unavailable)";
-      auto p = actors::value_or(co_await apis.get_for_user<profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }), fallback,
-                                "the profile on the dashboard");
+      auto p = actors::value_or(co_await apis.get_for_user<profile>(x, "TodoList", [](downstream_call_options& o) { at(o, "api/profile"); }),
+                                fallback, "the profile on the dashboard");
       x->respond(http::response::text(200, "dashboard: " + p.display_name));
     });
     // The spec's AdvancedController: the handler takes the challenge as a value, logs it, and
@@ -152,24 +160,31 @@ struct fixture {
       x->respond(actors::failure_page(sent.error(), x->req()));
     });
     // B2C: a page that needs the edit-profile user flow's tokens, as the spec's EditProfile action.
-    pages.get("/profile/edit", [&h](http::exchange_ptr x) -> task<void> {
-      actors::token_acquisition_options o;
-      o.user_flow = "b2c_1_edit_profile";
-      std::vector<std::string> scopes{web::todo_scope}; // named: see the g++ 12 note in task.hpp
-      actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
-      x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
-    }).authorize_for_scopes({.scopes = {"openid", "offline_access"}, .user_flow = "b2c_1_edit_profile"});
+    pages
+        .get("/profile/edit",
+             [&h](http::exchange_ptr x) -> task<void> {
+               actors::token_acquisition_options o;
+               o.user_flow = "b2c_1_edit_profile";
+               std::vector<std::string> scopes{web::todo_scope}; // named: see the g++ 12 note in task.hpp
+               actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
+               x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
+             })
+        .authorize_for_scopes({.scopes = {"openid", "offline_access"}, .user_flow = "b2c_1_edit_profile"});
     // A live page (the spec's Blazor Server todo list): todos over a WebSocket; adding one needs
     // Todo.ReadWrite, which the user has not consented to at first.
     pages.get("/live/todos", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "live todos page")); });
-    pages.get("/live/todos/socket", h.live("/live/todos", [&apis](actors::live_connection_ptr c, std::string message) -> task<void> {
-      auto command = json::parse(message);
-      const auto* title = command ? command->find("title") : nullptr;
-      todo_change draft;
-      draft.title = title && title->if_string() ? *title->if_string() : "untitled";
-      actors::or_throw(co_await apis.post_for_user<todo_change>(c->handshake, "TodoList", draft, [](downstream_call_options& o) { at(o, "api/todos"); }));
-      co_await send_todos(apis, c);
-    }, [&apis](actors::live_connection_ptr c, std::string) -> task<void> { co_await send_todos(apis, c); }));
+    pages.get("/live/todos/socket", h.live(
+                                        "/live/todos",
+                                        [&apis](actors::live_connection_ptr c, std::string message) -> task<void> {
+                                          auto command = json::parse(message);
+                                          const auto* title = command ? command->find("title") : nullptr;
+                                          todo_change draft;
+                                          draft.title = title && title->if_string() ? *title->if_string() : "untitled";
+                                          actors::or_throw(co_await apis.post_for_user<todo_change>(
+                                              c->handshake, "TodoList", draft, [](downstream_call_options& o) { at(o, "api/todos"); }));
+                                          co_await send_todos(apis, c);
+                                        },
+                                        [&apis](actors::live_connection_ptr c, std::string) -> task<void> { co_await send_todos(apis, c); }));
     // A handler that looks at the challenge, then hands it back to the route's consent policy.
     pages.get("/rethrow", [&apis](http::exchange_ptr x) -> task<void> {
       actors::graph::client graph(apis);
@@ -188,7 +203,8 @@ struct fixture {
   }
 
   static task<void> send_todos(actors::downstream_api& apis, actors::live_connection_ptr c) {
-    auto todos = actors::or_throw(co_await apis.get_for_user<std::vector<todo>>(c->handshake, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
+    auto todos = actors::or_throw(
+        co_await apis.get_for_user<std::vector<todo>>(c->handshake, "TodoList", [](downstream_call_options& o) { at(o, "api/todos"); }));
     json::object message{{"type", "todos"}, {"items", json::to_value(todos)}};
     c->send(json::serialize(message));
   }

@@ -208,5 +208,4 @@ inline token_failure refresh_fails(authority_fixture& f, const secret& refresh_t
   return r.error();
 }
 
-
 } // namespace onbehalf::testing::dev

@@ -55,29 +55,37 @@ inline std::string write_instance_config(const temp_dir& dir, const instance_set
   "AzureAd": {
     "Authority": ")" + s.authority + R"(",
     "ClientId": ")" + s.client_id + R"(",
-    "ClientCredentials": [ { "SourceType": "ClientSecret", "ClientSecret": ")" + s.client_secret + R"(" } ]
+    "ClientCredentials": [ { "SourceType": "ClientSecret", "ClientSecret": ")" +
+                                           s.client_secret + R"(" } ]
   },
-  "TestInstance": { "Scopes": )" + detail::json_list(s.scopes) + R"( },
+  "TestInstance": { "Scopes": )" + detail::json_list(s.scopes) +
+                                           R"( },
   "Onbehalf": {
     "ListenAddress": "127.0.0.1",
     "IoThreads": 2,
     "ActorThreads": 2,
     "LogLevel": "warning",
-    "TokenRefreshMarginSeconds": )" + seconds(s.refresh_margin) + R"(,
+    "TokenRefreshMarginSeconds": )" + seconds(s.refresh_margin) +
+                                           R"(,
     "Cache": {
       "Backend": "Redis",
       "EncryptionKeys": [ { "Id": "cache-1", "Key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" } ]
     },
     "Redis": {
       "Host": "127.0.0.1",
-      "Port": )" + std::to_string(s.redis_port) + R"(,
-      "KeyPrefix": ")" + s.redis_key_prefix + R"(",
-      "LeaseSeconds": )" + seconds(s.lease) + R"(
+      "Port": )" + std::to_string(s.redis_port) +
+                                           R"(,
+      "KeyPrefix": ")" + s.redis_key_prefix +
+                                           R"(",
+      "LeaseSeconds": )" + seconds(s.lease) +
+                                           R"(
     },
     "SignIn": {
-      "InitialScopes": )" + detail::json_list(s.scopes) + R"(,
+      "InitialScopes": )" + detail::json_list(s.scopes) +
+                                           R"(,
       "Prompt": ")" + s.prompt + R"(",
-      "RevalidationIntervalSeconds": )" + seconds(s.revalidation_interval) + R"(,
+      "RevalidationIntervalSeconds": )" + seconds(s.revalidation_interval) +
+                                           R"(,
       "CookieEncryptionKeys": [ { "Id": "cookie-1", "Key": "Y29va2llLWtleS1zaGFyZWQtYnktZXZlcnktaW5zdCE=" } ]
     }
   }

@@ -49,7 +49,8 @@ public:
         }
         auto request = read_request(c);
         if (k == 0) request_.set_value(std::move(request));
-        if (!o.answer_first) [[maybe_unused]] auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+        if (!o.answer_first) [[maybe_unused]]
+          auto m = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
         std::this_thread::sleep_for(o.hold_open);
         if (o.reset) {
           linger abort{1, 0};

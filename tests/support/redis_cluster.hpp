@@ -22,8 +22,8 @@
 namespace onbehalf::testing {
 
 struct redis_cluster_options {
-  std::size_t masters = 3;   // redis-cli --cluster create needs at least 3
-  std::string password{};    // requirepass on every node (MIGRATE passes it on)
+  std::size_t masters = 3; // redis-cli --cluster create needs at least 3
+  std::string password{};  // requirepass on every node (MIGRATE passes it on)
 };
 
 class redis_cluster {
@@ -168,10 +168,11 @@ private:
       if (info.text.find("cluster_state:ok") == std::string::npos)
         return "port " + std::to_string(n->port()) + " says: " + info.text.substr(0, info.text.find('\n'));
       auto owners = owners_seen_by(*n);
-      if (std::count(owners.begin(), owners.end(), 0) > 0)
-        return "port " + std::to_string(n->port()) + " sees slots without an owner";
-      if (reference.empty()) reference = owners;
-      else if (owners != reference) return "port " + std::to_string(n->port()) + " disagrees on slot owners";
+      if (std::count(owners.begin(), owners.end(), 0) > 0) return "port " + std::to_string(n->port()) + " sees slots without an owner";
+      if (reference.empty())
+        reference = owners;
+      else if (owners != reference)
+        return "port " + std::to_string(n->port()) + " disagrees on slot owners";
     }
     return {};
   }

@@ -29,7 +29,7 @@ namespace onbehalf::testing {
 struct redis_reply {
   enum class kind { no_answer, nil, string, integer, status, error, array };
   kind type = kind::no_answer;
-  std::string text{};   // the string, the status ("OK"), the error ("MOVED 3999 127.0.0.1:7001"), the integer in decimal
+  std::string text{}; // the string, the status ("OK"), the error ("MOVED 3999 127.0.0.1:7001"), the integer in decimal
   long long integer = 0;
   std::vector<redis_reply> elements{};
 
@@ -42,9 +42,9 @@ struct redis_reply {
 /// Where a server is and how to get in.
 struct redis_endpoint {
   std::uint16_t port = 0;
-  std::string user{};                     // AUTH user password when set, AUTH password (the default user) when empty
-  std::string password{};                 // no AUTH when empty
-  const redis_tls_files* tls = nullptr;   // TLS with this CA and client certificate when set
+  std::string user{};                   // AUTH user password when set, AUTH password (the default user) when empty
+  std::string password{};               // no AUTH when empty
+  const redis_tls_files* tls = nullptr; // TLS with this CA and client certificate when set
 };
 
 class redis_connection {
@@ -130,19 +130,19 @@ private:
   static redis_reply convert(const redisReply& r) {
     redis_reply out;
     switch (r.type) {
-      case REDIS_REPLY_STRING: out.type = redis_reply::kind::string; break;
-      case REDIS_REPLY_STATUS: out.type = redis_reply::kind::status; break;
-      case REDIS_REPLY_ERROR: out.type = redis_reply::kind::error; break;
-      case REDIS_REPLY_NIL: out.type = redis_reply::kind::nil; break;
-      case REDIS_REPLY_INTEGER:
-        out.type = redis_reply::kind::integer;
-        out.integer = r.integer;
-        out.text = std::to_string(r.integer);
-        break;
-      case REDIS_REPLY_ARRAY:
-        out.type = redis_reply::kind::array;
-        for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(convert(*r.element[i]));
-        break;
+    case REDIS_REPLY_STRING: out.type = redis_reply::kind::string; break;
+    case REDIS_REPLY_STATUS: out.type = redis_reply::kind::status; break;
+    case REDIS_REPLY_ERROR: out.type = redis_reply::kind::error; break;
+    case REDIS_REPLY_NIL: out.type = redis_reply::kind::nil; break;
+    case REDIS_REPLY_INTEGER:
+      out.type = redis_reply::kind::integer;
+      out.integer = r.integer;
+      out.text = std::to_string(r.integer);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = redis_reply::kind::array;
+      for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(convert(*r.element[i]));
+      break;
     }
     if (r.str && r.type != REDIS_REPLY_INTEGER) out.text.assign(r.str, r.len);
     return out;
@@ -182,7 +182,8 @@ private:
   }
 
   // Runs an OpenSSL step until it completes, feeding it what the socket brings.
-  template <class Step> int tls_step(Step step) {
+  template <class Step>
+  int tls_step(Step step) {
     for (;;) {
       int r = step();
       if (!flush_tls()) return -1;

@@ -36,15 +36,15 @@ using namespace std::chrono_literals;
 /// say only what differs (designated initializers must keep this order). The `{}` on class-typed
 /// fields keeps GCC's -Wextra from warning about the fields such an initializer leaves out.
 struct redis_server_options {
-  std::uint16_t port = 0;                  // 0: a free loopback port
-  std::string password{};                  // requirepass: the default user's password
-  std::vector<std::string> acl_users{};    // one ACL user each, as in redis.conf after "user": "app on >app-secret ~onbehalf:* &* +@all"
-  bool tls = false;                        // TLS only: the plain port is off
-  bool tls_client_certificates = false;    // tls-auth-clients yes: a client without a certificate from `ca` is refused
+  std::uint16_t port = 0;                             // 0: a free loopback port
+  std::string password{};                             // requirepass: the default user's password
+  std::vector<std::string> acl_users{};               // one ACL user each, as in redis.conf after "user": "app on >app-secret ~onbehalf:* &* +@all"
+  bool tls = false;                                   // TLS only: the plain port is off
+  bool tls_client_certificates = false;               // tls-auth-clients yes: a client without a certificate from `ca` is refused
   std::shared_ptr<const redis_tls_files> tls_files{}; // the certificates to serve; a fresh set when null
-  bool persistent = false;                 // an append-only file in the server's directory: restart() keeps the data
-  bool cluster = false;                    // cluster-enabled, on a bus port of its own; formed by redis_cluster
-  std::vector<std::string> extra_config{}; // more redis.conf lines, such as "maxmemory 1mb"
+  bool persistent = false;                            // an append-only file in the server's directory: restart() keeps the data
+  bool cluster = false;                               // cluster-enabled, on a bus port of its own; formed by redis_cluster
+  std::vector<std::string> extra_config{};            // more redis.conf lines, such as "maxmemory 1mb"
 };
 
 class redis_server {
@@ -166,8 +166,7 @@ public:
       fixture_calls_.clear(); // a new process counts from zero
     }
     // SIGKILL if the test process dies: a paused server would keep a SIGTERM pending forever.
-    process_ = std::make_unique<child_process>(std::vector<std::string>{"redis-server", dir_.path("redis.conf")},
-                                               dir_.path("redis.log"), SIGKILL);
+    process_ = std::make_unique<child_process>(std::vector<std::string>{"redis-server", dir_.path("redis.conf")}, dir_.path("redis.log"), SIGKILL);
     wait_until_ready();
   }
   void restart() {

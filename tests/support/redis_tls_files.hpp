@@ -30,8 +30,7 @@ struct issued {
 
 /// A fresh EC P-256 key and a certificate for it, signed by `issuer` (self-signed when null),
 /// with the X.509v3 extensions given as (NID, OpenSSL config text) pairs.
-inline issued issue(const std::string& common_name, const issued* issuer, long serial,
-                    const std::vector<std::pair<int, std::string>>& extensions) {
+inline issued issue(const std::string& common_name, const issued* issuer, long serial, const std::vector<std::pair<int, std::string>>& extensions) {
   issued out;
   out.key.reset(EVP_EC_gen("P-256"));
   out.certificate.reset(X509_new());
@@ -60,13 +59,10 @@ inline issued issue(const std::string& common_name, const issued* issuer, long s
 
 inline issued certificate_authority(const std::string& common_name) {
   return issue(common_name, nullptr, 1,
-               {{NID_basic_constraints, "critical,CA:TRUE"},
-                {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                {NID_subject_key_identifier, "hash"}});
+               {{NID_basic_constraints, "critical,CA:TRUE"}, {NID_key_usage, "critical,keyCertSign,cRLSign"}, {NID_subject_key_identifier, "hash"}});
 }
 
-inline issued leaf(const std::string& common_name, const issued& ca, long serial, const std::string& purpose,
-                   const std::string& alt_names = "") {
+inline issued leaf(const std::string& common_name, const issued& ca, long serial, const std::string& purpose, const std::string& alt_names = "") {
   std::vector<std::pair<int, std::string>> extensions{{NID_basic_constraints, "CA:FALSE"},
                                                       {NID_key_usage, "critical,digitalSignature"},
                                                       {NID_ext_key_usage, purpose},
@@ -82,8 +78,7 @@ inline void write_pem(const std::string& path, X509* certificate) {
 
 inline void write_pem(const std::string& path, EVP_PKEY* key) {
   std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new_file(path.c_str(), "w"), BIO_free);
-  if (!out || !PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr))
-    throw std::runtime_error("cannot write " + path);
+  if (!out || !PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr)) throw std::runtime_error("cannot write " + path);
 }
 
 } // namespace tls_detail
@@ -95,11 +90,11 @@ class redis_tls_files {
 
 public:
   std::string ca = dir_.path("ca.pem");
-  std::string server_certificate = dir_.path("server.pem");  // for IP:127.0.0.1 and DNS:localhost
+  std::string server_certificate = dir_.path("server.pem"); // for IP:127.0.0.1 and DNS:localhost
   std::string server_key = dir_.path("server-key.pem");
-  std::string client_certificate = dir_.path("client.pem");  // signed by `ca`
+  std::string client_certificate = dir_.path("client.pem"); // signed by `ca`
   std::string client_key = dir_.path("client-key.pem");
-  std::string other_ca = dir_.path("other-ca.pem");          // a CA that signed nothing the server uses
+  std::string other_ca = dir_.path("other-ca.pem");                     // a CA that signed nothing the server uses
   std::string other_client_certificate = dir_.path("other-client.pem"); // signed by `other_ca`: a client the server must refuse
   std::string other_client_key = dir_.path("other-client-key.pem");
 

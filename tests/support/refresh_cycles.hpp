@@ -39,7 +39,7 @@ struct traffic_figures {
   std::size_t unanswered = 0;      // no answer at all (refused, timed out)
   std::string example_of_other;    // the first such answer or failure, to say what went wrong
   std::set<std::string> users_sent_to_sign_in;
-  std::set<std::string> tokens_served; // fingerprints
+  std::set<std::string> tokens_served;                 // fingerprints
   std::optional<wall_clock::time_point> latest_expiry; // of the tokens served
 
   void record(const page_answer& a, const signed_in_user& user, const std::string& authority_origin) {
@@ -85,8 +85,9 @@ struct traffic_figures {
 /// Until `until`, `threads` threads each send GET /token back to back (a `pause` apart), each
 /// request for the next user at the next instance, so every thread alternates between instances
 /// and every user's requests land on all of them at nearly the same moments.
-inline traffic_figures send_concurrently(const cookie_client& client, const std::vector<signed_in_user>& users, const std::vector<std::string>& origins,
-                                         const std::string& authority_origin, int threads, std::chrono::milliseconds pause, wall_clock::time_point until) {
+inline traffic_figures send_concurrently(const cookie_client& client, const std::vector<signed_in_user>& users,
+                                         const std::vector<std::string>& origins, const std::string& authority_origin, int threads,
+                                         std::chrono::milliseconds pause, wall_clock::time_point until) {
   std::vector<traffic_figures> per_thread(static_cast<std::size_t>(threads));
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {

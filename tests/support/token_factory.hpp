@@ -26,9 +26,8 @@ public:
   template <class Change = void (*)(boost::json::object&)>
   std::string id_token(Change change = [](boost::json::object&) {}) const {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    boost::json::object claims{{"iss", issuer},   {"sub", "user-1"}, {"aud", audience}, {"exp", now + 3600},
-                               {"iat", now},      {"nbf", now},      {"nonce", nonce},  {"tid", "tenant-1"},
-                               {"oid", "object-1"}, {"name", "Ada Lovelace"}};
+    boost::json::object claims{{"iss", issuer}, {"sub", "user-1"}, {"aud", audience},   {"exp", now + 3600}, {"iat", now},
+                               {"nbf", now},    {"nonce", nonce},  {"tid", "tenant-1"}, {"oid", "object-1"}, {"name", "Ada Lovelace"}};
     change(claims);
     return identity::sign_jwt(key_, {{"kid", kid_}}, boost::json::serialize(claims));
   }

@@ -76,16 +76,18 @@ struct app_fixture {
     }
     auto& r = host->routes();
     r.get("/", [](const http::exchange_ptr& x) {
-      x->respond(http::response::text(200, x->user ? "home of " + std::string(x->user->display_name()) : "home, anonymous"));
-    }).anonymous = true;
-    r.get("/profile", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "profile of " + std::string(x->user->display_name()))); });
+       x->respond(http::response::text(200, x->user ? "home of " + std::string(x->user->display_name()) : "home, anonymous"));
+     }).anonymous = true;
+    r.get("/profile",
+          [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "profile of " + std::string(x->user->display_name()))); });
     r.post("/profile", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "saved")); });
     r.post("/comment", [](const http::exchange_ptr& x) {
-      x->respond(http::response::text(200, x->user ? "comment by " + std::string(x->user->display_name()) : "comment, anonymous"));
-    }).anonymous = true;
+       x->respond(http::response::text(200, x->user ? "comment by " + std::string(x->user->display_name()) : "comment, anonymous"));
+     }).anonymous = true;
     r.get("/admin", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "admin")); }).require_claim("roles", {"Admin"});
-    r.get("/ada-only", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "hi Ada")); })
-        .require_claim("preferred_username", {"ada@contoso.onmicrosoft.com"});
+    r.get("/ada-only", [](const http::exchange_ptr& x) {
+       x->respond(http::response::text(200, "hi Ada"));
+     }).require_claim("preferred_username", {"ada@contoso.onmicrosoft.com"});
     auto started = host->start();
     INFO((started ? std::string() : started.error()));
     REQUIRE(started);
@@ -127,7 +129,8 @@ struct app_fixture {
   /// The account's user token for `scopes`, straight from the host's token actor.
   actors::token_service_outcome user_token(const std::string& home_account_id, std::vector<std::string> scopes) {
     std::promise<actors::token_service_outcome> answer;
-    host->tokens().acquire_token_for_user(home_account_id, std::move(scopes), [&](actors::token_service_outcome o) { answer.set_value(std::move(o)); });
+    host->tokens().acquire_token_for_user(home_account_id, std::move(scopes),
+                                          [&](actors::token_service_outcome o) { answer.set_value(std::move(o)); });
     auto future = answer.get_future();
     REQUIRE(future.wait_for(10s) == std::future_status::ready);
     return future.get();

@@ -2,8 +2,8 @@
 
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/log.hpp"
-#include "onbehalf/http/www_authenticate.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
 
 namespace onbehalf::actors {
 
@@ -77,15 +77,28 @@ struct words {
 };
 
 words words_for(const call_failure& f) {
-  return std::visit(overloaded{
-                        [](const challenge&) { return words{"Access is needed", "This page needs access it does not have yet. Please sign in again."}; },
-                        [](const service_error&) { return words{"Sign-in is unavailable", "The sign-in service cannot be reached right now. Please try again in a minute."}; },
-                        [](const configuration_error&) { return words{"This page is misconfigured", "This site's settings are wrong; its operators have been told in the log."}; },
-                        [](const downstream_error&) { return words{"A service failed", "A service this page needs answered with an error. Please try again later."}; },
-                        [](const downstream_unreachable&) { return words{"A service is unavailable", "A service this page needs cannot be reached right now. Please try again in a minute."}; },
-                        [](const unexpected_body&) { return words{"A service failed", "A service this page needs answered with something this site cannot read."}; },
-                    },
-                    f.what());
+  return std::visit(
+      overloaded{
+          [](const challenge&) {
+            return words{"Access is needed", "This page needs access it does not have yet. Please sign in again."};
+          },
+          [](const service_error&) {
+            return words{"Sign-in is unavailable", "The sign-in service cannot be reached right now. Please try again in a minute."};
+          },
+          [](const configuration_error&) {
+            return words{"This page is misconfigured", "This site's settings are wrong; its operators have been told in the log."};
+          },
+          [](const downstream_error&) {
+            return words{"A service failed", "A service this page needs answered with an error. Please try again later."};
+          },
+          [](const downstream_unreachable&) {
+            return words{"A service is unavailable", "A service this page needs cannot be reached right now. Please try again in a minute."};
+          },
+          [](const unexpected_body&) {
+            return words{"A service failed", "A service this page needs answered with something this site cannot read."};
+          },
+      },
+      f.what());
 }
 
 } // namespace
@@ -95,7 +108,8 @@ std::string_view user_message(const call_failure& f) { return words_for(f).messa
 http::response failure_page(const call_failure& f, const http::request& r) {
   auto w = words_for(f);
   auto status = f.suggested_status();
-  auto page = http::is_api_request(r) ? http::response::json(status, json::serialize(json::object{{"error", std::string(w.title)}, {"message", std::string(w.message)}}))
+  auto page = http::is_api_request(r)
+                  ? http::response::json(status, json::serialize(json::object{{"error", std::string(w.title)}, {"message", std::string(w.message)}}))
                   : http::response::page(status, w.title, w.message);
   if (status == 503) {
     const auto* e = f.as<service_error>();
@@ -111,10 +125,11 @@ http::response challenge_for_caller(const challenge& c) {
     return r;
   };
   if (!c.claims.empty())
-    return answer(401,
-                  "Bearer error=\"insufficient_claims\", error_description=\"a downstream API needs the user to satisfy a claims challenge\", claims=" +
-                      http::quoted_string(base64::encode(c.claims)),
-                  "A service this API calls needs more from the user's sign-in: get a token that satisfies the claims challenge.");
+    return answer(
+        401,
+        "Bearer error=\"insufficient_claims\", error_description=\"a downstream API needs the user to satisfy a claims challenge\", claims=" +
+            http::quoted_string(base64::encode(c.claims)),
+        "A service this API calls needs more from the user's sign-in: get a token that satisfies the claims challenge.");
   if (c.reason == identity::interaction_reason::login_required || c.reason == identity::interaction_reason::refresh_token_expired)
     return answer(401, "Bearer error=\"invalid_token\", error_description=\"the user must sign in again\"",
                   "The user's sign-in is no longer good for the services this API calls: sign in again.");

@@ -140,8 +140,8 @@ const config::downstream_api_options* downstream_api::find(std::string_view name
 downstream_api::prepared_call downstream_api::configured(std::string_view api) const {
   const auto* found = find(api);
   if (!found)
-    return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api),
-                                                    "no downstream API named '" + std::string(api) + "' is configured (add it under DownstreamApis)"})};
+    return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api), "no downstream API named '" + std::string(api) +
+                                                                                              "' is configured (add it under DownstreamApis)"})};
   return std::unique_ptr<downstream_call_options>(new downstream_call_options{*found, {}}); // copied into place
 }
 
@@ -172,8 +172,9 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
   bool app_token = o.request_app_token || !user;
   if (app_token && !is_app_scope(o.scopes)) {
     finish([](auto& s) { ++s.token_failures; });
-    co_return failure{call_failure(configuration_error{"DownstreamApis:" + api + ":Scopes",
-                                                       "a call as the app needs exactly one scope (with Entra ID: the API's .default scope, like api://my-api-id/.default)"})};
+    co_return failure{call_failure(
+        configuration_error{"DownstreamApis:" + api + ":Scopes",
+                            "a call as the app needs exactly one scope (with Entra ID: the API's .default scope, like api://my-api-id/.default)"})};
   }
   auto token_options = token_options_of(o.token_options);
   auto correlation_id = user ? user->correlation_id() : std::string();

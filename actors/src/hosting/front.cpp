@@ -39,8 +39,7 @@ front_dispatcher::front_dispatcher(caf::actor_system& system, const http::router
   impl_->routes = &routes;
   impl_->admit = std::move(admit);
   impl_->render = {std::move(render), std::move(render_live)};
-  for (unsigned i = 0; i < std::max(1u, actor_count); ++i)
-    impl_->actors.push_back(system.spawn(front_actor, &impl_->render));
+  for (unsigned i = 0; i < std::max(1u, actor_count); ++i) impl_->actors.push_back(system.spawn(front_actor, &impl_->render));
 }
 
 front_dispatcher::~front_dispatcher() {
@@ -49,7 +48,8 @@ front_dispatcher::~front_dispatcher() {
 
 void front_dispatcher::dispatch(http::exchange_ptr x) { http::route_and_handle(*impl_->routes, x, impl_->admit); }
 
-void front_dispatcher::raise_live(http::websocket_ptr socket, http::exchange_ptr handshake, challenge c, http::consent_policy policy, std::string page) {
+void front_dispatcher::raise_live(http::websocket_ptr socket, http::exchange_ptr handshake, challenge c, http::consent_policy policy,
+                                  std::string page) {
   auto& target = impl_->actors[impl_->next.fetch_add(1, std::memory_order_relaxed) % impl_->actors.size()];
   caf::anon_send(target, live_challenge_raised{std::move(socket), std::move(handshake), std::move(c), std::move(policy), std::move(page)});
 }

@@ -1,22 +1,22 @@
 #include "onbehalf/actors/host.hpp"
 
-#include "web_api/bearer_admission.hpp"
 #include "hosting/live_pages.hpp"
+#include "web_api/bearer_admission.hpp"
 
 #include "onbehalf/actors/authority_client.hpp"
 #include "onbehalf/actors/front.hpp"
 #include "onbehalf/actors/session_service.hpp"
+#include "onbehalf/actors/token_acquirer_factory.hpp"
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/actors/web_authentication.hpp"
-#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/config/load.hpp"
+#include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/stop_signals.hpp"
 #include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/metrics.hpp"
 #include "onbehalf/http/server.hpp"
 #include "onbehalf/json/value.hpp"
-#include "onbehalf/actors/token_acquirer_factory.hpp"
 
 #include <unistd.h> // environ
 
@@ -64,8 +64,9 @@ std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_st
   metric("onbehalf_cache_l1_misses_total", "In-memory cache lookups that found nothing.", "counter", "", s.misses);
   metric("onbehalf_cache_l1_evictions_total", "Entries evicted to stay within the memory limit.", "counter", "", s.evictions);
   if (l2)
-    metric("onbehalf_cache_l2_failures_total", "Requests to the shared or persistent cache that failed; users were served from memory and the authority.",
-          "counter", std::string("{store=\"") + l2->kind() + "\"}", l2->failures());
+    metric("onbehalf_cache_l2_failures_total",
+           "Requests to the shared or persistent cache that failed; users were served from memory and the authority.", "counter",
+           std::string("{store=\"") + l2->kind() + "\"}", l2->failures());
   metric("onbehalf_session_actors", "Session actors alive: accounts active within the idle timeout.", "gauge", "", sessions.live_actors());
   metric("onbehalf_live_pages", "Live pages (WebSockets) of signed-in users open now.", "gauge", "", live.open());
   return out;
@@ -85,7 +86,8 @@ std::string bearer_metrics(const bearer_admission& bearer) {
 // Downstream calls per API and outcome, and the time they took (token acquisition included).
 std::string downstream_metrics(const downstream_statistics& stats) {
   if (stats.apis.empty()) return {};
-  std::string out = "# HELP onbehalf_downstream_calls_total Downstream API calls by API and outcome.\n# TYPE onbehalf_downstream_calls_total counter\n";
+  std::string out =
+      "# HELP onbehalf_downstream_calls_total Downstream API calls by API and outcome.\n# TYPE onbehalf_downstream_calls_total counter\n";
   for (const auto& a : stats.apis) {
     auto line = [&](const char* outcome, std::size_t n) {
       out += "onbehalf_downstream_calls_total{api=\"" + a.api + "\",outcome=\"" + outcome + "\"} " + std::to_string(n) + "\n";
@@ -96,7 +98,8 @@ std::string downstream_metrics(const downstream_statistics& stats) {
     line("unreachable", a.unreachable);
     line("token_failure", a.token_failures);
   }
-  out += "# HELP onbehalf_downstream_call_seconds Time spent in downstream calls, token acquisition included.\n# TYPE onbehalf_downstream_call_seconds summary\n";
+  out += "# HELP onbehalf_downstream_call_seconds Time spent in downstream calls, token acquisition included.\n# TYPE "
+         "onbehalf_downstream_call_seconds summary\n";
   for (const auto& a : stats.apis) {
     out += "onbehalf_downstream_call_seconds_sum{api=\"" + a.api + "\"} " + std::to_string(a.seconds) + "\n";
     out += "onbehalf_downstream_call_seconds_count{api=\"" + a.api + "\"} " + std::to_string(a.calls) + "\n";
@@ -133,7 +136,8 @@ struct host::impl {
 
   void serve_metrics(const http::exchange_ptr& x) const {
     auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) +
-                                           bearer_metrics(*bearer) + services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()));
+                                           bearer_metrics(*bearer) + services->redis_metrics() +
+                                           downstream_metrics(services->downstream_apis().statistics()));
     r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     x->respond(std::move(r));
   }
@@ -147,11 +151,15 @@ struct host::impl {
     }
     // What the app does (its users, routes and timings) is for its operators: on the app's own
     // listener, for this machine only.
-    router.get("/metrics", [this](const http::exchange_ptr& x) {
-      if (http::is_local_tool_request(x->req())) return serve_metrics(x);
-      x->respond(http::response::error(403, "Metrics are served only to this machine. To scrape them from elsewhere, set Onbehalf:Metrics:Port "
-                                            "(and Onbehalf:Metrics:ListenAddress) to serve them on a listener of their own."));
-    }).anonymous = true;
+    router
+        .get("/metrics",
+             [this](const http::exchange_ptr& x) {
+               if (http::is_local_tool_request(x->req())) return serve_metrics(x);
+               x->respond(http::response::error(403,
+                                                "Metrics are served only to this machine. To scrape them from elsewhere, set Onbehalf:Metrics:Port "
+                                                "(and Onbehalf:Metrics:ListenAddress) to serve them on a listener of their own."));
+             })
+        .anonymous = true;
   }
 
   result<bool, std::string> start_metrics_listener() {
@@ -366,7 +374,8 @@ http::handler host::live(std::string page, live_handler on_message, live_handler
         [i, page, on_message, weak](std::string text) {
           auto c = weak.lock();
           if (!c) return;
-          i->live->if_live(c, [i, page, on_message, c, text = std::move(text)]() mutable { i->run_live(page, c, (*on_message)(c, std::move(text))); });
+          i->live->if_live(c,
+                           [i, page, on_message, c, text = std::move(text)]() mutable { i->run_live(page, c, (*on_message)(c, std::move(text))); });
         },
         [i, connection] { i->live->closed(*connection); });
     if (!connection->socket) return;
@@ -403,7 +412,8 @@ result<std::uint16_t, std::string> host::start() {
   i.router.on_exception = [&i](const http::route& r, const http::exchange_ptr& x, std::exception_ptr e) { return i.answer_escaped(r, x, e); };
   auto* authentication = i.authentication.get();
   // Web API routes admit bearer tokens; every other route, signed-in users of the web app.
-  http::admission admit = [authentication, bearer = i.bearer.get()](const http::route& r, const http::exchange_ptr& x, std::function<void()> proceed) {
+  http::admission admit = [authentication, bearer = i.bearer.get()](const http::route& r, const http::exchange_ptr& x,
+                                                                    std::function<void()> proceed) {
     if (r.bearer) return bearer->admit(r, x, std::move(proceed));
     authentication->admit(r, x, std::move(proceed));
   };

@@ -98,8 +98,8 @@ struct session_service::registry : std::enable_shared_from_this<registry> {
   struct published {
     std::vector<cache::account_record::session> sessions;
     user_ptr user;
-    steady::time_point checked;  // when the store last confirmed it
-    std::uint64_t epoch = 0;     // the announcements it has heard of (see `epoch` below)
+    steady::time_point checked; // when the store last confirmed it
+    std::uint64_t epoch = 0;    // the announcements it has heard of (see `epoch` below)
   };
   struct entry {
     caf::actor actor;
@@ -345,7 +345,8 @@ void forget_expired(cache::account_record& r, clock::time_point now) {
 
 // A record read from the store, with what this instance changed and could not write yet.
 cache::account_record with_unsaved(const session_state& st, cache::account_record r) {
-  std::erase_if(r.sessions, [&](const session_entry& s) { return std::find(st.unsaved_ends.begin(), st.unsaved_ends.end(), s.id) != st.unsaved_ends.end(); });
+  std::erase_if(r.sessions,
+                [&](const session_entry& s) { return std::find(st.unsaved_ends.begin(), st.unsaved_ends.end(), s.id) != st.unsaved_ends.end(); });
   for (const auto& started : st.unsaved_starts)
     if (std::none_of(r.sessions.begin(), r.sessions.end(), [&](const session_entry& s) { return s.id == started.id; })) r.sessions.push_back(started);
   if (st.unsaved_claims) r.claims = *st.unsaved_claims;
@@ -445,7 +446,8 @@ void write_record(session_actor_pointer self) {
     auto lease = std::exchange(st.lease, std::nullopt);
     auto* coordination = st.registry->coordination;
     o.store->erase_partition(st.partition, [written, lease, coordination, store = o.store](result<std::size_t, std::string> r) {
-      if (!r) log_warning("Could not remove a signed-out account from the shared cache; trying again", {{"store", store->kind()}, {"error", r.error()}});
+      if (!r)
+        log_warning("Could not remove a signed-out account from the shared cache; trying again", {{"store", store->kind()}, {"error", r.error()}});
       if (lease) coordination->release(*lease);
       written(bool(r));
     });
@@ -456,10 +458,14 @@ void write_record(session_actor_pointer self) {
   if (o.cache) o.cache->put(st.key, bytes, cache::clock::now() + std::chrono::duration_cast<cache::clock::duration>(lifetime));
   if (!o.store) return written(true);
   auto stored = [written, store = o.store](result<bool, std::string> r) {
-    if (!r) log_warning("Could not store a session in the shared cache; it lives in this process until the cache is back", {{"store", store->kind()}, {"error", r.error()}});
+    if (!r)
+      log_warning("Could not store a session in the shared cache; it lives in this process until the cache is back",
+                  {{"store", store->kind()}, {"error", r.error()}});
     written(r && *r);
   };
-  if (st.lease) return st.registry->coordination->complete(*std::exchange(st.lease, std::nullopt), {{st.key, std::move(bytes), st.record.expires_on()}}, std::move(stored));
+  if (st.lease)
+    return st.registry->coordination->complete(*std::exchange(st.lease, std::nullopt), {{st.key, std::move(bytes), st.record.expires_on()}},
+                                               std::move(stored));
   o.store->put(st.partition, st.key, std::move(bytes), st.record.expires_on(), std::move(stored));
 }
 
@@ -489,8 +495,7 @@ void apply_change(session_actor_pointer self) {
     use_record(self, std::move(record));
     break;
   }
-  case pending_change::kind::sync:
-    break;
+  case pending_change::kind::sync: break;
   }
   write_record(self);
 }
@@ -538,14 +543,14 @@ void on_change_lease(session_actor_pointer self, change_lease_answered& m) {
     if (coarse_steady_now() < st.give_up_waiting) {
       auto generation = ++st.lease_wait;
       auto me = caf::actor_cast<caf::actor>(self);
-      st.registry->coordination->on_released(st.partition, std::string(account_lease), [me, generation] { caf::anon_send(me, change_wait_over{generation}); });
+      st.registry->coordination->on_released(st.partition, std::string(account_lease),
+                                             [me, generation] { caf::anon_send(me, change_wait_over{generation}); });
       self->delayed_send(self, std::chrono::milliseconds(250), change_wait_over{generation});
       return;
     }
     log_warning("Another instance held an account's lease too long; changing its sessions without it", {{"account", st.home_account_id}});
     return apply_change(self);
-  case lease_state::unavailable:
-    return apply_change(self); // the store is away: the change holds here until it is back
+  case lease_state::unavailable: return apply_change(self); // the store is away: the change holds here until it is back
   }
 }
 

@@ -9,13 +9,13 @@
 #include "onbehalf/core/untrusted_time.hpp"
 #include "onbehalf/http/cookies.hpp"
 #include "onbehalf/http/cross_origin.hpp"
-#include "onbehalf/json/value.hpp"
 #include "onbehalf/http/forwarded.hpp"
 #include "onbehalf/http/return_url.hpp"
 #include "onbehalf/http/www_authenticate.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
+#include "onbehalf/json/value.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -41,8 +41,8 @@ http::response sign_in_failed(std::string_view message) {
 }
 
 http::response authority_unavailable() {
-  auto r = http::response::page(503, "Sign-in is unavailable",
-                                "The sign-in service cannot be reached right now. Please try again in a minute.", "Try again", sign_in_link);
+  auto r = http::response::page(503, "Sign-in is unavailable", "The sign-in service cannot be reached right now. Please try again in a minute.",
+                                "Try again", sign_in_link);
   r.headers.set("Retry-After", "30");
   return r;
 }
@@ -60,8 +60,8 @@ result<std::string, http::response> return_url_from(const text::form_fields& que
   auto candidate = query.find("redirectUri").value_or(query.find("returnUrl").value_or("/"));
   if (candidate.empty()) return std::string("/");
   if (auto local = http::local_return_url(candidate)) return *local;
-  return failure{http::response::page(400, "That return address is not allowed",
-                                      "After signing in you can only be sent back to a page of this site.")};
+  return failure{
+      http::response::page(400, "That return address is not allowed", "After signing in you can only be sent back to a page of this site.")};
 }
 
 // Where a sign-in started by this request lands: the request itself for a GET, else the home
@@ -145,7 +145,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   void set_session_cookie(http::response& r, const http::request& req, const session_ticket& t) const {
     auto name = cookie_name(req, options.cookie_name);
-    for (auto& header : http::set_chunked_cookie(name, seal_ticket(options.cookie_keys, t), session_cookie(req), http::read_chunk_count(req.headers, name)))
+    for (auto& header :
+         http::set_chunked_cookie(name, seal_ticket(options.cookie_keys, t), session_cookie(req), http::read_chunk_count(req.headers, name)))
       r.headers.add("Set-Cookie", std::move(header));
   }
 
@@ -192,7 +193,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     http::cookie_attributes counter;
     counter.secure = origin(req).scheme == "https";
     counter.max_age = options.correlation_lifetime;
-    r.headers.add("Set-Cookie", http::set_cookie(cookie_name(req, identity::sign_in_counter_cookie), std::to_string((slot + 1) % identity::sign_in_slots), counter));
+    r.headers.add("Set-Cookie", http::set_cookie(cookie_name(req, identity::sign_in_counter_cookie),
+                                                 std::to_string((slot + 1) % identity::sign_in_slots), counter));
     return r;
   }
 
@@ -217,9 +219,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   http::response api_challenge(const http::request& req, const sign_in_request& s) const {
     auto sign_in_uri = origin(req).base() + challenge_path(s);
     using reason = identity::interaction_reason;
-    std::string error = s.reason == reason::consent_required ? "consent_required"
+    std::string error = s.reason == reason::consent_required                                         ? "consent_required"
                         : (s.reason == reason::mfa_required || s.reason == reason::claims_challenge) ? "interaction_required"
-                                                                                                      : "login_required";
+                                                                                                     : "login_required";
     std::string header = "OpenIdConnect error=" + http::quoted_string(error);
     if (!s.scopes.empty()) header += ", scope=" + http::quoted_string(text::join(s.scopes, " "));
     if (!s.claims.empty()) header += ", claims=" + http::quoted_string(base64::encode(s.claims));
@@ -235,7 +237,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   // What a handler's challenge asks the authority for under a route's consent policy: the
   // policy's scopes and the challenge's, its claims, the user as login hint, back to `return_url`.
-  sign_in_request request_for(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy, std::string return_url) const {
+  sign_in_request request_for(const http::exchange_ptr& x, const actors::challenge& c, const http::consent_policy& policy,
+                              std::string return_url) const {
     sign_in_request s;
     s.scopes = policy.scopes;
     for (const auto& scope : c.scopes)
@@ -270,7 +273,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   void live_challenge(const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const actors::challenge& c,
                       const http::consent_policy& policy, const std::string& page) const {
     auto s = request_for(handshake, c, policy, page);
-    log_info("A live page needs the user at the authority; telling the browser", {{"cid", handshake->req().correlation_id}, {"scopes", text::join(s.scopes, " ")}});
+    log_info("A live page needs the user at the authority; telling the browser",
+             {{"cid", handshake->req().correlation_id}, {"scopes", text::join(s.scopes, " ")}});
     socket->send(json::serialize(json::object{{"type", "navigate"}, {"url", challenge_path(s)}}));
   }
 
@@ -278,7 +282,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   static std::string challenge_fingerprint(const sign_in_request& s) {
     auto scopes = s.scopes;
     std::sort(scopes.begin(), scopes.end());
-    return base64::encode(crypto::sha256(s.return_url + "\n" + text::join(scopes, " ") + "\n" + s.claims + "\n" + s.user_flow), base64::alphabet::url);
+    return base64::encode(crypto::sha256(s.return_url + "\n" + text::join(scopes, " ") + "\n" + s.claims + "\n" + s.user_flow),
+                          base64::alphabet::url);
   }
 
   static constexpr std::string_view loop_guard_cookie = ".onbehalf.consent";
@@ -325,7 +330,10 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   void refuse_cross_site(const http::exchange_ptr& x) const {
     const auto& r = x->req();
     log_warning("Refused a request another site's page made with a user's session (Onbehalf:SignIn:TrustedOrigins lists the sites allowed)",
-                {{"cid", r.correlation_id}, {"method", r.method}, {"path", r.path}, {"origin", r.headers.find("Origin").value_or("")},
+                {{"cid", r.correlation_id},
+                 {"method", r.method},
+                 {"path", r.path},
+                 {"origin", r.headers.find("Origin").value_or("")},
                  {"fetch_site", r.headers.find("Sec-Fetch-Site").value_or("")}});
     reply(x, http::response::page(403, "This request came from another site",
                                   "A page of another site asked your browser to do this as you, so it was not done. If you meant to, "
@@ -347,9 +355,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                   {{"cid", x->req().correlation_id}, {"client", x->req().remote_address}});
       if (http::is_api_request(x->req())) return reply(x, api_challenge(x->req(), sign_in_request::to("/")));
       return reply(x, http::response::page(400, "Your sign-in could not be read",
-                                             "The sign-in cookie this browser sent was changed or comes from another server. "
-                                             "It has been removed; please sign in again.",
-                                             sign_in_again, sign_in_link));
+                                           "The sign-in cookie this browser sent was changed or comes from another server. "
+                                           "It has been removed; please sign in again.",
+                                           sign_in_again, sign_in_link));
     }
     const auto& ids = **ticket; // shared with the callback, which keeps it alive
     // Most sessions are published by their actor and found in place, with no callback to build.
@@ -379,9 +387,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     for (const auto& requirement : matched.required_claims) {
       if (requirement.satisfied_by(*x->user)) continue;
       return reply(x, http::response::page(403, "You do not have access to this page",
-                                             "Your account lacks the " + requirement.type + " this page requires (one of: " +
-                                                 text::join(requirement.any_of, ", ") + ").",
-                                             "Go to the home page", "/"));
+                                           "Your account lacks the " + requirement.type +
+                                               " this page requires (one of: " + text::join(requirement.any_of, ", ") + ").",
+                                           "Go to the home page", "/"));
     }
     proceed();
   }
@@ -405,8 +413,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto fields = text::form_fields::parse(req.method == "POST" ? std::string_view(req.body) : std::string_view(req.query));
     if (!fields) return reply(x, sign_in_failed("The answer from the sign-in service was malformed."));
     if (auto error = fields->find("error")) {
-      log_warning("The authority did not sign the user in", {{"cid", req.correlation_id}, {"error", *error},
-                                                              {"description", fields->find("error_description").value_or("")}});
+      log_warning("The authority did not sign the user in",
+                  {{"cid", req.correlation_id}, {"error", *error}, {"description", fields->find("error_description").value_or("")}});
       return reply(x, sign_in_failed("The sign-in was cancelled or refused."));
     }
     auto state = fields->find("state");
@@ -418,7 +426,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (!sealed) {
       log_warning("A sign-in callback came without its correlation cookie", {{"cid", req.correlation_id}});
       return reply(x, sign_in_failed("This browser did not bring back its sign-in cookie: the sign-in was already completed, "
-                                       "took too long, or cookies are blocked."));
+                                     "took too long, or cookies are blocked."));
     }
     auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state, clock::now(), options.correlation_lifetime);
     if (!correlation) {
@@ -460,7 +468,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (f.kind == identity::failure_kind::network_error || f.kind == identity::failure_kind::service_error) return reply(x, authority_unavailable());
     if (f.kind == identity::failure_kind::configuration_error)
       return reply(x, http::response::page(500, "Sign-in is misconfigured",
-                                             "This site's sign-in settings are wrong; its operators have been told in the log."));
+                                           "This site's sign-in settings are wrong; its operators have been told in the log."));
     x->respond(sign_in_failed("The sign-in code was refused (it was already used, or it expired)."));
   }
 
@@ -480,8 +488,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
         });
       }
       if (!claims) {
-        log_warning("An id_token was refused", {{"cid", x->req().correlation_id}, {"reason", identity::to_string(claims.error().reason)},
-                                                {"detail", claims.error().message}});
+        log_warning("An id_token was refused",
+                    {{"cid", x->req().correlation_id}, {"reason", identity::to_string(claims.error().reason)}, {"detail", claims.error().message}});
         return reply(x, sign_in_failed("The sign-in service's answer could not be verified."));
       }
       self->start_session(x, correlation, std::move(tokens_in), *claims);
@@ -528,7 +536,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     if (from_another_site(req)) return refuse_cross_site(x);
     // A link from another site (an image, a redirect) must not end the user's session: the user
     // confirms on this site's page, whose form posts here from this origin.
-    if (auto site = req.headers.find("Sec-Fetch-Site"); req.method == "GET" && site && !text::iequals(*site, "same-origin") && !text::iequals(*site, "none"))
+    if (auto site = req.headers.find("Sec-Fetch-Site");
+        req.method == "GET" && site && !text::iequals(*site, "same-origin") && !text::iequals(*site, "none"))
       return reply(x, http::response::confirmation_page(200, "Sign out?", "Do you want to sign out of this site?", "Sign out", req.path));
     auto self = shared_from_this();
     auto leave = [self, x] {
@@ -558,7 +567,9 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
 
   void add_routes(http::router& routes) {
     auto self = shared_from_this();
-    auto anonymous = [&routes](const std::string& method, const std::string& path, http::handler h) { routes.add(method, path, std::move(h)).anonymous = true; };
+    auto anonymous = [&routes](const std::string& method, const std::string& path, http::handler h) {
+      routes.add(method, path, std::move(h)).anonymous = true;
+    };
     auto callback = [self](const http::exchange_ptr& x) { self->callback(x); };
     anonymous("GET", options.callback_path, callback);
     anonymous("POST", options.callback_path, callback);
@@ -588,8 +599,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
       s.prompt = std::string(q.find("prompt").value_or(""));
       s.user_flow = std::string(q.find("userFlow").value_or(""));
       if (!self->may_use_flow(s.user_flow, q.find("userFlowProof")))
-        return reply(x, http::response::page(400, "That sign-in link is not valid", "It names a user flow this site does not use.",
-                                             sign_in_again, sign_in_link));
+        return reply(x, http::response::page(400, "That sign-in link is not valid", "It names a user flow this site does not use.", sign_in_again,
+                                             sign_in_link));
       self->challenge(x, std::move(s));
     });
     // B2C, as MIW's account controller: the edit-profile and password-reset user flows.
@@ -606,7 +617,8 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     };
     if (!options.edit_profile_flow.empty()) routes.get(account_path("EditProfile"), through_flow(options.edit_profile_flow));
     if (!options.reset_password_flow.empty()) anonymous("GET", account_path("ResetPassword"), through_flow(options.reset_password_flow));
-    anonymous("GET", options.signed_out_callback_path, [](const http::exchange_ptr& x) { x->respond(http::response::redirect(account_path("SignedOut"))); });
+    anonymous("GET", options.signed_out_callback_path,
+              [](const http::exchange_ptr& x) { x->respond(http::response::redirect(account_path("SignedOut"))); });
     anonymous("GET", account_path("SignedOut"), [](const http::exchange_ptr& x) {
       x->respond(http::response::page(200, "Signed out", "You have signed out of this site.", "Sign in again", sign_in_link));
     });

@@ -38,9 +38,9 @@ call_result<access_token> to_call_result(token_service_outcome o, const std::vec
 task<call_result<access_token>> detail::acquire_user_token_in_place(token_service& tokens, const signed_in_user& user,
                                                                     const std::vector<std::string>& scopes, token_acquisition_options options) {
   if (user.is_application())
-    co_return failure{call_failure(configuration_error{
-        "", "this request's caller is an application, not a user, so there is no user to call the API for: call it as the app "
-            "(the *_for_app calls), or admit only users' tokens on this route (require_scope)"})};
+    co_return failure{call_failure(
+        configuration_error{"", "this request's caller is an application, not a user, so there is no user to call the API for: call it as the app "
+                                "(the *_for_app calls), or admit only users' tokens on this route (require_scope)"})};
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
   auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
     if (!user.caller_token().empty())
@@ -62,13 +62,14 @@ task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std
 }
 
 task<call_result<std::string>> authorization_header_provider::create_for_user(signed_in_user user, std::vector<std::string> scopes,
-                                                                               token_acquisition_options options, std::string scheme) {
+                                                                              token_acquisition_options options, std::string scheme) {
   auto token = co_await acquire_token_for_user(tokens_, std::move(user), std::move(scopes), std::move(options));
   if (!token) co_return failure{std::move(token.error())};
   co_return scheme + " " + token->token.reveal();
 }
 
-task<call_result<std::string>> authorization_header_provider::create_for_app(std::string scope, token_acquisition_options options, std::string scheme) {
+task<call_result<std::string>> authorization_header_provider::create_for_app(std::string scope, token_acquisition_options options,
+                                                                             std::string scheme) {
   auto token = co_await acquire_token_for_app(tokens_, std::move(scope), std::move(options));
   if (!token) co_return failure{std::move(token.error())};
   co_return scheme + " " + token->token.reveal();

@@ -100,8 +100,10 @@ std::string answer_key(const std::string& id) { return partition_of(id) + "answe
 
 // A token response as the token endpoint wrote it, so another instance reads it back the same way.
 std::string as_endpoint_body(const identity::token_response& t) {
-  json::object body{{"access_token", t.access_token.reveal()}, {"token_type", t.token_type.empty() ? std::string("Bearer") : t.token_type},
-                    {"expires_in", static_cast<long long>(t.expires_in.count())}, {"scope", text::join(t.scopes, " ")}};
+  json::object body{{"access_token", t.access_token.reveal()},
+                    {"token_type", t.token_type.empty() ? std::string("Bearer") : t.token_type},
+                    {"expires_in", static_cast<long long>(t.expires_in.count())},
+                    {"scope", text::join(t.scopes, " ")}};
   if (!t.refresh_token.empty()) body.emplace_back("refresh_token", t.refresh_token.reveal());
   if (!t.id_token.empty()) body.emplace_back("id_token", t.id_token);
   if (t.refresh_in) body.emplace_back("refresh_in", static_cast<long long>(t.refresh_in->count()));
@@ -125,9 +127,12 @@ void redeem_now(redeemer_pointer self, const std::string& id) {
   token_acquisition_options o;
   o.user_flow = r.user_flow;
   auto timeout = r.lease ? std::optional(timeout_within(self->state.settings->lease_time)) : std::nullopt;
-  send_grant(self->state.settings, r.grant, o, [me = caf::actor_cast<caf::actor>(self), id](token_outcome outcome) {
-    caf::anon_send(me, redemption_finished{id, std::move(outcome)});
-  }, timeout);
+  send_grant(
+      self->state.settings, r.grant, o,
+      [me = caf::actor_cast<caf::actor>(self), id](token_outcome outcome) {
+        caf::anon_send(me, redemption_finished{id, std::move(outcome)});
+      },
+      timeout);
 }
 
 void acquire(redeemer_pointer self, const std::string& id) {
@@ -138,9 +143,10 @@ void acquire(redeemer_pointer self, const std::string& id) {
 }
 
 void read_answer(redeemer_pointer self, const std::string& id, bool under_lease) {
-  self->state.settings->store->get(partition_of(id), answer_key(id), [me = caf::actor_cast<caf::actor>(self), id, under_lease](result<std::optional<std::string>, std::string> r) {
-    caf::anon_send(me, redemption_answer_read{id, r ? std::move(*r) : std::nullopt, under_lease});
-  });
+  self->state.settings->store->get(partition_of(id), answer_key(id),
+                                   [me = caf::actor_cast<caf::actor>(self), id, under_lease](result<std::optional<std::string>, std::string> r) {
+                                     caf::anon_send(me, redemption_answer_read{id, r ? std::move(*r) : std::nullopt, under_lease});
+                                   });
 }
 
 void on_requested(redeemer_pointer self, redemption_requested& m) {
@@ -173,12 +179,13 @@ void on_lease_answered(redeemer_pointer self, redemption_lease_answered& m) {
     }
     auto generation = ++r.generation;
     auto me = caf::actor_cast<caf::actor>(self);
-    self->state.leases->on_released(partition_of(m.id), std::string(lease_name), [me, id = m.id, generation] { caf::anon_send(me, redemption_wait_over{id, generation}); });
+    self->state.leases->on_released(partition_of(m.id), std::string(lease_name), [me, id = m.id, generation] {
+      caf::anon_send(me, redemption_wait_over{id, generation});
+    });
     self->delayed_send(self, poll_interval, redemption_wait_over{m.id, generation});
     return;
   }
-  case lease_state::unavailable:
-    return redeem_now(self, m.id);
+  case lease_state::unavailable: return redeem_now(self, m.id);
   }
 }
 
@@ -218,10 +225,8 @@ caf::behavior code_redeemer(redeemer_pointer self, shared_settings settings, cac
   self->state.settings = std::move(settings);
   self->state.leases = leases;
   return {
-      [self](redemption_requested& m) { on_requested(self, m); },
-      [self](redemption_lease_answered& m) { on_lease_answered(self, m); },
-      [self](redemption_wait_over& m) { on_wait_over(self, m); },
-      [self](redemption_answer_read& m) { on_answer_read(self, m); },
+      [self](redemption_requested& m) { on_requested(self, m); }, [self](redemption_lease_answered& m) { on_lease_answered(self, m); },
+      [self](redemption_wait_over& m) { on_wait_over(self, m); }, [self](redemption_answer_read& m) { on_answer_read(self, m); },
       [self](redemption_finished& m) { on_finished(self, m); },
   };
 }

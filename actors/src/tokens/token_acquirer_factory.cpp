@@ -21,7 +21,7 @@ namespace {
 
 // The first usable credential of AzureAd:ClientCredentials, as MIW picks one.
 result<identity::client_authentication, std::string> client_authentication_from(const config::azure_ad_options& ad,
-                                                                                  std::unique_ptr<identity::client_certificate>& certificate) {
+                                                                                std::unique_ptr<identity::client_certificate>& certificate) {
   identity::client_authentication a;
   a.client_id = ad.client_id;
   for (const auto& c : ad.client_credentials) {
@@ -31,8 +31,9 @@ result<identity::client_authentication, std::string> client_authentication_from(
       a.client_secret = c.client_secret;
       return a;
     }
-    auto loaded = c.type == type::path ? identity::client_certificate::from_file(c.certificate_disk_path, c.certificate_password)
-                                       : identity::client_certificate::from_base64_pkcs12(c.certificate_base64_value.reveal(), c.certificate_password);
+    auto loaded = c.type == type::path
+                      ? identity::client_certificate::from_file(c.certificate_disk_path, c.certificate_password)
+                      : identity::client_certificate::from_base64_pkcs12(c.certificate_base64_value.reveal(), c.certificate_password);
     if (!loaded) return failure{"AzureAd:ClientCredentials: " + loaded.error()};
     certificate = std::make_unique<identity::client_certificate>(std::move(*loaded));
     a.how = identity::client_authentication::method::private_key_jwt;
@@ -90,7 +91,8 @@ result<opened_stores, std::string> open_durable_store(const config::host_options
     auto health = (*store)->wait_for_first_contact(h.redis.connect_timeout + std::chrono::milliseconds(500));
     if (health.current == redis::health::state::refused) return failure{redis_setting_for(health.detail) + ": " + health.detail};
     if (health.current != redis::health::state::connected)
-      log_warning("Redis is not reachable at start; serving from memory and the authority until it is", {{"redis", h.redis.host + ":" + std::to_string(h.redis.port)}, {"error", health.detail}});
+      log_warning("Redis is not reachable at start; serving from memory and the authority until it is",
+                  {{"redis", h.redis.host + ":" + std::to_string(h.redis.port)}, {"error", health.detail}});
     opened_stores opened;
     opened.redis = store->get();
     opened.l2 = std::move(*store);
@@ -125,7 +127,7 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<cache::memory_cache> l1;
   std::unique_ptr<cache::durable_store> application_store; // given by use_durable_store, until build()
   std::unique_ptr<cache::durable_store> l2;
-  cache::redis_store* redis = nullptr;                  // l2, with the Redis backend
+  cache::redis_store* redis = nullptr;                   // l2, with the Redis backend
   std::unique_ptr<cache::coordination> own_coordination; // otherwise: leases within this process
   cache::coordination* coordination = nullptr;
   std::unique_ptr<token_service> tokens;

@@ -7,9 +7,9 @@ namespace onbehalf::actors {
 namespace {
 
 task<call_result<access_token>> refused(std::vector<std::string> scopes) {
-  co_return failure{call_failure(configuration_error{
-      "scopes", "an app's token is asked for with exactly one scope (with Entra ID: the resource's .default scope, like https://storage.azure.com/.default), not '" +
-                    text::join(scopes, " ") + "'"})};
+  co_return failure{call_failure(configuration_error{"scopes", "an app's token is asked for with exactly one scope (with Entra ID: the resource's "
+                                                               ".default scope, like https://storage.azure.com/.default), not '" +
+                                                                   text::join(scopes, " ") + "'"})};
 }
 
 } // namespace

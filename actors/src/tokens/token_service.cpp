@@ -1,15 +1,15 @@
 #include "onbehalf/actors/token_service.hpp"
 
 #include "onbehalf/actors/authority_client.hpp"
-#include "spawn.hpp"
-#include "tokens/code_redemption.hpp"
-#include "tokens/token_grants.hpp"
 #include "onbehalf/cache/token_records.hpp"
 #include "onbehalf/core/base64.hpp"
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
+#include "spawn.hpp"
+#include "tokens/code_redemption.hpp"
+#include "tokens/token_grants.hpp"
 
 #include <caf/all.hpp>
 
@@ -29,12 +29,12 @@ using token_callback = std::function<void(token_service_outcome)>;
 // Where a request's tokens live, which actor acquires them, and what identifies its grant while
 // one is in flight.
 struct request_keys {
-  std::string partition;   // the account's, or the app's in its tenant
+  std::string partition; // the account's, or the app's in its tenant
   std::string cache_key;
   std::string refresh_key; // where the user's refresh token lives; empty for app tokens
   std::chrono::seconds refresh_lifetime{0};
   std::string flight;
-  std::string actor;       // authority (tenant) + resource: one token actor each
+  std::string actor; // authority (tenant) + resource: one token actor each
 };
 
 // What a flight is for: its keys, and the scopes and options of the call that started it.
@@ -119,8 +119,8 @@ struct flight {
   flight_request request;
   std::vector<token_callback> callers;
   std::optional<cache::coordination::lease> lease;
-  clock::time_point give_up_at{};  // waiting on another holder ends here
-  std::uint64_t generation = 0;    // which wake-up is the current one
+  clock::time_point give_up_at{}; // waiting on another holder ends here
+  std::uint64_t generation = 0;   // which wake-up is the current one
 };
 
 struct token_actor_state {
@@ -150,20 +150,22 @@ struct token_owner {
 };
 
 // Where a request's access tokens live: the account's (or the app's) partition, per resource.
-std::string access_key_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
+std::string access_key_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes,
+                           const token_acquisition_options& o) {
   auto resource = scopes.empty() ? std::string_view() : identity::resource_view_of_scope(scopes.front());
   const auto& tenant = tenant_of(s, o);
   auto home_account_id = owner.home_account_id;
-  if (!owner.caller_digest.empty()) return cache::keys::access_tokens(cache::keys::caller_partition(s.client.client_id, owner.caller_digest), resource);
+  if (!owner.caller_digest.empty())
+    return cache::keys::access_tokens(cache::keys::caller_partition(s.client.client_id, owner.caller_digest), resource);
   if (home_account_id.empty()) return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, tenant), resource);
   // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
   // account's partition, so sign-out removes them, under a resource key naming the tenant.
-  if (tenant != s.tenant)
-    return cache::keys::access_tokens_in_tenant(cache::keys::user_partition(home_account_id), tenant, resource, o.user_flow);
+  if (tenant != s.tenant) return cache::keys::access_tokens_in_tenant(cache::keys::user_partition(home_account_id), tenant, resource, o.user_flow);
   return cache::keys::user_access_tokens(home_account_id, resource, o.user_flow);
 }
 
-request_keys keys_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes, const token_acquisition_options& o) {
+request_keys keys_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes,
+                      const token_acquisition_options& o) {
   request_keys k;
   if (!owner.caller_digest.empty()) {
     k.partition = cache::keys::caller_partition(s.client.client_id, owner.caller_digest);
@@ -256,7 +258,8 @@ acquired_token keep(const token_service_settings& s, cache::coordination* leases
   }
   std::vector<cache::durable_store::entry> written{{k.cache_key, std::move(encoded), keep_until}};
   if (rotated) written.push_back({k.refresh_key, t.refresh_token.reveal(), now + k.refresh_lifetime});
-  auto kept = [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token, lifetime = k.refresh_lifetime](result<bool, std::string> written) {
+  auto kept = [l1 = s.cache, key = rotated ? k.refresh_key : std::string(), rt = t.refresh_token,
+               lifetime = k.refresh_lifetime](result<bool, std::string> written) {
     // A failed write is counted by the store for /metrics; the access token costs a later L1 miss at most.
     if ((!written || !*written) && !key.empty()) l1->put(key, rt.reveal(), cache::clock::now() + lifetime);
   };
@@ -300,12 +303,13 @@ void look(token_actor_pointer self, const flight_request& f, look_stage stage) {
     l2_looked m{f, stage};
     return on_looked(self, m);
   }
-  s.store->get(f.keys.partition, f.keys.cache_key, [me = caf::actor_cast<caf::actor>(self), f, stage, l1 = s.cache](result<std::optional<std::string>, std::string> r) {
-    if (r && *r) {
-      if (auto records = cache::access_token_records::decode(**r)) l1->put(f.keys.cache_key, **r, l1_expiry(latest_expiry(*records)));
-    }
-    caf::anon_send(me, l2_looked{f, stage});
-  });
+  s.store->get(f.keys.partition, f.keys.cache_key,
+               [me = caf::actor_cast<caf::actor>(self), f, stage, l1 = s.cache](result<std::optional<std::string>, std::string> r) {
+                 if (r && *r) {
+                   if (auto records = cache::access_token_records::decode(**r)) l1->put(f.keys.cache_key, **r, l1_expiry(latest_expiry(*records)));
+                 }
+                 caf::anon_send(me, l2_looked{f, stage});
+               });
 }
 
 std::function<void(token_outcome)> reporter(token_actor_pointer self, const flight_request& f) {
@@ -372,14 +376,18 @@ void begin_grant(token_actor_pointer self, const flight_request& f) {
   if (f.keys.refresh_key.empty())
     return send_grant(self->state.settings, identity::token_grant::client_credentials(f.scopes), f.options, reporter(self, f));
   leases_of(self).acquire(f.keys.partition, f.keys.refresh_key, self->state.settings->lease_time,
-                          [me = caf::actor_cast<caf::actor>(self), f](cache::coordination::lease_answer a) { caf::anon_send(me, lease_answered{f, std::move(a)}); });
+                          [me = caf::actor_cast<caf::actor>(self), f](cache::coordination::lease_answer a) {
+                            caf::anon_send(me, lease_answered{f, std::move(a)});
+                          });
 }
 
 // Another holder redeems the token: wake when it is done, or when the poll interval passes.
 void wait_for_holder(token_actor_pointer self, flight& fl, const flight_request& f) {
   auto generation = ++fl.generation;
   auto me = caf::actor_cast<caf::actor>(self);
-  leases_of(self).on_released(f.keys.partition, f.keys.refresh_key, [me, name = f.keys.flight, generation] { caf::anon_send(me, lease_wait_over{name, generation}); });
+  leases_of(self).on_released(f.keys.partition, f.keys.refresh_key, [me, name = f.keys.flight, generation] {
+    caf::anon_send(me, lease_wait_over{name, generation});
+  });
   self->delayed_send(self, self->state.settings->lease_poll, lease_wait_over{f.keys.flight, generation});
 }
 
@@ -444,10 +452,8 @@ void on_looked(token_actor_pointer self, l2_looked& m) {
         if (caller) caller(answer);
     }
     return begin_grant(self, m.f);
-  case look_stage::under_lease:
-    return redeem_refresh_token(self, m.f);
-  case look_stage::after_waiting:
-    return begin_grant(self, m.f);
+  case look_stage::under_lease: return redeem_refresh_token(self, m.f);
+  case look_stage::after_waiting: return begin_grant(self, m.f);
   }
 }
 
@@ -593,7 +599,8 @@ struct token_service::impl {
   }
 };
 
-token_service::token_service(caf::actor_system& system, token_service_settings settings) : impl_(std::make_unique<impl>(system, std::move(settings))) {}
+token_service::token_service(caf::actor_system& system, token_service_settings settings)
+    : impl_(std::make_unique<impl>(system, std::move(settings))) {}
 
 token_service::~token_service() {
   std::lock_guard lock(impl_->mutex);

@@ -172,7 +172,8 @@ struct bearer_admission::state : std::enable_shared_from_this<state> {
     auto on_authority = [self, &matched, x, proceed = std::move(proceed), token = std::move(token), digest = std::move(digest),
                          may_refetch_keys](result<identity::authority_cache::snapshot_ptr, std::string> a) mutable {
       if (!a) {
-        log_warning("Could not check an access token: the authority's keys are unavailable", {{"cid", x->req().correlation_id}, {"error", a.error()}});
+        log_warning("Could not check an access token: the authority's keys are unavailable",
+                    {{"cid", x->req().correlation_id}, {"error", a.error()}});
         auto r = http::response::error(503, "This API cannot check access tokens right now: the authority cannot be reached. Try again shortly.");
         r.headers.set("Retry-After", "30");
         x->respond(std::move(r));
@@ -185,14 +186,14 @@ struct bearer_admission::state : std::enable_shared_from_this<state> {
       rules.clock_skew = self->options.clock_skew;
       auto claims = identity::validate_access_token(token, (*a)->keys, rules);
       if (!claims && claims.error().reason == identity::token_rejection::unknown_key && may_refetch_keys) {
-        return self->authority.refresh_for_unknown_key([self, &matched, x, proceed = std::move(proceed), token = std::move(token),
-                                                        digest = std::move(digest)](auto) mutable {
-          self->validate(matched, x, std::move(proceed), std::move(token), std::move(digest), false);
-        });
+        return self->authority.refresh_for_unknown_key(
+            [self, &matched, x, proceed = std::move(proceed), token = std::move(token), digest = std::move(digest)](auto) mutable {
+              self->validate(matched, x, std::move(proceed), std::move(token), std::move(digest), false);
+            });
       }
       if (!claims) {
-        log_info("Refused an access token", {{"cid", x->req().correlation_id}, {"reason", identity::to_string(claims.error().reason)},
-                                             {"detail", claims.error().message}});
+        log_info("Refused an access token",
+                 {{"cid", x->req().correlation_id}, {"reason", identity::to_string(claims.error().reason)}, {"detail", claims.error().message}});
         return self->refuse(x, invalid_token(description_of(claims.error().reason)));
       }
       self->verified.fetch_add(1, std::memory_order_relaxed);

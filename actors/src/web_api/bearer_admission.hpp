@@ -20,8 +20,8 @@
 namespace onbehalf::actors {
 
 struct bearer_admission_options {
-  std::vector<std::string> audiences;       // ClientId, api://{ClientId}, AzureAd:Audience
-  std::vector<std::string> allowed_tenants; // AzureAd:AllowedTenants
+  std::vector<std::string> audiences;                // ClientId, api://{ClientId}, AzureAd:Audience
+  std::vector<std::string> allowed_tenants;          // AzureAd:AllowedTenants
   bool allow_tokens_without_scopes_or_roles = false; // AzureAd:AllowWebApiToBeAuthorizedByACL
   std::size_t remembered_tokens = 16'384;            // validated tokens held until they expire
   std::chrono::seconds clock_skew{300};
@@ -39,10 +39,10 @@ public:
   void admit(const http::route& matched, const http::exchange_ptr& x, std::function<void()> proceed) const;
 
   struct statistics {
-    std::uint64_t verified = 0;  // tokens whose signature was checked and found good
+    std::uint64_t verified = 0;   // tokens whose signature was checked and found good
     std::uint64_t remembered = 0; // requests admitted on a token validated before
-    std::uint64_t refused = 0;   // 400 and 401: no token, or not a good one
-    std::uint64_t forbidden = 0; // 403: a good token without what the route asks for
+    std::uint64_t refused = 0;    // 400 and 401: no token, or not a good one
+    std::uint64_t forbidden = 0;  // 403: a good token without what the route asks for
   };
   statistics counts() const;
   std::size_t held() const; // validated tokens held now

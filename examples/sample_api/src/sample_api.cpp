@@ -8,8 +8,8 @@
 #include "onbehalf/core/delayed_calls.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
-#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/client.hpp"
+#include "onbehalf/http/cross_origin.hpp"
 #include "onbehalf/http/server.hpp"
 #include "onbehalf/identity/access_token.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
@@ -49,8 +49,9 @@ http::response json_answer(unsigned status, std::string body) { return http::res
 
 // A protected API's refusal, as RFC 6750 says and as Entra-protected APIs send it.
 http::response bearer_refusal(unsigned status, std::string challenge, std::string_view message) {
-  auto r = json_answer(status, json::serialize(json::object{{"error", json::object{{"code", status == 401 ? "InvalidAuthenticationToken" : "Forbidden"},
-                                                                                      {"message", std::string(message)}}}}));
+  auto r =
+      json_answer(status, json::serialize(json::object{{"error", json::object{{"code", status == 401 ? "InvalidAuthenticationToken" : "Forbidden"},
+                                                                              {"message", std::string(message)}}}}));
   r.headers.set("WWW-Authenticate", std::move(challenge));
   return r;
 }
@@ -95,7 +96,7 @@ struct server::impl {
   mutable std::mutex mutex;
   faults injected;
   statistics counts;
-  std::vector<http::exchange_ptr> held; // never_answer: released when the API stops
+  std::vector<http::exchange_ptr> held;                // never_answer: released when the API stops
   std::map<std::string, std::string> required_context; // oid or "*" → acrs value
   std::map<std::string, long long> revoked_before;     // oid or "*" → iat must be at least this
 
@@ -129,7 +130,8 @@ struct server::impl {
         case faults::mode::server_error: return finish(x, http::response::error(500, "The sample API failed (injected fault)."));
         case faults::mode::malformed_json: return finish(x, json_answer(200, R"({"id": "7", "displayName": "truncat)"));
         case faults::mode::wrong_types:
-          return finish(x, json_answer(200, R"({"id": ["not", "a", "string"], "displayName": 42, "title": false, "done": "yes", "value": "not an array"})"));
+          return finish(
+              x, json_answer(200, R"({"id": ["not", "a", "string"], "displayName": 42, "title": false, "done": "yes", "value": "not an array"})"));
         case faults::mode::huge_body: return finish(x, json_answer(200, "\"" + std::string(16 * 1024 * 1024, 'x') + "\""));
         case faults::mode::never_answer: {
           std::lock_guard lock(mutex);
@@ -161,8 +163,10 @@ struct server::impl {
         return authority->refresh_for_unknown_key([this, x, api, then](auto) { authenticate(x, api, then, false); });
       if (!claims) {
         log_info("Refused a token", {{"reason", identity::to_string(claims.error().reason)}, {"detail", claims.error().message}});
-        return finish(x, bearer_refusal(401, "Bearer error=\"invalid_token\", error_description=\"" + std::string(identity::to_string(claims.error().reason)) + "\"",
-                                        "The token was refused: " + claims.error().message));
+        return finish(
+            x, bearer_refusal(401,
+                              "Bearer error=\"invalid_token\", error_description=\"" + std::string(identity::to_string(claims.error().reason)) + "\"",
+                              "The token was refused: " + claims.error().message));
       }
       caller c;
       c.claims = *claims;
@@ -209,7 +213,8 @@ struct server::impl {
 
   // Reading needs a user's access_as_user or Todo.ReadWrite, or an app's Todo.Read.All or Todo.ReadWrite.All.
   bool may_read(const caller& c) const {
-    return c.is_app ? c.has_role("Todo.Read.All") || c.has_role("Todo.ReadWrite.All") : c.has_scope("access_as_user") || c.has_scope("Todo.ReadWrite");
+    return c.is_app ? c.has_role("Todo.Read.All") || c.has_role("Todo.ReadWrite.All")
+                    : c.has_scope("access_as_user") || c.has_scope("Todo.ReadWrite");
   }
   // Writing needs Todo.ReadWrite (incremental consent, for users) or the app role Todo.ReadWrite.All.
   std::optional<http::response> refuse_write(const caller& c) const {
@@ -222,36 +227,38 @@ struct server::impl {
   void add_todo_routes() {
     auto& t = config.todo;
     router.get("/api/profile", protect(t, [this](const http::exchange_ptr& x, const caller& c) {
-      if (c.is_app) return finish(x, forbidden("A profile belongs to a user; this token is an app's."));
-      if (!may_read(c)) return finish(x, insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
-      profile p;
-      p.id = c.oid;
-      p.display_name = c.name;
-      p.user_principal_name = c.username;
-      p.scopes = c.scopes;
-      finish(x, json_answer(200, json::write(p)));
-    }));
+                 if (c.is_app) return finish(x, forbidden("A profile belongs to a user; this token is an app's."));
+                 if (!may_read(c)) return finish(x, insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
+                 profile p;
+                 p.id = c.oid;
+                 p.display_name = c.name;
+                 p.user_principal_name = c.username;
+                 p.scopes = c.scopes;
+                 finish(x, json_answer(200, json::write(p)));
+               }));
     router.get("/api/todos", protect(t, [this](const http::exchange_ptr& x, const caller& c) {
-      if (!may_read(c)) return finish(x, c.is_app ? forbidden("The app lacks the role Todo.Read.All.") : insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
-      finish(x, json_answer(200, json::write(c.is_app ? todos.all() : todos.of(c.oid))));
-    }));
+                 if (!may_read(c))
+                   return finish(x, c.is_app ? forbidden("The app lacks the role Todo.Read.All.")
+                                             : insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
+                 finish(x, json_answer(200, json::write(c.is_app ? todos.all() : todos.of(c.oid))));
+               }));
     router.get("/api/todos/{id}", protect(t, [this](const http::exchange_ptr& x, const caller& c) {
-      if (!may_read(c)) return finish(x, insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
-      auto id = id_param(x);
-      auto mine = c.is_app ? todos.all() : todos.of(c.oid);
-      auto it = std::find_if(mine.begin(), mine.end(), [&](const todo& d) { return id && d.id == *id; });
-      if (it == mine.end()) return finish(x, not_found("No such todo."));
-      finish(x, json_answer(200, json::write(*it)));
-    }));
+                 if (!may_read(c)) return finish(x, insufficient_scope(config.todo.app_id_uri + "/access_as_user"));
+                 auto id = id_param(x);
+                 auto mine = c.is_app ? todos.all() : todos.of(c.oid);
+                 auto it = std::find_if(mine.begin(), mine.end(), [&](const todo& d) { return id && d.id == *id; });
+                 if (it == mine.end()) return finish(x, not_found("No such todo."));
+                 finish(x, json_answer(200, json::write(*it)));
+               }));
     router.post("/api/todos", protect(t, [this](const http::exchange_ptr& x, const caller& c) {
-      if (auto refusal = refuse_write(c)) return finish(x, std::move(*refusal));
-      auto change = json::read_as<todo_change>(x->req().body);
-      if (!change || !change->title || change->title->empty()) return finish(x, bad_request("Send {\"title\": \"...\"}."));
-      auto created = todos.add(c.is_app ? "app" : c.oid, *change);
-      auto r = json_answer(201, json::write(created));
-      r.headers.set("Location", "/api/todos/" + std::to_string(created.id));
-      finish(x, std::move(r));
-    }));
+                  if (auto refusal = refuse_write(c)) return finish(x, std::move(*refusal));
+                  auto change = json::read_as<todo_change>(x->req().body);
+                  if (!change || !change->title || change->title->empty()) return finish(x, bad_request("Send {\"title\": \"...\"}."));
+                  auto created = todos.add(c.is_app ? "app" : c.oid, *change);
+                  auto r = json_answer(201, json::write(created));
+                  r.headers.set("Location", "/api/todos/" + std::to_string(created.id));
+                  finish(x, std::move(r));
+                }));
     auto update = [this](const http::exchange_ptr& x, const caller& c) {
       if (auto refusal = refuse_write(c)) return finish(x, std::move(*refusal));
       auto change = json::read_as<todo_change>(x->req().body);
@@ -264,13 +271,13 @@ struct server::impl {
     router.put("/api/todos/{id}", protect(t, update));
     router.patch("/api/todos/{id}", protect(t, update));
     router.del("/api/todos/{id}", protect(t, [this](const http::exchange_ptr& x, const caller& c) {
-      if (auto refusal = refuse_write(c)) return finish(x, std::move(*refusal));
-      auto id = id_param(x);
-      if (!id || !todos.remove(owner_of(c), *id)) return finish(x, not_found("No such todo."));
-      http::response r;
-      r.status = 204;
-      finish(x, std::move(r));
-    }));
+                 if (auto refusal = refuse_write(c)) return finish(x, std::move(*refusal));
+                 auto id = id_param(x);
+                 if (!id || !todos.remove(owner_of(c), *id)) return finish(x, not_found("No such todo."));
+                 http::response r;
+                 r.status = 204;
+                 finish(x, std::move(r));
+               }));
     // What the API received, for tests of every option's effect. The token itself is never echoed.
     auto echo = protect(t, [this](const http::exchange_ptr& x, const caller& c) {
       json::object headers;
@@ -304,27 +311,27 @@ struct server::impl {
   void add_graph_routes() {
     auto& g = config.graph;
     router.get("/v1.0/me", protect(g, [this](const http::exchange_ptr& x, const caller& c) {
-      if (c.is_app || !(c.has_scope("User.Read") || c.has_scope("User.ReadBasic.All")))
-        return finish(x, insufficient_scope("https://graph.microsoft.com/User.Read"));
-      graph_user u;
-      u.id = c.oid;
-      u.display_name = c.name;
-      u.user_principal_name = c.username;
-      u.mail = c.username;
-      u.job_title = "Engineer";
-      finish(x, json_answer(200, json::write(u)));
-    }));
+                 if (c.is_app || !(c.has_scope("User.Read") || c.has_scope("User.ReadBasic.All")))
+                   return finish(x, insufficient_scope("https://graph.microsoft.com/User.Read"));
+                 graph_user u;
+                 u.id = c.oid;
+                 u.display_name = c.name;
+                 u.user_principal_name = c.username;
+                 u.mail = c.username;
+                 u.job_title = "Engineer";
+                 finish(x, json_answer(200, json::write(u)));
+               }));
     router.get("/v1.0/me/messages", protect(g, [this](const http::exchange_ptr& x, const caller& c) {
-      if (c.is_app || !c.has_scope("Mail.Read")) return finish(x, insufficient_scope("https://graph.microsoft.com/Mail.Read"));
-      messages_page(x, c);
-    }));
+                 if (c.is_app || !c.has_scope("Mail.Read")) return finish(x, insufficient_scope("https://graph.microsoft.com/Mail.Read"));
+                 messages_page(x, c);
+               }));
     router.post("/v1.0/me/sendMail", protect(g, [this](const http::exchange_ptr& x, const caller& c) {
-      if (c.is_app || !c.has_scope("Mail.Send")) return finish(x, insufficient_scope("https://graph.microsoft.com/Mail.Send"));
-      if (!json::parse(x->req().body)) return finish(x, bad_request("The body must be a JSON message."));
-      http::response r;
-      r.status = 202;
-      finish(x, std::move(r));
-    }));
+                  if (c.is_app || !c.has_scope("Mail.Send")) return finish(x, insufficient_scope("https://graph.microsoft.com/Mail.Send"));
+                  if (!json::parse(x->req().body)) return finish(x, bad_request("The body must be a JSON message."));
+                  http::response r;
+                  r.status = 202;
+                  finish(x, std::move(r));
+                }));
   }
 
   // One page of the caller's mailbox: $filter (isRead), $select, $top (pages of at most 10, as
@@ -334,7 +341,8 @@ struct server::impl {
     auto mailbox = mailbox_of(c.name, c.username);
     auto filter = std::string(q.find("$filter").value_or(""));
     if (!filter.empty()) {
-      if (filter != "isRead eq false" && filter != "isRead eq true") return finish(x, bad_request("Invalid filter clause: only isRead eq true|false is supported here."));
+      if (filter != "isRead eq false" && filter != "isRead eq true")
+        return finish(x, bad_request("Invalid filter clause: only isRead eq true|false is supported here."));
       bool wanted = filter.ends_with("true");
       std::erase_if(mailbox, [&](const message& m) { return m.is_read != wanted; });
     }
@@ -350,7 +358,8 @@ struct server::impl {
       auto item = json::to_value(mailbox[i]);
       if (!select.empty()) {
         std::erase_if(*item.if_object(), [&](const auto& member) {
-          return member.first != "id" && std::none_of(select.begin(), select.end(), [&](const std::string& s) { return text::iequals(s, member.first); });
+          return member.first != "id" &&
+                 std::none_of(select.begin(), select.end(), [&](const std::string& s) { return text::iequals(s, member.first); });
         });
       }
       value.push_back(std::move(item));
@@ -371,7 +380,8 @@ struct server::impl {
   http::handler admin(std::function<std::string(const text::form_fields&)> act) {
     return [act](const http::exchange_ptr& x) {
       if (!http::is_local_tool_request(x->req()))
-        return void(x->respond(http::response::error(403, "Admin endpoints answer only scripts on this machine (named localhost or 127.0.0.1), not web pages.")));
+        return void(x->respond(
+            http::response::error(403, "Admin endpoints answer only scripts on this machine (named localhost or 127.0.0.1), not web pages.")));
       auto form = text::form_fields::parse(x->req().body);
       if (!form) return void(x->respond(http::response::error(400, "Send the settings as a form (application/x-www-form-urlencoded).")));
       x->respond(http::response::text(200, act(*form) + "\n"));
@@ -380,35 +390,42 @@ struct server::impl {
 
   void add_admin_routes(server& s) {
     router.post("/admin/faults", admin([&s](const text::form_fields& f) {
-      faults injected;
-      auto mode = f.find("mode").value_or("none");
-      using m = faults::mode;
-      static const std::map<std::string_view, m> modes = {{"none", m::none},           {"unavailable", m::unavailable},   {"server_error", m::server_error},
-                                                          {"malformed_json", m::malformed_json}, {"wrong_types", m::wrong_types}, {"huge_body", m::huge_body},
-                                                          {"never_answer", m::never_answer}};
-      auto it = modes.find(mode);
-      if (it == modes.end()) return std::string("unknown mode '") + std::string(mode) + "'; use none, unavailable, server_error, malformed_json, wrong_types, huge_body or never_answer";
-      injected.kind = it->second;
-      injected.latency = std::chrono::milliseconds(text::parse_unsigned(f.find("latency_ms").value_or("0")).value_or(0));
-      s.set_faults(injected);
-      return "faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(injected.latency.count());
-    }));
+                  faults injected;
+                  auto mode = f.find("mode").value_or("none");
+                  using m = faults::mode;
+                  static const std::map<std::string_view, m> modes = {{"none", m::none},
+                                                                      {"unavailable", m::unavailable},
+                                                                      {"server_error", m::server_error},
+                                                                      {"malformed_json", m::malformed_json},
+                                                                      {"wrong_types", m::wrong_types},
+                                                                      {"huge_body", m::huge_body},
+                                                                      {"never_answer", m::never_answer}};
+                  auto it = modes.find(mode);
+                  if (it == modes.end())
+                    return std::string("unknown mode '") + std::string(mode) +
+                           "'; use none, unavailable, server_error, malformed_json, wrong_types, huge_body or never_answer";
+                  injected.kind = it->second;
+                  injected.latency = std::chrono::milliseconds(text::parse_unsigned(f.find("latency_ms").value_or("0")).value_or(0));
+                  s.set_faults(injected);
+                  return "faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(injected.latency.count());
+                }));
     router.get("/admin/stats", [&s](const http::exchange_ptr& x) {
       auto st = s.stats();
-      x->respond(json_answer(200, json::serialize(json::object{{"requests", st.requests}, {"in_flight", st.in_flight}, {"max_in_flight", st.max_in_flight}})));
+      x->respond(json_answer(
+          200, json::serialize(json::object{{"requests", st.requests}, {"in_flight", st.in_flight}, {"max_in_flight", st.max_in_flight}})));
     });
     router.post("/admin/stats/reset", admin([&s](const text::form_fields&) {
-      s.reset_statistics();
-      return std::string("statistics reset");
-    }));
+                  s.reset_statistics();
+                  return std::string("statistics reset");
+                }));
     router.post("/admin/require-context", admin([&s](const text::form_fields& f) {
-      s.require_authentication_context(std::string(f.find("user").value_or("*")), std::string(f.find("context").value_or("c1")));
-      return std::string("authentication context required");
-    }));
+                  s.require_authentication_context(std::string(f.find("user").value_or("*")), std::string(f.find("context").value_or("c1")));
+                  return std::string("authentication context required");
+                }));
     router.post("/admin/revoke-sessions", admin([&s](const text::form_fields& f) {
-      s.revoke_sessions(std::string(f.find("user").value_or("*")));
-      return std::string("sessions revoked");
-    }));
+                  s.revoke_sessions(std::string(f.find("user").value_or("*")));
+                  return std::string("sessions revoked");
+                }));
   }
 };
 

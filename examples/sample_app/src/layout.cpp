@@ -26,10 +26,17 @@ input[type=text] { padding: 0.3rem; border: 1px solid #cbd5e1; border-radius: 4p
 code { background: #eef2ff; padding: 0 0.25rem; border-radius: 3px; }
 )";
 
-constexpr std::string_view links[][2] = {{"/", "Home"},           {"/profile", "Profile"},     {"/emails", "Emails"},
-                                         {"/todos", "Todos"},      {"/dashboard", "Dashboard"}, {"/parallel", "Parallel"},
-                                         {"/overview", "Overview"}, {"/blobs", "Blobs"},     {"/send-mail", "Send mail"},
-                                         {"/live/todos", "Live todos"}, {"/me", "My claims"}};
+constexpr std::string_view links[][2] = {{"/", "Home"},
+                                         {"/profile", "Profile"},
+                                         {"/emails", "Emails"},
+                                         {"/todos", "Todos"},
+                                         {"/dashboard", "Dashboard"},
+                                         {"/parallel", "Parallel"},
+                                         {"/overview", "Overview"},
+                                         {"/blobs", "Blobs"},
+                                         {"/send-mail", "Send mail"},
+                                         {"/live/todos", "Live todos"},
+                                         {"/me", "My claims"}};
 
 } // namespace
 
@@ -71,11 +78,14 @@ http::response page(const http::exchange_ptr& x, std::string_view title, const s
   r.headers.set("Cache-Control", "no-store");
   auto& out = r.body;
   out.reserve(after_title().size() + body.size() + 2 * escaped_title.size() + 512);
-  out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+  out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, "
+             "initial-scale=1\"><title>")
       .append(escaped_title)
       .append(after_title());
   if (x->user) {
-    out.append("<span class=\"who\">").append(html(x->user->display_name())).append(" · <a href=\"/MicrosoftIdentity/Account/SignOut\">Sign out</a></span>");
+    out.append("<span class=\"who\">")
+        .append(html(x->user->display_name()))
+        .append(" · <a href=\"/MicrosoftIdentity/Account/SignOut\">Sign out</a></span>");
   } else {
     out.append("<span class=\"who\"><a href=\"/MicrosoftIdentity/Account/SignIn\">Sign in</a></span>");
   }

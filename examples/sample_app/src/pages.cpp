@@ -2,6 +2,7 @@
 
 #include "layout.hpp"
 
+#include "contract.hpp" // the sample web API's
 #include "onbehalf/actors/call_failure.hpp"
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/graph.hpp"
@@ -13,8 +14,6 @@
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/sample_api/contract.hpp"
-#include "contract.hpp" // the sample web API's
-
 
 #include <chrono>
 
@@ -45,7 +44,8 @@ task<void> show_profile(actors::downstream_api& apis, http::exchange_ptr x) {
   x->respond(page(x, "Profile",
                   "<div class=\"card\"><table><tr><th>Name</th><td>" + html(p.display_name) + "</td></tr><tr><th>Sign-in name</th><td>" +
                       html(p.user_principal_name) + "</td></tr><tr><th>Object id</th><td><code>" + html(p.id) +
-                      "</code></td></tr><tr><th>Scopes the API saw</th><td>" + html(text::join(p.scopes, " ")) + "</td></tr></table></div>"
+                      "</code></td></tr><tr><th>Scopes the API saw</th><td>" + html(text::join(p.scopes, " ")) +
+                      "</td></tr></table></div>"
                       "<p>Served by the sample API with your token, which onbehalf acquired and cached.</p>"));
 }
 
@@ -57,13 +57,14 @@ task<void> show_emails(actors::downstream_api& apis, http::exchange_ptr x) {
   std::string rows;
   for (const auto& m : messages) {
     auto from = m.from ? m.from->email_address.name : std::string();
-    rows += "<tr><td>" + html(from) + "</td><td>" + html(m.subject.value_or("")) + "</td><td>" + html(m.received_date_time.value_or("")) + "</td><td>" +
-            (m.is_read.value_or(false) ? "read" : "<strong>unread</strong>") + "</td></tr>";
+    rows += "<tr><td>" + html(from) + "</td><td>" + html(m.subject.value_or("")) + "</td><td>" + html(m.received_date_time.value_or("")) +
+            "</td><td>" + (m.is_read.value_or(false) ? "read" : "<strong>unread</strong>") + "</td></tr>";
   }
   x->respond(page(x, "Emails",
                   "<p>Your latest " + std::to_string(messages.size()) +
                       " messages from Microsoft Graph (the sample API's Graph subset), pages followed by <code>@odata.nextLink</code>.</p>"
-                      "<table><tr><th>From</th><th>Subject</th><th>Received</th><th></th></tr>" + rows + "</table>"));
+                      "<table><tr><th>From</th><th>Subject</th><th>Received</th><th></th></tr>" +
+                      rows + "</table>"));
 }
 
 task<void> show_todos(actors::downstream_api& apis, http::exchange_ptr x) {
@@ -73,13 +74,17 @@ task<void> show_todos(actors::downstream_api& apis, http::exchange_ptr x) {
     auto id = std::to_string(t.id);
     rows += "<tr><td>" + std::string(t.done ? "✔" : "") + "</td><td>" + html(t.title) + "</td><td>" +
             "<form class=\"inline\" method=\"post\" action=\"/todos/" + id + "/done\"><button>Done</button></form> " +
-            "<form class=\"inline\" method=\"post\" action=\"/todos/" + id + "/rename\"><input type=\"text\" name=\"title\" placeholder=\"New title\"> <button>Rename</button></form> " +
+            "<form class=\"inline\" method=\"post\" action=\"/todos/" + id +
+            "/rename\"><input type=\"text\" name=\"title\" placeholder=\"New title\"> <button>Rename</button></form> " +
             "<form class=\"inline\" method=\"post\" action=\"/todos/" + id + "/delete\"><button>Delete</button></form></td></tr>";
   }
-  x->respond(page(x, "Todos",
-                  "<form method=\"post\" action=\"/todos\"><input type=\"text\" name=\"title\" placeholder=\"Something to do\"> <button>Add</button></form>"
-                  "<table><tr><th></th><th>Title</th><th></th></tr>" + rows + "</table>"
-                  "<p>Writing needs <code>Todo.ReadWrite</code>: the first visit asks for it (incremental consent).</p>"));
+  x->respond(
+      page(x, "Todos",
+           "<form method=\"post\" action=\"/todos\"><input type=\"text\" name=\"title\" placeholder=\"Something to do\"> <button>Add</button></form>"
+           "<table><tr><th></th><th>Title</th><th></th></tr>" +
+               rows +
+               "</table>"
+               "<p>Writing needs <code>Todo.ReadWrite</code>: the first visit asks for it (incremental consent).</p>"));
 }
 
 // Each write goes to the API with its own verb (POST, PATCH, PUT, DELETE), then back to the list.
@@ -103,7 +108,8 @@ task<void> rename_todo(actors::downstream_api& apis, http::exchange_ptr x) {
   todo_change renamed;
   renamed.title = form_value(x->req(), "title");
   auto path = todo_path(x);
-  if (!renamed.title->empty()) or_throw(co_await apis.put_for_user<todo_change>(x, "TodoList", renamed, [&path](downstream_call_options& o) { at(o, path); }));
+  if (!renamed.title->empty())
+    or_throw(co_await apis.put_for_user<todo_change>(x, "TodoList", renamed, [&path](downstream_call_options& o) { at(o, path); }));
   x->respond(http::response::redirect("/todos"));
 }
 
@@ -137,9 +143,13 @@ task<void> show_parallel(actors::downstream_api& apis, http::exchange_ptr x) {
   auto p_value = or_throw(std::move(p));
   auto me_value = or_throw(std::move(me));
   x->respond(page(x, "Parallel",
-                  "<div class=\"card\">From the sample API: <strong>" + html(p_value.display_name) + "</strong></div>"
-                  "<div class=\"card\">From Graph: <strong>" + html(me_value.display_name) + "</strong> (" + html(me_value.user_principal_name) + ")</div>"
-                  "<p>Both calls ran concurrently; together they took " + std::to_string(took) + " ms.</p>"));
+                  "<div class=\"card\">From the sample API: <strong>" + html(p_value.display_name) +
+                      "</strong></div>"
+                      "<div class=\"card\">From Graph: <strong>" +
+                      html(me_value.display_name) + "</strong> (" + html(me_value.user_principal_name) +
+                      ")</div>"
+                      "<p>Both calls ran concurrently; together they took " +
+                      std::to_string(took) + " ms.</p>"));
 }
 
 // A middle tier: the sample web API, called with the user's token, calls the sample API and Graph
@@ -149,7 +159,8 @@ task<void> show_overview(actors::downstream_api& apis, http::exchange_ptr x) {
   x->respond(page(x, "Overview",
                   "<table><tr><th>The sample web API saw</th><td>" + html(o.caller) + "</td></tr><tr><th>The sample API saw</th><td>" +
                       html(o.profile.display_name) + "</td></tr><tr><th>Graph saw</th><td>" + html(o.graph_display_name) +
-                      "</td></tr><tr><th>Open todos</th><td>" + std::to_string(o.open_todos) + "</td></tr></table>"
+                      "</td></tr><tr><th>Open todos</th><td>" + std::to_string(o.open_todos) +
+                      "</td></tr></table>"
                       "<p>This app called the sample web API with your token; it called the sample API and Graph for you with tokens "
                       "the authority issued on behalf of yours.</p>"));
 }
@@ -157,8 +168,9 @@ task<void> show_overview(actors::downstream_api& apis, http::exchange_ptr x) {
 // Azure Storage with the user's token, as an Azure SDK would get it from a token credential.
 task<void> show_blobs(actors::host& h, std::string endpoint, http::exchange_ptr x) {
   if (endpoint.empty())
-    co_return void(x->respond(page(x, "Blobs", notice("Blob storage is not configured (Sample:BlobEndpoint). scripts/run sets it when Azurite is installed "
-                                                       "(scripts/test installs it)."))));
+    co_return void(x->respond(page(x, "Blobs",
+                                   notice("Blob storage is not configured (Sample:BlobEndpoint). scripts/run sets it when Azurite is installed "
+                                          "(scripts/test installs it)."))));
   auto credential = actors::token_credential::for_user(h.tokens(), actors::signed_in_user(x));
   std::vector<std::string> scopes{"https://storage.azure.com/user_impersonation"};
   auto token = or_throw(co_await credential.get_token(scopes));
@@ -167,7 +179,8 @@ task<void> show_blobs(actors::host& h, std::string endpoint, http::exchange_ptr 
     r.headers.set("Authorization", "Bearer " + token.token.reveal());
     r.headers.set("x-ms-version", "2021-12-02");
     if (blob) r.headers.set("x-ms-blob-type", "BlockBlob");
-    return when_called_back<http::client_result>([&h, r](std::function<void(http::client_result)> done) { h.services().web().send(r, std::move(done)); });
+    return when_called_back<http::client_result>(
+        [&h, r](std::function<void(http::client_result)> done) { h.services().web().send(r, std::move(done)); });
   };
   auto listed = co_await call("GET", "/samples?restype=container&comp=list", {}, false);
   if (listed && listed->status == 404) { // first visit: make the container and a blob to list
@@ -289,7 +302,8 @@ http::response my_claims(actors::host& h, const http::exchange_ptr& x) {
     }
     for (const auto& t : records->all()) {
       auto minutes = std::chrono::duration_cast<std::chrono::minutes>(t.expires_on - std::chrono::system_clock::now()).count();
-      tokens += "<tr><td>" + html(resource) + "</td><td>" + html(text::join(t.scopes, " ")) + "</td><td>" + std::to_string(minutes) + " min</td></tr>";
+      tokens +=
+          "<tr><td>" + html(resource) + "</td><td>" + html(text::join(t.scopes, " ")) + "</td><td>" + std::to_string(minutes) + " min</td></tr>";
     }
   }
   return page(x, "My claims",
@@ -337,13 +351,16 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
   todo_pages.post("/todos/{id}/delete", [&apis](http::exchange_ptr x) { return delete_todo(apis, std::move(x)); });
   todo_pages.get("/live/todos", [](const http::exchange_ptr& x) { x->respond(page(x, "Live todos", std::string(live_script))); });
   todo_pages.get("/live/todos/socket",
-                 h.live("/live/todos", [&apis](actors::live_connection_ptr c, std::string m) { return live_add(apis, std::move(c), std::move(m)); },
-                        [&apis](actors::live_connection_ptr c, std::string) { return live_todos(apis, std::move(c)); }));
+                 h.live(
+                     "/live/todos", [&apis](actors::live_connection_ptr c, std::string m) { return live_add(apis, std::move(c), std::move(m)); },
+                     [&apis](actors::live_connection_ptr c, std::string) { return live_todos(apis, std::move(c)); }));
 
-  r.get("/overview", [&apis](http::exchange_ptr x) { return show_overview(apis, std::move(x)); })
-      .authorize_for_scopes({.scope_key_section = "DownstreamApis:Overview:Scopes"});
-  r.get("/blobs", [&h, blob_endpoint](http::exchange_ptr x) { return show_blobs(h, blob_endpoint, std::move(x)); })
-      .authorize_for_scopes({.scopes = {"https://storage.azure.com/user_impersonation"}});
+  r.get("/overview", [&apis](http::exchange_ptr x) {
+     return show_overview(apis, std::move(x));
+   }).authorize_for_scopes({.scope_key_section = "DownstreamApis:Overview:Scopes"});
+  r.get("/blobs", [&h, blob_endpoint](http::exchange_ptr x) {
+     return show_blobs(h, blob_endpoint, std::move(x));
+   }).authorize_for_scopes({.scopes = {"https://storage.azure.com/user_impersonation"}});
   r.get("/send-mail", [](const http::exchange_ptr& x) { x->respond(mail_form(x)); });
   r.post("/send-mail", [&h](http::exchange_ptr x) { return send_mail(h, std::move(x)); });
 }

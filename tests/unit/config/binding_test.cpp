@@ -21,11 +21,11 @@ const std::string good_azure_ad =
     R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1",
         "ClientCredentials": [{"SourceType": "ClientSecret", "ClientSecret": "s3cret-value"}]})";
 
-load_outcome bind_host(std::string_view onbehalf_section) {
-  return bind_with(good_azure_ad, "\"Onbehalf\": " + std::string(onbehalf_section));
-}
+load_outcome bind_host(std::string_view onbehalf_section) { return bind_with(good_azure_ad, "\"Onbehalf\": " + std::string(onbehalf_section)); }
 
-load_outcome bind_api(std::string_view api) { return bind_with(good_azure_ad, R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApis": {"MyAPI": )" + std::string(api) + "}"); }
+load_outcome bind_api(std::string_view api) {
+  return bind_with(good_azure_ad, R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApis": {"MyAPI": )" + std::string(api) + "}");
+}
 
 // The message of the one error about `key`; fails the test when there is none.
 std::string error_about(const load_outcome& o, std::string_view key) {
@@ -231,8 +231,8 @@ TEST_CASE("Onbehalf:Metrics:Port gives /metrics a listener of its own, on loopba
   REQUIRE(anywhere.settings);
   CHECK(anywhere.settings->host.metrics.own_listener);
   CHECK(anywhere.settings->host.metrics.listen_address == "0.0.0.0");
-  CHECK(error_about(bind_host(R"({"Metrics": {"Port": 5000}, "Port": 5000, "Cache": {"Backend": "Memory"}})"), "Onbehalf:Metrics:Port").find("differ") !=
-        std::string::npos);
+  CHECK(error_about(bind_host(R"({"Metrics": {"Port": 5000}, "Port": 5000, "Cache": {"Backend": "Memory"}})"), "Onbehalf:Metrics:Port")
+            .find("differ") != std::string::npos);
   CHECK(error_about(bind_host(R"({"Metrics": {"Port": 9464, "ListenAddress": "metrics.local"}, "Cache": {"Backend": "Memory"}})"),
                     "Onbehalf:Metrics:ListenAddress")
             .find("IP address") != std::string::npos);
@@ -290,7 +290,8 @@ TEST_CASE("a misspelt section name is warned about with the section it probably 
 }
 
 TEST_CASE("sections of the application's own are not warned about") {
-  auto o = bind_with(good_azure_ad, R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "Logging": {"LogLevel": {"Default": "Information"}}, "AllowedHosts": "*")");
+  auto o = bind_with(good_azure_ad,
+                     R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "Logging": {"LogLevel": {"Default": "Information"}}, "AllowedHosts": "*")");
   CHECK(o.warnings.empty());
 }
 
@@ -326,9 +327,10 @@ TEST_CASE("the configured encryption keys make a key ring that seals with the ne
 }
 
 TEST_CASE("a provider other than Entra ID may grant apps a scope that is not .default") {
-  auto o = bind_with(R"({"Authority": "https://id.example.com", "ClientId": "app-1",
+  auto o = bind_with(
+      R"({"Authority": "https://id.example.com", "ClientId": "app-1",
         "ClientCredentials": [{"SourceType": "ClientSecret", "ClientSecret": "s3cret-value"}]})",
-                     R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApis": {"Orders": {"BaseUrl": "https://a.example", "Scopes": ["orders:read"], "RequestAppToken": true}})");
+      R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApis": {"Orders": {"BaseUrl": "https://a.example", "Scopes": ["orders:read"], "RequestAppToken": true}})");
   CHECK(o.errors.empty());
 }
 

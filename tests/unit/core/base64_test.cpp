@@ -35,8 +35,8 @@ TEST_CASE("base64 decodes every length of tail, and refuses stray bits in the la
   CHECK(base64::decode("Zm9vYmE") == std::string("fooba"));
   CHECK(base64::decode("Zm9vYmFy") == std::string("foobar"));
   CHECK(base64::decode("") == std::string());
-  CHECK_FALSE(base64::decode("Zh"));      // 4 stray bits
-  CHECK_FALSE(base64::decode("Zm9vYmF")); // 2 stray bits
+  CHECK_FALSE(base64::decode("Zh"));       // 4 stray bits
+  CHECK_FALSE(base64::decode("Zm9vYmF"));  // 2 stray bits
   CHECK_FALSE(base64::decode("Zm!vYmFy")); // a bad character in a full group
   std::string all_bytes;
   for (int b = 0; b < 256; ++b) all_bytes += static_cast<char>(b);

@@ -5,8 +5,7 @@
 using onbehalf::redaction::redact;
 
 namespace {
-const std::string jwt =
-    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
+const std::string jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaSJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU";
 }
 
 TEST_CASE("redact masks a JWT wherever it stands") {
@@ -16,7 +15,7 @@ TEST_CASE("redact masks a JWT wherever it stands") {
 }
 
 TEST_CASE("redact masks bearer and basic credentials") {
-  CHECK(redact("Authorization: Bearer abc.def-ghi") .find("abc.def-ghi") == std::string::npos);
+  CHECK(redact("Authorization: Bearer abc.def-ghi").find("abc.def-ghi") == std::string::npos);
   CHECK(redact("sent bearer opaque-token-value now").find("opaque-token-value") == std::string::npos);
   CHECK(redact("Basic dXNlcjpwYXNz").find("dXNlcjpwYXNz") == std::string::npos);
 }
@@ -28,9 +27,7 @@ TEST_CASE("redact masks credential parameters in query strings, forms and JSON")
   CHECK(redact("/signin-oidc?code=0.AAAAsecretcode&state=s").find("AAAAsecretcode") == std::string::npos);
 }
 
-TEST_CASE("redact keeps words that merely end like a credential name") {
-  CHECK(redact("barcode=123") == "barcode=123");
-}
+TEST_CASE("redact keeps words that merely end like a credential name") { CHECK(redact("barcode=123") == "barcode=123"); }
 
 TEST_CASE("redact masks cookie headers to the end of the line") {
   auto out = redact("Cookie: .onbehalf.session=abc; other=def\nnext line");

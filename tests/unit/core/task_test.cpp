@@ -88,15 +88,14 @@ TEST_CASE("an exception a task lets escape is rethrown where it is awaited") {
 
 TEST_CASE("an exception that escapes a started task goes to its error handler") {
   std::string seen;
-  start([]() -> task<void> {
-    co_await throws();
-  }(), [&](std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      seen = x.what();
-    }
-  });
+  start([]() -> task<void> { co_await throws(); }(),
+        [&](std::exception_ptr e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            seen = x.what();
+          }
+        });
   CHECK(seen == "broken");
 }
 
@@ -211,6 +210,4 @@ TEST_CASE("sync_wait blocks until a task answered on another thread has finished
   CHECK(value == 42);
 }
 
-TEST_CASE("sync_wait rethrows what the task let escape") {
-  CHECK_THROWS_WITH(sync_wait(throws()), "broken");
-}
+TEST_CASE("sync_wait rethrows what the task let escape") { CHECK_THROWS_WITH(sync_wait(throws()), "broken"); }

@@ -10,8 +10,7 @@ using namespace std::string_view_literals;
 TEST_CASE("html_escape replaces the five characters that could end text or an attribute, and keeps the rest") {
   CHECK(text::html_escape("") == "");
   CHECK(text::html_escape("plain text, é and 日本") == "plain text, é and 日本");
-  CHECK(text::html_escape("<script>alert('x') && \"y\"</script>") ==
-        "&lt;script&gt;alert(&#39;x&#39;) &amp;&amp; &quot;y&quot;&lt;/script&gt;");
+  CHECK(text::html_escape("<script>alert('x') && \"y\"</script>") == "&lt;script&gt;alert(&#39;x&#39;) &amp;&amp; &quot;y&quot;&lt;/script&gt;");
   CHECK(text::html_escape("&") == "&amp;");
   CHECK(text::html_escape("a&b") == "a&amp;b");
 }

@@ -41,7 +41,9 @@ TEST_CASE("a dev authority configuration with a missing key names it") {
 
 TEST_CASE("a dev authority app whose certificate file is unreadable names the key and the path") {
   testing::temp_dir dir;
-  auto path = dir.write("bad.json", R"({"DevAuthority": {"Tenants": [{"Id": "t", "Apps": [{"ClientId": "c", "Secrets": ["s"], "CertificatePaths": ["/no/cert.pem"]}]}]}})");
+  auto path = dir.write(
+      "bad.json",
+      R"({"DevAuthority": {"Tenants": [{"Id": "t", "Apps": [{"ClientId": "c", "Secrets": ["s"], "CertificatePaths": ["/no/cert.pem"]}]}]}})");
   auto d = load_directory(path);
   REQUIRE_FALSE(d);
   CHECK(d.error().front().key == "DevAuthority:Tenants:0:Apps:0:CertificatePaths:0");

@@ -21,9 +21,7 @@ header_list browser_returns(const std::vector<std::string>& set_cookie_headers) 
 
 } // namespace
 
-TEST_CASE("cookies are HttpOnly, SameSite=Lax and path-wide by default") {
-  CHECK(set_cookie("s", "v", {}) == "s=v; Path=/; HttpOnly; SameSite=Lax");
-}
+TEST_CASE("cookies are HttpOnly, SameSite=Lax and path-wide by default") { CHECK(set_cookie("s", "v", {}) == "s=v; Path=/; HttpOnly; SameSite=Lax"); }
 
 TEST_CASE("Secure and Max-Age are added when asked for") {
   cookie_attributes a;

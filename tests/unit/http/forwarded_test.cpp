@@ -23,16 +23,18 @@ TEST_CASE("without a proxy the origin comes from the connection and the Host hea
 }
 
 TEST_CASE("forwarded headers from an unknown peer are ignored") {
-  auto o = origin_of(from("192.0.2.1", {{"Host", "app"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil.example"}, {"X-Forwarded-For", "1.2.3.4"}}),
-                     proxies);
+  auto o = origin_of(
+      from("192.0.2.1", {{"Host", "app"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "evil.example"}, {"X-Forwarded-For", "1.2.3.4"}}),
+      proxies);
   CHECK(o.base() == "http://app");
   CHECK(o.remote_address == "192.0.2.1");
 }
 
 TEST_CASE("forwarded headers from a known proxy give the browser's scheme, host and address") {
-  auto o = origin_of(from("10.0.0.5", {{"Host", "backend:5000"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "app.example.com"},
-                                       {"X-Forwarded-For", "203.0.113.9"}}),
-                     proxies);
+  auto o = origin_of(
+      from("10.0.0.5",
+           {{"Host", "backend:5000"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "app.example.com"}, {"X-Forwarded-For", "203.0.113.9"}}),
+      proxies);
   CHECK(o.base() == "https://app.example.com");
   CHECK(o.remote_address == "203.0.113.9");
   CHECK(o.via_trusted_proxy);

@@ -6,8 +6,12 @@ using namespace onbehalf::http;
 
 namespace {
 principal ada() {
-  return {"oid.tid", {{"name", "Ada Lovelace"}, {"preferred_username", "ada@contoso.example"}, {"roles", "Reader"}, {"roles", "Writer"},
-                      {"scp", "access_as_user Todo.ReadWrite"}}};
+  return {"oid.tid",
+          {{"name", "Ada Lovelace"},
+           {"preferred_username", "ada@contoso.example"},
+           {"roles", "Reader"},
+           {"roles", "Writer"},
+           {"scp", "access_as_user Todo.ReadWrite"}}};
 }
 } // namespace
 

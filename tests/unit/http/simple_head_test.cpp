@@ -19,8 +19,9 @@ namespace {
 
 constexpr std::size_t limit = 8192;
 
-const std::string page_request = "GET /profile?tab=all HTTP/1.1\r\nHost: 127.0.0.1:5912\r\nAccept: text/html\r\nCookie: .onbehalf.session=" +
-                                 std::string(300, 'x') + "; theme=dark\r\n\r\n";
+const std::string page_request =
+    "GET /profile?tab=all HTTP/1.1\r\nHost: 127.0.0.1:5912\r\nAccept: text/html\r\nCookie: .onbehalf.session=" + std::string(300, 'x') +
+    "; theme=dark\r\n\r\n";
 
 template <class Message>
 std::vector<std::pair<std::string, std::string>> fields_of(const Message& m) {
@@ -46,7 +47,9 @@ const std::string api_answer = "HTTP/1.1 200 OK\r\nContent-Type: application/jso
 
 template <class Check>
 void for_each_one_byte_change(const std::vector<std::string>& bases, Check check) {
-  const std::string replacements = std::string("\0\t \r\n:;,()\x7F\x80\xFF" "Aa0/", 18);
+  const std::string replacements = std::string("\0\t \r\n:;,()\x7F\x80\xFF"
+                                               "Aa0/",
+                                               18);
   for (const auto& base : bases)
     for (std::size_t i = 0; i < base.size(); ++i)
       for (char c : replacements) {
@@ -110,12 +113,13 @@ TEST_CASE("whitespace around a field value is not part of it — tabs and bytes 
 }
 
 TEST_CASE("a request with a body, an expectation or an upgrade is left to Beast") {
-  for (std::string_view bytes : {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "POST /echo HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n",
-                                 "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nTRANSFER-ENCODING: x\r\n\r\n",
-                                 "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: close\r\n\r\n",
-                                 "GET / HTTP/1.1\r\nHost: x\r\nProxy-Connection: close\r\n\r\n", "GET / HTTP/1.0\r\nproxy-connection: keep-alive\r\n\r\n"}) {
+  for (std::string_view bytes :
+       {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "POST /echo HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nTRANSFER-ENCODING: x\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: close\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nProxy-Connection: close\r\n\r\n",
+        "GET / HTTP/1.0\r\nproxy-connection: keep-alive\r\n\r\n"}) {
     INFO(bytes);
     CHECK(declined(bytes));
   }
@@ -123,27 +127,33 @@ TEST_CASE("a request with a body, an expectation or an upgrade is left to Beast"
 
 TEST_CASE("anything outside the strict grammar is left to Beast, and the request is not touched") {
   using namespace std::string_literals;
-  for (std::string bytes : {"GET / HTTP/1.1\r\nHost: x\r\n"s,                          // still arriving
-                            "GET / HTTP/1.1\nHost: x\n\n"s,                              // bare LF
-                            "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n"s,                      // bare CR
-                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n"s,               // obs-fold
-                            "GET / HTTP/1.1\r\nHost : x\r\n\r\n"s,                       // space before the colon
-                            "GET / HTTP/1.1\r\nHost x\r\n\r\n"s,                         // no colon
-                            "GET / HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n"s,                            // no name
-                            "GET / HTTP/1.1\r\nHost: x\r\nX(A): x\r\n\r\n"s,                        // name not a token
-                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n"s,                      // NUL
-                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01" "b\r\n\r\n"s,                 // control character
-                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x7F" "b\r\n\r\n"s,                 // DEL
-                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: aaaaaaaaaaaaaaaaaaaa\nb\r\n\r\n"s,    // LF inside a long value
-                            "GET  / HTTP/1.1\r\n\r\n"s,                                  // two spaces
-                            "G(T / HTTP/1.1\r\n\r\n"s,                                   // method not a token
-                            "GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n"s,                              // control character in the target
-                            "GET /\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n"s,                           // byte above ASCII in the target
-                            "GET / HTTP/2.0\r\n\r\n"s, "GET / HTTP/1.2\r\n\r\n"s, "GET / http/1.1\r\n\r\n"s, "GET / HTTP/1.1 \r\n\r\n"s,
-                            "GET /\r\n\r\n"s, ""s,
-                            "GET / HTTP/1.1\r\n\r\n"s,                                  // no Host: refused there
-                            "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"s,           // two Hosts
-                            "GET / HTTP/1.1\r\nHost: a@x\r\n\r\n"s}) {                 // not a host
+  for (std::string bytes : {"GET / HTTP/1.1\r\nHost: x\r\n"s,                         // still arriving
+                            "GET / HTTP/1.1\nHost: x\n\n"s,                           // bare LF
+                            "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n"s,                   // bare CR
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n"s, // obs-fold
+                            "GET / HTTP/1.1\r\nHost : x\r\n\r\n"s,                    // space before the colon
+                            "GET / HTTP/1.1\r\nHost x\r\n\r\n"s,                      // no colon
+                            "GET / HTTP/1.1\r\nHost: x\r\n: x\r\n\r\n"s,              // no name
+                            "GET / HTTP/1.1\r\nHost: x\r\nX(A): x\r\n\r\n"s,          // name not a token
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n"s,        // NUL
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01"
+                            "b\r\n\r\n"s, // control character
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x7F"
+                            "b\r\n\r\n"s,                                                         // DEL
+                            "GET / HTTP/1.1\r\nHost: x\r\nX-A: aaaaaaaaaaaaaaaaaaaa\nb\r\n\r\n"s, // LF inside a long value
+                            "GET  / HTTP/1.1\r\n\r\n"s,                                           // two spaces
+                            "G(T / HTTP/1.1\r\n\r\n"s,                                            // method not a token
+                            "GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n"s,                            // control character in the target
+                            "GET /\xC3\xA9 HTTP/1.1\r\nHost: x\r\n\r\n"s,                         // byte above ASCII in the target
+                            "GET / HTTP/2.0\r\n\r\n"s,
+                            "GET / HTTP/1.2\r\n\r\n"s,
+                            "GET / http/1.1\r\n\r\n"s,
+                            "GET / HTTP/1.1 \r\n\r\n"s,
+                            "GET /\r\n\r\n"s,
+                            ""s,
+                            "GET / HTTP/1.1\r\n\r\n"s,                       // no Host: refused there
+                            "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"s, // two Hosts
+                            "GET / HTTP/1.1\r\nHost: a@x\r\n\r\n"s}) {       // not a host
     INFO(bytes);
     CHECK(declined(bytes));
   }
@@ -162,9 +172,11 @@ TEST_CASE("a head longer than the header limit, or with very many fields, is lef
 // request ends (request smuggling).
 TEST_CASE("whatever the simple reader takes, Beast's parser reads the same way") {
   namespace bhttp = boost::beast::http;
-  std::vector<std::string> bases = {page_request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
+  std::vector<std::string> bases = {page_request,
+                                    "GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-T:\ta\tb\r\n\r\n",
                                     "DELETE /todos/1?x=%20 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept: */*\r\n\r\n",
-                                    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nX: y\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nX: y\r\n\r\n",
+                                    "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n",
                                     "GET / HTTP/1.1\r\nHost: a\r\nProxy-Connection: close\r\nX-Proxy-Connection: close\r\n\r\n",
                                     "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"};
   std::size_t taken = 0, compared = 0;
@@ -214,17 +226,17 @@ TEST_CASE("an API's answer with a Content-Length is read without Beast: status, 
 }
 
 TEST_CASE("an answer without exactly one Content-Length, or one that has no body, is left to Beast") {
-  for (std::string_view bytes : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\nuntil the end",
-                                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
-                                 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok",
-                                 "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
-                                 "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
-                                 "HTTP/1.1 101 Switching Protocols\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
-                                 "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
-                                 "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
-                                 "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                                 "SSH-2.0-OpenSSH_9.2\r\n\r\n", "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok",
-                                 "HTTP/1.1 426 Upgrade Required\r\nUpgrade: TLS/1.2\r\nContent-Length: 0\r\n\r\n"}) {
+  for (std::string_view bytes :
+       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\nuntil the end",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 101 Switching Protocols\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n", "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok", "HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\nok", "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 426 Upgrade Required\r\nUpgrade: TLS/1.2\r\nContent-Length: 0\r\n\r\n"}) {
     INFO(bytes);
     CHECK(response_declined(bytes));
   }
@@ -257,9 +269,10 @@ TEST_CASE("the two field-value scanners stop at the same byte for every input") 
 // status, version, connection, fields and body, ending at the same byte.
 TEST_CASE("whatever the simple reader takes of an answer, Beast's parser reads the same way") {
   namespace bhttp = boost::beast::http;
-  std::vector<std::string> bases = {api_answer, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
-                                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_claims\"\r\nContent-Length: 0\r\n\r\n",
-                                    "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok"};
+  std::vector<std::string> bases = {
+      api_answer, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc",
+      "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer error=\"insufficient_claims\"\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok"};
   std::size_t taken = 0;
   for_each_one_byte_change(bases, [&](const std::string& bytes) {
     http::client_response mine;

@@ -39,9 +39,7 @@ TEST_CASE("URLs that are not absolute http(s) URLs are refused") {
   CHECK_FALSE(url::parse("https://[::1/"));
 }
 
-TEST_CASE("credentials in a URL are refused rather than risked in logs") {
-  CHECK_FALSE(url::parse("https://user:password@a.example/"));
-}
+TEST_CASE("credentials in a URL are refused rather than risked in logs") { CHECK_FALSE(url::parse("https://user:password@a.example/")); }
 
 TEST_CASE("the scheme is read without case, and a fragment right after the host leaves the root path") {
   auto u = url::parse("HTTPS://a.example#top");

@@ -16,7 +16,8 @@ TEST_CASE("WWW-Authenticate: RFC 7235's example of two challenges in one header"
 }
 
 TEST_CASE("WWW-Authenticate: a continuous access evaluation challenge keeps its base64 claims whole") {
-  auto c = parse_www_authenticate(R"(Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=")");
+  auto c = parse_www_authenticate(
+      R"(Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=")");
   REQUIRE(c.size() == 1);
   CHECK(c[0].param("error") == "insufficient_claims");
   CHECK(c[0].param("claims") == "eyJhY2Nlc3NfdG9rZW4iOnsibmJmIjp7ImVzc2VudGlhbCI6dHJ1ZSwgInZhbHVlIjoiMTYwNDEwNjY1MSJ9fX0=");

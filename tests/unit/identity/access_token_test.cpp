@@ -7,8 +7,8 @@
 
 using namespace onbehalf;
 using namespace onbehalf::identity;
-using onbehalf::testing::token_factory;
 using boost::json::object;
+using onbehalf::testing::token_factory;
 
 namespace {
 
@@ -35,7 +35,8 @@ std::string access_token(Change change = [](object&) {}) {
 } // namespace
 
 TEST_CASE("an access token for this API yields its claims, scopes and roles") {
-  auto claims = validate_access_token(access_token([](object& c) { c["roles"] = boost::json::array{"Todo.Read.All"}; }), factory().keys(), api_rules());
+  auto claims =
+      validate_access_token(access_token([](object& c) { c["roles"] = boost::json::array{"Todo.Read.All"}; }), factory().keys(), api_rules());
   REQUIRE(claims);
   CHECK(scopes_of(*claims) == std::vector<std::string>{"access_as_user", "Todo.ReadWrite"});
   CHECK(roles_of(*claims) == std::vector<std::string>{"Todo.Read.All"});
@@ -52,9 +53,11 @@ TEST_CASE("an access token for another API is refused") {
 }
 
 TEST_CASE("an access token from another issuer, expired, or badly signed is refused") {
-  CHECK(validate_access_token(access_token([](object& c) { c["iss"] = "https://evil.example/v2.0"; }), factory().keys(), api_rules()).error().reason ==
-        token_rejection::wrong_issuer);
-  CHECK(validate_access_token(access_token([](object& c) { c["exp"] = 1000; }), factory().keys(), api_rules()).error().reason == token_rejection::expired);
+  CHECK(
+      validate_access_token(access_token([](object& c) { c["iss"] = "https://evil.example/v2.0"; }), factory().keys(), api_rules()).error().reason ==
+      token_rejection::wrong_issuer);
+  CHECK(validate_access_token(access_token([](object& c) { c["exp"] = 1000; }), factory().keys(), api_rules()).error().reason ==
+        token_rejection::expired);
   token_factory impostor;
   CHECK(validate_access_token(impostor.id_token([](object& c) { c["aud"] = "api-app-id"; }), factory().keys(), api_rules()).error().reason ==
         token_rejection::bad_signature);

@@ -214,7 +214,8 @@ TEST_CASE("a discovery document naming another authority's issuer is not used, a
   scripted_authority a;
   a.documents.insert_or_assign(metadata_url, R"({"issuer":"https://login.evil.example/tenant-1/v2.0",
     "authorization_endpoint":"https://login.example.com/tenant-1/oauth2/v2.0/authorize",
-    "token_endpoint":"https://login.example.com/tenant-1/oauth2/v2.0/token", "jwks_uri":")" + jwks_url + "\"}");
+    "token_endpoint":"https://login.example.com/tenant-1/oauth2/v2.0/token", "jwks_uri":")" +
+                                                 jwks_url + "\"}");
   authority_cache cache(authority, a.fetcher(), a.options());
   outcome_slot got;
   cache.get(got.sink());

@@ -48,10 +48,13 @@ TEST_CASE("a discovery member of the wrong type is an error, not a crash") {
 }
 
 TEST_CASE("endpoints over plain http are refused except on loopback") {
-  CHECK(error_for(R"({"issuer": "i", "authorization_endpoint": "http://login.example.com/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k"})")
+  CHECK(error_for(
+            R"({"issuer": "i", "authorization_endpoint": "http://login.example.com/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k"})")
             .find("must be an https URL") != std::string::npos);
-  CHECK(parse_provider_metadata(R"({"issuer": "i", "authorization_endpoint": "http://127.0.0.1:5100/a", "token_endpoint": "http://localhost:5100/t", "jwks_uri": "http://127.0.0.1/k"})"));
-  CHECK_FALSE(parse_provider_metadata(R"({"issuer": "i", "authorization_endpoint": "http://127.0.0.1.evil.com/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k"})"));
+  CHECK(parse_provider_metadata(
+      R"({"issuer": "i", "authorization_endpoint": "http://127.0.0.1:5100/a", "token_endpoint": "http://localhost:5100/t", "jwks_uri": "http://127.0.0.1/k"})"));
+  CHECK_FALSE(parse_provider_metadata(
+      R"({"issuer": "i", "authorization_endpoint": "http://127.0.0.1.evil.com/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k"})"));
 }
 
 TEST_CASE("a discovery document that is not JSON is an error") {
@@ -74,7 +77,8 @@ TEST_CASE("a discovery document's issuer must be the authority it was read from"
 TEST_CASE("an Entra issuer names the tenant's id where the authority names a domain, common or a B2C policy") {
   CHECK(issuer_belongs_to_authority("https://login.microsoftonline.com/{tenantid}/v2.0", "https://login.microsoftonline.com/common/v2.0"));
   CHECK(issuer_belongs_to_authority("https://login.microsoftonline.com/7c9a0b1e/v2.0", "https://login.microsoftonline.com/contoso.com/v2.0"));
-  CHECK(issuer_belongs_to_authority("https://contoso.b2clogin.com/775527ff/v2.0/", "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_susi/v2.0"));
+  CHECK(issuer_belongs_to_authority("https://contoso.b2clogin.com/775527ff/v2.0/",
+                                    "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_susi/v2.0"));
   CHECK(issuer_belongs_to_authority("https://7c9a.ciamlogin.com/7c9a/v2.0", "https://contoso.ciamlogin.com/contoso.onmicrosoft.com/v2.0"));
   // The same shapes on another host are another authority's.
   CHECK_FALSE(issuer_belongs_to_authority("https://evil.example/{tenantid}/v2.0", "https://login.microsoftonline.com/common/v2.0"));
@@ -102,7 +106,8 @@ TEST_CASE("an authorization response names its issuer when the authority says it
 }
 
 TEST_CASE("the metadata says whether authorization responses name their issuer") {
-  auto m = parse_provider_metadata(R"({"issuer": "i", "authorization_endpoint": "https://a/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k",
+  auto m =
+      parse_provider_metadata(R"({"issuer": "i", "authorization_endpoint": "https://a/a", "token_endpoint": "https://a/t", "jwks_uri": "https://a/k",
                                        "authorization_response_iss_parameter_supported": true})");
   REQUIRE(m);
   CHECK(m->authorization_response_iss_parameter_supported);

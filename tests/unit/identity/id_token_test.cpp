@@ -7,8 +7,8 @@
 
 using namespace onbehalf;
 using namespace onbehalf::identity;
-using onbehalf::testing::token_factory;
 using boost::json::object;
+using onbehalf::testing::token_factory;
 
 namespace {
 
@@ -22,9 +22,7 @@ id_token_rules rules() {
   return r;
 }
 
-long long now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+long long now_seconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 token_rejection rejection(const std::string& token, const id_token_rules& r = rules(), const key_set& keys = factory().keys()) {
   auto outcome = validate_id_token(token, keys, r);
@@ -62,9 +60,7 @@ TEST_CASE("an unsigned id_token is refused") {
   CHECK(rejection(header + "." + payload + ".") == token_rejection::unsupported_algorithm);
 }
 
-TEST_CASE("a malformed id_token is refused as malformed") {
-  CHECK(rejection("not-a-token") == token_rejection::malformed);
-}
+TEST_CASE("a malformed id_token is refused as malformed") { CHECK(rejection("not-a-token") == token_rejection::malformed); }
 
 TEST_CASE("an id_token from another issuer is refused") {
   CHECK(rejection(factory().id_token([](object& c) { c["iss"] = "https://evil.example/v2.0"; })) == token_rejection::wrong_issuer);

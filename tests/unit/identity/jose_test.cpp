@@ -127,9 +127,7 @@ TEST_CASE("malformed tokens are refused as malformed") {
   CHECK(problem_of(rfc_header_rs256 + "." + without_padding_b64url("[1,2]") + ".c2ln") == jwt_problem::malformed);
 }
 
-TEST_CASE("oversized tokens are refused before decoding") {
-  CHECK(problem_of(std::string(max_jwt_bytes + 1, 'a')) == jwt_problem::too_large);
-}
+TEST_CASE("oversized tokens are refused before decoding") { CHECK(problem_of(std::string(max_jwt_bytes + 1, 'a')) == jwt_problem::too_large); }
 
 TEST_CASE("a JWKS yields its usable keys and says why it skipped the others") {
   auto set = key_set::parse(R"({"keys":[)" + rfc_rsa_jwk + "," + rfc_ec_jwk +

@@ -56,13 +56,15 @@ TEST_CASE("corrupted id_tokens are refused with a reason, never accepted") {
 }
 
 TEST_CASE("corrupted token responses give tokens or a typed failure") {
-  const std::string valid = R"({"token_type":"Bearer","scope":"a b","expires_in":3599,"access_token":"at","refresh_token":"rt","id_token":"it","client_info":"ci"})";
+  const std::string valid =
+      R"({"token_type":"Bearer","scope":"a b","expires_in":3599,"access_token":"at","refresh_token":"rt","id_token":"it","client_info":"ci"})";
   for (const auto& body : corruptions_of(valid, 3000))
     for (unsigned status : {200u, 400u, 429u, 503u}) CHECK_NOTHROW(static_cast<void>(read_token_response(status, body, "x")));
 }
 
 TEST_CASE("corrupted discovery documents and key sets give a value or an error") {
-  const std::string discovery = R"({"issuer":"https://a/{tenantid}/v2.0","authorization_endpoint":"https://a/auth","token_endpoint":"https://a/token","jwks_uri":"https://a/keys","response_modes_supported":["query","form_post"]})";
+  const std::string discovery =
+      R"({"issuer":"https://a/{tenantid}/v2.0","authorization_endpoint":"https://a/auth","token_endpoint":"https://a/token","jwks_uri":"https://a/keys","response_modes_supported":["query","form_post"]})";
   for (const auto& doc : corruptions_of(discovery, 2000)) CHECK_NOTHROW(static_cast<void>(parse_provider_metadata(doc)));
   testing::token_factory f;
   auto jwks = "{\"keys\":[" + f.key().public_part().to_jwk("k1") + "]}";

@@ -14,9 +14,7 @@ namespace {
 
 const std::string endpoint = "https://login.example.com/tenant/oauth2/v2.0/token";
 
-client_authentication secret_post() {
-  return {client_authentication::method::client_secret_post, "client-1", secret("s3cret value"), nullptr};
-}
+client_authentication secret_post() { return {client_authentication::method::client_secret_post, "client-1", secret("s3cret value"), nullptr}; }
 
 text::form_fields body_of(const token_http_request& r) {
   auto fields = text::form_fields::parse(r.body);
@@ -43,8 +41,8 @@ client_certificate rsa_certificate(const testing::self_signed& cert) {
 } // namespace
 
 TEST_CASE("the authorization code grant sends the code, redirect URI, verifier and sign-in scopes") {
-  auto r = build_token_request(endpoint, secret_post(),
-                               token_grant::authorization_code("code-1", "https://app/signin-oidc", "verifier-1", {"user.read"}));
+  auto r =
+      build_token_request(endpoint, secret_post(), token_grant::authorization_code("code-1", "https://app/signin-oidc", "verifier-1", {"user.read"}));
   CHECK(r.url == endpoint);
   CHECK(header_of(r, "Content-Type") == "application/x-www-form-urlencoded");
   auto b = body_of(r);

@@ -40,7 +40,8 @@ TEST_CASE("expires_in sent as a string of digits is understood") {
 }
 
 TEST_CASE("a lifetime too long for the clock is read as a year, not as an overflow") {
-  auto r = read_token_response(200, R"({"access_token":"at","expires_in":9223372036854775807,"refresh_in":"18446744073709551615","token_type":"Bearer"})");
+  auto r =
+      read_token_response(200, R"({"access_token":"at","expires_in":9223372036854775807,"refresh_in":"18446744073709551615","token_type":"Bearer"})");
   REQUIRE(r);
   CHECK(r->expires_in == longest_token_lifetime);
   auto now = std::chrono::system_clock::now();
@@ -72,7 +73,9 @@ TEST_CASE("AADSTS65001 means the user must consent") {
 }
 
 TEST_CASE("AADSTS50076 and AADSTS50079 mean MFA is required, with the claims challenge kept") {
-  auto f = failed(400, entra_error("invalid_grant", 50076, R"(,"suberror":"basic_action","claims":"{\"access_token\":{\"capolids\":{\"essential\":true,\"values\":[\"p1\"]}}}")"));
+  auto f =
+      failed(400, entra_error("invalid_grant", 50076,
+                              R"(,"suberror":"basic_action","claims":"{\"access_token\":{\"capolids\":{\"essential\":true,\"values\":[\"p1\"]}}}")"));
   CHECK(f.kind == failure_kind::interaction_required);
   CHECK(f.reason == interaction_reason::mfa_required);
   CHECK(f.claims == R"({"access_token":{"capolids":{"essential":true,"values":["p1"]}}})");
@@ -126,9 +129,7 @@ TEST_CASE("429 is a service error that carries Retry-After") {
   CHECK(f.message().find("retry after 30 s") != std::string::npos);
 }
 
-TEST_CASE("a 5xx with an unknown error is a service error") {
-  CHECK(failed(500, R"({"error":"server_error"})").kind == failure_kind::service_error);
-}
+TEST_CASE("a 5xx with an unknown error is a service error") { CHECK(failed(500, R"({"error":"server_error"})").kind == failure_kind::service_error); }
 
 TEST_CASE("an unreachable authority is a network error that says why") {
   auto f = network_failure("connection refused by 127.0.0.1:5100");
@@ -143,6 +144,7 @@ TEST_CASE("a refresh grant's invalid_scope (RFC 6749 section 6, as oidc-provider
   auto refresh = as_refresh_failure(r.error());
   CHECK(refresh.kind == failure_kind::interaction_required);
   CHECK(refresh.reason == interaction_reason::consent_required);
-  auto entra = read_token_response(400, R"({"error":"invalid_scope","error_codes":[70011],"error_description":"AADSTS70011: The provided value for scope is not valid."})");
+  auto entra = read_token_response(
+      400, R"({"error":"invalid_scope","error_codes":[70011],"error_description":"AADSTS70011: The provided value for scope is not valid."})");
   CHECK(as_refresh_failure(entra.error()).kind == failure_kind::configuration_error); // Entra's own code says what it is
 }

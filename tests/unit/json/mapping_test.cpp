@@ -155,9 +155,10 @@ TEST_CASE("free-form members keep any JSON as a value") {
 }
 
 TEST_CASE("mapping a parsed value gives what reading the text gives, errors included") {
-  for (std::string_view text : {R"({"id": 7, "title": "T", "done": true, "estimate_hours": 2, "level": "LOW", "tags": ["a"], "counters": {"x": 1, "y": 2}})",
-                                R"({"displayName": "not a todo", "done": false, "assigned_to": null})", R"({"id": 1, "tags": ["a", 3]})",
-                                R"({"counters": {"x": "one"}})", R"({"assigned_to": {"mail": 5}})", R"({"level": "someday"})", R"([1])", R"({"id": 1e300})"}) {
+  for (std::string_view text :
+       {R"({"id": 7, "title": "T", "done": true, "estimate_hours": 2, "level": "LOW", "tags": ["a"], "counters": {"x": 1, "y": 2}})",
+        R"({"displayName": "not a todo", "done": false, "assigned_to": null})", R"({"id": 1, "tags": ["a", 3]})", R"({"counters": {"x": "one"}})",
+        R"({"assigned_to": {"mail": 5}})", R"({"level": "someday"})", R"([1])", R"({"id": 1e300})"}) {
     INFO(text);
     auto parsed = json::parse(text);
     REQUIRE(parsed);

@@ -70,8 +70,8 @@ TEST_CASE("resp: every prefix of a reply is incomplete, never invalid or complet
 }
 
 TEST_CASE("resp: bytes that are not RESP2 end the connection, each with a reason") {
-  for (const char* bad : {"?what\r\n", "+OK\n", ":12a\r\n", ":+1\r\n", "$-2\r\n", "*-5\r\n", "$3\r\nabcd\r\n", "$99999999999999999999999\r\n",
-                          "+O\rK\r\n", "%2\r\n"}) {
+  for (const char* bad :
+       {"?what\r\n", "+OK\n", ":12a\r\n", ":+1\r\n", "$-2\r\n", "*-5\r\n", "$3\r\nabcd\r\n", "$99999999999999999999999\r\n", "+O\rK\r\n", "%2\r\n"}) {
     INFO(bad);
     auto p = read_reply(bad);
     CHECK(p.state == outcome::invalid);
@@ -84,11 +84,11 @@ TEST_CASE("resp: limits on size, elements and depth are enforced before anything
   small.max_bytes = 64;
   small.max_elements = 4;
   small.max_depth = 2;
-  CHECK(read_reply("$100\r\n", small).state == outcome::invalid);                  // declared too long
-  CHECK(read_reply("*5\r\n", small).state == outcome::invalid);                    // too many elements
-  CHECK(read_reply("*1\r\n*1\r\n*1\r\n:1\r\n", small).state == outcome::invalid);  // too deep
+  CHECK(read_reply("$100\r\n", small).state == outcome::invalid);                 // declared too long
+  CHECK(read_reply("*5\r\n", small).state == outcome::invalid);                   // too many elements
+  CHECK(read_reply("*1\r\n*1\r\n*1\r\n:1\r\n", small).state == outcome::invalid); // too deep
   CHECK(read_reply("*1\r\n*1\r\n:1\r\n", small).state == outcome::complete);
-  CHECK(read_reply(std::string(70, 'x'), small).state == outcome::invalid);         // a line that never ends
+  CHECK(read_reply(std::string(70, 'x'), small).state == outcome::invalid); // a line that never ends
   // A huge declared count with few bytes behind it waits for them instead of reserving room.
   CHECK(read_reply("*1000000\r\n:1\r\n").state == outcome::incomplete);
 }

@@ -26,10 +26,10 @@ struct challenge {
   std::vector<std::string> scopes; // to ask for (besides openid, profile, offline_access)
   std::string claims;              // a claims request (JSON) for the authorize request, when one was raised
   identity::interaction_reason reason = identity::interaction_reason::consent_required;
-  std::string user_flow;           // B2C: the user flow to send the user through
-  std::string login_hint;          // who should sign in, when known
+  std::string user_flow;  // B2C: the user flow to send the user through
+  std::string login_hint; // who should sign in, when known
   std::string domain_hint;
-  std::string detail;              // what the authority or API said, for the log only
+  std::string detail; // what the authority or API said, for the log only
 };
 
 /// The authority could not give a token now: down, failing, or throttling (then retry_after).
@@ -71,8 +71,7 @@ public:
   using variant = std::variant<challenge, service_error, configuration_error, downstream_error, downstream_unreachable, unexpected_body>;
 
   template <class T>
-    requires std::is_constructible_v<variant, T&&>
-  call_failure(T&& what) : what_(std::forward<T>(what)) {}
+  requires std::is_constructible_v<variant, T&&> call_failure(T&& what) : what_(std::forward<T>(what)) {}
 
   template <class T>
   bool is() const noexcept {

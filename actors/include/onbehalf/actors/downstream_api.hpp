@@ -79,7 +79,8 @@ public:
   /// The raw call, with the configured HttpMethod unless the call changes it. `body` is sent as
   /// is, with the API's ContentType.
   template <class Configure = no_change>
-  task<call_result<api_response>> call_for_user(signed_in_user user, std::string_view api, Configure configure = {}, std::optional<std::string> body = {}) {
+  task<call_result<api_response>> call_for_user(signed_in_user user, std::string_view api, Configure configure = {},
+                                                std::optional<std::string> body = {}) {
     return send(std::move(user), prepare(api, {}, configure), std::move(body));
   }
   template <class Configure = no_change>

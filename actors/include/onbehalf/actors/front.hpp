@@ -25,8 +25,8 @@ namespace onbehalf::actors {
 /// Sends the user where a challenge says (the web app's sign-in); runs inside a front actor.
 using challenge_renderer = std::function<void(const http::exchange_ptr&, const challenge&, const http::consent_policy&)>;
 /// Tells a live page's browser where a challenge sends the user; runs inside a front actor.
-using live_challenge_renderer =
-    std::function<void(const http::websocket_ptr&, const http::exchange_ptr& handshake, const challenge&, const http::consent_policy&, const std::string& page)>;
+using live_challenge_renderer = std::function<void(const http::websocket_ptr&, const http::exchange_ptr& handshake, const challenge&,
+                                                   const http::consent_policy&, const std::string& page)>;
 
 class front_dispatcher final : public http::dispatcher {
 public:

@@ -8,11 +8,11 @@
 #include "onbehalf/http/router.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-#include <functional>
 
 namespace onbehalf::actors {
 

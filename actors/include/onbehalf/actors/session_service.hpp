@@ -28,10 +28,10 @@ class actor_system;
 namespace onbehalf::actors {
 
 struct session_service_options {
-  cache::memory_cache* cache = nullptr;    // L1; must outlive the service
-  cache::durable_store* store = nullptr;   // L2 (RocksDB or Redis); none: sessions end with the process
+  cache::memory_cache* cache = nullptr;                                // L1; must outlive the service
+  cache::durable_store* store = nullptr;                               // L2 (RocksDB or Redis); none: sessions end with the process
   std::chrono::seconds absolute_lifetime{std::chrono::hours(24 * 14)}; // a session ends this long after sign-in, however active
-  std::chrono::seconds actor_idle_timeout{300}; // an account's actor retires after this long without requests
+  std::chrono::seconds actor_idle_timeout{300};                        // an account's actor retires after this long without requests
   /// Announcements and leases; with a shared one (Redis), sessions are revalidated. Must outlive the service.
   cache::coordination* coordination = nullptr;
   /// With a shared store: how long a session found in memory is believed without asking the store.

@@ -44,7 +44,7 @@ struct token_acquisition_options {
   std::string tenant;         // another tenant than AzureAd:TenantId (a guest's home, or a customer tenant)
   std::string correlation_id; // sent to the authority as client-request-id, and logged
   std::vector<std::pair<std::string, std::string>> extra_query_parameters; // added to the token request
-  std::string user_flow;      // B2C: tokens of this user flow, from its own authority and cached apart; empty: the sign-in flow
+  std::string user_flow; // B2C: tokens of this user flow, from its own authority and cached apart; empty: the sign-in flow
 };
 
 /// How an authority exchanges a web API caller's token for a token to a downstream API.
@@ -54,13 +54,13 @@ enum class on_behalf_of_grant {
 };
 
 struct token_service_settings {
-  std::string token_endpoint;                 // when empty, the authority's discovery document names it
+  std::string token_endpoint;                     // when empty, the authority's discovery document names it
   identity::authority_cache* authority = nullptr; // must outlive the service; needed when token_endpoint is empty
   /// B2C: the authority of a user flow (the one above for an empty flow); must outlive the service.
   std::function<identity::authority_cache*(const std::string& user_flow)> authority_for_flow;
   /// B2C: the sign-up-sign-in flow; asking for it is asking for the default flow (one cache).
   std::string sign_in_flow;
-  std::string tenant; // partitions app tokens by client and tenant
+  std::string tenant;                     // partitions app tokens by client and tenant
   identity::client_authentication client; // its certificate, if any, must outlive the service
   http::client* web = nullptr;            // must outlive the service
   cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
@@ -99,11 +99,13 @@ public:
   /// validates before it hands the tokens back with accept_sign_in_tokens.
   void redeem_code(identity::token_grant grant, std::function<void(result<identity::token_response, identity::token_failure>)> done);
   /// The same at a B2C user flow's token endpoint.
-  void redeem_code(identity::token_grant grant, std::string user_flow, std::function<void(result<identity::token_response, identity::token_failure>)> done);
+  void redeem_code(identity::token_grant grant, std::string user_flow,
+                   std::function<void(result<identity::token_response, identity::token_failure>)> done);
 
   /// Keeps what a sign-in's code redemption returned for the account `home_account_id` (oid.tid):
   /// its access token for `scopes`, and its refresh token for later grants.
-  void accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens, std::string user_flow = {});
+  void accept_sign_in_tokens(std::string home_account_id, std::vector<std::string> scopes, identity::token_response tokens,
+                             std::string user_flow = {});
 
   /// Acquires a token for the signed-in account: from the cache, or by redeeming its refresh
   /// token (rotated tokens are kept). Without a refresh token the failure asks for a sign-in.

@@ -28,7 +28,7 @@ struct web_authentication_options {
   /// Asked for at sign-in besides openid, profile and offline_access, so consent happens up front.
   std::vector<std::string> scopes;
   identity::response_mode mode = identity::response_mode::form_post;
-  key_ring cookie_keys; // seals session and correlation cookies; the newest key seals, all open
+  key_ring cookie_keys;                     // seals session and correlation cookies; the newest key seals, all open
   std::vector<std::string> trusted_proxies; // peers whose X-Forwarded-* headers are believed
   /// Other sites whose pages may post here, or open live sockets, with the user's session
   /// (exact origins: "https://portal.example"); pages of this site always may.
@@ -80,8 +80,7 @@ using sign_in_observer = std::function<void(const http::principal& user, const s
 
 class web_authentication {
 public:
-  web_authentication(web_authentication_options options, identity::authority_cache& authority, token_service& tokens,
-                     session_service& sessions);
+  web_authentication(web_authentication_options options, identity::authority_cache& authority, token_service& tokens, session_service& sessions);
   ~web_authentication();
   web_authentication(const web_authentication&) = delete;
   web_authentication& operator=(const web_authentication&) = delete;

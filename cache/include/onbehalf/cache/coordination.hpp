@@ -28,7 +28,7 @@ public:
   };
   struct lease_answer {
     lease_state state = lease_state::unavailable;
-    lease held; // when acquired
+    lease held;          // when acquired
     std::string problem; // when unavailable
   };
   using lease_callback = std::function<void(lease_answer)>;

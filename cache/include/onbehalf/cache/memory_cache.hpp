@@ -46,7 +46,8 @@ public:
   /// quick and must not touch this cache. False when there is no live value.
   template <class Look>
   bool read(std::string_view key, Look&& look) {
-    return read_in_place(key, [](std::string_view value, void* context) { (*static_cast<std::remove_reference_t<Look>*>(context))(value); }, &look);
+    return read_in_place(
+        key, [](std::string_view value, void* context) { (*static_cast<std::remove_reference_t<Look>*>(context))(value); }, &look);
   }
 
   void erase(std::string_view key);

@@ -59,7 +59,7 @@ public:
   /// For start-up: waits until the first connection is made or refused (see redis::client).
   redis::health wait_for_first_contact(std::chrono::milliseconds limit) const;
   bool connected() const noexcept;
-  std::size_t unreadable_entries() const noexcept; // sealed with keys no longer configured, or changed
+  std::size_t unreadable_entries() const noexcept;  // sealed with keys no longer configured, or changed
   std::size_t unreadable_messages() const noexcept; // announcements that did not open with our keys
 
   /// The names this store gives things in Redis (for tests and operators).

@@ -23,8 +23,8 @@ public:
 
   /// Opens (creating folders as needed) the store at `path`. Errors say what to fix: a path that
   /// is not a folder, a folder another process has open, a damaged database.
-  static result<std::unique_ptr<rocksdb_store>, std::string> open(const std::string& path, key_ring keys,
-                                                                  std::function<time_point()> now = [] { return std::chrono::system_clock::now(); });
+  static result<std::unique_ptr<rocksdb_store>, std::string> open(
+      const std::string& path, key_ring keys, std::function<time_point()> now = [] { return std::chrono::system_clock::now(); });
   ~rocksdb_store();
   rocksdb_store(const rocksdb_store&) = delete;
   rocksdb_store& operator=(const rocksdb_store&) = delete;

@@ -18,9 +18,9 @@ namespace onbehalf::config {
 struct client_credential {
   enum class source_type { client_secret, path, base64_encoded };
   source_type type = source_type::client_secret;
-  onbehalf::secret client_secret;           // ClientSecret
-  std::string certificate_disk_path;        // CertificateDiskPath (PEM or PKCS#12)
-  onbehalf::secret certificate_password;    // CertificatePassword
+  onbehalf::secret client_secret;            // ClientSecret
+  std::string certificate_disk_path;         // CertificateDiskPath (PEM or PKCS#12)
+  onbehalf::secret certificate_password;     // CertificatePassword
   onbehalf::secret certificate_base64_value; // Base64EncodedValue
 };
 
@@ -80,7 +80,7 @@ struct downstream_api_options {
   std::string protocol_scheme = "Bearer";
   std::map<std::string, std::string> extra_header_parameters;
   std::map<std::string, std::string> extra_query_parameters; // also read from QueryParameters
-  acquire_token_options token_options;                      // AcquireTokenOptions
+  acquire_token_options token_options;                       // AcquireTokenOptions
 };
 
 struct tls_options {
@@ -90,14 +90,14 @@ struct tls_options {
 };
 
 struct http_limits {
-  std::uint32_t max_request_header_bytes = 32 * 1024; // larger headers get 431
-  std::uint64_t max_request_body_bytes = 1024 * 1024; // larger bodies get 413
-  std::chrono::seconds request_headers_timeout{30};   // a request must arrive whole within this
-  std::chrono::seconds keep_alive_timeout{120};       // an idle connection is closed after this
-  std::chrono::seconds shutdown_timeout{30};          // in-flight requests get this long to finish
-  std::size_t max_connections = 10'000;               // more get 503 and are closed
+  std::uint32_t max_request_header_bytes = 32 * 1024;  // larger headers get 431
+  std::uint64_t max_request_body_bytes = 1024 * 1024;  // larger bodies get 413
+  std::chrono::seconds request_headers_timeout{30};    // a request must arrive whole within this
+  std::chrono::seconds keep_alive_timeout{120};        // an idle connection is closed after this
+  std::chrono::seconds shutdown_timeout{30};           // in-flight requests get this long to finish
+  std::size_t max_connections = 10'000;                // more get 503 and are closed
   std::size_t max_websocket_message_bytes = 64 * 1024; // a larger incoming message closes the socket (1009)
-  std::size_t max_websocket_backlog_bytes = 1 << 20;  // a reader this far behind is disconnected
+  std::size_t max_websocket_backlog_bytes = 1 << 20;   // a reader this far behind is disconnected
 };
 
 struct cache_key {
@@ -121,9 +121,9 @@ struct redis_options {
   std::string host = "127.0.0.1"; // with Cluster, any node to start from
   std::uint16_t port = 6379;
   bool cluster = false;
-  std::string user;         // an ACL user; empty: the default user
-  onbehalf::secret password; // AUTH
-  unsigned database = 0;    // SELECT; 0 with Cluster
+  std::string user;                     // an ACL user; empty: the default user
+  onbehalf::secret password;            // AUTH
+  unsigned database = 0;                // SELECT; 0 with Cluster
   std::string key_prefix = "onbehalf:"; // one per application sharing the Redis
   struct tls_settings {
     bool enabled = false;
@@ -134,31 +134,31 @@ struct redis_options {
   } tls;
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds command_timeout{500};
-  unsigned connections = 2;             // per node: one slow command does not hold up the rest
-  std::chrono::seconds lease_time{15};  // a refresh-token lease outlives a holder that dies this long
+  unsigned connections = 2;            // per node: one slow command does not hold up the rest
+  std::chrono::seconds lease_time{15}; // a refresh-token lease outlives a holder that dies this long
 };
 
 /// Onbehalf:SignIn — the web app's sign-in and its session cookie.
 struct sign_in_options {
-  std::vector<std::string> initial_scopes; // asked for at sign-in, so consent to them happens up front
-  std::string sign_out_path;               // another sign-out address besides /MicrosoftIdentity/Account/SignOut
-  bool form_post = true;                   // ResponseMode: FormPost (default) or Query
-  std::chrono::minutes idle_timeout{60 * 24 * 14};   // a session cookie unused this long stops working
-  std::chrono::hours absolute_lifetime{24 * 14};     // a session ends this long after sign-in, however active
-  std::vector<cache_key> cookie_keys;      // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
+  std::vector<std::string> initial_scopes;            // asked for at sign-in, so consent to them happens up front
+  std::string sign_out_path;                          // another sign-out address besides /MicrosoftIdentity/Account/SignOut
+  bool form_post = true;                              // ResponseMode: FormPost (default) or Query
+  std::chrono::minutes idle_timeout{60 * 24 * 14};    // a session cookie unused this long stops working
+  std::chrono::hours absolute_lifetime{24 * 14};      // a session ends this long after sign-in, however active
+  std::vector<cache_key> cookie_keys;                 // seal the cookies; when empty, Onbehalf:Cache:EncryptionKeys do
   std::chrono::seconds correlation_lifetime{15 * 60}; // a sign-in must come back from the authority within this
-  std::string prompt; // sent with every sign-in; "consent" makes providers that follow OIDC Core 11 issue refresh tokens
+  std::string prompt;                             // sent with every sign-in; "consent" makes providers that follow OIDC Core 11 issue refresh tokens
   std::chrono::seconds revalidation_interval{30}; // with Redis: a session held in memory is checked against it this often
-  std::vector<std::string> trusted_origins; // other sites' pages that may post here, or open live sockets, as the user
+  std::vector<std::string> trusted_origins;       // other sites' pages that may post here, or open live sockets, as the user
 };
 
 /// The Onbehalf section: how this process serves.
 /// Where /metrics is served. Without a listener of its own, the app's listener answers it to
 /// this machine only (a local Prometheus, curl); with one, there alone.
 struct metrics_options {
-  bool own_listener = false;               // Onbehalf:Metrics:Port is set
+  bool own_listener = false;                // Onbehalf:Metrics:Port is set
   std::string listen_address = "127.0.0.1"; // Onbehalf:Metrics:ListenAddress
-  std::uint16_t port = 0;                  // 0 picks a free port
+  std::uint16_t port = 0;                   // 0 picks a free port
 };
 
 struct host_options {
@@ -174,7 +174,7 @@ struct host_options {
   std::vector<std::string> known_proxies; // ForwardedHeaders:KnownProxies: whose X-Forwarded-* headers count
   metrics_options metrics;
   std::chrono::seconds token_refresh_margin{300}; // a cached token this close to expiry is refreshed in the background
-  std::string ca_bundle_path; // PEM file of extra CAs trusted for outgoing HTTPS (authority, downstream APIs)
+  std::string ca_bundle_path;                     // PEM file of extra CAs trusted for outgoing HTTPS (authority, downstream APIs)
   std::string log_level = "info";
 };
 

@@ -23,8 +23,7 @@ struct log_field {
   log_field(std::string_view k, std::string_view v) : key(k), value(v) {}
   log_field(std::string_view k, const char* v) : key(k), value(v) {}
   template <class Number>
-    requires std::is_arithmetic_v<Number>
-  log_field(std::string_view k, Number n) : key(k), value(std::to_string(n)) {}
+  requires std::is_arithmetic_v<Number> log_field(std::string_view k, Number n) : key(k), value(std::to_string(n)) {}
 };
 
 /// Where finished lines go: stderr by default; tests and embedders may install their own.

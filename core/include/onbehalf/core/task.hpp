@@ -216,9 +216,7 @@ auto when_called_back(Start start) {
 }
 
 /// Runs a task nobody awaits; `on_error` gets an exception it lets escape.
-inline void start(task<void> t, std::function<void(std::exception_ptr)> on_error = {}) {
-  detail::run_detached(std::move(t), std::move(on_error));
-}
+inline void start(task<void> t, std::function<void(std::exception_ptr)> on_error = {}) { detail::run_detached(std::move(t), std::move(on_error)); }
 
 /// Runs a task and blocks the calling thread until it has finished; for programs without an
 /// event loop of their own (a daemon's main). Never on one of onbehalf's actor or I/O threads:
@@ -266,7 +264,8 @@ task<std::tuple<T...>> when_all(task<T>... branches) {
   detail::join_awaiter all_done{join, [&] {
                                   [&]<std::size_t... I>(std::index_sequence<I...>) {
                                     (detail::run_branch(std::get<I>(tasks), std::get<I>(slots), errors[I], join), ...);
-                                  }(std::index_sequence_for<T...>{});
+                                  }
+                                  (std::index_sequence_for<T...>{});
                                 }};
   co_await all_done; // named: see the g++ 12 note at the top
   for (auto& e : errors)

@@ -66,7 +66,7 @@ struct pages_answered {
 
 /// Answers one of the dev authority's pages as `who` would; nullopt when `page` is none of them.
 std::optional<result<http::client_response, std::string>> answer_authority_page(scripted_browser& b, const http::client_response& page,
-                                                                              const person& who, pages_answered& seen);
+                                                                                const person& who, pages_answered& seen);
 
 /// Where a browser ends after following a link: redirects followed, the authority's pages
 /// answered, form_post pages submitted; it stops at the first page none of that applies to.

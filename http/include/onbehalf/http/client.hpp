@@ -35,7 +35,7 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds response_timeout{30'000}; // from sending the request to the whole response
   std::uint64_t max_response_bytes = 8 * 1024 * 1024;
-  std::size_t max_idle_per_host = 256; // per I/O thread: room for every connection a busy server keeps in use
+  std::size_t max_idle_per_host = 256;            // per I/O thread: room for every connection a busy server keeps in use
   std::chrono::milliseconds idle_timeout{60'000}; // pooled connections unused this long are closed
 };
 
@@ -55,12 +55,12 @@ struct client_response {
 
 enum class client_error {
   invalid_url,
-  invalid_request,    // a method that is not a token: nothing was sent
+  invalid_request, // a method that is not a token: nothing was sent
   resolve_failed,
   connect_failed,
-  tls_failed,         // handshake or certificate verification failed
+  tls_failed, // handshake or certificate verification failed
   timeout,
-  connection_closed,  // the server closed or reset the connection before answering
+  connection_closed, // the server closed or reset the connection before answering
   response_too_large,
   malformed_response,
 };

@@ -15,7 +15,7 @@ namespace onbehalf::http {
 struct cookie_attributes {
   std::string path = "/";
   bool http_only = true;
-  bool secure = false;          // set when served over TLS, or behind a trusted proxy that says so
+  bool secure = false; // set when served over TLS, or behind a trusted proxy that says so
   std::string same_site = "Lax";
   std::optional<std::chrono::seconds> max_age; // none: a browser-session cookie
 };

@@ -24,8 +24,7 @@ public:
   std::string render() const;
 
   /// Latency bucket upper bounds, in seconds.
-  static constexpr std::array<double, 12> bucket_bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                           0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
+  static constexpr std::array<double, 12> bucket_bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
 private:
   struct series {

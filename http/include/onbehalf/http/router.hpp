@@ -9,9 +9,9 @@
 #include <exception>
 #include <functional>
 #include <optional>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace onbehalf::http {
@@ -31,7 +31,9 @@ struct call_parameter<R (C::*)(A)> {
   using type = A;
 };
 template <class F>
-concept has_plain_call_operator = requires { &F::operator(); };
+concept has_plain_call_operator = requires {
+  &F::operator();
+};
 
 template <class F>
 constexpr bool takes_exchange_by_reference() {
@@ -78,7 +80,7 @@ struct route {
   std::string method;
   std::string pattern;
   handler handle;
-  bool anonymous = false; // reachable without a signed-in user
+  bool anonymous = false;                         // reachable without a signed-in user
   std::vector<claim_requirement> required_claims; // all must hold, or the user gets 403
   std::optional<consent_policy> consent;          // see consent_policy
   /// Set: a web API route, for bearer tokens only (cookies are not read); see token_requirement.

@@ -49,7 +49,7 @@ struct server_limits {
 
 struct server_options {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 0; // 0 picks a free port; see server::port()
+  std::uint16_t port = 0;           // 0 picks a free port; see server::port()
   std::string tls_certificate_path; // TLS when set, with tls_key_path
   std::string tls_key_path;
   unsigned io_threads = 1;

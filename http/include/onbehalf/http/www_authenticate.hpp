@@ -15,8 +15,8 @@
 namespace onbehalf::http {
 
 struct auth_challenge {
-  std::string scheme;  // as sent; compare without case
-  std::string token68; // for schemes that carry one opaque value instead of parameters
+  std::string scheme;                                      // as sent; compare without case
+  std::string token68;                                     // for schemes that carry one opaque value instead of parameters
   std::vector<std::pair<std::string, std::string>> params; // names lower-cased, values unquoted
 
   /// A parameter's value; names compare without case.

@@ -49,8 +49,7 @@ inline constexpr std::chrono::seconds max_assertion_lifetime{600};
 
 /// A signed assertion: aud = token endpoint, iss = sub = client id, a unique jti, nbf = iat = now,
 /// exp = now + lifetime (capped at ten minutes); header x5t and x5t#S256.
-std::string make_client_assertion(const client_certificate& certificate, std::string_view client_id,
-                                  std::string_view token_endpoint, std::chrono::system_clock::time_point now,
-                                  std::chrono::seconds lifetime = max_assertion_lifetime);
+std::string make_client_assertion(const client_certificate& certificate, std::string_view client_id, std::string_view token_endpoint,
+                                  std::chrono::system_clock::time_point now, std::chrono::seconds lifetime = max_assertion_lifetime);
 
 } // namespace onbehalf::identity

@@ -35,8 +35,8 @@ enum class token_rejection {
   issued_in_future,
   missing_claim,
   wrong_nonce,
-  wrong_type,    // an access token's typ names another kind of token
-  wrong_tenant,  // a multi-tenant API's caller from a tenant it does not admit
+  wrong_type,   // an access token's typ names another kind of token
+  wrong_tenant, // a multi-tenant API's caller from a tenant it does not admit
 };
 
 std::string_view to_string(token_rejection r);

@@ -104,7 +104,6 @@ result<jwt, jwt_error> parse_jwt(std::string_view compact, std::size_t max_bytes
 
 /// Signs `claims_json` (a JSON object) with `key` into a compact JWT. The header gets "alg" and
 /// "typ": "JWT" and then `header_fields` (string members such as kid, x5t).
-std::string sign_jwt(const signing_key& key, const std::vector<std::pair<std::string, std::string>>& header_fields,
-                     std::string_view claims_json);
+std::string sign_jwt(const signing_key& key, const std::vector<std::pair<std::string, std::string>>& header_fields, std::string_view claims_json);
 
 } // namespace onbehalf::identity

@@ -17,7 +17,7 @@ struct client_authentication {
   enum class method { client_secret_post, client_secret_basic, private_key_jwt };
   method how = method::client_secret_post;
   std::string client_id;
-  secret client_secret;                          // for the two secret methods
+  secret client_secret;                            // for the two secret methods
   const client_certificate* certificate = nullptr; // for private_key_jwt; must outlive the call
 };
 
@@ -52,7 +52,7 @@ struct token_request_options {
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
-token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client,
-                                       const token_grant& grant, const token_request_options& options = {});
+token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client, const token_grant& grant,
+                                       const token_request_options& options = {});
 
 } // namespace onbehalf::identity

@@ -59,8 +59,7 @@ std::string_view to_string(failure_kind k);
 std::string_view to_string(interaction_reason r);
 
 /// Interprets the token endpoint's HTTP status, body and Retry-After header.
-result<token_response, token_failure> read_token_response(unsigned http_status, std::string_view body,
-                                                          std::string_view retry_after = {});
+result<token_response, token_failure> read_token_response(unsigned http_status, std::string_view body, std::string_view retry_after = {});
 
 /// The failure for an authority that could not be reached (refused, reset, timed out).
 token_failure network_failure(std::string what);

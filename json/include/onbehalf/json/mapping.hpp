@@ -122,7 +122,9 @@ struct reader {
     return std::move(*error);
   }
   template <class V>
-  bool wrong_kind(std::string_view expected, const V& v) { return fail("expected " + std::string(expected) + ", found " + std::string(describe(v.type()))); }
+  bool wrong_kind(std::string_view expected, const V& v) {
+    return fail("expected " + std::string(expected) + ", found " + std::string(describe(v.type())));
+  }
 };
 
 // V is a json::value (from_value) or a node of a parsed document (read_as): both answer the
@@ -147,7 +149,7 @@ bool read_integer(const V& v, Integer& out, reader& r) {
     return r.fail("the number " + std::to_string(*u) + " does not fit");
   }
   if (auto d = v.if_number(); d && std::trunc(*d) == *d && *d >= static_cast<double>(std::numeric_limits<Integer>::min()) &&
-                                     *d <= static_cast<double>(std::numeric_limits<Integer>::max())) {
+                              *d <= static_cast<double>(std::numeric_limits<Integer>::max())) {
     out = static_cast<Integer>(*d);
     return true;
   }

@@ -117,8 +117,8 @@ template <class R, class... Args>
 class callback_ref<R(Args...)> {
 public:
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, callback_ref>)
-  callback_ref(F&& f) noexcept // NOLINT: converting, as std::function's
+  requires(!std::is_same_v<std::remove_cvref_t<F>, callback_ref>) callback_ref(F&& f)
+  noexcept // NOLINT: converting, as std::function's
       : target_(const_cast<void*>(static_cast<const void*>(&f))),
         call_([](void* t, Args... args) -> R { return (*static_cast<std::remove_reference_t<F>*>(t))(std::forward<Args>(args)...); }) {}
   R operator()(Args... args) const { return call_(target_, std::forward<Args>(args)...); }

@@ -29,8 +29,7 @@ public:
   value(std::nullptr_t) {}
   value(bool b) : v_(b) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  value(I i) {
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) value(I i) {
     if constexpr (std::is_signed_v<I>) {
       v_ = static_cast<std::int64_t>(i);
     } else if (static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(INT64_MAX)) {

@@ -36,9 +36,9 @@ struct tls_options {
 struct client_options {
   std::vector<endpoint> endpoints{endpoint{}}; // the server, or the cluster nodes to start from
   bool cluster = false;
-  std::string user;   // an ACL user; empty: the default user
-  secret password;    // empty: no AUTH
-  int database = 0;   // SELECT; must be 0 with a cluster
+  std::string user; // an ACL user; empty: the default user
+  secret password;  // empty: no AUTH
+  int database = 0; // SELECT; must be 0 with a cluster
   tls_options tls;
   std::chrono::milliseconds connect_timeout{1000}; // TCP, TLS and AUTH together
   std::chrono::milliseconds command_timeout{1000}; // from the call to its reply
@@ -71,7 +71,7 @@ struct health {
 
 struct statistics {
   std::size_t commands = 0;
-  std::size_t failures = 0;    // commands that ended in unreachable, timeout, protocol or closed
+  std::size_t failures = 0; // commands that ended in unreachable, timeout, protocol or closed
   std::size_t connections_opened = 0;
   std::size_t redirections = 0; // MOVED and ASK followed
 };

@@ -11,8 +11,8 @@ namespace onbehalf::redis {
 struct reply {
   enum class kind { string, status, error, integer, nil, array };
   kind type = kind::nil;
-  std::string text;         // string, status and error replies
-  long long integer = 0;    // integer replies
+  std::string text;            // string, status and error replies
+  long long integer = 0;       // integer replies
   std::vector<reply> elements; // array replies
 
   bool is_nil() const noexcept { return type == kind::nil; }

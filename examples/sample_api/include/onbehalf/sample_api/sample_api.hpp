@@ -30,7 +30,7 @@ struct settings {
   std::string authority; // the issuer URL; discovery and keys are fetched from it
   protected_api todo{"22222222-2222-2222-2222-222222222222", "api://22222222-2222-2222-2222-222222222222"};
   protected_api graph{"00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com"};
-  bool admin_enabled = false; // /admin/...: faults, claims challenges, statistics (loopback only)
+  bool admin_enabled = false;       // /admin/...: faults, claims challenges, statistics (loopback only)
   std::string tls_certificate_path; // HTTPS when set, with tls_key_path
   std::string tls_key_path;
   std::string ca_bundle_path; // to trust an authority served with a private CA
