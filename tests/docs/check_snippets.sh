@@ -5,7 +5,7 @@
 # Each non-empty line of the block (spaces at either end aside; a line `// ...` marks lines left
 # out) must be a line of that file, in the file's order. ```json blocks with a marker are checked
 # the same way. Links to files of the tree must lead somewhere. Prints every block that does not
-# match and every broken link, and fails.
+# match and every broken link, and fails; so does a README.md of more than 200 lines.
 #   check_snippets.sh SOURCE_DIR
 set -euo pipefail
 cd "$1"
@@ -32,6 +32,7 @@ awk '
     checked++
   }
   FNR == 1 { inside = 0; previous = "" }
+  FILENAME == "README.md" { readme_lines = FNR }
   {
     if (!inside && $0 ~ /^[ \t]*```[a-z]+/) {
       inside = 1; start = FNR; count = 0
@@ -58,6 +59,7 @@ awk '
     previous = $0
   }
   END {
+    if (readme_lines > 200) { printf "README.md has %d lines: it stays within 200, the rest belongs in docs/\n", readme_lines; bad++ }
     printf "docs: %d quoted blocks match their files; %d problems\n", checked, bad
     exit bad > 0
   }
