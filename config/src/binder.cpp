@@ -120,6 +120,12 @@ public:
     return values;
   }
 
+  /// A key the application reads itself once bound (a route's scopes_key): known, not bound.
+  void accept(const std::string& key) {
+    query(key);
+    for (const auto& child : layers_.children(key)) query(join(key, child));
+  }
+
   std::map<std::string, std::string> dictionary(const std::string& key) {
     query(key);
     std::map<std::string, std::string> values;
@@ -269,9 +275,15 @@ azure_ad_options bind_azure_ad(binder& b) {
   o.reset_password_policy_id = b.text("AzureAd:ResetPasswordPolicyId");
   o.client_credentials = bind_credentials(b);
   o.audience = b.text("AzureAd:Audience");
+  // MIW's web API samples keep the scopes their routes require here; routes read it themselves
+  // (a token requirement's scopes_key), after binding.
+  b.accept("AzureAd:Scopes");
   o.allowed_tenants = b.list("AzureAd:AllowedTenants", "[\"72f988bf-86f1-41af-91ab-2d7cd011db47\"]");
   o.allow_web_api_to_be_authorized_by_acl = b.boolean("AzureAd:AllowWebApiToBeAuthorizedByACL", false);
   o.on_behalf_of_grant = b.text("AzureAd:OnBehalfOfGrant", o.on_behalf_of_grant);
+  // As Cache:Backend and SignIn:ResponseMode, in any case; kept in the spelling the code compares.
+  for (const char* grant : {"JwtBearer", "TokenExchange"})
+    if (text::iequals(o.on_behalf_of_grant, grant)) o.on_behalf_of_grant = grant;
   if (o.on_behalf_of_grant != "JwtBearer" && o.on_behalf_of_grant != "TokenExchange")
     b.error("AzureAd:OnBehalfOfGrant", "'" + o.on_behalf_of_grant + "' is not supported; use JwtBearer (Entra) or TokenExchange (RFC 8693)");
 

@@ -295,6 +295,24 @@ TEST_CASE("sections of the application's own are not warned about") {
   CHECK(o.warnings.empty());
 }
 
+TEST_CASE("AzureAd:Scopes, which web API routes read themselves, is not warned about, as a string or a list") {
+  for (const char* scopes : {R"("access_as_user")", R"(["access_as_user", "Todo.Read"])"}) {
+    auto o = bind_with(R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1", "Scopes": )" +
+                           std::string(scopes) + "}",
+                       R"("Onbehalf": {"Cache": {"Backend": "Memory"}})");
+    INFO(scopes);
+    CHECK(o.warnings.empty());
+  }
+}
+
+TEST_CASE("AzureAd:OnBehalfOfGrant is read in any case, as the other named choices are") {
+  auto o = bind_with(
+      R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1", "OnBehalfOfGrant": "tokenexchange"})",
+      R"("Onbehalf": {"Cache": {"Backend": "Memory"}})");
+  REQUIRE(o.settings);
+  CHECK(o.settings->azure_ad.on_behalf_of_grant == "TokenExchange");
+}
+
 TEST_CASE("an unknown key under a downstream API is warned about") {
   auto o = bind_api(R"({"BaseUrl": "https://a.example", "Scopes": ["x"], "Scope": ["y"]})");
   CHECK(warning_about(o, "DownstreamApis:MyAPI:Scope").find("did you mean Scopes?") != std::string::npos);
