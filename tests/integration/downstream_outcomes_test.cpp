@@ -137,6 +137,28 @@ TEST_CASE("downstream outcomes: of the scopes a 403 names, those that are not va
   CHECK(c->scopes == std::vector<std::string>{"api://todo/Todo.ReadWrite"});
 }
 
+TEST_CASE("downstream outcomes: a 403 insufficient_scope to the app's own token is the API's error, never a user's challenge") {
+  // No user can consent to an app role: a challenge here would send the signed-in user round
+  // the authority in a loop. The handler gets the API's refusal instead.
+  for (bool in_users_request : {false, true}) { // as the app, and with RequestAppToken in a user's request
+    INFO(in_users_request);
+    raw_server api("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", "
+                   "scope=\"api://todo/Todo.ReadWrite.All\"\r\n\r\n");
+    fixture x([&](config::app_settings& s) {
+      for (auto& a : s.downstream_apis)
+        if (a.name == "TodoApp") a.base_url = api.base_url();
+    });
+    auto ada = x.sign_in();
+    auto answer = in_users_request ? run(x.apis().get_for_user<profile>(ada, "TodoApp", at_profile))
+                                   : run(x.apis().get_for_app<profile>("TodoApp", at_profile));
+    REQUIRE_FALSE(answer);
+    CHECK_FALSE(answer.error().is<actors::challenge>());
+    const auto* e = answer.error().as<actors::downstream_error>();
+    REQUIRE(e);
+    CHECK(e->status == 403);
+  }
+}
+
 TEST_CASE("downstream outcomes: a scope never consented to is a consent challenge, before any call") {
   fixture x;
   auto ada = x.sign_in({dev::todo_api + "/access_as_user"});

@@ -223,11 +223,17 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
       finish([](auto& s) { ++s.succeeded; });
       co_return api_response{reply->status, std::move(reply->headers), std::move(reply->body)};
     }
-    if (auto asked = challenge_in(*reply)) {
-      if (!asked->claims.empty() && attempt == 0 && token_options.claims != asked->claims) {
-        token_options.claims = asked->claims;
-        continue;
-      }
+    auto asked = challenge_in(*reply);
+    if (asked && !asked->claims.empty() && attempt == 0 && token_options.claims != asked->claims) {
+      token_options.claims = asked->claims;
+      continue;
+    }
+    // What an app's token lacks, no user can consent to or satisfy (an administrator grants app
+    // roles): the API's refusal goes to the handler as it is, never as a user's challenge.
+    if (asked && app_token) {
+      log_warning("An API refused the app's own token with a challenge; an administrator must grant what it asks for",
+                  {{"cid", correlation_id}, {"api", api}, {"status", std::to_string(reply->status)}, {"scopes", text::join(asked->scopes, " ")}});
+    } else if (asked) {
       challenge c;
       c.scopes = asked->scopes.empty() ? o.scopes : asked->scopes;
       c.claims = asked->claims;
