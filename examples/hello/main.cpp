@@ -1,7 +1,6 @@
 // A web app that signs people in and shows what an API says about them: `hello appsettings.json`.
-#include <onbehalf/onbehalf.hpp>
-
 #include <iostream>
+#include <onbehalf/onbehalf.hpp>
 
 using namespace onbehalf;
 

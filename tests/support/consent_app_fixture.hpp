@@ -165,7 +165,8 @@ struct fixture {
              [&h](http::exchange_ptr x) -> task<void> {
                actors::token_acquisition_options o;
                o.user_flow = "b2c_1_edit_profile";
-               std::vector<std::string> scopes{web::todo_scope}; // named: see the g++ 12 note in task.hpp
+               // Named, not a braced list in the co_await: see the g++ 12 note in task.hpp.
+               std::vector<std::string> scopes{web::todo_scope};
                actors::or_throw(co_await actors::acquire_token_for_user(h.tokens(), x, scopes, o));
                x->respond(http::response::text(200, "edited: " + std::string(x->user->display_name())));
              })
