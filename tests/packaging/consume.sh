@@ -8,6 +8,8 @@
 #                                                 examples/hello as subdirectories
 #   consume.sh debian         SOURCE BUILD WORK  cpack's .deb files: their metadata, lintian, and
 #                                                 hello built against their extracted contents
+#   consume.sh shared         SOURCE BUILD WORK  onbehalf's libraries built shared
+#                                                 (BUILD_SHARED_LIBS) and installed; hello found them
 # The program is WORK/hello/onbehalf-hello (tests/integration/hosting_examples_test.cpp runs it).
 set -euo pipefail
 mode=$1 source=$(realpath "$2") build=$(realpath "$3") work=$4
@@ -75,6 +77,16 @@ CMAKE
     fi
     hello_with_cmake "$work/root/usr"
     ;;
-  *) echo "usage: consume.sh find-package|pkg-config|add-subdirectory|debian SOURCE BUILD WORK" >&2; exit 2 ;;
+  shared)
+    cmake -S "$source" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DONBEHALF_BUILD_TESTS=OFF \
+      -DONBEHALF_BUILD_EXAMPLES=OFF -DONBEHALF_BUILD_BENCHMARKS=OFF -DONBEHALF_BUILD_TOOLS=OFF "${launcher[@]}" >"$work/configure.log"
+    cmake --build "$work/build"
+    cmake --install "$work/build" --prefix "$work/prefix" --component dev >/dev/null
+    hello_with_cmake "$work/prefix"
+    # The program loads onbehalf's shared libraries from the prefix, and they find one another.
+    ldd "$work/hello/onbehalf-hello" | grep -q "$work/prefix/lib/libonbehalf_actors.so"
+    if ldd "$work/hello/onbehalf-hello" | grep "not found"; then exit 1; fi
+    ;;
+  *) echo "usage: consume.sh find-package|pkg-config|add-subdirectory|debian|shared SOURCE BUILD WORK" >&2; exit 2 ;;
 esac
 echo "consume: built $work/hello/onbehalf-hello ($mode)"
