@@ -22,7 +22,7 @@ struct principal {
   bool by_access_token = false;
   /// by_access_token: the token's SHA-256 (base64url), under which tokens acquired on its behalf
   /// are kept; computed once per token, not per request.
-  std::string access_token_digest;
+  std::string access_token_digest{};
 
   /// The first value of a claim, if the user has it.
   std::optional<std::string_view> claim(std::string_view type) const;
