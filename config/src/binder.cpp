@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -232,7 +233,10 @@ void check_readable_file(binder& b, const std::string& key, const std::string& p
 std::vector<client_credential> bind_credentials(binder& b) {
   std::vector<client_credential> credentials;
   const std::string section = "AzureAd:ClientCredentials";
-  for (const auto& index : b.children(section)) {
+  // A chain of credentials passes over one that cannot be loaded (the next is tried at start);
+  // a file that cannot be read is then a warning, and an error only for a lone credential.
+  auto indexes = b.children(section);
+  for (const auto& index : indexes) {
     auto key = join(section, index);
     client_credential c;
     auto type = b.required_text(join(key, "SourceType"), "ClientSecret, Path or Base64Encoded");
@@ -243,7 +247,11 @@ std::vector<client_credential> bind_credentials(binder& b) {
     } else if (text::iequals(type, "Path")) {
       c.type = client_credential::source_type::path;
       c.certificate_disk_path = b.required_text(join(key, "CertificateDiskPath"), "the certificate file (PEM or .pfx)");
-      check_readable_file(b, join(key, "CertificateDiskPath"), c.certificate_disk_path);
+      if (indexes.size() == 1) {
+        check_readable_file(b, join(key, "CertificateDiskPath"), c.certificate_disk_path);
+      } else if (!c.certificate_disk_path.empty() && !std::ifstream(c.certificate_disk_path)) {
+        b.warning(join(key, "CertificateDiskPath"), "cannot read the file '" + c.certificate_disk_path + "'; the next credential will be used");
+      }
       c.certificate_password = b.secret_text(join(key, "CertificatePassword"));
     } else if (text::iequals(type, "Base64Encoded")) {
       c.type = client_credential::source_type::base64_encoded;
@@ -281,6 +289,12 @@ azure_ad_options bind_azure_ad(binder& b) {
   o.allowed_tenants = b.list("AzureAd:AllowedTenants", "[\"72f988bf-86f1-41af-91ab-2d7cd011db47\"]");
   o.allow_web_api_to_be_authorized_by_acl = b.boolean("AzureAd:AllowWebApiToBeAuthorizedByACL", false);
   o.on_behalf_of_grant = b.text("AzureAd:OnBehalfOfGrant", o.on_behalf_of_grant);
+  o.client_capabilities = b.list("AzureAd:ClientCapabilities", "[\"cp1\"]");
+  auto is_name = [](const std::string& c) {
+    return !c.empty() && std::all_of(c.begin(), c.end(), [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.'; });
+  };
+  for (const auto& c : o.client_capabilities)
+    if (!is_name(c)) b.error("AzureAd:ClientCapabilities", "'" + c + "' is not a capability name; Entra knows \"cp1\"");
   // As Cache:Backend and SignIn:ResponseMode, in any case; kept in the spelling the code compares.
   for (const char* grant : {"JwtBearer", "TokenExchange"})
     if (text::iequals(o.on_behalf_of_grant, grant)) o.on_behalf_of_grant = grant;

@@ -47,6 +47,7 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
   d.port = static_cast<std::uint16_t>(r.number("DevAuthority:Port", d.port));
   d.admin_enabled = r.flag("DevAuthority:AdminEnabled");
   d.token_lifetimes.access_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:AccessTokenSeconds", 3600));
+  d.token_lifetimes.cae_access_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:CaeAccessTokenSeconds", 86400));
   d.token_lifetimes.refresh_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:RefreshTokenSeconds", 7776000));
   d.token_lifetimes.authorization_code = std::chrono::seconds(r.number("DevAuthority:Lifetimes:AuthorizationCodeSeconds", 300));
   for (const auto& ti : r.children("DevAuthority:Tenants")) {

@@ -112,7 +112,7 @@ std::string sign(authority_core& core, const boost::json::object& claims) {
 // `policy` is the B2C user flow the sign-in went through; tokens name it in "tfp".
 result<std::string, protocol_error> user_tokens(authority_core& core, const app& a, const user_context& u, const std::vector<std::string>& scopes,
                                                 const std::vector<std::string>& amr, const std::string& nonce, const std::string& family,
-                                                const std::string& policy, const std::vector<std::string>& contexts) {
+                                                const std::string& policy, const std::vector<std::string>& contexts, bool cae_capable) {
   auto requested = resource_scopes(*u.home, a, scopes);
   if (!requested) return failure{requested.error()};
   if (requested->size() > 1)
@@ -138,7 +138,7 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                     std::string(mfa_claims_challenge));
   }
   auto now = clock::now();
-  auto lifetime = core.dir.token_lifetimes.access_token;
+  auto lifetime = cae_capable ? core.dir.token_lifetimes.cae_access_token : core.dir.token_lifetimes.access_token;
   // The token's scp lists short names; the response's scope, as Entra answers, names custom APIs'
   // scopes in full ("api://x/read") and Graph's by their short names.
   std::string scope_text, granted_text;
@@ -166,6 +166,7 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"ver", "2.0"},
                              {"uti", crypto::random_token(12)}};
   if (!policy.empty()) access["tfp"] = policy;
+  if (cae_capable) access["xms_cc"] = boost::json::array{"cp1"};
   shape_for_version(core, *u.home, res, access);
   if (!contexts.empty()) {
     boost::json::array acrs;
@@ -204,6 +205,17 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   return boost::json::serialize(body);
 }
 
+// A client that declares "cp1" in its claims request (access_token.xms_cc.values, as MSAL sends
+// AzureAd:ClientCapabilities) handles claims challenges: as Entra, its tokens are CAE tokens.
+bool declares_cae(const text::form_fields& form) {
+  auto doc = identity::json_object::parse(form.find("claims").value_or(""));
+  if (!doc) return false;
+  auto access = doc->object("access_token");
+  auto xms_cc = access ? access->object("xms_cc") : std::nullopt;
+  auto values = xms_cc ? xms_cc->strings("values") : std::nullopt;
+  return values && std::find(values->begin(), values->end(), "cp1") != values->end();
+}
+
 std::vector<std::string> scopes_of(const text::form_fields& form) {
   std::vector<std::string> out;
   for (auto s : text::split(form.find("scope").value_or(""), ' '))
@@ -237,8 +249,8 @@ result<std::string, protocol_error> redeem_code(authority_core& core, const app&
         scopes.push_back(s);
   }
   const tenant* home = core.dir.home_tenant_of(code.user_name);
-  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy,
-                     requested_contexts(code.claims));
+  return user_tokens(core, a, {home, home->find_user(code.user_name)}, scopes, code.amr, code.nonce, {}, code.policy, requested_contexts(code.claims),
+                     declares_cae(form));
 }
 
 // A claims request for an authentication context (from an API's claims challenge) needs the
@@ -270,7 +282,8 @@ result<std::string, protocol_error> redeem_refresh_token(authority_core& core, c
   auto contexts = contexts_met(form, token.amr);
   if (!contexts) return failure{contexts.error()};
   const tenant* home = core.dir.home_tenant_of(token.user_name);
-  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy, *contexts);
+  auto issued = user_tokens(core, a, {home, home->find_user(token.user_name)}, scopes, token.amr, {}, token.family, token.policy, *contexts,
+                            declares_cae(form));
   if (issued) core.refresh_tokens[it->first].rotated = true;
   return issued;
 }
@@ -321,7 +334,7 @@ result<std::string, protocol_error> on_behalf_of(authority_core& core, const ten
   auto amr = c.strings("amr").value_or(std::vector<std::string>{});
   auto contexts = contexts_met(form, amr);
   if (!contexts) return failure{contexts.error()};
-  return user_tokens(core, a, {*home, &*person}, scopes_of(form), amr, {}, {}, {}, *contexts);
+  return user_tokens(core, a, {*home, &*person}, scopes_of(form), amr, {}, {}, {}, *contexts, declares_cae(form));
 }
 
 result<std::string, protocol_error> app_token(authority_core& core, const tenant& t, const app& a, const text::form_fields& form) {

@@ -1,7 +1,10 @@
 #include "onbehalf/identity/token_request.hpp"
 
 #include "onbehalf/core/base64.hpp"
+#include "onbehalf/core/log.hpp"
 #include "onbehalf/identity/authorize.hpp"
+
+#include <boost/json.hpp>
 
 namespace onbehalf::identity {
 
@@ -12,6 +15,26 @@ std::string joined(const std::vector<std::string>& scopes) {
   return out;
 }
 } // namespace
+
+std::string with_client_capabilities(std::string_view claims, const std::vector<std::string>& capabilities) {
+  if (capabilities.empty()) return std::string(claims);
+  boost::json::object request;
+  if (!claims.empty()) {
+    boost::system::error_code failed;
+    auto parsed = boost::json::parse(claims, failed);
+    if (failed || !parsed.is_object()) {
+      log_warning("A claims request is not a JSON object; it is sent as it is, without the client capabilities");
+      return std::string(claims);
+    }
+    request = std::move(parsed.as_object());
+  }
+  boost::json::array values;
+  for (const auto& c : capabilities) values.emplace_back(c.c_str());
+  auto& access = request["access_token"];
+  if (!access.is_object()) access = boost::json::object{};
+  access.as_object()["xms_cc"] = boost::json::object{{"values", std::move(values)}};
+  return boost::json::serialize(request);
+}
 
 token_grant token_grant::authorization_code(std::string code, std::string redirect_uri, std::string code_verifier,
                                             const std::vector<std::string>& scopes) {
@@ -72,7 +95,7 @@ token_http_request build_token_request(std::string_view token_endpoint, const cl
   }
 
   text::form_fields body = grant.fields;
-  if (!grant.claims.empty()) body.add("claims", grant.claims);
+  if (auto claims = with_client_capabilities(grant.claims, client.capabilities); !claims.empty()) body.add("claims", claims);
   using method = client_authentication::method;
   switch (client.how) {
   case method::client_secret_post: body.add("client_id", client.client_id).add("client_secret", client.client_secret.reveal()); break;

@@ -216,6 +216,7 @@ struct host::impl {
     w.idle_timeout = h.sign_in.idle_timeout;
     w.correlation_lifetime = h.sign_in.correlation_lifetime;
     w.prompt = h.sign_in.prompt;
+    w.client_capabilities = settings().azure_ad.client_capabilities;
     const auto& ad = settings().azure_ad;
     w.authority_for_flow = [services = services.get()](const std::string& flow) { return &services->authority(flow); };
     w.sign_in_flow = ad.sign_up_sign_in_policy_id;

@@ -15,6 +15,7 @@
 #include "onbehalf/identity/authorize.hpp"
 #include "onbehalf/identity/id_token.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
+#include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/json/value.hpp"
 
 #include <algorithm>
@@ -186,7 +187,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     a.prompt = s.prompt.empty() ? options.prompt : s.prompt;
     a.login_hint = s.login_hint;
     a.domain_hint = s.domain_hint;
-    a.claims = s.claims;
+    a.claims = identity::with_client_capabilities(s.claims, options.client_capabilities);
     auto r = http::response::redirect(identity::authorize_url(a));
     r.headers.add("Set-Cookie", http::set_cookie(cookie_name(req, identity::correlation_cookie_name(correlation.state), false),
                                                  identity::seal_correlation(options.cookie_keys, correlation), correlation_cookie(req)));

@@ -19,30 +19,44 @@ namespace onbehalf::actors {
 
 namespace {
 
-// The first usable credential of AzureAd:ClientCredentials, as MIW picks one.
-result<identity::client_authentication, std::string> client_authentication_from(const config::azure_ad_options& ad,
-                                                                                std::unique_ptr<identity::client_certificate>& certificate) {
-  identity::client_authentication a;
-  a.client_id = ad.client_id;
-  for (const auto& c : ad.client_credentials) {
+// AzureAd:ClientCredentials, in order, as the token actors use them: the first that loads, then
+// the others that load. One that does not load is logged with its key and passed over; none
+// loading is an error naming each. No credential at all is a sign-in-only app: public-client style
+// code redemption with PKCE and no secret.
+result<std::vector<identity::client_authentication>, std::string>
+client_chain_from(const config::azure_ad_options& ad, std::vector<std::unique_ptr<identity::client_certificate>>& certificates) {
+  identity::client_authentication base;
+  base.client_id = ad.client_id;
+  base.capabilities = ad.client_capabilities;
+  base.how = identity::client_authentication::method::client_secret_post;
+  if (ad.client_credentials.empty()) return std::vector{base};
+  std::vector<identity::client_authentication> chain;
+  std::string problems;
+  for (std::size_t i = 0; i < ad.client_credentials.size(); ++i) {
+    const auto& c = ad.client_credentials[i];
+    auto a = base;
+    a.source = "AzureAd:ClientCredentials:" + std::to_string(i);
     using type = config::client_credential::source_type;
     if (c.type == type::client_secret) {
-      a.how = identity::client_authentication::method::client_secret_post;
       a.client_secret = c.client_secret;
-      return a;
+      chain.push_back(std::move(a));
+      continue;
     }
     auto loaded = c.type == type::path
                       ? identity::client_certificate::from_file(c.certificate_disk_path, c.certificate_password)
                       : identity::client_certificate::from_base64_pkcs12(c.certificate_base64_value.reveal(), c.certificate_password);
-    if (!loaded) return failure{"AzureAd:ClientCredentials: " + loaded.error()};
-    certificate = std::make_unique<identity::client_certificate>(std::move(*loaded));
+    if (!loaded) {
+      log_warning("A client credential could not be loaded and is passed over", {{"credential", a.source}, {"reason", loaded.error()}});
+      problems += (problems.empty() ? "" : "; ") + a.source + ": " + loaded.error();
+      continue;
+    }
+    certificates.push_back(std::make_unique<identity::client_certificate>(std::move(*loaded)));
     a.how = identity::client_authentication::method::private_key_jwt;
-    a.certificate = certificate.get();
-    return a;
+    a.certificate = certificates.back().get();
+    chain.push_back(std::move(a));
   }
-  // A sign-in-only app: public-client style code redemption with PKCE and no secret.
-  a.how = identity::client_authentication::method::client_secret_post;
-  return a;
+  if (chain.empty()) return failure{"AzureAd:ClientCredentials: none could be loaded (" + problems + ")"};
+  return chain;
 }
 
 redis::client_options redis_client_options(const config::redis_options& r) {
@@ -110,7 +124,7 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<caf::actor_system_config> actor_config;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<http::client> web;
-  std::unique_ptr<identity::client_certificate> certificate;
+  std::vector<std::unique_ptr<identity::client_certificate>> certificates; // of the credential chain
   std::unique_ptr<identity::authority_cache> authority;
   std::mutex flows_mutex;
   std::map<std::string, std::unique_ptr<identity::authority_cache>> flow_authorities; // B2C: by user flow, lower case
@@ -166,14 +180,15 @@ struct token_acquirer_factory::impl {
     if (!redis) own_coordination = cache::coordinate_in_process(l2.get());
     coordination = redis ? static_cast<cache::coordination*>(redis) : own_coordination.get();
 
-    auto client_auth = client_authentication_from(settings.azure_ad, certificate);
-    if (!client_auth) return failure{client_auth.error()};
+    auto chain = client_chain_from(settings.azure_ad, certificates);
+    if (!chain) return failure{chain.error()};
     token_service_settings t;
     t.authority = authority.get();
     t.authority_for_flow = [this](const std::string& user_flow) { return &authority_for(user_flow); };
     t.sign_in_flow = settings.azure_ad.sign_up_sign_in_policy_id;
     t.tenant = settings.azure_ad.tenant_id;
-    t.client = *client_auth;
+    t.client = chain->front();
+    t.other_clients.assign(chain->begin() + 1, chain->end());
     t.web = web.get();
     t.cache = l1.get();
     t.store = l2.get();

@@ -1,5 +1,7 @@
 #include "tokens/token_grants.hpp"
 
+#include "onbehalf/core/log.hpp"
+
 namespace onbehalf::actors::detail {
 
 namespace {
@@ -12,6 +14,38 @@ std::string endpoint_for_tenant(const std::string& endpoint, const std::string& 
   return endpoint.substr(0, at + 1) + wanted + endpoint.substr(at + 1 + configured.size());
 }
 
+std::size_t client_count(const token_service_settings& s) { return 1 + s.other_clients.size(); }
+const identity::client_authentication& client_at(const token_service_settings& s, std::size_t i) {
+  return i == 0 ? s.client : s.other_clients[i - 1];
+}
+
+struct attempt {
+  std::string endpoint;
+  identity::token_grant grant;
+  identity::token_request_options options;
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+// Sends with the chain's credential `index`; when the authority refuses it, with the next, each
+// credential tried once. The first that works is remembered for the grants that follow.
+void send_with_client(const shared_settings& s, std::shared_ptr<const attempt> a, std::size_t index, std::size_t tries_left,
+                      std::function<void(token_outcome)> done) {
+  auto request = identity::build_token_request(a->endpoint, client_at(*s, index), a->grant, a->options);
+  send_token_request(
+      *s->web, request,
+      [s, a, index, tries_left, done = std::move(done)](token_outcome outcome) mutable {
+        bool refused = !outcome && outcome.error().error == "invalid_client";
+        if (!refused || tries_left <= 1) return done(std::move(outcome));
+        auto next = (index + 1) % client_count(*s);
+        auto expected = index;
+        if (s->client_in_use->compare_exchange_strong(expected, next))
+          log_warning("The authority refused a client credential; the next one is used from now on. Fix or remove the refused one",
+                      {{"refused", client_at(*s, index).source}, {"reason", outcome.error().message()}, {"now_using", client_at(*s, next).source}});
+        send_with_client(s, std::move(a), next, tries_left - 1, std::move(done));
+      },
+      a->timeout);
+}
+
 } // namespace
 
 void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done,
@@ -22,8 +56,8 @@ void send_grant(const shared_settings& s, identity::token_grant grant, const tok
   request_options.extra_query_parameters = o.extra_query_parameters;
   auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant, timeout](const std::string& endpoint,
                                                                                             std::function<void(token_outcome)> done) {
-    auto request = identity::build_token_request(endpoint_for_tenant(endpoint, s->tenant, tenant), s->client, grant, request_options);
-    send_token_request(*s->web, request, std::move(done), timeout);
+    auto a = std::make_shared<const attempt>(attempt{endpoint_for_tenant(endpoint, s->tenant, tenant), grant, request_options, timeout});
+    send_with_client(s, std::move(a), s->client_in_use->load() % client_count(*s), client_count(*s), std::move(done));
   };
   auto* authority = !o.user_flow.empty() && s->authority_for_flow ? s->authority_for_flow(o.user_flow) : s->authority;
   if (!s->token_endpoint.empty() || !authority) return send_to(s->token_endpoint, std::move(done));

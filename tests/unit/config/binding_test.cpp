@@ -128,6 +128,14 @@ TEST_CASE("a ClientSecret credential without its secret is an error") {
   CHECK(error_about(o, "AzureAd:ClientCredentials:0:ClientSecret").find("is required") == 0);
 }
 
+TEST_CASE("in a chain of credentials, a certificate file that cannot be read is a warning: the next one will be used") {
+  auto o = bind_with(R"({"ClientId": "app", "Authority": "https://a.example/",
+                          "ClientCredentials": [{"SourceType": "Path", "CertificateDiskPath": "/no/such/cert.pfx"},
+                                                {"SourceType": "ClientSecret", "ClientSecret": "s3cret"}]})");
+  CHECK(o.settings);
+  CHECK(warning_about(o, "AzureAd:ClientCredentials:0:CertificateDiskPath").find("the next credential will be used") != std::string::npos);
+}
+
 TEST_CASE("a certificate credential whose file cannot be read is an error naming the file") {
   auto o = bind_with(R"({"ClientId": "app", "Authority": "https://a.example/",
                           "ClientCredentials": [{"SourceType": "Path", "CertificateDiskPath": "/no/such/cert.pfx"}]})");
@@ -303,6 +311,19 @@ TEST_CASE("AzureAd:Scopes, which web API routes read themselves, is not warned a
     INFO(scopes);
     CHECK(o.warnings.empty());
   }
+}
+
+TEST_CASE("AzureAd:ClientCapabilities is a list of capability names") {
+  auto o =
+      bind_with(R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1", "ClientCapabilities": ["cp1"]})");
+  REQUIRE(o.settings);
+  CHECK(o.settings->azure_ad.client_capabilities == std::vector<std::string>{"cp1"});
+  auto quoted =
+      bind_with(R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1", "ClientCapabilities": ["cp1\""]})");
+  CHECK_FALSE(quoted.settings);
+  auto single =
+      bind_with(R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app-1", "ClientCapabilities": "cp1"})");
+  CHECK_FALSE(single.settings); // a list, as in MIW's appsettings.json
 }
 
 TEST_CASE("AzureAd:OnBehalfOfGrant is read in any case, as the other named choices are") {

@@ -192,3 +192,22 @@ TEST_CASE("a missing certificate file is an error naming the path") {
   REQUIRE_FALSE(loaded);
   CHECK(loaded.error().find("/no/such/client.pfx") != std::string::npos);
 }
+
+TEST_CASE("client capabilities travel in every token request's claims, beside a challenge's, as MSAL sends them") {
+  auto client = secret_post();
+  client.capabilities = {"cp1"};
+  auto refresh = token_grant::refresh(secret("rt-1"), {"api://a/read"});
+  CHECK(body_of(build_token_request(endpoint, client, refresh)).find("claims") == R"({"access_token":{"xms_cc":{"values":["cp1"]}}})");
+
+  refresh.claims = R"({"access_token":{"acrs":{"essential":true,"value":"c1"}}})";
+  CHECK(body_of(build_token_request(endpoint, client, refresh)).find("claims") ==
+        R"({"access_token":{"acrs":{"essential":true,"value":"c1"},"xms_cc":{"values":["cp1"]}}})");
+
+  CHECK(body_of(build_token_request(endpoint, secret_post(), refresh)).find("claims") == refresh.claims); // none declared: as it was
+}
+
+TEST_CASE("a claims request that is not a JSON object is sent as it is, without the capabilities") {
+  CHECK(with_client_capabilities("[1, 2]", {"cp1"}) == "[1, 2]");
+  CHECK(with_client_capabilities("{not json", {"cp1"}) == "{not json");
+  CHECK(with_client_capabilities(R"({"id_token":{}})", {"cp1"}) == R"({"id_token":{},"access_token":{"xms_cc":{"values":["cp1"]}}})");
+}

@@ -18,6 +18,7 @@
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -62,8 +63,14 @@ struct token_service_settings {
   std::string sign_in_flow;
   std::string tenant;                     // partitions app tokens by client and tenant
   identity::client_authentication client; // its certificate, if any, must outlive the service
-  http::client* web = nullptr;            // must outlive the service
-  cache::memory_cache* cache = nullptr;   // the L1 cache; must outlive the service
+  /// The credential chain's others (AzureAd:ClientCredentials after the first that loaded): when
+  /// the authority refuses the credential in use (invalid_client), the next is tried, and the one
+  /// that works is used from then on, until it is refused in turn. Certificates must outlive the service.
+  std::vector<identity::client_authentication> other_clients{};
+  /// Which of client (0) and other_clients (1…) is in use; shared by every actor of the service.
+  std::shared_ptr<std::atomic<std::size_t>> client_in_use = std::make_shared<std::atomic<std::size_t>>(0);
+  http::client* web = nullptr;          // must outlive the service
+  cache::memory_cache* cache = nullptr; // the L1 cache; must outlive the service
   /// L2 (RocksDB or Redis), read on an L1 miss and written through; optional. Must outlive the
   /// service and close before the L1 cache: closing, it answers the writes still pending, and
   /// those answers may keep a refresh token in L1.

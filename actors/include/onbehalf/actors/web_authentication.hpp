@@ -49,6 +49,8 @@ struct web_authentication_options {
   /// prompt for sign-ins that do not ask for one themselves. OpenID Connect Core section 11 lets a
   /// provider issue refresh tokens (offline_access) only with prompt=consent; Entra ID needs none.
   std::string prompt;
+  /// AzureAd:ClientCapabilities, declared in every authorize request's claims as MSAL does.
+  std::vector<std::string> client_capabilities;
 };
 
 /// What a challenge asks the authority for; filled by the policy, the Challenge route, and (for

@@ -47,6 +47,10 @@ struct azure_ad_options {
   /// Web API: how the authority exchanges a caller's token for tokens to downstream APIs:
   /// "JwtBearer" (Entra's on-behalf-of) or "TokenExchange" (RFC 8693, as other providers offer it).
   std::string on_behalf_of_grant = "JwtBearer";
+  /// ClientCapabilities (["cp1"]): what the app declares it can handle, sent with every token
+  /// request (MSAL's WithClientCapabilities). "cp1" says it answers claims challenges, so Entra
+  /// issues it long-lived tokens that continuous access evaluation can revoke early.
+  std::vector<std::string> client_capabilities;
 
   /// The authority URL used for discovery: Instance + TenantId + "/v2.0" (or the B2C policy
   /// form), else Authority as given.

@@ -64,6 +64,9 @@ struct lifetimes {
   std::chrono::seconds access_token{3600};
   std::chrono::seconds refresh_token{std::chrono::hours(24 * 90)};
   std::chrono::seconds authorization_code{300};
+  /// For clients that declare "cp1" (continuous access evaluation): Entra issues them 24 to 28
+  /// hours, because a CAE-capable API revokes them early with a claims challenge.
+  std::chrono::seconds cae_access_token{std::chrono::hours(24)};
 };
 
 struct directory {

@@ -19,7 +19,16 @@ struct client_authentication {
   std::string client_id;
   secret client_secret;                            // for the two secret methods
   const client_certificate* certificate = nullptr; // for private_key_jwt; must outlive the call
+  /// Client capabilities ("cp1"), declared in the claims request of every token request.
+  std::vector<std::string> capabilities{};
+  /// Where this credential is configured ("AzureAd:ClientCredentials:1"), for the logs.
+  std::string source{};
 };
+
+/// `claims` (a claims request, JSON; may be empty) with `capabilities` added as
+/// access_token.xms_cc.values, as MSAL sends them; `claims` unchanged when there are none or
+/// when it is not a JSON object.
+std::string with_client_capabilities(std::string_view claims, const std::vector<std::string>& capabilities);
 
 /// What is being exchanged for tokens.
 struct token_grant {
