@@ -6,8 +6,10 @@
 
 namespace onbehalf::cli {
 
-/// Prints the effective configuration (secrets masked), warnings and errors; 0 only when valid.
-int check_config(const std::string& path, char** environment, std::ostream& out);
+/// Prints the effective configuration (secrets masked), the client credentials in words, warnings
+/// and errors; 0 only when valid. With `probe`, asks the authority for an app token with each
+/// credential, and fails when none works.
+int check_config(const std::string& path, char** environment, std::ostream& out, bool probe = false);
 
 /// Prints a new random 32-byte key in base64, for Onbehalf:Cache:EncryptionKeys.
 int generate_key(std::ostream& out);

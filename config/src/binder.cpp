@@ -21,6 +21,9 @@ namespace onbehalf::config {
 
 namespace {
 
+// AZURE_FEDERATED_TOKEN_FILE, as configuration::add_platform_variables names it.
+const std::string workload_token_file_key = "Onbehalf:WorkloadIdentity:TokenFile";
+
 constexpr std::array<std::string_view, 3> our_sections = {"AzureAd", "DownstreamApis", "Onbehalf"};
 
 std::string environment_value(char** environment, std::string_view name) {
@@ -136,6 +139,12 @@ public:
     return values;
   }
 
+  /// A key given, even as an empty object or null, or one with keys under it.
+  bool present_or_has_children(const std::string& key) {
+    query(key);
+    return layers_.find(key) || !layers_.children(key).empty();
+  }
+
   std::vector<std::string> children(const std::string& key) {
     query(key);
     return layers_.children(key);
@@ -230,16 +239,24 @@ void check_readable_file(binder& b, const std::string& key, const std::string& p
   if (!path.empty() && !std::ifstream(path)) b.error(key, "cannot read the file '" + path + "' (does it exist?)");
 }
 
+// A lone credential's file must be readable at start; in a chain, one that is not is passed over.
+void check_credential_file(binder& b, const std::string& key, const std::string& path, bool lone) {
+  if (lone) return check_readable_file(b, key, path);
+  if (!path.empty() && !std::ifstream(path)) b.warning(key, "cannot read the file '" + path + "'; the next credential will be used");
+}
+
 std::vector<client_credential> bind_credentials(binder& b) {
   std::vector<client_credential> credentials;
   const std::string section = "AzureAd:ClientCredentials";
   // A chain of credentials passes over one that cannot be loaded (the next is tried at start);
   // a file that cannot be read is then a warning, and an error only for a lone credential.
   auto indexes = b.children(section);
+  auto workload_token_file = b.text(workload_token_file_key);
   for (const auto& index : indexes) {
     auto key = join(section, index);
     client_credential c;
-    auto type = b.required_text(join(key, "SourceType"), "ClientSecret, Path or Base64Encoded");
+    auto type =
+        b.required_text(join(key, "SourceType"), "ClientSecret, Path, Base64Encoded, SignedAssertionFilePath or SignedAssertionFromManagedIdentity");
     if (text::iequals(type, "ClientSecret")) {
       c.type = client_credential::source_type::client_secret;
       c.client_secret = b.secret_text(join(key, "ClientSecret"));
@@ -247,19 +264,28 @@ std::vector<client_credential> bind_credentials(binder& b) {
     } else if (text::iequals(type, "Path")) {
       c.type = client_credential::source_type::path;
       c.certificate_disk_path = b.required_text(join(key, "CertificateDiskPath"), "the certificate file (PEM or .pfx)");
-      if (indexes.size() == 1) {
-        check_readable_file(b, join(key, "CertificateDiskPath"), c.certificate_disk_path);
-      } else if (!c.certificate_disk_path.empty() && !std::ifstream(c.certificate_disk_path)) {
-        b.warning(join(key, "CertificateDiskPath"), "cannot read the file '" + c.certificate_disk_path + "'; the next credential will be used");
-      }
+      check_credential_file(b, join(key, "CertificateDiskPath"), c.certificate_disk_path, indexes.size() == 1);
       c.certificate_password = b.secret_text(join(key, "CertificatePassword"));
     } else if (text::iequals(type, "Base64Encoded")) {
       c.type = client_credential::source_type::base64_encoded;
       c.certificate_base64_value = b.secret_text(join(key, "Base64EncodedValue"));
       if (c.certificate_base64_value.empty()) b.error(join(key, "Base64EncodedValue"), "is required when SourceType is Base64Encoded");
       c.certificate_password = b.secret_text(join(key, "CertificatePassword"));
+    } else if (text::iequals(type, "SignedAssertionFilePath")) {
+      c.type = client_credential::source_type::signed_assertion_file_path;
+      c.signed_assertion_file_path = b.text(join(key, "SignedAssertionFileDiskPath"), workload_token_file);
+      if (c.signed_assertion_file_path.empty())
+        b.error(join(key, "SignedAssertionFileDiskPath"),
+                "is required when SourceType is SignedAssertionFilePath and AZURE_FEDERATED_TOKEN_FILE is not set");
+      check_credential_file(b, join(key, "SignedAssertionFileDiskPath"), c.signed_assertion_file_path, indexes.size() == 1);
+    } else if (text::iequals(type, "SignedAssertionFromManagedIdentity")) {
+      c.type = client_credential::source_type::signed_assertion_from_managed_identity;
+      c.managed_identity_client_id = b.text(join(key, "ManagedIdentityClientId"));
+      c.token_exchange_url = b.text(join(key, "TokenExchangeUrl"), c.token_exchange_url);
     } else if (!type.empty()) {
-      b.error(join(key, "SourceType"), "'" + type + "' is not supported; use ClientSecret, Path or Base64Encoded");
+      b.error(join(key, "SourceType"),
+              "'" + type +
+                  "' is not supported; use ClientSecret, Path, Base64Encoded, SignedAssertionFilePath or SignedAssertionFromManagedIdentity");
     }
     credentials.push_back(std::move(c));
   }
@@ -329,6 +355,19 @@ acquire_token_options bind_token_options(binder& b, const std::string& section) 
                                                             "'); the one scheme is 'OpenIdConnect', configured by the AzureAd section");
   o.force_refresh = b.boolean(join(section, "ForceRefresh"), false);
   o.extra_query_parameters = b.dictionary(join(section, "ExtraQueryParameters"));
+  if (auto identity = join(section, "ManagedIdentity"); b.present_or_has_children(identity))
+    o.managed_identity = b.text(join(identity, "UserAssignedClientId"));
+  return o;
+}
+
+managed_identity_options bind_managed_identity(binder& b) {
+  managed_identity_options o;
+  o.imds_endpoint = b.text("Onbehalf:ManagedIdentity:ImdsEndpoint", o.imds_endpoint);
+  o.identity_endpoint = b.text("Onbehalf:ManagedIdentity:IdentityEndpoint");
+  o.identity_header = b.secret_text("Onbehalf:ManagedIdentity:IdentityHeader");
+  if (!o.identity_endpoint.empty() && o.identity_header.empty())
+    b.error("Onbehalf:ManagedIdentity:IdentityHeader",
+            "is required with IdentityEndpoint (App Service sets IDENTITY_HEADER beside IDENTITY_ENDPOINT)");
   return o;
 }
 
@@ -365,6 +404,9 @@ std::vector<downstream_api_options> bind_downstream_apis(binder& b, bool entra) 
     api.extra_query_parameters = b.dictionary(join(key, "ExtraQueryParameters"));
     for (auto& [k, v] : b.dictionary(join(key, "QueryParameters"))) api.extra_query_parameters[k] = v;
     api.token_options = bind_token_options(b, join(key, "AcquireTokenOptions"));
+    if (auto timeout = b.number(join(key, "TimeoutSeconds"), 0, 0, 3600); timeout > 0) api.timeout = std::chrono::seconds(timeout);
+    api.max_retries = static_cast<unsigned>(b.number(join(key, "MaxRetries"), api.max_retries, 0, 10));
+    api.max_retry_delay = std::chrono::seconds(b.number(join(key, "MaxRetryDelaySeconds"), 2, 0, 60));
     apis.push_back(std::move(api));
   }
   return apis;
@@ -542,11 +584,14 @@ load_outcome bind_settings(const configuration& layers) {
   for (const auto& [lower, e] : layers.entries()) s.values[lower] = e.value;
   s.azure_ad = bind_azure_ad(b);
   s.downstream_apis = bind_downstream_apis(b, !s.azure_ad.instance.empty());
-  if (!s.downstream_apis.empty() && s.azure_ad.client_credentials.empty())
+  bool needs_app_credential = std::any_of(s.downstream_apis.begin(), s.downstream_apis.end(),
+                                          [](const downstream_api_options& api) { return !api.token_options.managed_identity; });
+  if (needs_app_credential && s.azure_ad.client_credentials.empty())
     b.error("AzureAd:ClientCredentials",
             "calling downstream APIs needs a client credential: add [{\"SourceType\": \"ClientSecret\", \"ClientSecret\": \"...\"}] "
             "or a certificate");
   s.host = bind_host(b);
+  s.managed_identity = bind_managed_identity(b);
   b.warn_about_unread_keys();
   auto outcome = b.take();
   if (outcome.errors.empty()) outcome.settings = std::move(s);
@@ -580,6 +625,7 @@ load_outcome load_settings(const std::string& path, char** environment) {
       return failed;
     }
   }
+  layers.add_platform_variables(environment);
   layers.add_environment(environment);
   auto outcome = bind_settings(layers);
   outcome.effective.insert(outcome.effective.begin(), failed.effective.begin(), failed.effective.end());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace onbehalf::config {
 
@@ -60,6 +61,23 @@ void configuration::add_environment(char** environment) {
       }
     }
     set(key, std::string(assignment.substr(equals + 1)), {"environment variable " + std::string(name)});
+  }
+}
+
+void configuration::add_platform_variables(char** environment) {
+  static constexpr std::pair<std::string_view, std::string_view> meanings[] = {
+      {"AZURE_FEDERATED_TOKEN_FILE", "Onbehalf:WorkloadIdentity:TokenFile"},
+      {"IDENTITY_ENDPOINT", "Onbehalf:ManagedIdentity:IdentityEndpoint"},
+      {"IDENTITY_HEADER", "Onbehalf:ManagedIdentity:IdentityHeader"},
+      {"AZURE_POD_IDENTITY_AUTHORITY_HOST", "Onbehalf:ManagedIdentity:ImdsEndpoint"},
+  };
+  for (char** variable = environment; variable && *variable; ++variable) {
+    std::string_view assignment(*variable);
+    auto equals = assignment.find('=');
+    if (equals == std::string_view::npos) continue;
+    for (const auto& [name, key] : meanings)
+      if (assignment.substr(0, equals) == name)
+        set(std::string(key), std::string(assignment.substr(equals + 1)), {"environment variable " + std::string(name)});
   }
 }
 

@@ -131,7 +131,8 @@ private:
     return {origin_, p.line, p.column};
   }
 
-  simdjson::error_code walk_object(od::object object, const std::string& path) {
+  // An empty object is kept as a key without a value: `"ManagedIdentity": {}` says something.
+  simdjson::error_code walk_object(od::object object, const std::string& path, const char* where = nullptr) {
     std::set<std::string> seen;
     for (auto field_result : object) {
       od::field field;
@@ -144,6 +145,7 @@ private:
         problem_ = {child, locate(token.data()), "the key appears twice in the same object"};
       if (auto code = walk_value(field.value(), child, token.data())) return code;
     }
+    if (seen.empty() && !path.empty() && where) into_.set(path, "", locate(where));
     return simdjson::SUCCESS;
   }
 
@@ -154,7 +156,7 @@ private:
     case od::json_type::object: {
       od::object object;
       if (auto code = value.get_object().get(object)) return code;
-      return walk_object(object, path);
+      return walk_object(object, path, where);
     }
     case od::json_type::array: {
       od::array array;

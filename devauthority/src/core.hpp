@@ -6,6 +6,8 @@
 #include "onbehalf/http/exchange.hpp"
 #include "onbehalf/identity/jose.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <atomic>
 #include <deque>
 #include <map>
@@ -159,6 +161,28 @@ std::vector<std::string> requested_contexts(std::string_view claims);
 
 inline constexpr std::string_view mfa_claims_challenge = R"({"access_token":{"capolids":{"essential":true,"values":["devauthority-require-mfa"]}}})";
 
+inline long long seconds_since_epoch(clock::time_point t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
+/// A resource of the tenant by App ID URI (a trailing slash ignored, as v1 resources are written) or app id.
+const resource* find_resource(const tenant& t, std::string_view uri);
+/// Signs claims with the current key, naming its kid.
+std::string sign(authority_core& core, const boost::json::object& claims);
+/// Who an app-only token is for: an app (its client id twice) or a managed identity.
+struct app_principal {
+  std::string_view client_id;
+  std::string_view object_id;
+  const std::map<std::string, std::vector<std::string>>& application_permissions;
+};
+/// An app-only access token for a resource, with the roles granted to the principal, shaped for
+/// the resource's token version.
+std::string app_only_access_token(authority_core& core, const tenant& t, const resource& res, const app_principal& who,
+                                  std::chrono::seconds lifetime);
+/// Accepts a client assertion issued to a workload by another issuer (a federated identity
+/// credential of app `client_id`). The dev authority trusts the tokens it signed itself: those of
+/// its workload issuer and of its managed identities.
+result<const app*, protocol_error> authenticate_federated(authority_core& core, const identity::jwt& assertion, const std::string& client_id);
+/// A workload's token as a Kubernetes cluster projects it: issuer {base}/kubernetes.
+std::string workload_token(authority_core& core, std::string_view subject, std::string_view audience, std::chrono::seconds lifetime);
+
 // Endpoint handlers, by file.
 void handle_authorize(authority_core& core, const http::exchange_ptr& x);
 void handle_continue(authority_core& core, const http::exchange_ptr& x);
@@ -169,5 +193,8 @@ void handle_edit_profile(authority_core& core, const http::exchange_ptr& x);
 void handle_reset_password(authority_core& core, const http::exchange_ptr& x);
 void handle_logout(authority_core& core, const http::exchange_ptr& x);
 void handle_token(authority_core& core, const http::exchange_ptr& x);
+/// The managed-identity endpoints: IMDS's (Metadata: true) and App Service's (X-IDENTITY-HEADER).
+void handle_managed_identity_imds(authority_core& core, const http::exchange_ptr& x);
+void handle_managed_identity_app_service(authority_core& core, const http::exchange_ptr& x);
 
 } // namespace onbehalf::devauthority

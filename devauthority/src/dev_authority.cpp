@@ -163,6 +163,9 @@ struct dev_authority::impl {
       router.post(prefix + "/devauthority/profile", faulty(handle_edit_profile));
       router.post(prefix + "/devauthority/reset", faulty(handle_reset_password));
     }
+    // Managed identity, at the addresses Azure gives it (their base configurable, as the apps' is).
+    router.get("/metadata/identity/oauth2/token", faulty(handle_managed_identity_imds));
+    router.get("/msi/token", faulty(handle_managed_identity_app_service));
     if (core.dir.admin_enabled) add_admin_routes();
   }
 
@@ -205,6 +208,16 @@ struct dev_authority::impl {
                   set_access_token_lifetime(std::chrono::seconds(*seconds));
                   return done("access tokens issued from now on live " + std::to_string(*seconds) + " s");
                 }));
+    // A token as a Kubernetes cluster projects it into a pod, for workload identity federation.
+    router.post("/admin/workload-token", admin([this](const text::form_fields& form) {
+                  auto subject = std::string(form.find("subject").value_or(""));
+                  if (subject.empty()) return http::response::error(400, "subject is required, e.g. system:serviceaccount:default:my-app");
+                  auto seconds = text::parse_unsigned(form.find("lifetime_seconds").value_or("3600")).value_or(3600);
+                  auto audience = std::string(form.find("audience").value_or("api://AzureADTokenExchange"));
+                  std::lock_guard lock(core.mutex);
+                  return http::response::text(
+                      200, devauthority::workload_token(core, subject, audience, std::chrono::seconds(std::min<std::uint64_t>(seconds, 86400))));
+                }));
     // Token requests by grant type, e.g. {"authorization_code":100,"refresh_token":100}: how a
     // benchmark checks that a cache spared the authority.
     router.get("/admin/token-requests", admin([this](const text::form_fields&) {
@@ -238,6 +251,15 @@ struct dev_authority::impl {
       if (text::iequals(token.user_name, user)) core.revoked_families.insert(token.family);
   }
 };
+
+std::string dev_authority::workload_token(std::string_view subject, std::chrono::seconds lifetime, std::string_view audience) {
+  std::lock_guard lock(impl_->core.mutex);
+  return devauthority::workload_token(impl_->core, subject, audience, lifetime);
+}
+
+std::string dev_authority::workload_issuer() const { return impl_->core.base_url() + "/kubernetes"; }
+
+std::string dev_authority::app_service_identity_endpoint() const { return impl_->core.base_url() + "/msi/token"; }
 
 dev_authority::dev_authority(directory d) : impl_(std::make_unique<impl>()) { impl_->core.dir = std::move(d); }
 

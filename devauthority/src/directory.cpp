@@ -46,6 +46,7 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
   d.listen_address = r.text("DevAuthority:ListenAddress", d.listen_address);
   d.port = static_cast<std::uint16_t>(r.number("DevAuthority:Port", d.port));
   d.admin_enabled = r.flag("DevAuthority:AdminEnabled");
+  d.identity_header = secret(r.text("DevAuthority:ManagedIdentity:IdentityHeader", d.identity_header.reveal()));
   d.token_lifetimes.access_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:AccessTokenSeconds", 3600));
   d.token_lifetimes.cae_access_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:CaeAccessTokenSeconds", 86400));
   d.token_lifetimes.refresh_token = std::chrono::seconds(r.number("DevAuthority:Lifetimes:RefreshTokenSeconds", 7776000));
@@ -86,13 +87,23 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
                     "cannot read a certificate from '" + certificate_paths[i] + "': " + certificate.error());
         }
       }
+      for (const auto& fi : r.children(ak + ":FederatedCredentials")) {
+        auto fk = ak + ":FederatedCredentials:" + fi;
+        a.federated_credentials.push_back(
+            {r.required(fk + ":Issuer"), r.required(fk + ":Subject"), r.text(fk + ":Audience", "api://AzureADTokenExchange")});
+      }
       a.redirect_uris = r.list(ak + ":RedirectUris");
       a.post_logout_redirect_uris = r.list(ak + ":PostLogoutRedirectUris");
       a.required_permissions = r.map_of_lists(ak + ":RequiredPermissions");
       a.application_permissions = r.map_of_lists(ak + ":ApplicationPermissions");
-      if (a.redirect_uris.empty() && a.secrets.empty() && a.certificates.empty())
+      if (a.redirect_uris.empty() && a.secrets.empty() && a.certificates.empty() && a.federated_credentials.empty())
         r.problem(ak, "an app needs RedirectUris (to sign users in) or a credential (to call APIs)");
       t.apps.push_back(std::move(a));
+    }
+    for (const auto& mi : r.children(tk + ":ManagedIdentities")) {
+      auto mk = tk + ":ManagedIdentities:" + mi;
+      t.managed_identities.push_back({r.required(mk + ":ClientId"), r.required(mk + ":ObjectId"), r.flag(mk + ":SystemAssigned"),
+                                      r.map_of_lists(mk + ":ApplicationPermissions")});
     }
     d.tenants.push_back(std::move(t));
   }

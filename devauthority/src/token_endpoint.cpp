@@ -24,8 +24,6 @@ failure<protocol_error> reject(unsigned status, std::string error, long aadsts, 
   return failure{protocol_error{status, std::move(error), aadsts, std::move(description), std::move(claims)}};
 }
 
-long long seconds_since_epoch(clock::time_point t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
-
 result<const app*, protocol_error> authenticate_with_assertion(authority_core& core, const std::string& prefix, const text::form_fields& form) {
   if (form.find("client_assertion_type") != jwt_bearer)
     return reject(400, "invalid_request", 700025, "client_assertion_type must be " + std::string(jwt_bearer) + ".");
@@ -33,6 +31,8 @@ result<const app*, protocol_error> authenticate_with_assertion(authority_core& c
   if (!assertion) return reject(401, "invalid_client", 700027, "Client assertion is malformed: " + assertion.error().message);
   const auto& c = assertion->claims;
   auto client_id = c.string("iss").value_or("");
+  // A token from another issuer, about a workload the app trusts: a federated credential.
+  if (auto named = form.find("client_id"); named && *named != client_id) return authenticate_federated(core, *assertion, std::string(*named));
   const app* a = core.find_app(client_id);
   if (!a || c.string("sub") != client_id) return reject(401, "invalid_client", 700016, "The assertion names no known application in iss and sub.");
   auto thumbprint = assertion->header.string("x5t#S256").value_or("");
@@ -102,10 +102,6 @@ void shape_for_version(const authority_core&, const tenant& t, const resource* r
     access["upn"] = *name;
     access["unique_name"] = *name;
   }
-}
-
-std::string sign(authority_core& core, const boost::json::object& claims) {
-  return identity::sign_jwt(core.signing_key, {{"kid", core.key_id}}, boost::json::serialize(claims));
 }
 
 // Tokens for a signed-in user; checks the consent ledger and the resource's MFA policy first.
@@ -344,33 +340,54 @@ result<std::string, protocol_error> app_token(authority_core& core, const tenant
                   "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the "
                   "resource identifier (application ID URI).");
   auto uri = scopes[0].substr(0, scopes[0].size() - std::string_view("/.default").size());
-  auto it = std::find_if(t.resources.begin(), t.resources.end(), [&](const resource& r) { return r.app_id_uri == uri || r.app_id == uri; });
-  if (it == t.resources.end())
-    return reject(400, "invalid_resource", 500011, "The resource principal named " + uri + " was not found in the tenant.");
-  auto now = clock::now();
+  const resource* res = find_resource(t, uri);
+  if (!res) return reject(400, "invalid_resource", 500011, "The resource principal named " + uri + " was not found in the tenant.");
   auto lifetime = core.dir.token_lifetimes.access_token;
+  boost::json::object body{{"token_type", "Bearer"},
+                           {"expires_in", lifetime.count()},
+                           {"ext_expires_in", lifetime.count()},
+                           {"access_token", app_only_access_token(core, t, *res, {a.client_id, a.client_id, a.application_permissions}, lifetime)}};
+  return boost::json::serialize(body);
+}
+
+} // namespace
+
+const resource* find_resource(const tenant& t, std::string_view uri) {
+  while (uri.ends_with('/') && uri.size() > 1 && !uri.ends_with("//")) uri.remove_suffix(1);
+  auto it = std::find_if(t.resources.begin(), t.resources.end(), [&](const resource& r) {
+    std::string_view known = r.app_id_uri;
+    while (known.ends_with('/')) known.remove_suffix(1);
+    return known == uri || r.app_id == uri;
+  });
+  return it == t.resources.end() ? nullptr : &*it;
+}
+
+std::string sign(authority_core& core, const boost::json::object& claims) {
+  return identity::sign_jwt(core.signing_key, {{"kid", core.key_id}}, boost::json::serialize(claims));
+}
+
+std::string app_only_access_token(authority_core& core, const tenant& t, const resource& res, const app_principal& who,
+                                  std::chrono::seconds lifetime) {
+  auto now = clock::now();
   boost::json::array roles;
-  if (auto granted = a.application_permissions.find(it->app_id_uri); granted != a.application_permissions.end())
+  if (auto granted = who.application_permissions.find(res.app_id_uri); granted != who.application_permissions.end())
     for (const auto& role : granted->second) roles.emplace_back(role.c_str());
-  boost::json::object access{{"aud", it->app_id},
+  boost::json::object access{{"aud", res.app_id},
                              {"iss", core.issuer_for(t)},
                              {"iat", seconds_since_epoch(now)},
                              {"nbf", seconds_since_epoch(now)},
                              {"exp", seconds_since_epoch(now + lifetime)},
                              {"roles", roles},
-                             {"oid", a.client_id},
-                             {"sub", a.client_id},
+                             {"oid", who.object_id},
+                             {"sub", who.object_id},
                              {"tid", t.id},
-                             {"azp", a.client_id},
+                             {"azp", who.client_id},
+                             {"idtyp", "app"},
                              {"ver", "2.0"},
                              {"uti", crypto::random_token(12)}};
-  shape_for_version(core, t, &*it, access);
-  boost::json::object body{
-      {"token_type", "Bearer"}, {"expires_in", lifetime.count()}, {"ext_expires_in", lifetime.count()}, {"access_token", sign(core, access)}};
-  return boost::json::serialize(body);
+  shape_for_version(core, t, &res, access);
+  return sign(core, access);
 }
-
-} // namespace
 
 std::vector<std::string> requested_contexts(std::string_view claims) {
   if (claims.empty()) return {};
@@ -436,7 +453,8 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
   auto grant = std::string(form->find("grant_type").value_or(""));
   ++core.token_requests[grant];
   core.recent_token_requests.push_back({grant, tenant_path, x->req().query, correlation_id, std::string(form->find("claims").value_or("")),
-                                        std::string(form->find("scope").value_or(""))});
+                                        std::string(form->find("scope").value_or("")),
+                                        std::string(x->req().headers.find("traceparent").value_or(""))});
   if (core.recent_token_requests.size() > 100) core.recent_token_requests.pop_front();
   auto client = authenticate(core, route_prefix(*x), *form, x->req().headers);
   if (!client) return answer(error_response(client.error(), correlation_id));

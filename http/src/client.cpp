@@ -153,6 +153,7 @@ struct lane {
   std::unordered_set<connection*> busy;
   bool closing = false;
   std::size_t idle_here = 0;
+  std::unordered_set<std::shared_ptr<steady_timer>> waits; // client::after's, cancelled when the lane closes
 };
 using lane_ptr = std::shared_ptr<lane>;
 
@@ -217,6 +218,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
     l.idle.clear();
     l.sweeper.cancel();
     l.watch.stop();
+    for (const auto& t : l.waits) t->cancel();
     beast::error_code ignored;
     for (auto* c : l.busy) c->socket().close(ignored);
   }
@@ -519,6 +521,20 @@ void client::send(client_request request, completion done) {
     } catch (const std::exception& x) {
       log_error("An outgoing HTTP request failed unexpectedly", {{"error", x.what()}});
     }
+  });
+}
+
+void client::after(std::chrono::milliseconds delay, std::function<void()> call) {
+  auto l = impl_->lane_for_caller();
+  asio::post(l->context, [l, delay, call = std::move(call)]() mutable {
+    if (l->closing) return call();
+    auto timer = std::make_shared<steady_timer>(l->context);
+    l->waits.insert(timer);
+    timer->expires_after(delay);
+    timer->async_wait([l, timer, call = std::move(call)](beast::error_code) {
+      l->waits.erase(timer);
+      call();
+    });
   });
 }
 

@@ -8,7 +8,9 @@
 #include "framing.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
+#include "onbehalf/http/trace_context.hpp"
 #include "onbehalf/http/websocket.hpp"
+#include "random_ids.hpp"
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
@@ -33,30 +35,7 @@ using beast_request = bhttp::request<bhttp::string_body>;
 // A response buffer that grew beyond this for one large answer is let go afterwards.
 constexpr std::size_t retained_response_bytes = 64 * 1024;
 
-// Correlation ids only need to be unique, not secret: a per-thread generator avoids a lock.
-// SplitMix64 (a counter through a strong mixer) from a random start: a few instructions a call,
-// where the Mersenne twister regenerates its 2.5 KB state every 312 calls.
-std::uint64_t next_random() {
-  thread_local std::uint64_t state = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-std::string new_correlation_id() {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id(32, '0');
-  auto* out = id.data();
-  for (int half = 0; half < 2; ++half) {
-    auto bits = next_random();
-    for (int i = 0; i < 8; ++i, bits >>= 8) { // a byte, two digits, a step
-      *out++ = digits[(bits >> 4) & 15];
-      *out++ = digits[bits & 15];
-    }
-  }
-  return id;
-}
+std::string new_correlation_id() { return detail::random_hex(32); }
 
 // A caller's X-Correlation-ID is kept only when it cannot smuggle anything into logs.
 bool acceptable_correlation_id(std::string_view id) {
@@ -421,7 +400,8 @@ struct server::impl {
       limit.expires_never();
       complete(req, remote, secure);
       std::optional<access_record> access;
-      if (logger::global().enabled(log_level::debug)) access.emplace(access_record{req.correlation_id, req.method, req.path});
+      if (logger::global().enabled(log_level::debug))
+        access.emplace(access_record{req.correlation_id, continue_trace(req.headers, req.correlation_id).trace_id, req.method, req.path});
       auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner);
       if (answer.upgrade && handshake) {
         record(route_id, 101, started);
@@ -582,13 +562,15 @@ struct server::impl {
   // What the access log needs of a request, kept only when debug logging is on.
   struct access_record {
     std::string correlation_id;
+    std::string trace_id; // the caller's trace, else the correlation id (as onbehalf's calls send it)
     std::string method;
     std::string path;
   };
 
   static void log_access(const access_record& a, unsigned status, std::chrono::steady_clock::time_point started) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    log_debug("HTTP request", {{"cid", a.correlation_id}, {"method", a.method}, {"path", a.path}, {"status", status}, {"us", micros}});
+    log_debug("HTTP request",
+              {{"cid", a.correlation_id}, {"trace", a.trace_id}, {"method", a.method}, {"path", a.path}, {"status", status}, {"us", micros}});
   }
 
   void record(std::size_t route_id, unsigned status, std::chrono::steady_clock::time_point started) {

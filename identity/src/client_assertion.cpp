@@ -72,13 +72,16 @@ result<client_certificate, std::string> client_certificate::from_base64_pkcs12(s
   return from_pkcs12(*der, password);
 }
 
+result<client_certificate, std::string> client_certificate::from_bytes(std::string_view bytes, const secret& password) {
+  return bytes.find("-----BEGIN") != std::string_view::npos ? from_pem(bytes, password) : from_pkcs12(bytes, password);
+}
+
 result<client_certificate, std::string> client_certificate::from_file(const std::string& path, const secret& password) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return failure{"cannot read the certificate file '" + path + "'"};
   std::ostringstream content;
   content << in.rdbuf();
-  auto bytes = content.str();
-  auto loaded = bytes.find("-----BEGIN") != std::string::npos ? from_pem(bytes, password) : from_pkcs12(bytes, password);
+  auto loaded = from_bytes(content.str(), password);
   if (!loaded) return failure{"certificate '" + path + "': " + loaded.error()};
   return loaded;
 }

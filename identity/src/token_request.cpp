@@ -6,9 +6,22 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+#include <stdexcept>
+
 namespace onbehalf::identity {
 
 namespace {
+
+secret assertion_at_hand(const client_authentication& client, std::string_view token_endpoint, const token_request_options& options) {
+  if (!options.client_assertion.empty()) return options.client_assertion;
+  if (!client.assertion) throw std::logic_error("private_key_jwt needs client_authentication::assertion");
+  std::optional<result<secret, std::string>> answer;
+  client.assertion->assertion_for({client.client_id, token_endpoint, options.now}, [&](result<secret, std::string> a) { answer = std::move(a); });
+  if (!answer) throw std::logic_error("this client assertion must be fetched first: pass it in token_request_options::client_assertion");
+  if (!*answer) throw std::runtime_error("the client assertion could not be made: " + answer->error());
+  return std::move(**answer);
+}
 std::string joined(const std::vector<std::string>& scopes) {
   std::string out;
   for (const auto& s : scopes) out += (out.empty() ? "" : " ") + s;
@@ -89,6 +102,7 @@ token_http_request build_token_request(std::string_view token_endpoint, const cl
   }
   r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   r.headers.emplace_back("Accept", "application/json");
+  if (!options.traceparent.empty()) r.headers.emplace_back("traceparent", options.traceparent);
   if (!options.correlation_id.empty()) {
     r.headers.emplace_back("client-request-id", options.correlation_id);
     r.headers.emplace_back("return-client-request-id", "true");
@@ -108,7 +122,7 @@ token_http_request build_token_request(std::string_view token_endpoint, const cl
   case method::private_key_jwt:
     body.add("client_id", client.client_id)
         .add("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        .add("client_assertion", make_client_assertion(*client.certificate, client.client_id, token_endpoint, options.now));
+        .add("client_assertion", assertion_at_hand(client, token_endpoint, options).reveal());
     break;
   }
   r.body = body.encode();

@@ -55,12 +55,6 @@ constexpr std::array<oauth_rule, 9> oauth_rules = {{
     {"temporarily_unavailable", failure_kind::service_error, interaction_reason::none, {}},
 }};
 
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view header) {
-  auto seconds = text::parse_unsigned(text::trim(header));
-  if (!seconds) return std::nullopt; // an HTTP date is rare from authorities; treated as "no hint"
-  return std::chrono::seconds(static_cast<long long>(std::min<unsigned long long>(*seconds, 86400)));
-}
-
 // Entra puts codes in error_codes; older replies only in the text ("AADSTS65001: ...").
 std::vector<long> codes_in(const json_object& doc, const std::string& description) {
   if (auto codes = doc.integers("error_codes")) return {codes->begin(), codes->end()};
@@ -118,6 +112,12 @@ std::string_view to_string(interaction_reason r) {
   case interaction_reason::claims_challenge: return "claims_challenge";
   }
   return "unknown";
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view header) {
+  auto seconds = text::parse_unsigned(text::trim(header));
+  if (!seconds) return std::nullopt; // an HTTP date is rare from authorities; treated as "no hint"
+  return std::chrono::seconds(static_cast<long long>(std::min<unsigned long long>(*seconds, 86400)));
 }
 
 std::string token_failure::message() const {

@@ -35,15 +35,6 @@ actors::call_result<std::vector<sample_api::todo>> list_as_app(fixture& x) {
   return run(x.apis().get_for_app<std::vector<sample_api::todo>>("TodoApp", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
 }
 
-actors::token_service_outcome forced_app_token(fixture& x) {
-  actors::token_acquisition_options force;
-  force.force_refresh = true;
-  std::promise<actors::token_service_outcome> answer;
-  x.services->tokens().acquire_token_for_app(dev::todo_api + "/.default", force,
-                                             [&](actors::token_service_outcome o) { answer.set_value(std::move(o)); });
-  return answer.get_future().get();
-}
-
 std::size_t occurrences(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
@@ -57,7 +48,7 @@ TEST_CASE("credential chain: a secret the authority refuses gives way to the nex
   fixture x(credentials({client_secret("an-old-secret"), client_secret("web-app-secret-1")}));
   CHECK(list_as_app(x));
   CHECK(x.f.authority.token_requests("client_credentials") == 2); // refused, then accepted
-  REQUIRE(forced_app_token(x));
+  REQUIRE(x.forced_app_token());
   CHECK(x.f.authority.token_requests("client_credentials") == 3); // the working one, straight away
   auto lines = log.all();
   CHECK(occurrences(lines, "The authority refused a client credential") == 1);

@@ -262,7 +262,7 @@ TEST_CASE("dev authority: client_secret_basic is accepted") {
 
 TEST_CASE("dev authority: a certificate assertion is accepted once and refused when replayed") {
   authority_fixture f;
-  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, f.certificate.get()};
+  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, signed_with(*f.certificate)};
   auto request = build_token_request(f.metadata.token_endpoint, client, token_grant::client_credentials({todo_api + "/.default"}));
   CHECK(testing::redeem(*f.web, request));
   auto replay = testing::redeem(*f.web, request);
@@ -276,7 +276,7 @@ TEST_CASE("dev authority: an assertion signed by an unregistered certificate is 
   auto path = f.dir.path("stranger.pem");
   stranger.write_pem(path, path);
   auto stranger_certificate = client_certificate::from_file(path);
-  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, &*stranger_certificate};
+  client_authentication client{client_authentication::method::private_key_jwt, client_id, {}, signed_with(*stranger_certificate)};
   auto refused = f.redeem(client, token_grant::client_credentials({todo_api + "/.default"}));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().has_code(700027));

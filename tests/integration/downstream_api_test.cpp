@@ -181,3 +181,30 @@ TEST_CASE("downstream: the API's own error status comes back with its body, for 
   CHECK(e->body.find("injected fault") != std::string::npos);
   CHECK(answer.error().suggested_status() == 502);
 }
+
+TEST_CASE("downstream: the user's trace (W3C traceparent) reaches the API and the authority, each call a child of the request's span") {
+  fixture x;
+  auto ada = x.sign_in();
+  auto trace = http::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  REQUIRE(trace);
+  trace->span_id = "b7ad6b7169203331"; // this service's span for the work
+  ada.set_trace(*trace);
+  auto seen = run(x.apis().get_for_user<echo>(ada, "TodoList", [](downstream_call_options& o) { o.relative_path = "api/echo"; }));
+  REQUIRE(seen);
+  CHECK(seen->headers["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+  // Graph's token is not cached yet: the refresh grant that gets it carries the trace too.
+  (void)run(x.apis().call_for_user(ada, "GraphAPI", [](downstream_call_options& o) { o.relative_path = "me"; }));
+  auto requests = x.f.authority.recent_token_requests();
+  REQUIRE_FALSE(requests.empty());
+  CHECK(requests.back().grant_type == "refresh_token");
+  CHECK(requests.back().traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+}
+
+TEST_CASE("downstream: a call outside any request starts a trace of its own") {
+  fixture x([](config::app_settings& s) { s.downstream_apis[1].relative_path = "api/echo"; });
+  auto seen = run(x.apis().get_for_app<echo>("TodoApp"));
+  REQUIRE(seen);
+  auto sent = http::parse_traceparent(seen->headers["traceparent"]);
+  REQUIRE(sent);
+  CHECK(sent->trace_id.size() == 32);
+}

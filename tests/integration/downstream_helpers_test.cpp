@@ -197,7 +197,7 @@ TEST_CASE("HTTPS: an API whose certificate the configured CA bundle vouches for 
     REQUIRE(trusted.api.base_url().starts_with("https://"));
     CHECK(run(trusted.apis().get_for_app<std::vector<todo>>("TodoApp", [](downstream_call_options& o) { o.relative_path = "api/todos"; })));
   }
-  fixture untrusted({}, tls);
+  fixture untrusted(std::function<void(config::app_settings&)>{}, tls);
   auto answer = run(untrusted.apis().get_for_app<std::vector<todo>>("TodoApp", [](downstream_call_options& o) { o.relative_path = "api/todos"; }));
   REQUIRE_FALSE(answer);
   REQUIRE(answer.error().is<actors::downstream_unreachable>());

@@ -89,7 +89,7 @@ struct provider_fixture {
   client_authentication secret_post() const {
     return {client_authentication::method::client_secret_post, secret_client, secret("interop-client-secret-0123456789"), nullptr};
   }
-  client_authentication private_key_jwt() const { return {client_authentication::method::private_key_jwt, jwt_client, {}, &certificate}; }
+  client_authentication private_key_jwt() const { return {client_authentication::method::private_key_jwt, jwt_client, {}, signed_with(certificate)}; }
 
   struct signed_in {
     std::string code;

@@ -63,6 +63,9 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   a.post_logout_redirect_uris = {"http://127.0.0.1:9/signed-out"};
   a.required_permissions = {{todo_api, {"access_as_user"}}, {"https://graph.microsoft.com", {"user.read", "mail.read"}}};
   a.application_permissions = {{todo_api, {"Todo.Read.All", "Todo.ReadWrite.All"}}};
+  // Workload identities the app trusts instead of a secret: a Kubernetes service account, and
+  // the user-assigned managed identity below.
+  a.federated_credentials = {{"{base}/kubernetes", "system:serviceaccount:shop:web"}, {"{base}/" + tenant_id + "/v2.0", "mi-user-object"}};
   // The todo API as a client too: a middle tier that calls Graph and the sensitive API on behalf
   // of its callers, with its administrator-consented (static) permissions.
   devauthority::app middle;
@@ -71,6 +74,8 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   middle.secrets = {secret("todo-api-secret-1")};
   middle.required_permissions = {{"https://graph.microsoft.com", {"user.read"}}, {sensitive_api, {"access_as_user"}}};
   t.apps = {a, middle};
+  t.managed_identities = {{"mi-system-client", "mi-system-object", true, {{todo_api, {"Todo.Read.All"}}}},
+                          {"mi-user-client", "mi-user-object", false, {{todo_api, {"Todo.ReadWrite.All"}}}}};
   d.tenants = {t};
   return d;
 }

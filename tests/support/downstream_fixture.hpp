@@ -47,6 +47,15 @@ struct fixture {
   std::string account; // the signed-in user's home account id
 
   explicit fixture(const std::function<void(config::app_settings&)>& adjust = {}, const std::function<void(sample_api::settings&)>& adjust_api = {})
+      : fixture(
+            [adjust](config::app_settings& s, dev::authority_fixture&) {
+              if (adjust) adjust(s);
+            },
+            adjust_api) {}
+
+  /// For settings that name the running authority (its managed-identity endpoints, its tokens).
+  explicit fixture(const std::function<void(config::app_settings&, dev::authority_fixture&)>& adjust,
+                   const std::function<void(sample_api::settings&)>& adjust_api = {})
       : api(api_settings_for(f, adjust_api)) {
     REQUIRE(api.start());
     auto& s = settings;
@@ -70,7 +79,7 @@ struct fixture {
     graph.base_url = api.base_url() + "/v1.0";
     graph.scopes = graph_scopes;
     s.downstream_apis = {todo, todo_app, graph};
-    if (adjust) adjust(s);
+    if (adjust) adjust(s, f);
     services = std::make_unique<actors::token_acquirer_factory>(s);
     auto built = services->build();
     INFO((built ? std::string() : built.error()));
@@ -81,6 +90,16 @@ struct fixture {
   }
 
   actors::downstream_api& apis() { return services->downstream_apis(); }
+
+  /// A new app token for the todo API, whatever the cache holds: one grant, with the credential in use.
+  actors::token_service_outcome forced_app_token() {
+    actors::token_acquisition_options force;
+    force.force_refresh = true;
+    std::promise<actors::token_service_outcome> answer;
+    services->tokens().acquire_token_for_app(dev::todo_api + "/.default", force,
+                                             [&](actors::token_service_outcome o) { answer.set_value(std::move(o)); });
+    return answer.get_future().get();
+  }
 
   /// Signs a user in at the authority (consenting to `scopes`) and hands the tokens to the token
   /// actors, as a web app's sign-in callback does; returns the user to call on behalf of.

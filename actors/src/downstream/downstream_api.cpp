@@ -1,5 +1,6 @@
 #include "onbehalf/actors/downstream_api.hpp"
 
+#include "downstream/resilient_send.hpp"
 #include "tokens/token_in_place.hpp"
 
 #include "onbehalf/core/base64.hpp"
@@ -41,6 +42,7 @@ token_acquisition_options token_options_of(const config::acquire_token_options& 
   t.tenant = c.tenant;
   t.user_flow = c.user_flow;
   t.correlation_id = c.correlation_id;
+  t.managed_identity = c.managed_identity;
   for (const auto& [name, value] : c.extra_query_parameters) t.extra_query_parameters.emplace_back(name, value);
   return t;
 }
@@ -177,6 +179,7 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
                             "a call as the app needs exactly one scope (with Entra ID: the API's .default scope, like api://my-api-id/.default)"})};
   }
   auto token_options = token_options_of(o.token_options);
+  if (user && !user->trace().empty()) token_options.traceparent = user->trace().traceparent();
   auto correlation_id = user ? user->correlation_id() : std::string();
   // A claims challenge from the API is answered once with a token that satisfies it; if the
   // authority needs the user for that, or the API asks again, the challenge goes to the user.
@@ -210,10 +213,17 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
     authorization.append(o.protocol_scheme).append(1, ' ').append(bearer);
     request.headers.set("Authorization", std::move(authorization));
     if (!correlation_id.empty()) request.headers.set("X-Correlation-ID", correlation_id);
+    const auto& trace = user && !user->trace().empty() ? user->trace() : http::new_trace();
+    request.headers.set("traceparent", trace.traceparent());
+    if (!trace.state.empty()) request.headers.set("tracestate", trace.state);
     if (o.customize_request) o.customize_request(request);
 
-    auto reply = co_await when_called_back<http::client_result>(
-        [&](std::function<void(http::client_result)> done) { web->send(std::move(request), std::move(done)); });
+    auto outcome = co_await detail::send_with_retries(*web, std::move(request), detail::send_policy::of(o));
+    if (outcome.retries > 0) {
+      log_info("A downstream API call was sent again", {{"cid", correlation_id}, {"api", api}, {"retries", outcome.retries}});
+      impl->count(api, [&](downstream_statistics::per_api& s) { s.retries += outcome.retries; });
+    }
+    auto& reply = outcome.reply;
     if (!reply) {
       log_warning("A downstream API could not be reached", {{"cid", correlation_id}, {"api", api}, {"reason", reply.error().message}});
       finish([](auto& s) { ++s.unreachable; });

@@ -98,6 +98,9 @@ std::string downstream_metrics(const downstream_statistics& stats) {
     line("unreachable", a.unreachable);
     line("token_failure", a.token_failures);
   }
+  out += "# HELP onbehalf_downstream_retries_total Downstream requests sent again, the API having been unreachable or busy.\n"
+         "# TYPE onbehalf_downstream_retries_total counter\n";
+  for (const auto& a : stats.apis) out += "onbehalf_downstream_retries_total{api=\"" + a.api + "\"} " + std::to_string(a.retries) + "\n";
   out += "# HELP onbehalf_downstream_call_seconds Time spent in downstream calls, token acquisition included.\n# TYPE "
          "onbehalf_downstream_call_seconds summary\n";
   for (const auto& a : stats.apis) {

@@ -6,7 +6,8 @@
 
 namespace onbehalf::actors {
 
-signed_in_user::signed_in_user(const http::exchange_ptr& x) : correlation_id_(x->req().correlation_id) {
+signed_in_user::signed_in_user(const http::exchange_ptr& x)
+    : correlation_id_(x->req().correlation_id), trace_(http::continue_trace(x->req().headers, x->req().correlation_id)) {
   if (!x->user) return;
   home_account_id_ = x->user->home_account_id;
   login_hint_ = std::string(x->user->username());
@@ -42,6 +43,7 @@ task<call_result<access_token>> detail::acquire_user_token_in_place(token_servic
         configuration_error{"", "this request's caller is an application, not a user, so there is no user to call the API for: call it as the app "
                                 "(the *_for_app calls), or admit only users' tokens on this route (require_scope)"})};
   if (options.correlation_id.empty()) options.correlation_id = user.correlation_id();
+  if (options.traceparent.empty() && !user.trace().empty()) options.traceparent = user.trace().traceparent();
   auto outcome = co_await when_called_back<token_service_outcome>([&](std::function<void(token_service_outcome)> done) {
     if (!user.caller_token().empty())
       return tokens.acquire_token_on_behalf_of(user.caller_token(), scopes, std::move(options), std::move(done), user.caller_token_digest());

@@ -6,7 +6,7 @@
 #include "onbehalf/config/load.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
-#include "onbehalf/identity/client_assertion.hpp"
+#include "tokens/client_credentials.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -18,46 +18,6 @@
 namespace onbehalf::actors {
 
 namespace {
-
-// AzureAd:ClientCredentials, in order, as the token actors use them: the first that loads, then
-// the others that load. One that does not load is logged with its key and passed over; none
-// loading is an error naming each. No credential at all is a sign-in-only app: public-client style
-// code redemption with PKCE and no secret.
-result<std::vector<identity::client_authentication>, std::string>
-client_chain_from(const config::azure_ad_options& ad, std::vector<std::unique_ptr<identity::client_certificate>>& certificates) {
-  identity::client_authentication base;
-  base.client_id = ad.client_id;
-  base.capabilities = ad.client_capabilities;
-  base.how = identity::client_authentication::method::client_secret_post;
-  if (ad.client_credentials.empty()) return std::vector{base};
-  std::vector<identity::client_authentication> chain;
-  std::string problems;
-  for (std::size_t i = 0; i < ad.client_credentials.size(); ++i) {
-    const auto& c = ad.client_credentials[i];
-    auto a = base;
-    a.source = "AzureAd:ClientCredentials:" + std::to_string(i);
-    using type = config::client_credential::source_type;
-    if (c.type == type::client_secret) {
-      a.client_secret = c.client_secret;
-      chain.push_back(std::move(a));
-      continue;
-    }
-    auto loaded = c.type == type::path
-                      ? identity::client_certificate::from_file(c.certificate_disk_path, c.certificate_password)
-                      : identity::client_certificate::from_base64_pkcs12(c.certificate_base64_value.reveal(), c.certificate_password);
-    if (!loaded) {
-      log_warning("A client credential could not be loaded and is passed over", {{"credential", a.source}, {"reason", loaded.error()}});
-      problems += (problems.empty() ? "" : "; ") + a.source + ": " + loaded.error();
-      continue;
-    }
-    certificates.push_back(std::make_unique<identity::client_certificate>(std::move(*loaded)));
-    a.how = identity::client_authentication::method::private_key_jwt;
-    a.certificate = certificates.back().get();
-    chain.push_back(std::move(a));
-  }
-  if (chain.empty()) return failure{"AzureAd:ClientCredentials: none could be loaded (" + problems + ")"};
-  return chain;
-}
 
 redis::client_options redis_client_options(const config::redis_options& r) {
   redis::client_options o;
@@ -124,7 +84,6 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<caf::actor_system_config> actor_config;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<http::client> web;
-  std::vector<std::unique_ptr<identity::client_certificate>> certificates; // of the credential chain
   std::unique_ptr<identity::authority_cache> authority;
   std::mutex flows_mutex;
   std::map<std::string, std::unique_ptr<identity::authority_cache>> flow_authorities; // B2C: by user flow, lower case
@@ -180,7 +139,7 @@ struct token_acquirer_factory::impl {
     if (!redis) own_coordination = cache::coordinate_in_process(l2.get());
     coordination = redis ? static_cast<cache::coordination*>(redis) : own_coordination.get();
 
-    auto chain = client_chain_from(settings.azure_ad, certificates);
+    auto chain = detail::client_chain_from(settings, *web);
     if (!chain) return failure{chain.error()};
     token_service_settings t;
     t.authority = authority.get();
@@ -190,6 +149,7 @@ struct token_acquirer_factory::impl {
     t.client = chain->front();
     t.other_clients.assign(chain->begin() + 1, chain->end());
     t.web = web.get();
+    t.managed_identity = detail::managed_identity_endpoint_of(settings.managed_identity);
     t.cache = l1.get();
     t.store = l2.get();
     t.coordination = coordination;

@@ -29,21 +29,52 @@ struct attempt {
 // Sends with the chain's credential `index`; when the authority refuses it, with the next, each
 // credential tried once. The first that works is remembered for the grants that follow.
 void send_with_client(const shared_settings& s, std::shared_ptr<const attempt> a, std::size_t index, std::size_t tries_left,
+                      std::function<void(token_outcome)> done);
+
+// A credential whose assertion cannot be had (its file unreadable, its managed identity down) is
+// refused here as the authority would refuse it, so that the chain moves on.
+identity::token_failure credential_unusable(const identity::client_authentication& client, const std::string& why) {
+  identity::token_failure f;
+  f.kind = identity::failure_kind::configuration_error;
+  f.error = "invalid_client";
+  f.description = "the client credential " + client.source + " could not be used: " + why;
+  f.config_key = client.source;
+  return f;
+}
+
+// The credential's assertion first, when it proves itself with one; then the request.
+void with_assertion(const shared_settings& s, const std::shared_ptr<const attempt>& a, std::size_t index,
+                    std::function<void(result<identity::token_request_options, identity::token_failure>)> then) {
+  const auto& client = client_at(*s, index);
+  if (client.how != identity::client_authentication::method::private_key_jwt || !client.assertion) return then(a->options);
+  client.assertion->assertion_for({client.client_id, a->endpoint, std::chrono::system_clock::now()},
+                                  [s, a, index, then = std::move(then)](result<secret, std::string> assertion) {
+                                    if (!assertion) return then(failure{credential_unusable(client_at(*s, index), assertion.error())});
+                                    auto options = a->options;
+                                    options.client_assertion = std::move(*assertion);
+                                    then(std::move(options));
+                                  });
+}
+
+void send_with_client(const shared_settings& s, std::shared_ptr<const attempt> a, std::size_t index, std::size_t tries_left,
                       std::function<void(token_outcome)> done) {
-  auto request = identity::build_token_request(a->endpoint, client_at(*s, index), a->grant, a->options);
-  send_token_request(
-      *s->web, request,
-      [s, a, index, tries_left, done = std::move(done)](token_outcome outcome) mutable {
-        bool refused = !outcome && outcome.error().error == "invalid_client";
-        if (!refused || tries_left <= 1) return done(std::move(outcome));
-        auto next = (index + 1) % client_count(*s);
-        auto expected = index;
-        if (s->client_in_use->compare_exchange_strong(expected, next))
-          log_warning("The authority refused a client credential; the next one is used from now on. Fix or remove the refused one",
-                      {{"refused", client_at(*s, index).source}, {"reason", outcome.error().message()}, {"now_using", client_at(*s, next).source}});
-        send_with_client(s, std::move(a), next, tries_left - 1, std::move(done));
-      },
-      a->timeout);
+  with_assertion(
+      s, a, index,
+      [s, a, index, tries_left, done = std::move(done)](result<identity::token_request_options, identity::token_failure> options) mutable {
+        auto answered = [s, a, index, tries_left, done = std::move(done)](token_outcome outcome) mutable {
+          bool refused = !outcome && outcome.error().error == "invalid_client";
+          if (!refused || tries_left <= 1) return done(std::move(outcome));
+          auto next = (index + 1) % client_count(*s);
+          auto expected = index;
+          if (s->client_in_use->compare_exchange_strong(expected, next))
+            log_warning("The authority refused a client credential; the next one is used from now on. Fix or remove the refused one",
+                        {{"refused", client_at(*s, index).source}, {"reason", outcome.error().message()}, {"now_using", client_at(*s, next).source}});
+          send_with_client(s, std::move(a), next, tries_left - 1, std::move(done));
+        };
+        if (!options) return answered(failure{std::move(options.error())});
+        send_token_request(*s->web, identity::build_token_request(a->endpoint, client_at(*s, index), a->grant, *options), std::move(answered),
+                           a->timeout);
+      });
 }
 
 } // namespace
@@ -53,6 +84,7 @@ void send_grant(const shared_settings& s, identity::token_grant grant, const tok
   grant.claims = o.claims;
   identity::token_request_options request_options;
   request_options.correlation_id = o.correlation_id;
+  request_options.traceparent = o.traceparent;
   request_options.extra_query_parameters = o.extra_query_parameters;
   auto send_to = [s, grant = std::move(grant), request_options, tenant = o.tenant, timeout](const std::string& endpoint,
                                                                                             std::function<void(token_outcome)> done) {

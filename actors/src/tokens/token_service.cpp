@@ -149,6 +149,12 @@ struct token_owner {
   std::string_view caller_digest;
 };
 
+// App tokens are the app's, per tenant; a managed identity's are its own, whatever the tenant.
+std::string app_partition_of(const token_service_settings& s, const token_acquisition_options& o) {
+  if (o.managed_identity) return cache::keys::app_partition("managed-identity:" + *o.managed_identity, "");
+  return cache::keys::app_partition(s.client.client_id, tenant_of(s, o));
+}
+
 // Where a request's access tokens live: the account's (or the app's) partition, per resource.
 std::string access_key_for(const token_service_settings& s, token_owner owner, const std::vector<std::string>& scopes,
                            const token_acquisition_options& o) {
@@ -157,7 +163,7 @@ std::string access_key_for(const token_service_settings& s, token_owner owner, c
   auto home_account_id = owner.home_account_id;
   if (!owner.caller_digest.empty())
     return cache::keys::access_tokens(cache::keys::caller_partition(s.client.client_id, owner.caller_digest), resource);
-  if (home_account_id.empty()) return cache::keys::access_tokens(cache::keys::app_partition(s.client.client_id, tenant), resource);
+  if (home_account_id.empty()) return cache::keys::access_tokens(app_partition_of(s, o), resource);
   // A user's tokens from another tenant (a guest's home tenant) are theirs too: they stay in the
   // account's partition, so sign-out removes them, under a resource key naming the tenant.
   if (tenant != s.tenant) return cache::keys::access_tokens_in_tenant(cache::keys::user_partition(home_account_id), tenant, resource, o.user_flow);
@@ -176,7 +182,7 @@ request_keys keys_for(const token_service_settings& s, token_owner owner, const 
     k.refresh_key = cache::keys::refresh_token(k.partition, o.user_flow);
     k.refresh_lifetime = refresh_token_lifetime;
   } else {
-    k.partition = cache::keys::app_partition(s.client.client_id, tenant_of(s, o));
+    k.partition = app_partition_of(s, o);
   }
   k.cache_key = access_key_for(s, owner, scopes, o);
   auto sorted = scopes;
@@ -373,6 +379,13 @@ void on_refresh_token_read(token_actor_pointer self, refresh_token_read& r) {
 // Starts the one grant of a flight. An app token is asked for at once; a user's refresh token is
 // redeemed only by the holder of its lease.
 void begin_grant(token_actor_pointer self, const flight_request& f) {
+  if (f.keys.refresh_key.empty() && f.options.managed_identity) {
+    const auto& s = *self->state.settings;
+    return send_managed_identity_request(*s.web, s.managed_identity,
+                                         {f.scopes.empty() ? std::string() : f.scopes.front(), *f.options.managed_identity,
+                                          "DownstreamApis:…:AcquireTokenOptions:ManagedIdentity:UserAssignedClientId"},
+                                         reporter(self, f));
+  }
   if (f.keys.refresh_key.empty())
     return send_grant(self->state.settings, identity::token_grant::client_credentials(f.scopes), f.options, reporter(self, f));
   leases_of(self).acquire(f.keys.partition, f.keys.refresh_key, self->state.settings->lease_time,

@@ -116,15 +116,19 @@ struct server::impl {
       {
         std::lock_guard lock(mutex);
         f = injected;
+        if (injected.times > 0 && --injected.times == 0) injected = faults{};
         ++counts.requests;
         counts.max_in_flight = std::max(counts.max_in_flight, ++counts.in_flight);
       }
       auto run = [this, handle, f, x] {
         switch (f.kind) {
         case faults::mode::none: return handle(x);
-        case faults::mode::unavailable: {
-          auto r = http::response::error(503, "The sample API is unavailable (injected fault).");
-          r.headers.set("Retry-After", "5");
+        case faults::mode::unavailable:
+        case faults::mode::throttled: {
+          bool throttled = f.kind == faults::mode::throttled;
+          auto r = throttled ? http::response::error(429, "The sample API is throttling (injected fault).")
+                             : http::response::error(503, "The sample API is unavailable (injected fault).");
+          r.headers.set("Retry-After", std::to_string(f.retry_after.count()));
           return finish(x, std::move(r));
         }
         case faults::mode::server_error: return finish(x, http::response::error(500, "The sample API failed (injected fault)."));
@@ -395,6 +399,7 @@ struct server::impl {
                   using m = faults::mode;
                   static const std::map<std::string_view, m> modes = {{"none", m::none},
                                                                       {"unavailable", m::unavailable},
+                                                                      {"throttled", m::throttled},
                                                                       {"server_error", m::server_error},
                                                                       {"malformed_json", m::malformed_json},
                                                                       {"wrong_types", m::wrong_types},
@@ -403,9 +408,11 @@ struct server::impl {
                   auto it = modes.find(mode);
                   if (it == modes.end())
                     return std::string("unknown mode '") + std::string(mode) +
-                           "'; use none, unavailable, server_error, malformed_json, wrong_types, huge_body or never_answer";
+                           "'; use none, unavailable, throttled, server_error, malformed_json, wrong_types, huge_body or never_answer";
                   injected.kind = it->second;
                   injected.latency = std::chrono::milliseconds(text::parse_unsigned(f.find("latency_ms").value_or("0")).value_or(0));
+                  injected.retry_after = std::chrono::seconds(text::parse_unsigned(f.find("retry_after").value_or("5")).value_or(5));
+                  injected.times = text::parse_unsigned(f.find("times").value_or("0")).value_or(0);
                   s.set_faults(injected);
                   return "faults set: mode=" + std::string(mode) + " latency_ms=" + std::to_string(injected.latency.count());
                 }));

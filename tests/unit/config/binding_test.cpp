@@ -120,7 +120,8 @@ TEST_CASE("B2C settings give the user-flow authority") {
 
 TEST_CASE("an unsupported credential SourceType is an error listing the supported ones") {
   auto o = bind_with(R"({"ClientId": "app", "Authority": "https://a.example/", "ClientCredentials": [{"SourceType": "KeyVault"}]})");
-  CHECK(error_about(o, "AzureAd:ClientCredentials:0:SourceType").find("ClientSecret, Path or Base64Encoded") != std::string::npos);
+  CHECK(error_about(o, "AzureAd:ClientCredentials:0:SourceType")
+            .find("ClientSecret, Path, Base64Encoded, SignedAssertionFilePath or SignedAssertionFromManagedIdentity") != std::string::npos);
 }
 
 TEST_CASE("a ClientSecret credential without its secret is an error") {

@@ -111,7 +111,7 @@ TEST_CASE("a claims challenge, a correlation id and extra query parameters are s
 TEST_CASE("private_key_jwt sends a signed assertion with the RFC 7523 claims and certificate thumbprints") {
   testing::self_signed cert(true);
   auto certificate = rsa_certificate(cert);
-  client_authentication auth{client_authentication::method::private_key_jwt, "client-1", {}, &certificate};
+  client_authentication auth{client_authentication::method::private_key_jwt, "client-1", {}, signed_with(certificate)};
   auto now = std::chrono::system_clock::now();
   token_request_options options;
   options.now = now;

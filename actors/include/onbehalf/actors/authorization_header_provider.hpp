@@ -2,6 +2,8 @@
 // whose behalf a call is made on. Backed by the token actors: a cached token costs an L1 lookup.
 #pragma once
 
+#include "onbehalf/http/trace_context.hpp"
+
 #include "onbehalf/actors/call_failure.hpp"
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/core/task.hpp"
@@ -31,6 +33,11 @@ public:
   const std::string& caller_token_digest() const noexcept { return caller_token_digest_; }
   /// A web API's caller that is an application: there is no user to act for.
   bool is_application() const noexcept { return is_application_; }
+  /// The distributed trace the calls made for this user belong to (W3C traceparent, sent to the
+  /// authority and to downstream APIs): the request's, or, outside a request, a new one per call
+  /// unless set — as work started by a queued message continues the message's trace.
+  const http::trace_context& trace() const noexcept { return trace_; }
+  void set_trace(http::trace_context trace) { trace_ = std::move(trace); }
 
 private:
   std::string home_account_id_; // empty: nobody is signed in, and any user token needs a sign-in
@@ -39,6 +46,7 @@ private:
   secret caller_token_;
   std::string caller_token_digest_;
   bool is_application_ = false;
+  http::trace_context trace_;
 };
 
 struct access_token {

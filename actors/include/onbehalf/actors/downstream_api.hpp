@@ -49,7 +49,8 @@ struct downstream_statistics {
     std::size_t error_statuses = 0;
     std::size_t unreachable = 0;
     std::size_t token_failures = 0;
-    double seconds = 0; // summed over calls, token acquisition included
+    std::size_t retries = 0; // sends after the first, to an API that was unreachable or busy
+    double seconds = 0;      // summed over calls, token acquisition included
   };
   std::vector<per_api> apis;
 };

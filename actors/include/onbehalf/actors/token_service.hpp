@@ -15,6 +15,7 @@
 #include "onbehalf/core/secret.hpp"
 #include "onbehalf/http/client.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
+#include "onbehalf/identity/managed_identity.hpp"
 #include "onbehalf/identity/token_request.hpp"
 #include "onbehalf/identity/token_response.hpp"
 
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +46,12 @@ struct token_acquisition_options {
   std::string claims;         // a claims challenge (JSON) to satisfy; skips the cache for this call
   std::string tenant;         // another tenant than AzureAd:TenantId (a guest's home, or a customer tenant)
   std::string correlation_id; // sent to the authority as client-request-id, and logged
+  std::string traceparent;    // W3C trace context, sent to the authority
   std::vector<std::pair<std::string, std::string>> extra_query_parameters; // added to the token request
   std::string user_flow; // B2C: tokens of this user flow, from its own authority and cached apart; empty: the sign-in flow
+  /// App tokens from the managed-identity endpoint instead of the app's credentials: a
+  /// user-assigned identity's client id, or empty for the system-assigned identity.
+  std::optional<std::string> managed_identity{};
 };
 
 /// How an authority exchanges a web API caller's token for a token to a downstream API.
@@ -61,16 +67,17 @@ struct token_service_settings {
   std::function<identity::authority_cache*(const std::string& user_flow)> authority_for_flow;
   /// B2C: the sign-up-sign-in flow; asking for it is asking for the default flow (one cache).
   std::string sign_in_flow;
-  std::string tenant;                     // partitions app tokens by client and tenant
-  identity::client_authentication client; // its certificate, if any, must outlive the service
+  std::string tenant; // partitions app tokens by client and tenant
+  identity::client_authentication client;
   /// The credential chain's others (AzureAd:ClientCredentials after the first that loaded): when
   /// the authority refuses the credential in use (invalid_client), the next is tried, and the one
-  /// that works is used from then on, until it is refused in turn. Certificates must outlive the service.
+  /// that works is used from then on, until it is refused in turn.
   std::vector<identity::client_authentication> other_clients{};
   /// Which of client (0) and other_clients (1…) is in use; shared by every actor of the service.
   std::shared_ptr<std::atomic<std::size_t>> client_in_use = std::make_shared<std::atomic<std::size_t>>(0);
-  http::client* web = nullptr;          // must outlive the service
-  cache::memory_cache* cache = nullptr; // the L1 cache; must outlive the service
+  http::client* web = nullptr;                            // must outlive the service
+  identity::managed_identity_endpoint managed_identity{}; // for app tokens asked with token_acquisition_options::managed_identity
+  cache::memory_cache* cache = nullptr;                   // the L1 cache; must outlive the service
   /// L2 (RocksDB or Redis), read on an L1 miss and written through; optional. Must outlive the
   /// service and close before the L1 cache: closing, it answers the writes still pending, and
   /// those answers may keep a refresh token in L1.

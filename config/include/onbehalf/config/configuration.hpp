@@ -49,6 +49,13 @@ public:
   /// Variables without "__" are not configuration and are skipped.
   void add_environment(char** environment);
 
+  /// Adds the variables Azure and Kubernetes set for workloads, under the keys they mean:
+  /// AZURE_FEDERATED_TOKEN_FILE (Onbehalf:WorkloadIdentity:TokenFile), IDENTITY_ENDPOINT and
+  /// IDENTITY_HEADER (Onbehalf:ManagedIdentity:IdentityEndpoint, …:IdentityHeader), and
+  /// AZURE_POD_IDENTITY_AUTHORITY_HOST (Onbehalf:ManagedIdentity:ImdsEndpoint). Added before
+  /// add_environment, so that `Onbehalf__…` variables override them.
+  void add_platform_variables(char** environment);
+
   const entry* find(std::string_view key) const;
   bool has_section(std::string_view key) const; // true when the key or anything below it is set
 

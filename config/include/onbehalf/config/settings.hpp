@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,28 @@ namespace onbehalf::config {
 
 /// One entry of AzureAd:ClientCredentials.
 struct client_credential {
-  enum class source_type { client_secret, path, base64_encoded };
+  enum class source_type { client_secret, path, base64_encoded, signed_assertion_file_path, signed_assertion_from_managed_identity };
   source_type type = source_type::client_secret;
   onbehalf::secret client_secret;            // ClientSecret
-  std::string certificate_disk_path;         // CertificateDiskPath (PEM or PKCS#12)
+  std::string certificate_disk_path;         // CertificateDiskPath (PEM or PKCS#12), read again when it changes
   onbehalf::secret certificate_password;     // CertificatePassword
   onbehalf::secret certificate_base64_value; // Base64EncodedValue
+  /// SignedAssertionFileDiskPath: a token another issuer writes (Kubernetes workload identity);
+  /// AZURE_FEDERATED_TOKEN_FILE when not set.
+  std::string signed_assertion_file_path{};
+  /// ManagedIdentityClientId: the user-assigned managed identity whose token is the assertion;
+  /// empty: the system-assigned one.
+  std::string managed_identity_client_id{};
+  std::string token_exchange_url = "api://AzureADTokenExchange"; // TokenExchangeUrl: the audience of that token
+};
+
+/// Where managed-identity tokens come from: Azure sets these through environment variables
+/// (IDENTITY_ENDPOINT and IDENTITY_HEADER on App Service and Functions; elsewhere the instance
+/// metadata service, whose address AZURE_POD_IDENTITY_AUTHORITY_HOST may change).
+struct managed_identity_options {
+  std::string imds_endpoint = "http://169.254.169.254"; // Onbehalf:ManagedIdentity:ImdsEndpoint
+  std::string identity_endpoint;                        // …:IdentityEndpoint; when set, used instead of IMDS
+  onbehalf::secret identity_header;                     // …:IdentityHeader, sent with each request to it
 };
 
 /// The AzureAd section: who the app is and which authority signs its users in.
@@ -69,6 +86,9 @@ struct acquire_token_options {
   std::string authentication_options_name;
   bool force_refresh = false;
   std::map<std::string, std::string> extra_query_parameters;
+  /// ManagedIdentity: app tokens from the managed-identity endpoint instead of the app's
+  /// credentials; the value is UserAssignedClientId, empty for the system-assigned identity.
+  std::optional<std::string> managed_identity;
 };
 
 /// One named entry of the DownstreamApis section.
@@ -85,6 +105,14 @@ struct downstream_api_options {
   std::map<std::string, std::string> extra_header_parameters;
   std::map<std::string, std::string> extra_query_parameters; // also read from QueryParameters
   acquire_token_options token_options;                       // AcquireTokenOptions
+  /// TimeoutSeconds: the whole call's deadline, retries included; none: the HTTP client's 30 s per attempt.
+  std::optional<std::chrono::milliseconds> timeout{};
+  /// MaxRetries: how often an idempotent call (GET, HEAD, OPTIONS, PUT, DELETE) is sent again
+  /// when the API cannot be reached or answers 429, 502, 503 or 504.
+  unsigned max_retries = 2;
+  /// MaxRetryDelaySeconds: the longest wait before a retry; an API whose Retry-After asks for
+  /// longer gets no retry, and its answer (with Retry-After) goes back to the caller.
+  std::chrono::milliseconds max_retry_delay{2000};
 };
 
 struct tls_options {
@@ -186,6 +214,7 @@ struct app_settings {
   azure_ad_options azure_ad;
   std::vector<downstream_api_options> downstream_apis;
   host_options host;
+  managed_identity_options managed_identity;
   /// Every key the configuration set, as loaded (lower-case keys): for settings that name other
   /// keys, such as a route's ScopeKeySection.
   std::map<std::string, std::string> values;

@@ -30,6 +30,7 @@ struct token_request_record {
   std::string client_request_id; // the caller's correlation id
   std::string claims;            // the claims parameter, when sent
   std::string scope;
+  std::string traceparent; // W3C trace context, when sent
 };
 
 class dev_authority {
@@ -50,6 +51,17 @@ public:
   std::string authority(std::string_view tenant) const;
   /// The B2C authority of a user flow: {base}/tfp/{tenant}/{policy}/v2.0
   std::string user_flow_authority(std::string_view tenant, std::string_view policy) const;
+
+  // Workload identities. The managed-identity endpoints answer at base_url() as IMDS does
+  // (/metadata/identity/oauth2/token, header Metadata: true) and at app_service_identity_endpoint()
+  // as App Service does (header X-IDENTITY-HEADER, the directory's identity_header).
+  std::string app_service_identity_endpoint() const;
+  /// The issuer of workload tokens, "{base}/kubernetes" (federated credentials write "{base}/kubernetes").
+  std::string workload_issuer() const;
+  /// A token for `subject` as a Kubernetes cluster projects it into a pod (also POST
+  /// /admin/workload-token): apps whose federated credentials name the subject accept it.
+  std::string workload_token(std::string_view subject, std::chrono::seconds lifetime = std::chrono::hours(1),
+                             std::string_view audience = "api://AzureADTokenExchange");
 
   // Development controls; also at /admin/... when the directory enables them (loopback only).
   void rotate_signing_key();

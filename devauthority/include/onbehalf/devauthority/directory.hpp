@@ -34,11 +34,30 @@ struct resource {
   int access_token_version = 2;
 };
 
+/// Entra's federated identity credential: the app accepts, instead of a secret, a token another
+/// issuer gave a workload — a Kubernetes service account, a managed identity. "{base}" in the
+/// issuer stands for the dev authority's address, which tokens it signs itself name.
+struct federated_credential {
+  std::string issuer;
+  std::string subject;
+  std::string audience = "api://AzureADTokenExchange";
+};
+
+/// An Azure resource's own identity, whose app-only tokens come from the managed-identity
+/// endpoints (both the IMDS and the App Service shape).
+struct managed_identity {
+  std::string client_id;
+  std::string object_id;
+  bool system_assigned = false;                                            // asked for without a client_id
+  std::map<std::string, std::vector<std::string>> application_permissions; // resource → app roles
+};
+
 struct app {
   std::string client_id;
   std::string display_name;
   std::vector<secret> secrets;
   std::vector<identity::trusted_certificate> certificates; // accepted for private_key_jwt (CertificatePaths: PEM files)
+  std::vector<federated_credential> federated_credentials; // FederatedCredentials
   std::vector<std::string> redirect_uris;
   std::vector<std::string> post_logout_redirect_uris;
   std::map<std::string, std::vector<std::string>> required_permissions;    // resource → delegated scopes (for .default)
@@ -52,6 +71,7 @@ struct tenant {
   std::vector<resource> resources;
   std::vector<app> apps;
   std::vector<std::string> user_flows; // B2C policies such as b2c_1_susi, b2c_1_edit_profile, b2c_1_reset
+  std::vector<managed_identity> managed_identities;
 
   bool has_user_flow(std::string_view policy) const;
   const user* find_user(std::string_view user_name) const;
@@ -74,6 +94,8 @@ struct directory {
   std::uint16_t port = 5100;
   lifetimes token_lifetimes;
   bool admin_enabled = false; // the fault-injection endpoints, loopback only
+  /// What the App Service-shaped managed-identity endpoint (/msi/token) wants in X-IDENTITY-HEADER.
+  secret identity_header{std::string("devauthority-identity-header")};
   std::vector<tenant> tenants;
 
   /// By tenant id or domain; "common" and "organizations" are handled by the caller.

@@ -91,6 +91,11 @@ public:
   /// answer arrives is retried once on a new connection; other methods are never retried.
   void send(client_request request, completion done);
 
+  /// Calls `call` once, after `delay`, on the I/O thread a send() from here would use: how a
+  /// caller waits before a retry without holding a thread. When the client closes first, `call`
+  /// runs then, at once.
+  void after(std::chrono::milliseconds delay, std::function<void()> call);
+
   /// Connections opened so far and currently idle in the pool (for tests and metrics).
   std::size_t connections_opened() const noexcept;
   std::size_t idle_connections() const noexcept;

@@ -17,6 +17,8 @@ public:
   /// A PEM file holding the certificate and its private key, or a PKCS#12 file (.pfx, .p12);
   /// the format is recognised from the content.
   static result<client_certificate, std::string> from_file(const std::string& path, const secret& password = {});
+  /// PEM text or PKCS#12 bytes, recognised from the content.
+  static result<client_certificate, std::string> from_bytes(std::string_view bytes, const secret& password = {});
   /// PKCS#12 bytes in base64 (SourceType Base64Encoded).
   static result<client_certificate, std::string> from_base64_pkcs12(std::string_view base64_text, const secret& password = {});
   static result<client_certificate, std::string> from_pem(std::string_view pem, const secret& password = {});

@@ -3,9 +3,10 @@
 
 #include "onbehalf/core/secret.hpp"
 #include "onbehalf/core/text.hpp"
-#include "onbehalf/identity/client_assertion.hpp"
+#include "onbehalf/identity/assertion_source.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,8 +18,8 @@ struct client_authentication {
   enum class method { client_secret_post, client_secret_basic, private_key_jwt };
   method how = method::client_secret_post;
   std::string client_id;
-  secret client_secret;                            // for the two secret methods
-  const client_certificate* certificate = nullptr; // for private_key_jwt; must outlive the call
+  secret client_secret;                          // for the two secret methods
+  std::shared_ptr<assertion_source> assertion{}; // for private_key_jwt
   /// Client capabilities ("cp1"), declared in the claims request of every token request.
   std::vector<std::string> capabilities{};
   /// Where this credential is configured ("AzureAd:ClientCredentials:1"), for the logs.
@@ -51,14 +52,20 @@ struct token_grant {
 /// A token endpoint call, ready for an HTTP client: POST `url` with `headers` and form `body`.
 struct token_http_request {
   std::string url;
+  std::string method = "POST"; // GET for managed-identity endpoints
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
 
 struct token_request_options {
   std::string correlation_id; // sent as client-request-id, so the authority's logs can be matched
+  std::string traceparent;    // W3C trace context of the work that needs the token
   std::vector<std::pair<std::string, std::string>> extra_query_parameters;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  /// For private_key_jwt: the assertion, asked of the client's source beforehand by callers whose
+  /// source can fail or must fetch (files, managed identity). When empty, the source is asked here,
+  /// and must answer at once (a certificate).
+  secret client_assertion{};
 };
 
 token_http_request build_token_request(std::string_view token_endpoint, const client_authentication& client, const token_grant& grant,

@@ -58,6 +58,9 @@ struct token_failure {
 std::string_view to_string(failure_kind k);
 std::string_view to_string(interaction_reason r);
 
+/// A Retry-After header's delay in seconds (at most a day); nullopt for none, or for an HTTP date.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view header);
+
 /// Interprets the token endpoint's HTTP status, body and Retry-After header.
 result<token_response, token_failure> read_token_response(unsigned http_status, std::string_view body, std::string_view retry_after = {});
 

@@ -45,6 +45,7 @@ struct faults {
   enum class mode {
     none,
     unavailable,    // 503 with Retry-After
+    throttled,      // 429 with Retry-After
     server_error,   // 500
     malformed_json, // 200 with a body that is not JSON
     wrong_types,    // 200 with JSON whose members have the wrong types
@@ -52,6 +53,8 @@ struct faults {
     never_answer,   // holds the request until the API stops
   } kind = mode::none;
   std::chrono::milliseconds latency{0};
+  std::chrono::seconds retry_after{5}; // with unavailable and throttled
+  std::size_t times = 0;               // the next this many requests only; 0: until changed
 };
 
 struct statistics {
