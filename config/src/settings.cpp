@@ -21,6 +21,21 @@ std::string azure_ad_options::authority_for_flow(std::string_view user_flow) con
   return base + "tfp/" + (domain.empty() ? tenant_id : domain) + "/" + std::string(user_flow) + "/v2.0";
 }
 
+std::string azure_ad_options::authority_for_tenant(std::string_view tenant) const {
+  if (is_b2c() || tenant.empty()) return effective_authority();
+  if (!instance.empty()) {
+    std::string base = instance;
+    if (!base.ends_with('/')) base += '/';
+    return base + std::string(tenant) + "/v2.0";
+  }
+  // An Authority URL names its tenant as a path segment, as Entra's do; others have no tenants.
+  if (tenant_id.empty()) return {};
+  auto at = authority.find("/" + tenant_id + "/");
+  if (at == std::string::npos) at = authority.ends_with("/" + tenant_id) ? authority.size() - tenant_id.size() - 1 : std::string::npos;
+  if (at == std::string::npos) return {};
+  return authority.substr(0, at + 1) + std::string(tenant) + authority.substr(at + 1 + tenant_id.size());
+}
+
 result<key_ring, std::string> make_key_ring(const std::vector<cache_key>& keys) {
   std::vector<sealing_key> ring;
   for (const auto& k : keys) {

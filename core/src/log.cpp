@@ -133,4 +133,14 @@ void logger::write(log_level level, std::string_view message, std::initializer_l
   }
 }
 
+std::string what_of(std::exception_ptr e) {
+  if (!e) return "no exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {}
+  return "an exception that is not a std::exception";
+}
+
 } // namespace onbehalf

@@ -77,7 +77,9 @@ namespace {
 std::string discovery_document(const authority_core& core, const std::string& tenant_path, const std::string& prefix) {
   const tenant* t = core.tenant_for(tenant_path);
   bool multi_tenant = tenant_path == "common" || tenant_path == "organizations" || tenant_path == "consumers";
-  auto endpoint = [&](std::string_view rest) { return core.endpoint(prefix, rest); };
+  // Entra answers a tenant named by its domain with endpoints that name it by id.
+  auto named_prefix = !multi_tenant && t && prefix == "/" + tenant_path ? "/" + t->id : prefix;
+  auto endpoint = [&](std::string_view rest) { return core.endpoint(named_prefix, rest); };
   boost::json::object doc{
       {"issuer", multi_tenant ? core.base_url() + "/{tenantid}/v2.0" : core.issuer_for(*t)},
       {"authorization_endpoint", endpoint("/oauth2/v2.0/authorize")},

@@ -92,13 +92,7 @@ router::match router::find(std::string_view method, std::string_view path) const
 
 void router::handle_exception(const route& matched, const exchange_ptr& x, std::exception_ptr e) const {
   if (on_exception && on_exception(matched, x, e)) return;
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {}
-  log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", what}});
+  log_error("A request handler threw an exception; sent 500", {{"cid", x->req().correlation_id}, {"route", matched.pattern}, {"error", what_of(e)}});
   x->respond(response::error(500, "The server could not complete the request."));
 }
 

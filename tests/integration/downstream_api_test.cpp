@@ -208,3 +208,19 @@ TEST_CASE("downstream: a call outside any request starts a trace of its own") {
   REQUIRE(sent);
   CHECK(sent->trace_id.size() == 32);
 }
+
+TEST_CASE("downstream: a tenant named by its domain is found through its discovery document, whose endpoints name it by id as Entra's do") {
+  fixture x;
+  actors::token_acquisition_options o;
+  o.tenant = "fabrikam.onmicrosoft.com";
+  std::promise<actors::token_service_outcome> answer;
+  x.services->tokens().acquire_token_for_app(dev::todo_api + "/.default", o,
+                                             [&](actors::token_service_outcome r) { answer.set_value(std::move(r)); });
+  auto token = answer.get_future().get();
+  INFO((token ? std::string() : token.error().message()));
+  REQUIRE(token);
+  CHECK(dev::claims_of(token->access_token.reveal()).string("tid") == dev::fabrikam_tenant_id);
+  auto requests = x.f.authority.recent_token_requests();
+  REQUIRE_FALSE(requests.empty());
+  CHECK(requests.back().tenant == dev::fabrikam_tenant_id); // the discovered endpoint, not the domain pasted into the home one
+}

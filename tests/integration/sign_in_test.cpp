@@ -1,10 +1,14 @@
 // Signing in to a web app end to end: a browser, the dev authority, and an onbehalf host.
+#include "../support/captured_log.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/web_app_fixture.hpp"
 
 #include "onbehalf/actors/session_service.hpp"
+#include "onbehalf/actors/token_acquirer_factory.hpp"
 #include "onbehalf/http/client.hpp"
 #include "onbehalf/identity/sign_in_correlation.hpp"
+
+#include <atomic>
 
 using namespace onbehalf;
 using namespace onbehalf::testing;
@@ -709,4 +713,102 @@ TEST_CASE("an authority that is down gives a 503 page, and the app keeps serving
   CHECK(r.status == 503);
   CHECK(header(r, "Retry-After") == "30");
   CHECK(get(app, b, "/").status == 200);
+}
+
+// MIW's OnTokenValidated: the app decides about a validated sign-in before its session starts.
+TEST_CASE("on_token_validated: a claim the app adds from its own records is the user's, and routes that require it admit them") {
+  app_fixture app;
+  app.prepare = [](actors::host& h) {
+    h.on_token_validated([](actors::validated_sign_in& v) -> task<void> {
+      if (v.user.username() == "ada@contoso.onmicrosoft.com") v.user.claims.emplace_back("roles", "Admin");
+      co_return;
+    });
+  };
+  app.restart();
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto admin = b.request("GET", app.url("/admin"));
+  CHECK(admin.status == 200);
+  CHECK(admin.body == "admin");
+}
+
+TEST_CASE("on_token_validated: a sign-in the app refuses ends on a 403 page in the app's words, with no session") {
+  app_fixture app;
+  app.prepare = [](actors::host& h) {
+    h.on_token_validated([](actors::validated_sign_in& v) -> task<void> {
+      v.refuse("Your account has not been approved yet.");
+      co_return;
+    });
+  };
+  app.restart();
+  browser b(*app.web, app.origin);
+  auto r = post_back(b, authority_until_form_post(app, b, start_sign_in(app, b)));
+  CHECK(r.status == 403);
+  CHECK(r.body.find("Your account has not been approved yet.") != std::string::npos);
+  CHECK(set_cookie_for(r, ".onbehalf.session").empty());
+}
+
+TEST_CASE("on_token_validated: a hook that awaits holds the sign-in until it is done, without holding a thread") {
+  app_fixture app;
+  std::atomic<int> decided{0};
+  app.prepare = [&decided](actors::host& h) {
+    h.on_token_validated([&decided, &h](actors::validated_sign_in& v) -> task<void> {
+      // As a database lookup would: the answer comes later, on another thread.
+      co_await when_called_back<bool>([&h](std::function<void(bool)> done) { h.services().web().after(50ms, [done] { done(true); }); });
+      v.user.claims.emplace_back("preferred_username", "ada@contoso.onmicrosoft.com");
+      ++decided;
+    });
+  };
+  app.restart();
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  CHECK(decided == 1);
+  CHECK(b.request("GET", app.url("/ada-only")).status == 200);
+}
+
+TEST_CASE("on_token_validated: a hook that throws fails the sign-in with a page, and the log says so") {
+  captured_log log;
+  app_fixture app;
+  app.prepare = [](actors::host& h) {
+    h.on_token_validated([](actors::validated_sign_in&) -> task<void> {
+      throw std::runtime_error("the membership database is down");
+      co_return;
+    });
+  };
+  app.restart();
+  browser b(*app.web, app.origin);
+  auto r = post_back(b, authority_until_form_post(app, b, start_sign_in(app, b)));
+  CHECK(r.status >= 400);
+  CHECK(set_cookie_for(r, ".onbehalf.session").empty());
+  CHECK(r.body.find("membership database") == std::string::npos); // the app's internals stay in the log
+  CHECK(log.all().find("the membership database is down") != std::string::npos);
+}
+
+TEST_CASE("/metrics counts the requests made to the authority, by grant and outcome, with their latency") {
+  app_fixture app;
+  browser b(*app.web, app.origin);
+  app.sign_in(b);
+  auto metrics = get(app, b, "/metrics").body;
+  INFO(metrics.substr(0, 4000));
+  CHECK(metrics.find("onbehalf_token_requests_total{grant=\"authorization_code\",outcome=\"success\"} 1") != std::string::npos);
+  CHECK(metrics.find("onbehalf_token_request_duration_seconds_count{grant=\"authorization_code\"} 1") != std::string::npos);
+  CHECK(metrics.find("onbehalf_token_request_duration_seconds_bucket{grant=\"authorization_code\",le=\"+Inf\"} 1") != std::string::npos);
+  CHECK(metrics.find("onbehalf_token_actors ") != std::string::npos);
+}
+
+TEST_CASE("a certificate credential from configuration (SourceType Path) signs users in: the code is redeemed with a signed assertion") {
+  app_fixture app;
+  auto pem = app.dir.path("app-certificate.pem");
+  app.client_cert.write_pem(pem, pem);
+  config::client_credential c;
+  c.type = config::client_credential::source_type::path;
+  c.certificate_disk_path = pem;
+  app.settings.azure_ad.client_credentials = {c};
+  app.restart();
+  browser b(*app.web, app.origin);
+  CHECK(app.sign_in(b).last.body == "profile of Ada Lovelace");
+  auto requests = app.authority.recent_token_requests();
+  REQUIRE_FALSE(requests.empty());
+  CHECK(requests.back().grant_type == "authorization_code");
+  CHECK(app.authority.token_requests("authorization_code") == 1);
 }

@@ -6,6 +6,7 @@
 #include "../support/downstream_fixture.hpp"
 
 #include "onbehalf/actors/credential_probe.hpp"
+#include "onbehalf/core/base64.hpp"
 
 #include <filesystem>
 #include <future>
@@ -82,6 +83,7 @@ TEST_CASE("workload identity: the app proves itself with the token Kubernetes pr
   REQUIRE_FALSE(refused);
   CHECK(refused.error().has_code(700213));
   CHECK(refused.error().message().find("subject") != std::string::npos);
+  CHECK(x.services->tokens().endpoint_metrics().count("client_credentials", "configuration_error") == 1);
 
   // The renewed token is read at the next request: no restart.
   replace_file(token_file, x.f.authority.workload_token(service_account));
@@ -154,6 +156,7 @@ TEST_CASE("managed identity: a downstream API's app token comes from the instanc
   CHECK(echo_as_app(x));
   CHECK(x.f.authority.token_requests("managed_identity") == 1); // the second call was served from the cache
   CHECK(x.f.authority.token_requests("client_credentials") == 0);
+  CHECK(x.services->tokens().endpoint_metrics().count("managed_identity", "success") == 1);
 }
 
 TEST_CASE("managed identity: App Service's endpoint, with its identity header, for a user-assigned identity") {
@@ -236,4 +239,18 @@ TEST_CASE("check-config --probe: each credential is tried alone, and the report 
   CHECK(reports[3].state == verdict::works);
   CHECK(reports[3].key == "AzureAd:ClientCredentials:3");
   CHECK(f.authority.token_requests("client_credentials") == 3); // the unloadable one never reached the authority
+}
+
+TEST_CASE("certificates from configuration: a base64 PKCS#12 (SourceType Base64Encoded) gets app tokens") {
+  fixture x([](config::app_settings& s, dev::authority_fixture& f) {
+    config::client_credential c;
+    c.type = source_type::base64_encoded;
+    c.certificate_base64_value = secret(base64::encode(f.client_cert.pkcs12("pfx-password")));
+    c.certificate_password = secret("pfx-password");
+    use(s, c);
+  });
+  auto seen = echo_as_app(x);
+  INFO((seen ? std::string() : seen.error().message()));
+  REQUIRE(seen);
+  CHECK(seen->token.roles == std::vector<std::string>{"Todo.Read.All", "Todo.ReadWrite.All"});
 }

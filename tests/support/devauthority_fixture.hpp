@@ -25,6 +25,7 @@ using namespace onbehalf::identity;
 using namespace std::chrono_literals;
 
 inline const std::string tenant_id = "7f9c1a2e-0000-4000-8000-000000000001";
+inline const std::string fabrikam_tenant_id = "9b8a7c6d-0000-4000-8000-000000000002";
 inline const std::string client_id = "web-app-client";
 inline const std::string redirect_uri = "http://127.0.0.1:9/signin-oidc";
 inline const std::string todo_api = "api://todo-api";
@@ -76,7 +77,17 @@ inline devauthority::directory sample_directory(const self_signed& client_cert, 
   t.apps = {a, middle};
   t.managed_identities = {{"mi-system-client", "mi-system-object", true, {{todo_api, {"Todo.Read.All"}}}},
                           {"mi-user-client", "mi-user-object", false, {{todo_api, {"Todo.ReadWrite.All"}}}}};
-  d.tenants = {t};
+  // A customer's tenant, where the same (multi-tenant) app is registered too.
+  devauthority::tenant fabrikam;
+  fabrikam.id = fabrikam_tenant_id;
+  fabrikam.domain = "fabrikam.onmicrosoft.com";
+  fabrikam.resources = {t.resources.front()};
+  devauthority::app in_fabrikam;
+  in_fabrikam.client_id = client_id;
+  in_fabrikam.secrets = {secret("web-app-secret-1")};
+  in_fabrikam.application_permissions = {{todo_api, {"Todo.Read.All"}}};
+  fabrikam.apps = {in_fabrikam};
+  d.tenants = {t, fabrikam};
   return d;
 }
 

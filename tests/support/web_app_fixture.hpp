@@ -39,6 +39,8 @@ struct app_fixture {
 
   /// Registers the app's routes instead of the default ones (home, profile, admin…).
   std::function<void(actors::host&)> routes_of;
+  /// Anything else the app sets on its host before each start (hooks, observers).
+  std::function<void(actors::host&)> prepare;
   /// The application's own level-2 store for each start (host::use_durable_store), if any.
   std::function<std::unique_ptr<cache::durable_store>()> store_of;
 
@@ -67,6 +69,7 @@ struct app_fixture {
   void start() {
     host = std::make_unique<actors::host>(settings);
     if (store_of) host->use_durable_store(store_of());
+    if (prepare) prepare(*host);
     if (routes_of) {
       routes_of(*host);
       auto started = host->start();

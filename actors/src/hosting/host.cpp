@@ -52,7 +52,8 @@ result<key_ring, std::string> cookie_keys(const config::host_options& h) {
 }
 
 // Cache and session figures for /metrics, after the request series.
-std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions, const live_pages& live) {
+std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_store* l2, const session_service& sessions, const live_pages& live,
+                          const token_service& tokens) {
   auto s = l1.statistics();
   std::string out;
   auto metric = [&out](const char* name, const char* help, const char* type, std::string labels, std::size_t value) {
@@ -69,6 +70,7 @@ std::string cache_metrics(const cache::memory_cache& l1, const cache::durable_st
            std::string("{store=\"") + l2->kind() + "\"}", l2->failures());
   metric("onbehalf_session_actors", "Session actors alive: accounts active within the idle timeout.", "gauge", "", sessions.live_actors());
   metric("onbehalf_live_pages", "Live pages (WebSockets) of signed-in users open now.", "gauge", "", live.open());
+  metric("onbehalf_token_actors", "Token actors alive: one per tenant and resource asked for.", "gauge", "", tokens.live_actors());
   return out;
 }
 
@@ -115,6 +117,7 @@ std::string downstream_metrics(const downstream_statistics& stats) {
 struct host::impl {
   std::unique_ptr<token_acquirer_factory> services;
   sign_in_observer observer;
+  token_validated_hook on_validated;
   http::router router;
   std::unique_ptr<http::request_metrics> metrics;
   std::unique_ptr<session_service> sessions;
@@ -138,9 +141,10 @@ struct host::impl {
   }
 
   void serve_metrics(const http::exchange_ptr& x) const {
-    auto r = http::response::text(200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live) +
-                                           bearer_metrics(*bearer) + services->redis_metrics() +
-                                           downstream_metrics(services->downstream_apis().statistics()));
+    auto r = http::response::text(
+        200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live, services->tokens()) +
+                 bearer_metrics(*bearer) + services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()) +
+                 services->tokens().endpoint_metrics().render());
     r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     x->respond(std::move(r));
   }
@@ -227,6 +231,7 @@ struct host::impl {
     w.reset_password_flow = ad.reset_password_policy_id;
     authentication = std::make_unique<web_authentication>(std::move(w), services->authority(), services->tokens(), *sessions);
     if (observer) authentication->observe_sign_ins(observer);
+    if (on_validated) authentication->on_token_validated(on_validated);
     authentication->add_routes(router);
     return true;
   }
@@ -362,6 +367,7 @@ void host::use_durable_store(std::unique_ptr<cache::durable_store> store) { impl
 
 http::router& host::routes() { return impl_->router; }
 void host::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
+void host::on_token_validated(token_validated_hook hook) { impl_->on_validated = std::move(hook); }
 
 http::handler host::live(std::string page, live_handler on_message, live_handler on_open) {
   auto* i = impl_.get();

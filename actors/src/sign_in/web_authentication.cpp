@@ -77,6 +77,7 @@ std::string return_url_after_sign_in(const http::request& r) {
 struct web_authentication::impl : std::enable_shared_from_this<web_authentication::impl> {
   web_authentication_options options;
   sign_in_observer observer;
+  token_validated_hook on_validated;
   identity::authority_cache& authority;
   token_service& tokens;
   session_service& sessions;
@@ -515,9 +516,32 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
                                            "You signed in, but this site is open to the people of certain organizations only, and yours is "
                                            "not one of them. Ask this site's operators to admit it."));
     }
+    http::principal user{account, identity::flatten_claims(claims)};
+    if (!on_validated) return begin_session(x, correlation, std::move(t), std::move(user));
+    // The app's hook may await; the sign-in goes on (or not) when it is done.
+    auto decide = [](std::shared_ptr<const impl> self, http::exchange_ptr x, identity::sign_in_correlation correlation, identity::token_response t,
+                     std::string account, validated_sign_in v) -> task<void> {
+      co_await self->on_validated(v);
+      if (v.refusal) {
+        log_warning("The app refused a sign-in (on_token_validated)", {{"cid", x->req().correlation_id}, {"account", v.user.home_account_id}});
+        co_return reply(x, http::response::page(403, "You cannot use this site", *v.refusal));
+      }
+      v.user.home_account_id = std::move(account); // the hook changes what the user holds, not who they are
+      self->begin_session(x, correlation, std::move(t), std::move(v.user));
+    };
+    onbehalf::start(decide(shared_from_this(), x, correlation, std::move(t), account, validated_sign_in{std::move(user), x->req().correlation_id}),
+                    [x](std::exception_ptr e) {
+                      log_error("The app's on_token_validated hook failed; the sign-in did not complete",
+                                {{"cid", x->req().correlation_id}, {"error", what_of(e)}});
+                      reply(x, sign_in_failed("The sign-in could not be completed."));
+                    });
+  }
+
+  void begin_session(const http::exchange_ptr& x, const identity::sign_in_correlation& correlation, identity::token_response t,
+                     http::principal user) const {
+    const auto account = user.home_account_id;
     tokens.accept_sign_in_tokens(account, identity::scopes_of_first_resource(correlation.scopes), std::move(t), correlation.user_flow);
     auto self = shared_from_this();
-    http::principal user{account, identity::flatten_claims(claims)};
     if (observer) observer(user, correlation.items);
     sessions.start(std::move(user), [self, x, account, correlation](std::string session_id) {
       log_info("A user signed in", {{"cid", x->req().correlation_id}, {"account", account}});
@@ -652,6 +676,7 @@ void web_authentication::challenge_user(const http::exchange_ptr& x, const actor
 }
 
 void web_authentication::observe_sign_ins(sign_in_observer observer) { impl_->observer = std::move(observer); }
+void web_authentication::on_token_validated(token_validated_hook hook) { impl_->on_validated = std::move(hook); }
 
 void web_authentication::live_challenge(const http::websocket_ptr& socket, const http::exchange_ptr& handshake, const actors::challenge& c,
                                         const http::consent_policy& policy, const std::string& page) const {

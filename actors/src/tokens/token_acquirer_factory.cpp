@@ -86,7 +86,23 @@ struct token_acquirer_factory::impl {
   std::unique_ptr<http::client> web;
   std::unique_ptr<identity::authority_cache> authority;
   std::mutex flows_mutex;
-  std::map<std::string, std::unique_ptr<identity::authority_cache>> flow_authorities; // B2C: by user flow, lower case
+  std::map<std::string, std::unique_ptr<identity::authority_cache>> flow_authorities;   // B2C: by user flow, lower case
+  std::map<std::string, std::shared_ptr<identity::authority_cache>> tenant_authorities; // other tenants, lower case
+  static constexpr std::size_t most_tenant_authorities = 256;
+
+  // Guests' home tenants come from their sign-ins: many, so the map is bounded. One let go while
+  // a grant asks it lives until that grant has its answer.
+  std::shared_ptr<identity::authority_cache> authority_for_tenant(const std::string& tenant) {
+    auto address = settings.azure_ad.authority_for_tenant(tenant);
+    if (address.empty()) return nullptr;
+    std::lock_guard lock(flows_mutex);
+    auto key = text::to_lower(tenant);
+    if (auto found = tenant_authorities.find(key); found != tenant_authorities.end()) return found->second;
+    if (tenant_authorities.size() >= most_tenant_authorities) tenant_authorities.erase(tenant_authorities.begin());
+    auto cache = std::make_shared<identity::authority_cache>(address, fetch_over(*web));
+    tenant_authorities.emplace(key, cache);
+    return cache;
+  }
 
   // The default authority for the sign-in flow; each other B2C user flow has its own.
   identity::authority_cache& authority_for(std::string_view user_flow) {
@@ -144,6 +160,7 @@ struct token_acquirer_factory::impl {
     token_service_settings t;
     t.authority = authority.get();
     t.authority_for_flow = [this](const std::string& user_flow) { return &authority_for(user_flow); };
+    t.authority_for_tenant = [this](const std::string& tenant) { return authority_for_tenant(tenant); };
     t.sign_in_flow = settings.azure_ad.sign_up_sign_in_policy_id;
     t.tenant = settings.azure_ad.tenant_id;
     t.client = chain->front();
@@ -174,6 +191,7 @@ struct token_acquirer_factory::impl {
     own_coordination.reset();
     l1.reset();
     flow_authorities.clear();
+    tenant_authorities.clear();
     authority.reset();
     web.reset();
   }

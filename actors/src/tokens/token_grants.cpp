@@ -77,11 +77,28 @@ void send_with_client(const shared_settings& s, std::shared_ptr<const attempt> a
       });
 }
 
+// The grant as /metrics names it: Entra's and RFC 8693's URNs by what they do.
+std::string grant_name(const identity::token_grant& g) {
+  auto type = g.fields.find("grant_type").value_or("");
+  if (type.ends_with(":jwt-bearer")) return "on_behalf_of";
+  if (type.ends_with(":token-exchange")) return "token_exchange";
+  return std::string(type);
+}
+
 } // namespace
+
+std::function<void(token_outcome)> measured(const shared_settings& s, std::string grant, std::function<void(token_outcome)> done) {
+  if (!s->metrics) return done;
+  return [metrics = s->metrics, grant = std::move(grant), started = std::chrono::steady_clock::now(), done = std::move(done)](token_outcome o) {
+    metrics->record(grant, o ? std::string_view("success") : identity::to_string(o.error().kind), std::chrono::steady_clock::now() - started);
+    done(std::move(o));
+  };
+}
 
 void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done,
                 std::optional<std::chrono::milliseconds> timeout) {
   grant.claims = o.claims;
+  done = measured(s, grant_name(grant), std::move(done));
   identity::token_request_options request_options;
   request_options.correlation_id = o.correlation_id;
   request_options.traceparent = o.traceparent;
@@ -93,11 +110,15 @@ void send_grant(const shared_settings& s, identity::token_grant grant, const tok
   };
   auto* authority = !o.user_flow.empty() && s->authority_for_flow ? s->authority_for_flow(o.user_flow) : s->authority;
   if (!s->token_endpoint.empty() || !authority) return send_to(s->token_endpoint, std::move(done));
-  authority->get(
-      [send_to = std::move(send_to), done = std::move(done)](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
-        if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
-        send_to((*authority)->metadata.token_endpoint, std::move(done));
-      });
+  // Another tenant: its own discovery document names its token endpoint (kept alive while asked).
+  std::shared_ptr<identity::authority_cache> tenant_authority;
+  if (!o.tenant.empty() && o.tenant != s->tenant && s->authority_for_tenant) tenant_authority = s->authority_for_tenant(o.tenant);
+  if (tenant_authority) authority = tenant_authority.get();
+  authority->get([send_to = std::move(send_to), done = std::move(done),
+                  tenant_authority](result<identity::authority_cache::snapshot_ptr, std::string> authority) mutable {
+    if (!authority) return done(failure{identity::network_failure("the authority's discovery document: " + authority.error())});
+    send_to((*authority)->metadata.token_endpoint, std::move(done));
+  });
 }
 
 } // namespace onbehalf::actors::detail

@@ -20,6 +20,9 @@ using shared_settings = std::shared_ptr<const token_service_settings>;
 void send_grant(const shared_settings& s, identity::token_grant grant, const token_acquisition_options& o, std::function<void(token_outcome)> done,
                 std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+/// `done`, counting the request it answers in the service's metrics under `grant`.
+std::function<void(token_outcome)> measured(const shared_settings& s, std::string grant, std::function<void(token_outcome)> done);
+
 /// A grant under a lease must end before the lease does, or another holder could redeem the same
 /// credential while the authority still answers this one.
 inline std::chrono::milliseconds timeout_within(std::chrono::milliseconds lease_time) {

@@ -384,7 +384,7 @@ void begin_grant(token_actor_pointer self, const flight_request& f) {
     return send_managed_identity_request(*s.web, s.managed_identity,
                                          {f.scopes.empty() ? std::string() : f.scopes.front(), *f.options.managed_identity,
                                           "DownstreamApis:…:AcquireTokenOptions:ManagedIdentity:UserAssignedClientId"},
-                                         reporter(self, f));
+                                         detail::measured(self->state.settings, "managed_identity", reporter(self, f)));
   }
   if (f.keys.refresh_key.empty())
     return send_grant(self->state.settings, identity::token_grant::client_credentials(f.scopes), f.options, reporter(self, f));
@@ -619,6 +619,11 @@ token_service::~token_service() {
   std::lock_guard lock(impl_->mutex);
   for (auto& [key, actor] : impl_->actors) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   if (impl_->redeemer) caf::anon_send_exit(impl_->redeemer, caf::exit_reason::user_shutdown);
+}
+
+const token_endpoint_metrics& token_service::endpoint_metrics() const {
+  static const token_endpoint_metrics none; // for settings that set metrics to null
+  return impl_->settings->metrics ? *impl_->settings->metrics : none;
 }
 
 std::size_t token_service::live_actors() const {

@@ -109,3 +109,9 @@ TEST_CASE("ASP.NET Core log level names are understood") {
   CHECK(parse_log_level("Warning") == log_level::warning);
   CHECK_FALSE(parse_log_level("loud"));
 }
+
+TEST_CASE("what_of says what an exception says, and names one that says nothing") {
+  CHECK(what_of(std::make_exception_ptr(std::runtime_error("the database is down"))) == "the database is down");
+  CHECK(what_of(std::make_exception_ptr(42)) == "an exception that is not a std::exception");
+  CHECK(what_of(nullptr) == "no exception");
+}

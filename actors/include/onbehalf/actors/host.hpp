@@ -2,6 +2,7 @@
 #pragma once
 
 #include "onbehalf/actors/live_page.hpp"
+#include "onbehalf/actors/web_authentication.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/config/settings.hpp"
 #include "onbehalf/core/result.hpp"
@@ -66,6 +67,9 @@ public:
 
   /// Told of every completed sign-in, with the items its challenge carried; set before start().
   void observe_sign_ins(std::function<void(const http::principal&, const std::vector<std::pair<std::string, std::string>>&)> observer);
+  /// Decides about each sign-in the authority vouched for, before its session starts (MIW's
+  /// OnTokenValidated): add claims to the user, or refuse them with a 403 page. Before start().
+  void on_token_validated(token_validated_hook hook);
 
   // The services handlers use; valid between start() and wait() (downstream_apis() and
   // authorization_headers() from construction, so handlers may keep them).

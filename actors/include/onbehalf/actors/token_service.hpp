@@ -8,6 +8,7 @@
 // others wait, and use what the holder wrote.
 #pragma once
 
+#include "onbehalf/actors/token_endpoint_metrics.hpp"
 #include "onbehalf/cache/coordination.hpp"
 #include "onbehalf/cache/durable_store.hpp"
 #include "onbehalf/cache/memory_cache.hpp"
@@ -65,6 +66,10 @@ struct token_service_settings {
   identity::authority_cache* authority = nullptr; // must outlive the service; needed when token_endpoint is empty
   /// B2C: the authority of a user flow (the one above for an empty flow); must outlive the service.
   std::function<identity::authority_cache*(const std::string& user_flow)> authority_for_flow;
+  /// Another tenant's authority, for calls that name a tenant (token_acquisition_options::tenant):
+  /// its discovery document gives its token endpoint — for a domain, the one with the tenant's
+  /// id, as Entra answers. Null (or none set): the configured endpoint with the tenant replaced.
+  std::function<std::shared_ptr<identity::authority_cache>(const std::string& tenant)> authority_for_tenant;
   /// B2C: the sign-up-sign-in flow; asking for it is asking for the default flow (one cache).
   std::string sign_in_flow;
   std::string tenant; // partitions app tokens by client and tenant
@@ -94,6 +99,8 @@ struct token_service_settings {
   /// A cached token this close to expiry is still answered, and refreshed in the background.
   std::chrono::seconds refresh_margin{300};
   on_behalf_of_grant on_behalf_of = on_behalf_of_grant::jwt_bearer;
+  /// Every request to the authority, by grant and outcome, with its latency (for /metrics).
+  std::shared_ptr<token_endpoint_metrics> metrics = std::make_shared<token_endpoint_metrics>();
 };
 
 class token_service {
@@ -143,6 +150,8 @@ public:
 
   /// Token actors alive now: one per tenant and resource asked for (for tests and /metrics).
   std::size_t live_actors() const;
+  /// Requests to the authority so far, by grant and outcome, with latencies.
+  const token_endpoint_metrics& endpoint_metrics() const;
 
 private:
   struct impl;

@@ -8,11 +8,13 @@
 #include "onbehalf/actors/session_service.hpp"
 #include "onbehalf/actors/token_service.hpp"
 #include "onbehalf/core/sealing.hpp"
+#include "onbehalf/core/task.hpp"
 #include "onbehalf/http/router.hpp"
 #include "onbehalf/identity/authority_cache.hpp"
 #include "onbehalf/identity/authorize.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +79,20 @@ struct sign_in_request {
   }
 };
 
+/// A sign-in the authority vouched for, before its session starts (MIW's OnTokenValidated): the
+/// app may add or change claims of `user` (roles from its own database, say), or refuse it.
+struct validated_sign_in {
+  http::principal user; // with the id_token's claims
+  std::string correlation_id;
+  /// Set by refuse(): no session starts, and the user sees a 403 page with these words.
+  std::optional<std::string> refusal{};
+  void refuse(std::string words_for_the_user) { refusal = std::move(words_for_the_user); }
+};
+
+/// Runs after the id_token validates and AzureAd:AllowedTenants admits the user, before the
+/// session starts; it may await (a database). An exception it lets escape fails the sign-in.
+using token_validated_hook = std::function<task<void>(validated_sign_in&)>;
+
 /// Told of every completed sign-in, with the items its challenge carried.
 using sign_in_observer = std::function<void(const http::principal& user, const std::vector<std::pair<std::string, std::string>>& items)>;
 
@@ -113,6 +129,8 @@ public:
 
   /// Called after every sign-in completes; set before requests arrive.
   void observe_sign_ins(sign_in_observer observer);
+  /// Decides about each validated sign-in before its session starts; set before requests arrive.
+  void on_token_validated(token_validated_hook hook);
 
   const web_authentication_options& options() const;
 

@@ -73,6 +73,9 @@ struct azure_ad_options {
   /// form), else Authority as given.
   std::string effective_authority() const;
   bool is_b2c() const noexcept { return !sign_up_sign_in_policy_id.empty(); }
+  /// The authority of another tenant (a guest's home, a customer's): {Instance}{tenant}/v2.0, or
+  /// Authority with its TenantId segment replaced; empty when Authority names no tenant.
+  std::string authority_for_tenant(std::string_view tenant) const;
   /// B2C: the authority of a user flow, {Instance}tfp/{Domain}/{flow}/v2.0; the sign-up-sign-in
   /// flow's (effective_authority) for an empty flow, and outside B2C.
   std::string authority_for_flow(std::string_view user_flow) const;

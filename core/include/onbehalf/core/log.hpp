@@ -1,6 +1,7 @@
 // Structured log lines (logfmt) with levels and correlation ids; every line is redacted before it is written.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -47,6 +48,9 @@ private:
   struct state;
   state& shared();
 };
+
+/// What an exception says (std::exception::what), for a log line.
+std::string what_of(std::exception_ptr e);
 
 /// Formats a line without writing it: time, level, msg, then fields in order, all redacted.
 std::string format_log_line(log_level level, std::string_view message, std::initializer_list<log_field> fields);
