@@ -560,6 +560,17 @@ host_options bind_host(binder& b) {
   o.token_refresh_margin = seconds(b, "Onbehalf:TokenRefreshMarginSeconds", o.token_refresh_margin);
   o.ca_bundle_path = b.text("Onbehalf:CaBundlePath");
   check_readable_file(b, "Onbehalf:CaBundlePath", o.ca_bundle_path);
+  o.proxy.address = b.secret_text("Onbehalf:Proxy:Address").reveal(); // it may carry a password: shown masked
+  if (!o.proxy.address.empty() && o.proxy.address.find("://") != std::string::npos &&
+      !text::iequals(std::string_view(o.proxy.address).substr(0, 7), "http://"))
+    b.error("Onbehalf:Proxy:Address", "must be an http:// proxy address, like http://proxy.internal:3128");
+  // NO_PROXY arrives as one comma-separated string; in a file, Bypass is a list.
+  if (auto bypass = b.text("Onbehalf:Proxy:Bypass"); !bypass.empty()) {
+    for (auto host : text::split(bypass, ','))
+      if (!text::trim(host).empty()) o.proxy.bypass.emplace_back(text::trim(host));
+  } else {
+    o.proxy.bypass = b.list("Onbehalf:Proxy:Bypass", "[\"localhost\", \".internal.example\"]");
+  }
 
   o.redis = bind_redis(b);
 

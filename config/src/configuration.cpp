@@ -70,14 +70,19 @@ void configuration::add_platform_variables(char** environment) {
       {"IDENTITY_ENDPOINT", "Onbehalf:ManagedIdentity:IdentityEndpoint"},
       {"IDENTITY_HEADER", "Onbehalf:ManagedIdentity:IdentityHeader"},
       {"AZURE_POD_IDENTITY_AUTHORITY_HOST", "Onbehalf:ManagedIdentity:ImdsEndpoint"},
+      {"https_proxy", "Onbehalf:Proxy:Address"},
+      {"HTTPS_PROXY", "Onbehalf:Proxy:Address"},
+      {"no_proxy", "Onbehalf:Proxy:Bypass"},
+      {"NO_PROXY", "Onbehalf:Proxy:Bypass"},
   };
-  for (char** variable = environment; variable && *variable; ++variable) {
-    std::string_view assignment(*variable);
-    auto equals = assignment.find('=');
-    if (equals == std::string_view::npos) continue;
-    for (const auto& [name, key] : meanings)
-      if (assignment.substr(0, equals) == name)
-        set(std::string(key), std::string(assignment.substr(equals + 1)), {"environment variable " + std::string(name)});
+  // In the order above, so that a later name (HTTPS_PROXY) wins over an earlier one (https_proxy).
+  for (const auto& [name, key] : meanings) {
+    for (char** variable = environment; variable && *variable; ++variable) {
+      std::string_view assignment(*variable);
+      auto equals = assignment.find('=');
+      if (equals == std::string_view::npos || assignment.substr(0, equals) != name) continue;
+      set(std::string(key), std::string(assignment.substr(equals + 1)), {"environment variable " + std::string(name)});
+    }
   }
 }
 

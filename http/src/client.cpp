@@ -8,9 +8,15 @@
 #include "onbehalf/core/coarse_clock.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
+#include "proxy.hpp"
 #include "readers.hpp"
 #include "simple_head.hpp"
 #include "wire.hpp"
+
+#include <boost/asio/buffers_iterator.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -68,6 +74,7 @@ struct connection {
   beast::flat_buffer buffer;
   std::string out; // the request on its way out; its capacity serves the next one
   std::chrono::steady_clock::time_point idle_since;
+  bool through_proxy = false; // plain http sent to a proxy: requests in absolute form
 
   tcp_socket& socket() { return plain ? *plain : secure->next_layer(); }
 };
@@ -159,6 +166,7 @@ using lane_ptr = std::shared_ptr<lane>;
 
 struct client::impl : std::enable_shared_from_this<impl> {
   client_options options;
+  std::optional<detail::proxy_route> proxy;
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   asio::ssl::context tls{asio::ssl::context::tls_client};
@@ -280,11 +288,38 @@ struct client::impl : std::enable_shared_from_this<impl> {
     set_idle(l, l.idle_here + 1);
   }
 
+  // CONNECT through the proxy; TLS then runs end to end inside the tunnel. Nothing may follow
+  // the proxy's answer before the TLS handshake: a proxy that sends more is not trusted.
+  awaitable<std::optional<client_failure>> open_tunnel(connection& c, const url& u, const std::string& where) {
+    auto at = "the proxy " + proxy->address.host + ":" + std::to_string(proxy->address.port);
+    auto request = proxy->connect_request(u);
+    auto [write_ec, written] = co_await asio::async_write(c.socket(), asio::buffer(request), use_tuple);
+    if (write_ec && c.limit->passed()) co_return client_failure{client_error::timeout, at + " did not answer in time"};
+    if (write_ec) co_return client_failure{client_error::connect_failed, at + " closed the connection: " + write_ec.message()};
+    asio::streambuf answer(8 * 1024);
+    auto [read_ec, head_size] = co_await asio::async_read_until(c.socket(), answer, "\r\n\r\n", use_tuple);
+    if (read_ec && c.limit->passed()) co_return client_failure{client_error::timeout, at + " did not answer in time"};
+    if (read_ec) co_return client_failure{client_error::connect_failed, at + " did not open a tunnel to " + where + ": " + read_ec.message()};
+    std::string head(asio::buffers_begin(answer.data()), asio::buffers_begin(answer.data()) + static_cast<std::ptrdiff_t>(head_size));
+    auto status = detail::tunnel_status(head);
+    if (!status || answer.size() != head_size)
+      co_return client_failure{client_error::malformed_response, at + " answered CONNECT with something that is not HTTP"};
+    if (*status / 100 != 2)
+      co_return client_failure{client_error::connect_failed,
+                               at + " refused a tunnel to " + where + " (HTTP " + std::to_string(*status) + ")" +
+                                   (*status == 407 ? ": it wants credentials, given as http://user:password@host:port in the proxy address" : "")};
+    co_return std::nullopt;
+  }
+
   awaitable<result<std::unique_ptr<connection>, client_failure>> open(lane& l, const url& u, const std::string& key) {
     auto where = u.host + ":" + std::to_string(u.port);
+    const url* dial = &u;
+    bool proxied = proxy && !proxy->bypasses(u.host);
+    if (proxied) dial = &proxy->address;
+    auto dialed = dial->host + ":" + std::to_string(dial->port) + (proxied ? " (the proxy, for " + where + ")" : "");
     tcp_resolver resolver(l.context);
-    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(u.host, std::to_string(u.port), use_tuple);
-    if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + u.host + ": " + resolve_ec.message());
+    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(dial->host, std::to_string(dial->port), use_tuple);
+    if (resolve_ec) co_return fail(client_error::resolve_failed, "cannot resolve " + dial->host + ": " + resolve_ec.message());
     if (l.closing) co_return fail(client_error::connection_closed, "the HTTP client is shutting down");
 
     auto c = std::make_unique<connection>();
@@ -304,9 +339,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     c->limit->expires_after(options.connect_timeout);
     auto [connect_ec, endpoint] = co_await asio::async_connect(c->socket(), endpoints, use_tuple);
-    if (connect_ec && c->limit->passed()) co_return fail(client_error::timeout, "connecting to " + where + " timed out");
-    if (connect_ec) co_return fail(client_error::connect_failed, "cannot connect to " + where + ": " + connect_ec.message());
+    if (connect_ec && c->limit->passed()) co_return fail(client_error::timeout, "connecting to " + dialed + " timed out");
+    if (connect_ec) co_return fail(client_error::connect_failed, "cannot connect to " + dialed + ": " + connect_ec.message());
     c->socket().set_option(tcp::no_delay(true), connect_ec); // requests are written whole: no reason to wait
+    c->through_proxy = proxied && !c->secure;
+    if (proxied && c->secure) {
+      auto tunnel = co_await open_tunnel(*c, u, where);
+      if (tunnel) co_return failure{std::move(*tunnel)};
+    }
     if (c->secure) {
       beast::error_code not_an_address;
       asio::ip::make_address(u.host, not_an_address);
@@ -325,9 +365,21 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
   template <class Stream>
   awaitable<result<client_response, exchange_failure>> exchange_on(Stream& stream, connection& c, const client_request& r, const url& u,
-                                                                   std::string_view host) {
-    detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
-    c.limit->expires_after(r.response_timeout.value_or(options.response_timeout));
+                                                                   std::string_view host, std::optional<std::chrono::milliseconds> timeout) {
+    if (c.through_proxy) {
+      // A proxy takes plain http in absolute form, and its credentials with each request.
+      auto target = "http://" + std::string(host) + u.target;
+      if (proxy->authorization.empty()) {
+        detail::write_request(c.out, r.method, target, host, r.headers, r.body);
+      } else {
+        auto headers = r.headers;
+        headers.set("Proxy-Authorization", proxy->authorization);
+        detail::write_request(c.out, r.method, target, host, headers, r.body);
+      }
+    } else {
+      detail::write_request(c.out, r.method, u.target, host, r.headers, r.body);
+    }
+    c.limit->expires_after(timeout ? *timeout : r.response_timeout.value_or(options.response_timeout));
     auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(c.out), use_tuple);
     if (c.out.capacity() > retained_request_bytes) std::string().swap(c.out);
     auto where = [&u] { return u.host + ":" + std::to_string(u.port); };
@@ -423,7 +475,14 @@ struct client::impl : std::enable_shared_from_this<impl> {
   }
 
   // `l` is held by value: the lane outlives this request even if the client is closed meanwhile.
-  awaitable<void> run(lane_ptr l, client_request r, completion done) {
+  // The request is held by value (send's usual case) or shared (a caller that may send it again);
+  // `timeout`, when set, overrides its response timeout.
+  static const client_request& request_in(const client_request& r) { return r; }
+  static const client_request& request_in(const std::shared_ptr<const client_request>& r) { return *r; }
+
+  template <class Held>
+  awaitable<void> run(lane_ptr l, Held held, std::optional<std::chrono::milliseconds> timeout, completion done) {
+    const client_request& r = request_in(held);
     auto u = url::parse(r.url);
     if (!u) {
       done(fail(client_error::invalid_url,
@@ -454,9 +513,9 @@ struct client::impl : std::enable_shared_from_this<impl> {
       // Not a conditional expression: g++ 12 destroys temporaries twice around co_await in `?:`.
       result<client_response, exchange_failure> outcome = failure{exchange_failure{}};
       if (c->secure) {
-        outcome = co_await exchange_on(*c->secure, *c, r, *u, host_header(*u, key));
+        outcome = co_await exchange_on(*c->secure, *c, r, *u, host_header(*u, key), timeout);
       } else {
-        outcome = co_await exchange_on(*c->plain, *c, r, *u, host_header(*u, key));
+        outcome = co_await exchange_on(*c->plain, *c, r, *u, host_header(*u, key), timeout);
       }
       l->busy.erase(c.get());
       if (outcome) {
@@ -501,6 +560,9 @@ result<std::unique_ptr<client>, std::string> client::create(client_options optio
   std::unique_ptr<client> c(new client());
   c->impl_ = std::make_shared<impl>();
   c->impl_->options = std::move(options);
+  auto proxy = detail::proxy_route::from(c->impl_->options.proxy, c->impl_->options.no_proxy);
+  if (!proxy) return failure{proxy.error()};
+  c->impl_->proxy = std::move(*proxy);
   if (auto configured = c->impl_->configure_tls(); !configured) return failure{configured.error()};
   c->impl_->start();
   return c;
@@ -510,18 +572,26 @@ client::~client() {
   if (impl_) impl_->stop();
 }
 
+namespace {
+
+void report_unexpected(std::exception_ptr e) {
+  if (e) log_error("An outgoing HTTP request failed unexpectedly", {{"error", what_of(e)}});
+}
+
+} // namespace
+
 void client::send(client_request request, completion done) {
   auto self = impl_;
   auto l = self->lane_for_caller();
   auto& context = l->context;
-  asio::co_spawn(context, self->run(std::move(l), std::move(request), std::move(done)), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      log_error("An outgoing HTTP request failed unexpectedly", {{"error", x.what()}});
-    }
-  });
+  asio::co_spawn(context, self->run(std::move(l), std::move(request), std::nullopt, std::move(done)), report_unexpected);
+}
+
+void client::send(std::shared_ptr<const client_request> request, completion done, std::optional<std::chrono::milliseconds> response_timeout) {
+  auto self = impl_;
+  auto l = self->lane_for_caller();
+  auto& context = l->context;
+  asio::co_spawn(context, self->run(std::move(l), std::move(request), response_timeout, std::move(done)), report_unexpected);
 }
 
 void client::after(std::chrono::milliseconds delay, std::function<void()> call) {

@@ -15,7 +15,7 @@ namespace {
 struct framing_case {
   const char* what;
   std::string request;
-  unsigned status; // what the first request gets
+  int status; // what the first request gets
 };
 
 // The request a front proxy that framed the row differently would pass on as a second one.

@@ -784,7 +784,7 @@ TEST_CASE("on_token_validated: a hook that throws fails the sign-in with a page,
   CHECK(log.all().find("the membership database is down") != std::string::npos);
 }
 
-TEST_CASE("/metrics counts the requests made to the authority, by grant and outcome, with their latency") {
+TEST_CASE("/metrics counts the requests made to the authority and to the level-2 store, by kind and outcome, with their latency") {
   app_fixture app;
   browser b(*app.web, app.origin);
   app.sign_in(b);
@@ -794,6 +794,11 @@ TEST_CASE("/metrics counts the requests made to the authority, by grant and outc
   CHECK(metrics.find("onbehalf_token_request_duration_seconds_count{grant=\"authorization_code\"} 1") != std::string::npos);
   CHECK(metrics.find("onbehalf_token_request_duration_seconds_bucket{grant=\"authorization_code\",le=\"+Inf\"} 1") != std::string::npos);
   CHECK(metrics.find("onbehalf_token_actors ") != std::string::npos);
+  // The sign-in's tokens went to the RocksDB store: its writes are counted and timed.
+  auto writes = metrics.find("onbehalf_cache_l2_requests_total{store=\"rocksdb\",operation=\"write\",outcome=\"success\"} ");
+  REQUIRE(writes != std::string::npos);
+  CHECK(std::stoi(metrics.substr(metrics.find("} ", writes) + 2)) > 0);
+  CHECK(metrics.find("onbehalf_cache_l2_request_duration_seconds_count{store=\"rocksdb\",operation=\"write\"}") != std::string::npos);
 }
 
 TEST_CASE("a certificate credential from configuration (SourceType Path) signs users in: the code is redeemed with a signed assertion") {

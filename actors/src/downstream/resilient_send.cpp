@@ -58,18 +58,15 @@ task<sent> send_with_retries(http::client& web, http::client_request request, se
     if (!deadline) return std::nullopt;
     return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(*deadline - steady::now()));
   };
+  // Held once, shared by the attempts: a request carries a token of a kilobyte or more.
+  auto held = std::make_shared<const http::client_request>(std::move(request));
   for (unsigned attempt = 0;; ++attempt) {
     auto left = remaining();
     if (left && left->count() == 0)
       co_return sent{failure{http::client_failure{http::client_error::timeout, "no answer within the call's deadline (TimeoutSeconds)"}}, attempt};
-    // Kept whole for another attempt only when there may be one: the usual call moves it.
-    bool may_retry = idempotent(request.method) && attempt < policy.max_retries;
-    auto this_time = may_retry ? request : std::move(request);
-    if (left) this_time.response_timeout = left;
-    auto reply = co_await when_called_back<http::client_result>(
-        [&](std::function<void(http::client_result)> done) { web.send(std::move(this_time), std::move(done)); });
-    if (!may_retry) co_return sent{std::move(reply), attempt};
-    auto wait = retry_delay(reply, request.method, attempt, policy, remaining(), jitter_now());
+    auto reply =
+        co_await when_called_back<http::client_result>([&](std::function<void(http::client_result)> done) { web.send(held, std::move(done), left); });
+    auto wait = retry_delay(reply, held->method, attempt, policy, remaining(), jitter_now());
     if (!wait) co_return sent{std::move(reply), attempt};
     co_await when_called_back<bool>([&](std::function<void(bool)> done) { web.after(*wait, [done = std::move(done)] { done(true); }); });
   }

@@ -143,8 +143,8 @@ struct host::impl {
   void serve_metrics(const http::exchange_ptr& x) const {
     auto r = http::response::text(
         200, metrics->render() + cache_metrics(services->memory_cache(), services->durable_store(), *sessions, *live, services->tokens()) +
-                 bearer_metrics(*bearer) + services->redis_metrics() + downstream_metrics(services->downstream_apis().statistics()) +
-                 services->tokens().endpoint_metrics().render());
+                 bearer_metrics(*bearer) + services->redis_metrics() + services->store_metrics() +
+                 downstream_metrics(services->downstream_apis().statistics()) + services->tokens().endpoint_metrics().render());
     r.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     x->respond(std::move(r));
   }

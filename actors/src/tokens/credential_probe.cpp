@@ -91,6 +91,8 @@ std::vector<credential_report> probe_credentials(const config::app_settings& set
   };
   http::client_options client_options;
   client_options.ca_bundle_path = settings.host.ca_bundle_path;
+  client_options.proxy = settings.host.proxy.address;
+  client_options.no_proxy = settings.host.proxy.bypass;
   // Declared first, so it goes last: the client, closing, may still call back into it.
   std::unique_ptr<identity::authority_cache> authority;
   auto web = http::client::create(client_options);

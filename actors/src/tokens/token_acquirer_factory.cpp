@@ -7,6 +7,7 @@
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/text.hpp"
 #include "tokens/client_credentials.hpp"
+#include "tokens/measured_store.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -135,8 +136,11 @@ struct token_acquirer_factory::impl {
 
     http::client_options client_options;
     client_options.ca_bundle_path = h.ca_bundle_path;
+    client_options.proxy = h.proxy.address;
+    client_options.no_proxy = h.proxy.bypass;
     auto client = http::client::create(client_options);
-    if (!client) return failure{"Onbehalf:CaBundlePath: " + client.error()};
+    if (!client)
+      return failure{(client.error().find("proxy") != std::string::npos ? "Onbehalf:Proxy:Address: " : "Onbehalf:CaBundlePath: ") + client.error()};
     web = std::move(*client);
     authority = std::make_unique<identity::authority_cache>(settings.azure_ad.effective_authority(), fetch_over(*web));
     cache::memory_cache_options l1_options;
@@ -152,6 +156,7 @@ struct token_acquirer_factory::impl {
       l2 = std::move(store->l2);
       redis = store->redis;
     }
+    if (l2) l2 = detail::measured(std::move(l2));
     if (!redis) own_coordination = cache::coordinate_in_process(l2.get());
     coordination = redis ? static_cast<cache::coordination*>(redis) : own_coordination.get();
 
@@ -233,6 +238,8 @@ identity::authority_cache& token_acquirer_factory::authority(std::string_view us
 cache::memory_cache& token_acquirer_factory::memory_cache() { return *impl_->l1; }
 cache::durable_store* token_acquirer_factory::durable_store() { return impl_->l2.get(); }
 cache::coordination& token_acquirer_factory::coordination() { return *impl_->coordination; }
+
+std::string token_acquirer_factory::store_metrics() const { return impl_->l2 ? detail::render_store_metrics(*impl_->l2) : std::string(); }
 
 std::string token_acquirer_factory::redis_metrics() const {
   if (!impl_->redis) return {};

@@ -111,3 +111,21 @@ TEST_CASE("a downstream API's ManagedIdentity: UserAssignedClientId, or an empty
   CHECK(o.settings->find_downstream_api("Vault")->token_options.managed_identity == std::optional<std::string>("mi-2"));
   CHECK(o.warnings.empty());
 }
+
+TEST_CASE("HTTPS_PROXY and NO_PROXY, as containers and CI machines set them, become Onbehalf:Proxy") {
+  auto o = load(app_with(R"({"SourceType": "ClientSecret", "ClientSecret": "s"})"),
+                {"https_proxy=http://lower.internal:1", "HTTPS_PROXY=http://egress.internal:3128", "NO_PROXY=localhost,.corp.example, 10.0.0.1"});
+  INFO(errors_of(o));
+  REQUIRE(o.settings);
+  CHECK(o.settings->host.proxy.address == "http://egress.internal:3128");
+  CHECK(o.settings->host.proxy.bypass == std::vector<std::string>{"localhost", ".corp.example", "10.0.0.1"});
+}
+
+TEST_CASE("Onbehalf:Proxy in a file: an address and a Bypass list") {
+  auto o = load(R"({"AzureAd": {"Instance": "https://login.microsoftonline.com/", "TenantId": "contoso.onmicrosoft.com", "ClientId": "app-1",
+                                "ClientCredentials": [{"SourceType": "ClientSecret", "ClientSecret": "s"}]},
+                    "Onbehalf": {"Cache": {"Backend": "Memory"}, "Proxy": {"Address": "http://egress:3128", "Bypass": ["a.example"]}}})");
+  INFO(errors_of(o));
+  REQUIRE(o.settings);
+  CHECK(o.settings->host.proxy.bypass == std::vector<std::string>{"a.example"});
+}

@@ -69,6 +69,8 @@ public:
   std::optional<std::string> redis_state() const;
   /// With the Redis backend: Prometheus lines about it (connected, commands, failures, redirections).
   std::string redis_metrics() const;
+  /// Prometheus lines about the level-2 store: requests by operation and outcome, and latency.
+  std::string store_metrics() const;
 
 private:
   struct impl;

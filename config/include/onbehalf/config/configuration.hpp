@@ -52,7 +52,8 @@ public:
   /// Adds the variables Azure and Kubernetes set for workloads, under the keys they mean:
   /// AZURE_FEDERATED_TOKEN_FILE (Onbehalf:WorkloadIdentity:TokenFile), IDENTITY_ENDPOINT and
   /// IDENTITY_HEADER (Onbehalf:ManagedIdentity:IdentityEndpoint, …:IdentityHeader), and
-  /// AZURE_POD_IDENTITY_AUTHORITY_HOST (Onbehalf:ManagedIdentity:ImdsEndpoint). Added before
+  /// AZURE_POD_IDENTITY_AUTHORITY_HOST (Onbehalf:ManagedIdentity:ImdsEndpoint), and HTTPS_PROXY
+  /// and NO_PROXY (Onbehalf:Proxy:Address, …:Bypass; upper case wins over lower). Added before
   /// add_environment, so that `Onbehalf__…` variables override them.
   void add_platform_variables(char** environment);
 

@@ -210,6 +210,11 @@ struct host_options {
   metrics_options metrics;
   std::chrono::seconds token_refresh_margin{300}; // a cached token this close to expiry is refreshed in the background
   std::string ca_bundle_path;                     // PEM file of extra CAs trusted for outgoing HTTPS (authority, downstream APIs)
+  /// Onbehalf:Proxy — egress through an HTTP proxy (HTTPS_PROXY and NO_PROXY when not set).
+  struct proxy_settings {
+    std::string address;             // Address: http://host:port, or http://user:password@host:port
+    std::vector<std::string> bypass; // Bypass: hosts reached directly (NO_PROXY's syntax)
+  } proxy;
   std::string log_level = "info";
 };
 

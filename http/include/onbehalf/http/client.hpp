@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace onbehalf::http {
 
@@ -37,6 +38,12 @@ struct client_options {
   std::uint64_t max_response_bytes = 8 * 1024 * 1024;
   std::size_t max_idle_per_host = 256;            // per I/O thread: room for every connection a busy server keeps in use
   std::chrono::milliseconds idle_timeout{60'000}; // pooled connections unused this long are closed
+  /// An HTTP proxy for every request: "http://host:port", or http://user:password@host:port.
+  /// https goes through a CONNECT tunnel (TLS end to end); plain http is sent to it in absolute form.
+  std::string proxy{};
+  /// Hosts reached directly despite the proxy (as NO_PROXY): names, domains ("example.com" or
+  /// ".example.com" cover their subdomains), "*" for all.
+  std::vector<std::string> no_proxy{};
 };
 
 struct client_request {
@@ -90,6 +97,9 @@ public:
   /// A GET, HEAD, PUT, DELETE or OPTIONS that fails on a reused pooled connection before any
   /// answer arrives is retried once on a new connection; other methods are never retried.
   void send(client_request request, completion done);
+  /// The same for a request its caller keeps, to send it again (a retry) without copying it;
+  /// `response_timeout`, when set, overrides the request's for this send.
+  void send(std::shared_ptr<const client_request> request, completion done, std::optional<std::chrono::milliseconds> response_timeout = std::nullopt);
 
   /// Calls `call` once, after `delay`, on the I/O thread a send() from here would use: how a
   /// caller waits before a retry without holding a thread. When the client closes first, `call`
