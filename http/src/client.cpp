@@ -145,6 +145,7 @@ std::string_view to_string(client_error e) {
   case client_error::connection_closed: return "connection_closed";
   case client_error::response_too_large: return "response_too_large";
   case client_error::malformed_response: return "malformed_response";
+  case client_error::cancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -474,6 +475,37 @@ struct client::impl : std::enable_shared_from_this<impl> {
     co_return response;
   }
 
+  // A request's link to its caller's cancellation: the socket it is using, closed on the lane's
+  // thread when the cancellation comes. Forgotten when the request ends.
+  struct cancel_state {
+    tcp_socket* socket = nullptr; // touched only on the lane's thread, like `requested`
+    bool requested = false;
+  };
+  struct cancel_link {
+    std::shared_ptr<cancel_state> state = std::make_shared<cancel_state>();
+    cancellation_ptr from;
+    std::uint64_t key = 0;
+
+    // A weak client: a cancellation that comes as the client closes posts nowhere.
+    cancel_link(std::weak_ptr<impl> client, const lane_ptr& l, cancellation_ptr c) : from(std::move(c)) {
+      if (!from) return;
+      key = from->on_cancel([client = std::move(client), l, state = state] {
+        if (!client.lock()) return;
+        asio::post(l->context, [state] {
+          state->requested = true;
+          beast::error_code ignored;
+          if (state->socket) state->socket->close(ignored);
+        });
+      });
+    }
+    cancel_link(const cancel_link&) = delete;
+    cancel_link& operator=(const cancel_link&) = delete;
+    ~cancel_link() {
+      if (from) from->forget(key);
+    }
+    bool requested() const { return state->requested || (from && from->requested()); }
+  };
+
   // `l` is held by value: the lane outlives this request even if the client is closed meanwhile.
   // The request is held by value (send's usual case) or shared (a caller that may send it again);
   // `timeout`, when set, overrides its response timeout.
@@ -494,6 +526,12 @@ struct client::impl : std::enable_shared_from_this<impl> {
       co_return;
     }
     auto key = origin(*u);
+    cancel_link stop(weak_from_this(), l, r.cancel_with);
+    auto cancelled = [] { return fail(client_error::cancelled, "the request was cancelled: the caller no longer wants its answer"); };
+    if (stop.requested()) {
+      done(cancelled());
+      co_return;
+    }
     for (int attempt = 0;; ++attempt) {
       auto c = l->closing ? nullptr : take_idle(*l, key);
       bool reused = c != nullptr;
@@ -509,7 +547,13 @@ struct client::impl : std::enable_shared_from_this<impl> {
         }
         c = std::move(*made);
       }
+      if (stop.requested()) {
+        put_idle(*l, std::move(c)); // unused: as good as it was
+        done(cancelled());
+        co_return;
+      }
       l->busy.insert(c.get());
+      stop.state->socket = &c->socket();
       // Not a conditional expression: g++ 12 destroys temporaries twice around co_await in `?:`.
       result<client_response, exchange_failure> outcome = failure{exchange_failure{}};
       if (c->secure) {
@@ -518,6 +562,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
         outcome = co_await exchange_on(*c->plain, *c, r, *u, host_header(*u, key), timeout);
       }
       l->busy.erase(c.get());
+      stop.state->socket = nullptr;
+      if (stop.requested()) {
+        done(cancelled()); // its connection was closed mid-exchange: not pooled
+        co_return;
+      }
       if (outcome) {
         if (!c->origin.empty()) put_idle(*l, std::move(c));
         done(std::move(*outcome));

@@ -23,6 +23,26 @@ std::string_view exchange::param(std::string_view name) const {
   return {};
 }
 
+cancellation_ptr exchange::request_aborted() {
+  std::lock_guard lock(abort_mutex_);
+  if (!abort_signal_) {
+    abort_signal_ = std::make_shared<cancellation>();
+    if (aborted_) abort_signal_->cancel();
+  }
+  return abort_signal_;
+}
+
+void exchange::abort_request() {
+  cancellation_ptr signal;
+  {
+    std::lock_guard lock(abort_mutex_);
+    if (aborted_) return;
+    aborted_ = true;
+    signal = abort_signal_;
+  }
+  if (signal) signal->cancel(); // outside the lock: what it stops may ask for the signal again
+}
+
 bool exchange::wants_websocket() const {
   auto upgrade = request_.headers.find("Upgrade");
   return request_.method == "GET" && upgrade && text::iequals(*upgrade, "websocket");

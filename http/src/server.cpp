@@ -18,13 +18,17 @@
 #include <boost/beast/websocket.hpp>
 
 #include <array>
+#include <cerrno>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 #include <unordered_set>
+
+#include <sys/socket.h>
 
 namespace onbehalf::http {
 
@@ -73,12 +77,40 @@ std::optional<rejection> refused_framing(const request& req, int version) {
 
 struct server::impl {
   struct lane;
+  // Whether the client of a request being handled is still there. Its lane looks now and then
+  // (check_departures): nothing to read (end of stream) or a reset means it left, and
+  // exchange::request_aborted() is cancelled so that work done only for its answer stops. Bytes
+  // mean it sent more: over plain TCP a pipelined request, left for the next read; over TLS they
+  // may as well be its close_notify (TLS 1.3 hides an alert's type), so they are read into the
+  // connection's buffer to tell. Touched only on the lane's thread.
+  struct departure_watch {
+    std::weak_ptr<exchange> request;        // while the request is handled and watched
+    bool still_there = false;               // it sent more: nothing more to learn this request
+    bool reading = false;                   // over TLS: a read is pending to tell what it sent
+    bool stopping = false;                  // the answer came: that read is being called off
+    bool gone = false;                      // the client left before its answer
+    bool interrupted = false;               // that read was called off mid-record: the connection cannot go on
+    std::optional<steady_timer> read_ended; // cancelled when that read ends
+    std::function<void()> read_ahead;       // over TLS: starts that read; set once per connection
+
+    bool watched() const { return !request.expired() && !gone && !still_there && !reading; }
+    void leave() {
+      gone = true;
+      if (auto x = request.lock()) x->abort_request();
+    }
+    void reset() {
+      request.reset();
+      still_there = gone = interrupted = false;
+    }
+  };
+
   struct connection {
     lane* owner = nullptr;
     tcp_socket* socket = nullptr;
     detail::deadline* limit = nullptr; // when the peer must next have made progress
     bool idle = false;                 // waiting for the next request: safe to close on shutdown
     bool refused = false;              // answered a malformed request: what the client sent behind it is unread
+    departure_watch departure;
   };
 
   // A request whose answer has not come back yet. The lane owns it, not the exchange, so a forced
@@ -114,6 +146,8 @@ struct server::impl {
     asio::io_context context{1};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::thread thread;
+    std::optional<steady_timer> departure_check; // runs while requests are watched (check_departures)
+    bool checking = false;
   };
 
   server_options options;
@@ -320,6 +354,9 @@ struct server::impl {
     beast::flat_buffer buffer;
     std::string out; // the response on its way out; its capacity serves the next one
     auto& limit = *c.limit;
+    auto& departure = c.departure;
+    if constexpr (!std::is_same_v<Stream, tcp_socket>)
+      departure.read_ahead = [&stream, &buffer, &departure] { read_to_tell(stream, buffer, departure); };
     for (;;) {
       // Idle: wait for the first bytes of the next request under the keep-alive timeout.
       if (buffer.size() == 0) {
@@ -402,7 +439,25 @@ struct server::impl {
       std::optional<access_record> access;
       if (logger::global().enabled(log_level::debug))
         access.emplace(access_record{req.correlation_id, continue_trace(req.headers, req.correlation_id).trace_id, req.method, req.path});
-      auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner);
+      auto [answer, route_id] = co_await dispatch(std::move(req), *c.owner, [&](const exchange_ptr& x) {
+        // Watched only when the answer is not at hand and nothing of a next request is: a client
+        // that pipelines is plainly still there.
+        if (x->answered() || buffer.size() != 0) return;
+        departure.request = x;
+        check_departures(*c.owner);
+      });
+      if (departure.reading) {
+        departure.stopping = true;
+        beast::error_code ignored;
+        c.socket->cancel(ignored);
+        co_await departure.read_ended->async_wait(use_tuple);
+        departure.stopping = false;
+      }
+      bool gone = departure.gone;
+      // A client gone is told nothing more, but the answer is still written: a client that only
+      // half-closed its side after the request (as some HTTP/1.0 tools do) is still reading.
+      if (gone || departure.interrupted) keep_alive = false;
+      departure.reset();
       if (answer.upgrade && handshake) {
         record(route_id, 101, started);
         co_await run_websocket(stream, c, std::move(*handshake), std::move(answer.upgrade));
@@ -419,8 +474,9 @@ struct server::impl {
       detail::write_response(out, answer, keep_alive, head, http10);
       limit.expires_after(options.limits.request_headers_timeout);
       auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
-      record(route_id, answer.status, started);
-      if (access) log_access(*access, answer.status, started);
+      auto outcome = gone ? 499u : answer.status; // as nginx counts it: the client closed the request
+      record(route_id, outcome, started);
+      if (access) log_access(*access, outcome, started);
       if (out.capacity() > retained_response_bytes) std::string().swap(out); // one large answer should not pin memory
       if (write_ec || !keep_alive) co_return;
     }
@@ -505,6 +561,56 @@ struct server::impl {
     box->drained.cancel();
   }
 
+  // How often a lane looks whether the clients of requests being handled are still there: soon
+  // enough to stop a downstream call nobody waits for, while a request pays nothing for it.
+  static constexpr std::chrono::milliseconds departure_check_interval{200};
+
+  void check_departures(lane& l) {
+    if (l.checking) return;
+    l.checking = true;
+    if (!l.departure_check) l.departure_check.emplace(l.context);
+    l.departure_check->expires_after(departure_check_interval);
+    l.departure_check->async_wait([this, &l](beast::error_code ec) {
+      l.checking = false;
+      if (ec) return;
+      bool more = false;
+      for (auto* c : l.connections) {
+        auto& d = c->departure;
+        if (!d.watched()) continue;
+        char byte;
+        auto n = ::recv(c->socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          more = true;
+        } else if (n <= 0) {
+          d.leave();
+        } else if (d.read_ahead) {
+          d.read_ahead();
+        } else {
+          d.still_there = true;
+        }
+      }
+      if (more) check_departures(l);
+    });
+  }
+
+  template <class Stream>
+  static void read_to_tell(Stream& stream, beast::flat_buffer& buffer, departure_watch& d) {
+    d.reading = true;
+    if (!d.read_ended) d.read_ended.emplace(stream.get_executor(), std::chrono::steady_clock::time_point::max());
+    stream.async_read_some(buffer.prepare(4096), [&buffer, &d](beast::error_code ec, std::size_t got) {
+      if (!ec) {
+        buffer.commit(got);
+        d.still_there = true;
+      } else if (ec == asio::error::operation_aborted) {
+        d.interrupted = true;
+      } else {
+        d.leave();
+      }
+      d.reading = false;
+      d.read_ended->cancel();
+    });
+  }
+
   template <class Stream>
   awaitable<void> reject(Stream& stream, connection& c, std::string& out, const rejection& why, std::chrono::steady_clock::time_point started) {
     if (why.status == 0) co_return;
@@ -537,7 +643,8 @@ struct server::impl {
   // the answer is posted back to this connection's lane. The exchange is made here, not in the
   // initiation, so the request is moved once into it rather than through every layer of the
   // awaitable's machinery.
-  awaitable<std::pair<response, std::size_t>> dispatch(request&& r, lane& l) {
+  template <class OnDispatched>
+  awaitable<std::pair<response, std::size_t>> dispatch(request&& r, lane& l, OnDispatched on_dispatched) {
     auto waiting = std::make_shared<awaiting_answer>(l.context.get_executor());
     auto x = std::make_shared<exchange>(std::move(r), [weak = std::weak_ptr<awaiting_answer>(waiting), &l](response answer, std::size_t route_id) {
       auto w = weak.lock();
@@ -551,10 +658,11 @@ struct server::impl {
       });
     });
     return asio::async_initiate<decltype(use_awaitable), void(std::pair<response, std::size_t>)>(
-        [this, &l, waiting = std::move(waiting), x = std::move(x)](auto handler) mutable {
+        [this, &l, waiting = std::move(waiting), x = std::move(x), on_dispatched = std::move(on_dispatched)](auto handler) mutable {
           waiting->resume = std::make_unique<awaiting_answer::resumer_of<decltype(handler)>>(std::move(handler));
           l.awaiting.insert(std::move(waiting));
-          target.dispatch(std::move(x));
+          target.dispatch(x);
+          on_dispatched(x);
         },
         use_awaitable);
   }

@@ -43,6 +43,13 @@ std::optional<trace_context> parse_traceparent(std::string_view header) {
   return t;
 }
 
+std::string trace_context::traceparent() const {
+  std::string header;
+  header.reserve(3 + trace_id.size() + 1 + span_id.size() + 1 + flags.size()); // built once per call: one allocation
+  header.append("00-").append(trace_id).append(1, '-').append(span_id).append(1, '-').append(flags);
+  return header;
+}
+
 trace_context new_trace(std::string_view trace_id) {
   trace_context t;
   t.trace_id = lower_hex(trace_id, 32) && !all_zero(trace_id) ? std::string(trace_id) : detail::random_hex(32);

@@ -4,6 +4,7 @@
 #include "running_host.hpp"
 #include "test_client.hpp"
 
+#include "../support/eventually.hpp"
 #include "../support/websocket_client.hpp"
 
 #include <atomic>
@@ -61,14 +62,6 @@ struct live_route {
     });
   }
 };
-
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 300; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 } // namespace
 

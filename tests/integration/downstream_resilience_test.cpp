@@ -2,6 +2,7 @@
 // again within the call's deadline and what the API allows; everything else goes back to the
 // caller at once, with the API's own Retry-After.
 #include "../support/downstream_fixture.hpp"
+#include "../support/eventually.hpp"
 #include "../support/ports.hpp"
 
 using namespace onbehalf;
@@ -84,4 +85,39 @@ TEST_CASE("downstream resilience: TimeoutSeconds bounds the whole call: an API t
   REQUIRE(unreachable);
   CHECK(unreachable->cause == http::client_error::timeout);
   x.api.set_faults({}); // lets the held request go before the API stops
+}
+
+TEST_CASE("downstream resilience: a call whose caller no longer wants the answer stops: its connection is closed and the API sees it go") {
+  fixture x;
+  x.api.set_faults(fault(mode::never_answer, 0s, 0));
+  auto stop = std::make_shared<cancellation>();
+  auto call = std::async(std::launch::async, [&] {
+    return run(x.apis().get_for_app<std::vector<sample_api::todo>>("TodoApp", [&](downstream_call_options& o) {
+      o.relative_path = "api/todos";
+      o.cancel_with = stop;
+    }));
+  });
+  REQUIRE(eventually([&] { return x.api.stats().requests == 1; }));
+  stop->cancel();
+  REQUIRE(call.wait_for(5s) == std::future_status::ready);
+  auto todos = call.get();
+  REQUIRE_FALSE(todos);
+  auto* unreachable = todos.error().as<actors::downstream_unreachable>();
+  REQUIRE(unreachable);
+  CHECK(unreachable->cause == http::client_error::cancelled);
+  CHECK(eventually([&] { return x.api.stats().abandoned == 1; }));
+  x.api.set_faults({});
+}
+
+TEST_CASE("downstream resilience: a call cancelled before it is sent is not sent at all") {
+  fixture x;
+  auto stop = std::make_shared<cancellation>();
+  stop->cancel();
+  auto todos = run(x.apis().get_for_app<std::vector<sample_api::todo>>("TodoApp", [&](downstream_call_options& o) {
+    o.relative_path = "api/todos";
+    o.cancel_with = stop;
+  }));
+  REQUIRE_FALSE(todos);
+  CHECK(todos.error().as<actors::downstream_unreachable>());
+  CHECK(x.api.stats().requests == 0);
 }

@@ -4,6 +4,7 @@
 // Redis Cluster from one seed (MOVED and ASK followed), and the app starting through its
 // configuration keys Onbehalf:Redis:*.
 #include "../support/captured_log.hpp"
+#include "../support/eventually.hpp"
 #include "../support/redis_cluster.hpp"
 #include "../support/redis_server.hpp"
 #include "../support/temp_dir.hpp"
@@ -24,6 +25,7 @@
 #include <thread>
 
 using namespace onbehalf;
+using onbehalf::testing::eventually;
 using onbehalf::testing::redis_cluster;
 using onbehalf::testing::redis_server;
 using onbehalf::testing::redis_server_options;
@@ -96,16 +98,6 @@ std::string state_of(const redis::health& h) {
   case redis::health::state::refused: return "refused";
   }
   return "?";
-}
-
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 5s) {
-  auto until = clock_type::now() + limit;
-  while (!condition()) {
-    if (clock_type::now() > until) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
 }
 
 std::chrono::milliseconds since(clock_type::time_point start) {

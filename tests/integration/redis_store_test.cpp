@@ -2,6 +2,7 @@
 // partition's entries in one hash (written at once, removed at once, no scans), encryption at
 // rest, leases that one holder at a time completes, announcements between instances, and Redis
 // going away and coming back.
+#include "../support/eventually.hpp"
 #include "../support/redis_server.hpp"
 
 #include "onbehalf/cache/redis_store.hpp"
@@ -14,6 +15,7 @@
 
 using namespace onbehalf;
 using namespace onbehalf::cache;
+using onbehalf::testing::eventually;
 using onbehalf::testing::redis_server;
 using namespace std::chrono_literals;
 
@@ -60,17 +62,6 @@ coordination::lease_answer acquire(redis_store& s, const std::string& partition,
   std::promise<coordination::lease_answer> done;
   s.acquire(partition, name, ttl, [&](auto a) { done.set_value(std::move(a)); });
   return wait_for(done.get_future());
-}
-
-// Polls until `condition` holds, for up to `limit`.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 5s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
 }
 
 const std::string ada = "u|oid-ada.tid|";

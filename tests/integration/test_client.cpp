@@ -50,6 +50,16 @@ raw_connection::~raw_connection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void raw_connection::close() {
+  if (ssl_) {
+    SSL_shutdown(ssl_); // sends close_notify; the answering one is not waited for
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 void raw_connection::send(std::string_view bytes) {
   if (tls_) {
     if (ssl_) SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));

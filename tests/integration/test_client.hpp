@@ -30,6 +30,8 @@ public:
 
   bool connected() const noexcept { return fd_ >= 0 && (!tls_ || ssl_); }
   void send(std::string_view bytes);
+  /// Leaves as a polite client does: over TLS a close_notify first, then the socket is closed.
+  void close();
   /// Half-closes a plain connection: the server sees the end of the request stream, and can still answer.
   void finish_sending();
   /// Reads one response (Content-Length or chunked body; none for `head_request`).

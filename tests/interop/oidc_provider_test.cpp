@@ -10,6 +10,7 @@
 
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/host.hpp"
+#include "onbehalf/actors/token_acquirer_factory.hpp"
 #include "onbehalf/sample_api/sample_api.hpp"
 
 #include "onbehalf/core/crypto.hpp"
@@ -23,6 +24,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 using namespace onbehalf;
@@ -41,6 +43,7 @@ const std::string api_audience = "urn:onbehalf:interop-api";
 struct provider_fixture {
   temp_dir dir;
   self_signed client_certificate_source{true};
+  self_signed next_certificate_source{true}; // registered too: the certificate a rotation brings
   std::uint16_t port = testing::free_loopback_port();
   std::uint16_t app_port = testing::free_loopback_port(); // where the web-app test's host listens
   std::string issuer = "http://127.0.0.1:" + std::to_string(port);
@@ -51,7 +54,11 @@ struct provider_fixture {
   client_certificate certificate = load_certificate();
 
   provider_fixture() {
-    auto jwk_path = dir.write("client-jwk.json", certificate.key().public_part().to_jwk("interop-client-key"));
+    next_certificate_source.write_pem(dir.path("next.pem"), dir.path("next.pem"));
+    auto next = client_certificate::from_file(dir.path("next.pem"));
+    REQUIRE(next);
+    auto jwk_path = dir.write("client-jwks.json", "{\"keys\":[" + certificate.key().public_part().to_jwk("interop-client-key") + "," +
+                                                      next->key().public_part().to_jwk("interop-client-key-next") + "]}");
     std::string script = std::string(ONBEHALF_INTEROP_DIR) + "/provider.mjs";
     if (!std::filesystem::exists(std::string(ONBEHALF_INTEROP_DIR) + "/node_modules/oidc-provider"))
       FAIL("oidc-provider is not installed: run `npm ci --prefix tests/interop` (scripts/test does this)");
@@ -571,4 +578,65 @@ TEST_CASE("on-behalf-of with oidc-provider: a middle tier exchanges its caller's
   middle.wait();
   downstream.stop();
   downstream.wait();
+}
+
+// --- credentials from configuration ---
+
+namespace {
+
+actors::token_service_outcome app_token(actors::token_acquirer_factory& services) {
+  actors::token_acquisition_options force;
+  force.force_refresh = true; // each time a grant, with the credential in use now
+  std::promise<actors::token_service_outcome> answer;
+  services.tokens().acquire_token_for_app("api:read", force, [&](actors::token_service_outcome o) { answer.set_value(std::move(o)); });
+  auto future = answer.get_future();
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  return future.get();
+}
+
+// Writes `source` over `path` as cert-manager does: a new file renamed into place.
+void rotate_to(const self_signed& source, const std::string& path) {
+  source.write_pem(path + ".new", path + ".new");
+  std::filesystem::rename(path + ".new", path);
+}
+
+} // namespace
+
+TEST_CASE("credentials from configuration with oidc-provider: a secret it refuses gives way to a certificate file, read again when rotated") {
+  temp_dir dir;
+  auto path = dir.path("credential.pem");
+  rotate_to(provider().client_certificate_source, path);
+  config::app_settings s;
+  s.azure_ad.authority = provider().issuer;
+  s.azure_ad.client_id = jwt_client;
+  config::client_credential not_its_secret;
+  not_its_secret.client_secret = secret("a-secret-this-client-never-had");
+  config::client_credential certificate_file;
+  certificate_file.type = config::client_credential::source_type::path;
+  certificate_file.certificate_disk_path = path;
+  s.azure_ad.client_credentials = {not_its_secret, certificate_file};
+  s.host.cache.backend = config::cache_options::backend_type::memory;
+  s.host.actor_threads = 2;
+  s.host.log_level = "error";
+  actors::token_acquirer_factory services(s);
+  auto built = services.build();
+  INFO((built ? std::string() : built.error()));
+  REQUIRE(built);
+
+  auto first = app_token(services);
+  INFO((first ? std::string() : first.error().message()));
+  REQUIRE(first);
+  CHECK(parse_jwt(first->access_token.reveal())->claims.string("sub") == jwt_client);
+
+  // A certificate the provider does not know, written over the file: the next grant signs with it
+  // (and is refused), which shows the file is read again without a restart.
+  self_signed unregistered{true};
+  rotate_to(unregistered, path);
+  CHECK_FALSE(app_token(services));
+
+  // The rotation the provider was told of: the registered next certificate.
+  rotate_to(provider().next_certificate_source, path);
+  auto after_rotation = app_token(services);
+  INFO((after_rotation ? std::string() : after_rotation.error().message()));
+  CHECK(after_rotation);
 }

@@ -1,5 +1,6 @@
 // An independent OpenID provider (the certified `oidc-provider` package) for onbehalf's interop tests.
 // Usage: node provider.mjs PORT CLIENT_JWK_FILE [APP_PORT[,APP_PORT...]]
+// CLIENT_JWK_FILE holds the private_key_jwt client's public key, or a JWKS of its keys.
 // Serves on 127.0.0.1:PORT with two confidential clients (client_secret_post and private_key_jwt),
 // PKCE required, refresh tokens, client credentials, and a resource indicator for an API audience.
 //
@@ -23,7 +24,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const [port, clientJwkFile, appPorts] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
-const clientJwk = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
+const clientKeys = JSON.parse(readFileSync(clientJwkFile, 'utf8'));
 const redirectUri = 'http://127.0.0.1:9/signin-oidc';
 const api = 'urn:onbehalf:interop-api';
 const downstream = 'urn:onbehalf:interop-downstream';
@@ -47,7 +48,7 @@ const common = {
 const provider = new Provider(issuer, {
   clients: [
     { ...common, client_id: 'interop-secret-client', client_secret: 'interop-client-secret-0123456789', token_endpoint_auth_method: 'client_secret_post' },
-    { ...common, client_id: 'interop-jwt-client', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: { keys: [clientJwk] } },
+    { ...common, client_id: 'interop-jwt-client', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: clientKeys.keys ? clientKeys : { keys: [clientKeys] } },
   ],
   pkce: { required: () => true },
   cookies: { keys: ['onbehalf-interop-cookie-key'] },

@@ -144,7 +144,7 @@ downstream_api::prepared_call downstream_api::configured(std::string_view api) c
   if (!found)
     return failure{call_failure(configuration_error{"DownstreamApis:" + std::string(api), "no downstream API named '" + std::string(api) +
                                                                                               "' is configured (add it under DownstreamApis)"})};
-  return std::unique_ptr<downstream_call_options>(new downstream_call_options{*found, {}}); // copied into place
+  return std::unique_ptr<downstream_call_options>(new downstream_call_options{*found, {}, {}}); // copied into place
 }
 
 downstream_statistics downstream_api::statistics() const {
@@ -179,7 +179,9 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
                             "a call as the app needs exactly one scope (with Entra ID: the API's .default scope, like api://my-api-id/.default)"})};
   }
   auto token_options = token_options_of(o.token_options);
-  if (user && !user->trace().empty()) token_options.traceparent = user->trace().traceparent();
+  // Built once: for the authority (when a token must be fetched) and for the API.
+  std::string traceparent = user && !user->trace().empty() ? user->trace().traceparent() : std::string();
+  token_options.traceparent = traceparent;
   auto correlation_id = user ? user->correlation_id() : std::string();
   // A claims challenge from the API is answered once with a token that satisfies it; if the
   // authority needs the user for that, or the API asks again, the challenge goes to the user.
@@ -213,9 +215,13 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
     authorization.append(o.protocol_scheme).append(1, ' ').append(bearer);
     request.headers.set("Authorization", std::move(authorization));
     if (!correlation_id.empty()) request.headers.set("X-Correlation-ID", correlation_id);
-    const auto& trace = user && !user->trace().empty() ? user->trace() : http::new_trace();
-    request.headers.set("traceparent", trace.traceparent());
-    if (!trace.state.empty()) request.headers.set("tracestate", trace.state);
+    if (traceparent.empty()) {
+      request.headers.set("traceparent", http::new_trace().traceparent()); // a call outside a request starts a trace
+    } else {
+      request.headers.set("traceparent", traceparent);
+      if (!user->trace().state.empty()) request.headers.set("tracestate", user->trace().state);
+    }
+    request.cancel_with = o.cancel_with ? o.cancel_with : user ? user->request_aborted() : nullptr;
     if (o.customize_request) o.customize_request(request);
 
     auto outcome = co_await detail::send_with_retries(*web, std::move(request), detail::send_policy::of(o));
@@ -224,6 +230,11 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
       impl->count(api, [&](downstream_statistics::per_api& s) { s.retries += outcome.retries; });
     }
     auto& reply = outcome.reply;
+    if (!reply && reply.error().error == http::client_error::cancelled) {
+      log_info("A downstream API call was stopped: the request it was made for was abandoned by its client", {{"cid", correlation_id}, {"api", api}});
+      finish([](auto& s) { ++s.cancelled; });
+      co_return failure{call_failure(downstream_unreachable{api, reply.error().error, reply.error().message})};
+    }
     if (!reply) {
       log_warning("A downstream API could not be reached", {{"cid", correlation_id}, {"api", api}, {"reason", reply.error().message}});
       finish([](auto& s) { ++s.unreachable; });

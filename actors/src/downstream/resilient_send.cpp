@@ -61,6 +61,8 @@ task<sent> send_with_retries(http::client& web, http::client_request request, se
   // Held once, shared by the attempts: a request carries a token of a kilobyte or more.
   auto held = std::make_shared<const http::client_request>(std::move(request));
   for (unsigned attempt = 0;; ++attempt) {
+    if (held->cancel_with && held->cancel_with->requested())
+      co_return sent{failure{http::client_failure{http::client_error::cancelled, "the caller no longer wants the answer"}}, attempt};
     auto left = remaining();
     if (left && left->count() == 0)
       co_return sent{failure{http::client_failure{http::client_error::timeout, "no answer within the call's deadline (TimeoutSeconds)"}}, attempt};

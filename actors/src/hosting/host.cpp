@@ -98,6 +98,7 @@ std::string downstream_metrics(const downstream_statistics& stats) {
     line("challenge", a.challenges);
     line("error_status", a.error_statuses);
     line("unreachable", a.unreachable);
+    line("cancelled", a.cancelled);
     line("token_failure", a.token_failures);
   }
   out += "# HELP onbehalf_downstream_retries_total Downstream requests sent again, the API having been unreachable or busy.\n"

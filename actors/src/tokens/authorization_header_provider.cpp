@@ -7,7 +7,8 @@
 namespace onbehalf::actors {
 
 signed_in_user::signed_in_user(const http::exchange_ptr& x)
-    : correlation_id_(x->req().correlation_id), trace_(http::continue_trace(x->req().headers, x->req().correlation_id)) {
+    : correlation_id_(x->req().correlation_id), trace_(http::continue_trace(x->req().headers, x->req().correlation_id)),
+      request_aborted_(x->request_aborted()) {
   if (!x->user) return;
   home_account_id_ = x->user->home_account_id;
   login_hint_ = std::string(x->user->username());

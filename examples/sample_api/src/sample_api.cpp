@@ -138,8 +138,14 @@ struct server::impl {
               x, json_answer(200, R"({"id": ["not", "a", "string"], "displayName": 42, "title": false, "done": "yes", "value": "not an array"})"));
         case faults::mode::huge_body: return finish(x, json_answer(200, "\"" + std::string(16 * 1024 * 1024, 'x') + "\""));
         case faults::mode::never_answer: {
-          std::lock_guard lock(mutex);
-          held.push_back(x);
+          {
+            std::lock_guard lock(mutex);
+            held.push_back(x);
+          }
+          x->request_aborted()->on_cancel([this] {
+            std::lock_guard lock(mutex);
+            ++counts.abandoned;
+          });
           return;
         }
         }

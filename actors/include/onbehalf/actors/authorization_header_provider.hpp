@@ -38,6 +38,9 @@ public:
   /// unless set — as work started by a queued message continues the message's trace.
   const http::trace_context& trace() const noexcept { return trace_; }
   void set_trace(http::trace_context trace) { trace_ = std::move(trace); }
+  /// Cancelled when the client of the request this user came from goes away: downstream calls
+  /// made for the user then stop. Null outside a request.
+  const cancellation_ptr& request_aborted() const noexcept { return request_aborted_; }
 
 private:
   std::string home_account_id_; // empty: nobody is signed in, and any user token needs a sign-in
@@ -47,6 +50,7 @@ private:
   std::string caller_token_digest_;
   bool is_application_ = false;
   http::trace_context trace_;
+  cancellation_ptr request_aborted_;
 };
 
 struct access_token {

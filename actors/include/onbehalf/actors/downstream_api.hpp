@@ -30,6 +30,9 @@ struct downstream_call_options : config::downstream_api_options {
   /// The last word on the request before it is sent (MIW's CustomizeHttpRequestMessage): add a
   /// header, change the URL. The Authorization header is already set.
   std::function<void(http::client_request&)> customize_request;
+  /// Stops the call (closing its connection) once cancelled; by default the user's
+  /// request_aborted(): a call made for a request whose client went away stops with it.
+  cancellation_ptr cancel_with;
 };
 
 /// A 2xx answer as received.
@@ -49,8 +52,9 @@ struct downstream_statistics {
     std::size_t error_statuses = 0;
     std::size_t unreachable = 0;
     std::size_t token_failures = 0;
-    std::size_t retries = 0; // sends after the first, to an API that was unreachable or busy
-    double seconds = 0;      // summed over calls, token acquisition included
+    std::size_t cancelled = 0; // stopped because the request they were made for was abandoned
+    std::size_t retries = 0;   // sends after the first, to an API that was unreachable or busy
+    double seconds = 0;        // summed over calls, token acquisition included
   };
   std::vector<per_api> apis;
 };

@@ -2,6 +2,7 @@
 // and host name verification always on, timeouts, a response size limit, and one safe retry.
 #pragma once
 
+#include "onbehalf/core/cancellation.hpp"
 #include "onbehalf/core/result.hpp"
 #include "onbehalf/http/message.hpp"
 
@@ -52,6 +53,9 @@ struct client_request {
   header_list headers;
   std::string body;
   std::optional<std::chrono::milliseconds> response_timeout; // overrides the client's
+  /// Once cancelled (the caller's own client went away), the request stops where it is: its
+  /// connection is closed, not pooled, and it ends with client_error::cancelled.
+  cancellation_ptr cancel_with{};
 };
 
 struct client_response {
@@ -70,6 +74,7 @@ enum class client_error {
   connection_closed, // the server closed or reset the connection before answering
   response_too_large,
   malformed_response,
+  cancelled, // the caller's cancellation stopped the request (client_request::cancel_with)
 };
 
 std::string_view to_string(client_error e);

@@ -1,6 +1,7 @@
 // One request in flight: what arrived, and the one-time way to answer it from any thread.
 #pragma once
 
+#include "onbehalf/core/cancellation.hpp"
 #include "onbehalf/http/message.hpp"
 #include "onbehalf/http/principal.hpp"
 #include "onbehalf/http/websocket.hpp"
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +39,12 @@ public:
   bool respond(response r);
   bool answered() const noexcept { return answered_.load(std::memory_order_acquire); }
 
+  /// Cancelled when the client goes away before its answer (ASP.NET Core's RequestAborted): work
+  /// done only for this answer can stop. Downstream calls made with signed_in_user(x) stop with it.
+  cancellation_ptr request_aborted();
+  /// The client went away: cancels request_aborted(). Called by the server.
+  void abort_request();
+
   /// True for a WebSocket handshake (GET with Upgrade: websocket).
   bool wants_websocket() const;
   /// Answers a WebSocket handshake by accepting it; `on_message` and `on_close` run on the
@@ -59,6 +67,9 @@ private:
   std::vector<std::pair<std::string, std::string>> params_;
   std::vector<header_field> extra_headers_;
   std::atomic<bool> answered_{false};
+  std::mutex abort_mutex_;
+  bool aborted_ = false;
+  cancellation_ptr abort_signal_; // made when first asked for: most requests never need one
 };
 
 using exchange_ptr = std::shared_ptr<exchange>;

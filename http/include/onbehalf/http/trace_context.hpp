@@ -19,7 +19,7 @@ struct trace_context {
 
   bool empty() const noexcept { return trace_id.empty(); }
   /// The traceparent header for a call made within this span.
-  std::string traceparent() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+  std::string traceparent() const;
 };
 
 /// The caller's trace id and flags from a traceparent header (version 00, or a later version's

@@ -61,6 +61,7 @@ struct statistics {
   std::size_t requests = 0;      // API requests that arrived (not /admin)
   std::size_t in_flight = 0;     // answered not yet
   std::size_t max_in_flight = 0; // the most at once since the last reset
+  std::size_t abandoned = 0;     // held requests (never_answer) whose caller went away
 };
 
 class server {
