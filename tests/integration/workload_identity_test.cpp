@@ -254,3 +254,30 @@ TEST_CASE("certificates from configuration: a base64 PKCS#12 (SourceType Base64E
   REQUIRE(seen);
   CHECK(seen->token.roles == std::vector<std::string>{"Todo.Read.All", "Todo.ReadWrite.All"});
 }
+
+TEST_CASE("workload and managed identity: no projected token, managed-identity token or token won with them reaches the debug log") {
+  captured_log log;
+  temp_dir files;
+  auto token_file = files.path("azure-identity-token");
+  std::string projected;
+  {
+    fixture x([&](config::app_settings& s, dev::authority_fixture& f) {
+      projected = f.authority.workload_token(service_account);
+      replace_file(token_file, projected);
+      s.azure_ad.client_credentials = {assertion_file(token_file), from_managed_identity("mi-user-client")};
+      s.managed_identity.imds_endpoint = f.authority.base_url();
+      s.downstream_apis[1].relative_path = "api/echo";
+      s.host.log_level = "debug";
+    });
+    CHECK(echo_as_app(x));
+    // Refused: the chain moves on to the managed identity, whose token becomes the assertion.
+    replace_file(token_file, x.f.authority.workload_token("system:serviceaccount:shop:intruder"));
+    CHECK(x.forced_app_token());
+    CHECK(x.f.authority.token_requests("managed_identity") == 1);
+  }
+  logger::global().set_level(log_level::info);
+  auto text = log.all();
+  CHECK(text.find("700213") != std::string::npos); // the refusal was logged
+  CHECK(text.find(projected.substr(projected.rfind('.') + 1)) == std::string::npos);
+  CHECK(text.find("eyJ") == std::string::npos); // no JWT at all
+}
