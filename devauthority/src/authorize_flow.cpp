@@ -12,6 +12,36 @@ namespace onbehalf::devauthority {
 
 namespace {
 
+// One permission of a middle tier that a user's consent to a client covers too.
+struct combined_grant {
+  const app* middle_tier;
+  const resource* downstream;
+  std::string scope;
+};
+
+// Entra's combined consent: a user who consents to `f`'s client using an API consents as well to
+// what that API's app needs downstream (its required permissions), when the API's app names the
+// client among its knownClientApplications. Returns what the user has not consented to yet, or
+// everything with prompt=consent.
+std::vector<combined_grant> combined_consent(authority_core& core, const tenant& t, const pending_flow& f,
+                                             const std::map<const resource*, requested_scopes>& requested) {
+  std::vector<combined_grant> out;
+  for (const auto& [res, asked] : requested) {
+    const app* middle = t.find_app(res->app_id);
+    if (!middle || middle->client_id == f.client_id) continue;
+    const auto& known = middle->known_client_applications;
+    if (std::find(known.begin(), known.end(), f.client_id) == known.end()) continue;
+    for (const auto& [uri, scopes] : middle->required_permissions) {
+      const resource* downstream = find_resource(t, uri);
+      if (!downstream) continue;
+      const auto& granted = core.consents[authority_core::consent_key(f.user_name, middle->client_id, downstream->app_id_uri)];
+      for (const auto& s : scopes)
+        if (!granted.count(s) || f.prompt == "consent") out.push_back({middle, downstream, s});
+    }
+  }
+  return out;
+}
+
 constexpr std::string_view session_cookie = "devauthority_session";
 
 http::response html(unsigned status, std::string body) {
@@ -108,6 +138,7 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
     for (const auto& s : asked.names)
       if ((!granted.count(s) && !asked.admin_consented.count(s)) || f.prompt == "consent") missing.push_back(res->app_id_uri + "/" + s);
   }
+  for (const auto& g : combined_consent(core, *home, f, *requested)) missing.push_back(g.downstream->app_id_uri + "/" + g.scope);
   if (!missing.empty() && !f.consented)
     return html(200, pages::consent(action_url(core, f, "consent"), flow_id, a->display_name, f.user_name, missing));
   bool second_factor_done = session && session->user_name == f.user_name && session->second_factor;
@@ -223,6 +254,8 @@ void handle_consent(authority_core& core, const http::exchange_ptr& x) {
     }
     const tenant* home = core.dir.home_tenant_of(f.user_name);
     if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
+      for (const auto& g : combined_consent(core, *home, f, *requested))
+        core.consents[authority_core::consent_key(f.user_name, g.middle_tier->client_id, g.downstream->app_id_uri)].insert(g.scope);
       for (const auto& [res, asked] : *requested) {
         auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
         granted.insert(asked.names.begin(), asked.names.end());

@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <thread>
 
@@ -222,6 +223,15 @@ struct dev_authority::impl {
                 }));
     // Token requests by grant type, e.g. {"authorization_code":100,"refresh_token":100}: how a
     // benchmark checks that a cache spared the authority.
+    router.post("/admin/required-permission", admin([this, done](const text::form_fields& form) {
+                  auto client = std::string(form.find("client_id").value_or(""));
+                  auto resource = std::string(form.find("resource").value_or(""));
+                  auto scope = std::string(form.find("scope").value_or(""));
+                  if (!require(client, resource, scope))
+                    return http::response::error(400,
+                                                 "client_id must name an app and resource one of its tenant's APIs, with a scope; nothing changed.");
+                  return done(client + " now requires " + resource + "/" + scope);
+                }));
     router.get("/admin/token-requests", admin([this](const text::form_fields&) {
                  boost::json::object counts;
                  {
@@ -245,6 +255,19 @@ struct dev_authority::impl {
     core.retired_keys.emplace_back(core.key_id, core.signing_key.public_part());
     core.signing_key = identity::signing_key::generate(identity::jws_algorithm::rs256);
     core.key_id = "devauthority-" + std::to_string(core.retired_keys.size() + 1);
+  }
+  // An app registration that gains a permission, as in the portal: users consent to it next time.
+  bool require(std::string_view client_id, std::string_view resource_uri, std::string_view scope) {
+    std::lock_guard lock(core.mutex);
+    for (auto& t : core.dir.tenants) {
+      auto a = std::find_if(t.apps.begin(), t.apps.end(), [&](const app& x) { return x.client_id == client_id; });
+      const auto* res = find_resource(t, resource_uri);
+      if (a == t.apps.end() || !res || scope.empty()) continue;
+      auto& scopes = a->required_permissions[res->app_id_uri];
+      if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.emplace_back(scope);
+      return true;
+    }
+    return false;
   }
   // Ends every sign-in of the user: their refresh tokens stay refused even after a new sign-in.
   void revoke(const std::string& user) {
@@ -302,6 +325,9 @@ std::string dev_authority::user_flow_authority(std::string_view tenant, std::str
 void dev_authority::rotate_signing_key() { impl_->rotate(); }
 void dev_authority::revoke_user(std::string_view user_name) { impl_->revoke(std::string(user_name)); }
 void dev_authority::set_faults(faults f) { impl_->set(f); }
+bool dev_authority::require_permission(std::string_view client_id, std::string_view resource, std::string_view scope) {
+  return impl_->require(client_id, resource, scope);
+}
 void dev_authority::set_access_token_lifetime(std::chrono::seconds lifetime) { impl_->set_access_token_lifetime(lifetime); }
 
 std::size_t dev_authority::requests_held() const { return impl_->delayed->waiting(); }

@@ -96,6 +96,7 @@ result<directory, std::vector<config::problem>> read_directory(const config::con
       a.post_logout_redirect_uris = r.list(ak + ":PostLogoutRedirectUris");
       a.required_permissions = r.map_of_lists(ak + ":RequiredPermissions");
       a.application_permissions = r.map_of_lists(ak + ":ApplicationPermissions");
+      a.known_client_applications = r.list(ak + ":KnownClientApplications");
       if (a.redirect_uris.empty() && a.secrets.empty() && a.certificates.empty() && a.federated_credentials.empty())
         r.problem(ak, "an app needs RedirectUris (to sign users in) or a credential (to call APIs)");
       t.apps.push_back(std::move(a));

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace onbehalf::sample_webapi {
 
@@ -22,6 +23,15 @@ struct overview {
 BOOST_DESCRIBE_STRUCT(overview, (), (caller, profile, graph_display_name, open_todos))
 
 // GET api/profile answers the sample API's sample_api::profile: one call on the caller's behalf.
+
+/// GET api/inbox: the subjects of the caller's latest messages, read from Graph on the caller's
+/// behalf with Mail.Read, a permission asked for by name: users consent to it for the middle tier
+/// through the web app that calls it (combined consent), once its registration lists it.
+struct inbox {
+  std::string caller;
+  std::vector<std::string> subjects;
+};
+BOOST_DESCRIBE_STRUCT(inbox, (), (caller, subjects))
 
 /// GET api/summary, for applications with the Overview.Read.All role: no user involved.
 struct summary {

@@ -1,7 +1,8 @@
 // onbehalf-sample-webapi: a middle tier (MIW's AddMicrosoftIdentityWebApi with
 // EnableTokenAcquisitionToCallDownstreamApi). It admits callers by their bearer token, and calls
 // the sample API and Graph on behalf of the user in that token; applications with a role get a
-// summary the app itself may read.
+// summary the app itself may read. Its inbox needs a permission users consent to through the web
+// app (combined consent): a challenge that travels back through the web app to the user.
 //
 //   onbehalf-sample-webapi --config examples/samplewebapi.json
 #include "contract.hpp"
@@ -39,6 +40,18 @@ task<void> profile(actors::downstream_api& apis, http::exchange_ptr x) {
   x->respond(http::response::json(200, json::write(p)));
 }
 
+// Graph's messages with a permission of their own ("Mail"): until the user consented to it for
+// the middle tier, the grant is refused and the caller gets a 403 naming Mail.Read.
+task<void> inbox(actors::downstream_api& apis, http::exchange_ptr x) {
+  actors::graph::client mail(apis, "Mail");
+  actors::graph::messages_query latest;
+  latest.top = 5;
+  sample_webapi::inbox in;
+  in.caller = std::string(x->user->display_name());
+  for (auto& m : or_throw(co_await mail.me_messages(x, latest))) in.subjects.push_back(m.subject.value_or("(no subject)"));
+  x->respond(http::response::json(200, json::write(in)));
+}
+
 task<void> summary(actors::downstream_api& apis, http::exchange_ptr x) {
   auto todos = or_throw(co_await apis.get_for_app<std::vector<sample_api::todo>>("TodoApp", [](downstream_call_options& o) { at(o, "api/todos"); }));
   sample_webapi::summary s;
@@ -55,6 +68,7 @@ int main(int argc, char** argv) {
   if (!api) return exit_status;
   auto& apis = api->downstream_apis();
   api->routes().get("/api/overview", [&apis](http::exchange_ptr x) { return overview(apis, std::move(x)); }).require_scope({"access_as_user"});
+  api->routes().get("/api/inbox", [&apis](http::exchange_ptr x) { return inbox(apis, std::move(x)); }).require_scope({"access_as_user"});
   api->routes().get("/api/profile", [&apis](http::exchange_ptr x) { return profile(apis, std::move(x)); }).require_scope({"access_as_user"});
   api->routes()
       .get("/api/summary", [&apis](http::exchange_ptr x) { return summary(apis, std::move(x)); })

@@ -1,9 +1,11 @@
 // onbehalf-walkthrough: the sample app's story, told on a terminal. It plays a person in a
 // browser — signs in, consents, reads the profile, consents to mail, creates, renames, finishes
 // and deletes a todo, calls two APIs at once, calls a web API that calls two more on the user's
-// behalf, signs out — and prints what happens at each step.
+// behalf (and consents through the app to a permission that web API gained), signs out — and
+// prints what happens at each step.
 //
-//   onbehalf-walkthrough [--app http://127.0.0.1:5000] [--user ada@contoso.onmicrosoft.com] [--password ada-dev-password]
+//   onbehalf-walkthrough [--app http://127.0.0.1:5000] [--authority http://127.0.0.1:5100]
+//                        [--user ada@contoso.onmicrosoft.com] [--password ada-dev-password]
 #include "onbehalf/core/text.hpp"
 #include "onbehalf/devauthority/scripted_browser.hpp"
 
@@ -19,6 +21,7 @@ namespace {
 
 struct options {
   std::string app = "http://127.0.0.1:5000";
+  std::string authority = "http://127.0.0.1:5100"; // the development authority, for its admin endpoint
   devauthority::person who{"ada@contoso.onmicrosoft.com", "ada-dev-password", {}, {}, "123456"};
 };
 
@@ -92,6 +95,16 @@ public:
         shown_after(overview.last.body, "<th>The sample API saw</th><td>") + "; Graph saw " +
         shown_after(overview.last.body, "<th>Graph saw</th><td>"));
 
+    step("The sample web API gains Mail.Read; open the inbox: its consent challenge comes back through the app to you");
+    auto added = browser_.request("POST", o_.authority + "/admin/required-permission",
+                                  "client_id=44444444-4444-4444-4444-444444444444&resource=https%3A%2F%2Fgraph.microsoft.com&scope=mail.read");
+    if (!added || added->status != 200) fail("the development authority at " + o_.authority + " did not take the new permission");
+    say("an administrator added Mail.Read to the sample web API's registration (the development authority's admin endpoint)");
+    auto inbox = get("/inbox");
+    report_authority(inbox);
+    expect(inbox.last.body.find("The sample web API read ") != std::string::npos, "the inbox shows what the sample web API read");
+    say(shown_after(inbox.last.body, "<p>The sample web API read ").substr(0, 40) + "...");
+
     step("Open the dashboard: optional data, with defaults if a service fails");
     auto dashboard = get("/dashboard");
     expect(dashboard.last.status == 200, "the dashboard is shown");
@@ -164,12 +177,14 @@ int main(int argc, char** argv) {
     std::string_view flag = argv[i];
     if (flag == "--app")
       o.app = argv[i + 1];
+    else if (flag == "--authority")
+      o.authority = argv[i + 1];
     else if (flag == "--user")
       o.who.user = argv[i + 1];
     else if (flag == "--password")
       o.who.password = argv[i + 1];
     else {
-      std::cerr << "usage: onbehalf-walkthrough [--app URL] [--user NAME] [--password PASSWORD]\n";
+      std::cerr << "usage: onbehalf-walkthrough [--app URL] [--authority URL] [--user NAME] [--password PASSWORD]\n";
       return 2;
     }
   }

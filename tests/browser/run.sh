@@ -51,7 +51,7 @@ start sample-api 'Sample API ready' SampleApi__Port=$api SampleApi__Authority=ht
   "$build/examples/sample_api/onbehalf-sample-api" --config "$root/examples/sampleapi.json"
 start sample-webapi 'address=127.0.0.1' Onbehalf__Port=$webapi AzureAd__Instance=http://127.0.0.1:$auth/ \
   DownstreamApis__TodoList__BaseUrl=http://127.0.0.1:$api DownstreamApis__TodoApp__BaseUrl=http://127.0.0.1:$api \
-  DownstreamApis__GraphAPI__BaseUrl=http://127.0.0.1:$api/v1.0 \
+  DownstreamApis__GraphAPI__BaseUrl=http://127.0.0.1:$api/v1.0 DownstreamApis__Mail__BaseUrl=http://127.0.0.1:$api/v1.0 \
   "$build/examples/sample_webapi/onbehalf-sample-webapi" --config "$root/examples/samplewebapi.json"
 start sample-app 'address=127.0.0.1' Onbehalf__Port=$app AzureAd__Instance=http://127.0.0.1:$auth/ Onbehalf__Cache__Path="$work/cache" \
   DownstreamApis__MyAPI__BaseUrl=http://127.0.0.1:$api DownstreamApis__TodoList__BaseUrl=http://127.0.0.1:$api \
@@ -59,4 +59,4 @@ start sample-app 'address=127.0.0.1' Onbehalf__Port=$app AzureAd__Instance=http:
   DownstreamApis__Overview__BaseUrl=http://127.0.0.1:$webapi \
   "$build/examples/sample_app/onbehalf-sample" --config "$root/examples/appsettings.json"
 
-node "$here/sample_app.mjs" "http://127.0.0.1:$app"
+node "$here/sample_app.mjs" "http://127.0.0.1:$app" "http://127.0.0.1:$auth"

@@ -1,6 +1,6 @@
 // The sample web app in a real browser: Debian's chromium, headless, driven by playwright-core.
 // Each step is one thing a person does; a screenshot of each page is kept in artifacts/.
-//   node sample_app.mjs http://127.0.0.1:PORT
+//   node sample_app.mjs http://127.0.0.1:APP_PORT http://127.0.0.1:AUTHORITY_PORT
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const app = process.argv[2];
+const authority = process.argv[3];
 const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'onbehalf-chromium-'));
@@ -122,6 +123,23 @@ try {
     const shown = await text();
     assert.match(shown, /The sample web API saw\s+Ada Lovelace/);
     assert.match(shown, /Graph saw\s+Ada Lovelace/);
+  });
+
+  await step('opens Inbox after the sample web API gained Mail.Read: its consent challenge comes back through the app to her', async () => {
+    // An administrator adds Mail.Read to the sample web API's registration: nobody consented to it yet.
+    const added = await fetch(`${authority}/admin/required-permission`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=44444444-4444-4444-4444-444444444444&resource=https%3A%2F%2Fgraph.microsoft.com&scope=mail.read',
+    });
+    assert.equal(added.status, 200);
+    await page.goto(`${app}/inbox`);
+    await page.waitForSelector('button[value=accept]');
+    assert.match(await page.content(), /https:\/\/graph\.microsoft\.com\/mail\.read/);
+    await consentIfAsked('consent-inbox');
+    await page.waitForURL(`${app}/inbox`);
+    await shot('inbox');
+    assert.match(await text(), /The sample web API read \d+ messages for Ada Lovelace/);
   });
 
   await step('adds a todo on the live page, where the server asks for consent and the page resumes after it', async () => {

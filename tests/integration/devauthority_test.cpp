@@ -486,3 +486,23 @@ TEST_CASE("dev authority: codes and refresh tokens expire after their configured
   CHECK(expired_refresh.has_code(700082));
   CHECK(expired_refresh.reason == interaction_reason::refresh_token_expired);
 }
+
+TEST_CASE("dev authority: POST /admin/required-permission adds to an app's registration, and refuses an unknown app or API") {
+  authority_fixture f;
+  auto require = [&f](const std::string& form) {
+    http::client_request r{"POST", f.authority.base_url() + "/admin/required-permission", {}, form, {}};
+    r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    auto reply = send_and_wait(*f.web, r);
+    REQUIRE(reply);
+    return reply->status;
+  };
+  CHECK(require("client_id=" + client_id + "&resource=https%3A%2F%2Fgraph.microsoft.com&scope=mail.send") == 200);
+  CHECK(require("client_id=nobody&resource=https%3A%2F%2Fgraph.microsoft.com&scope=mail.send") == 400);
+  CHECK(require("client_id=" + client_id + "&resource=api%3A%2F%2Fnowhere&scope=read") == 400);
+  // .default asks for the registration's permissions, the new one with them.
+  browser b(*f.web, f.authority.base_url());
+  sign_in_options o;
+  o.scopes = {"https://graph.microsoft.com/.default"};
+  auto tokens = signed_in_tokens(f, b, o);
+  CHECK(claims_of(tokens.access_token.reveal()).string("scp") == "user.read mail.read mail.send");
+}

@@ -128,13 +128,42 @@ TEST_CASE("downstream outcomes: a 403 insufficient_scope is a challenge for the 
 TEST_CASE("downstream outcomes: of the scopes a 403 names, those that are not valid scopes are left out") {
   // A quote or backslash in a scope would break the WWW-Authenticate this app writes for scripts.
   raw_server api("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", "
-                 "scope=\"api://todo/Todo.ReadWrite evil\\\"quote back\\\\slash\"\r\n\r\n");
+                 "scope=\"api://todo-api/Todo.ReadWrite evil\\\"quote back\\\\slash\"\r\n\r\n");
   fixture x([&](config::app_settings& s) { point_todo_list_at(s, api.base_url()); });
   auto ada = x.sign_in();
   auto f = profile_fails(x, ada);
   const auto* c = f.as<actors::challenge>();
   REQUIRE(c);
-  CHECK(c->scopes == std::vector<std::string>{"api://todo/Todo.ReadWrite"});
+  CHECK(c->scopes == std::vector<std::string>{"api://todo-api/Todo.ReadWrite"});
+}
+
+TEST_CASE("downstream outcomes: a 403 names a scope on another resource: the scopes of a middle tier's API, asked for with the app's own") {
+  // The app calls a middle tier with its own scope for it; the middle tier's 403 names what it
+  // lacks downstream. The user consents to that for the middle tier only through the app's scope
+  // (combined consent): the challenge asks for the app's scope again, not for Graph's.
+  raw_server middle("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", "
+                    "scope=\"https://graph.microsoft.com/mail.send\", proposedAction=\"consent\"\r\n\r\n");
+  fixture x([&](config::app_settings& s) {
+    point_todo_list_at(s, middle.base_url());
+    s.downstream_apis[0].scopes = {dev::todo_api + "/access_as_user"};
+  });
+  auto ada = x.sign_in({dev::todo_api + "/access_as_user"});
+  auto f = profile_fails(x, ada);
+  const auto* c = f.as<actors::challenge>();
+  REQUIRE(c);
+  CHECK(c->scopes == std::vector<std::string>{dev::todo_api + "/access_as_user"});
+}
+
+TEST_CASE("downstream outcomes: Graph's 403 naming its scope with the resource asks for that scope, though the app names Graph's scopes bare") {
+  raw_server graph("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", "
+                   "scope=\"https://graph.microsoft.com/mail.send\"\r\n\r\n");
+  fixture x([&](config::app_settings& s) { s.downstream_apis[2].base_url = graph.base_url(); });
+  auto ada = x.sign_in(graph_scopes);
+  auto answer = run(x.apis().call_for_user(ada, "GraphAPI", [](downstream_call_options& o) { o.relative_path = "me"; }));
+  REQUIRE_FALSE(answer);
+  const auto* c = answer.error().as<actors::challenge>();
+  REQUIRE(c);
+  CHECK(c->scopes == std::vector<std::string>{"https://graph.microsoft.com/mail.send"});
 }
 
 TEST_CASE("downstream outcomes: a 403 insufficient_scope to the app's own token is the API's error, never a user's challenge") {

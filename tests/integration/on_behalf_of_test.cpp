@@ -367,3 +367,68 @@ TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches th
   middle->stop();
   middle->wait();
 }
+
+TEST_CASE("on-behalf-of: a permission the middle tier gained since the user consented sends the web app's user back to consent for it, "
+          "and then the page is shown") {
+  // The middle tier lists the web app among its known clients (Entra's knownClientApplications):
+  // a user's consent to the web app calling it covers what the middle tier needs downstream.
+  std::unique_ptr<sample_api::server> downstream;
+  std::unique_ptr<actors::host> middle;
+  web::app_fixture app(
+      [&](config::app_settings& s) {
+        sample_api::settings api;
+        api.port = 0;
+        api.authority = s.azure_ad.authority;
+        api.todo = {"sensitive-app-id", sensitive_api};
+        downstream = std::make_unique<sample_api::server>(api);
+        REQUIRE(downstream->start());
+        auto tier = middle_tier_settings(s.azure_ad.authority, downstream->base_url());
+        // Asked for by name, beyond .default: Graph's /me needs User.Read, and this middle tier Mail.Send besides.
+        tier.downstream_apis[2].scopes = {"https://graph.microsoft.com/user.read", "https://graph.microsoft.com/mail.send"};
+        middle = std::make_unique<actors::host>(tier);
+        add_middle_tier_routes(*middle);
+        auto middle_port = middle->start();
+        REQUIRE(middle_port);
+        config::downstream_api_options m;
+        m.name = "Middle";
+        m.base_url = "http://127.0.0.1:" + std::to_string(*middle_port);
+        m.scopes = {web::todo_scope};
+        s.downstream_apis = {m};
+      },
+      [](actors::host& h) {
+        auto& apis = h.downstream_apis();
+        auto page = [&apis](const char* path) {
+          return [&apis, path](http::exchange_ptr x) -> task<void> {
+            auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [path](actors::downstream_call_options& o) { at(o, path); }));
+            x->respond(http::response::text(200, "through the middle tier: " + r.body));
+          };
+        };
+        h.routes().get("/me", page("api/me")).authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+        h.routes().get("/mail", page("api/mail")).authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+      },
+      [](devauthority::directory& d) { d.tenants[0].apps[1].known_client_applications = {client_id}; });
+  browser b(*app.web, app.origin);
+  auto signed_in = app.sign_in(b, "/me");
+  auto shown = [](const web::app_fixture::visit& v, std::string_view scope) {
+    const auto& s = v.authority_pages.consent_scopes_shown;
+    return std::any_of(s.begin(), s.end(), [&](const std::string& list) { return list.find(scope) != std::string::npos; });
+  };
+  CHECK(shown(signed_in, "https://graph.microsoft.com/user.read")); // the middle tier's permissions, consented with the web app's
+
+  // The middle tier's registration gains Mail.Send, which nobody consented to yet: its on-behalf-of
+  // grant is refused (AADSTS65001), its 403 names the permission, and the web app — which cannot
+  // ask for a permission on the middle tier's behalf — sends the user to consent to its own scope
+  // for the middle tier again, where the authority asks for the new permission too.
+  REQUIRE(app.authority.require_permission("todo-api-app-id", "https://graph.microsoft.com", "mail.send"));
+  auto v = app.browse(b, "GET", app.url("/mail"));
+  INFO(v.last.body.substr(0, 300));
+  CHECK(v.last.status == 200);
+  CHECK(v.last_url == app.url("/mail"));
+  CHECK(v.last.body.starts_with("through the middle tier: "));
+  CHECK(std::count(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), "consent") == 1);
+  // Only the middle tier's new permission: the web app itself is granted nothing of Graph's.
+  CHECK(v.authority_pages.consent_scopes_shown == std::vector<std::string>{"https://graph.microsoft.com/mail.send"});
+  app.stop();
+  middle->stop();
+  middle->wait();
+}

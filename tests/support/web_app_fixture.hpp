@@ -18,8 +18,10 @@ using namespace std::chrono_literals;
 inline const std::string todo_scope = dev::todo_api + "/access_as_user";
 inline const std::string cache_key_base64 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-inline devauthority::directory directory_for_app(const self_signed& cert, std::uint16_t app_port) {
+inline devauthority::directory directory_for_app(const self_signed& cert, std::uint16_t app_port,
+                                                 const std::function<void(devauthority::directory&)>& adjust = {}) {
   auto d = dev::sample_directory(cert);
+  if (adjust) adjust(d);
   auto origin = "http://127.0.0.1:" + std::to_string(app_port);
   auto& app = d.tenants[0].apps[0];
   app.redirect_uris.push_back(origin + "/signin-oidc");
@@ -44,8 +46,10 @@ struct app_fixture {
   /// The application's own level-2 store for each start (host::use_durable_store), if any.
   std::function<std::unique_ptr<cache::durable_store>()> store_of;
 
-  explicit app_fixture(const std::function<void(config::app_settings&)>& adjust = {}, std::function<void(actors::host&)> routes = {})
-      : authority(directory_for_app(client_cert, port)), routes_of(std::move(routes)) {
+  /// `adjust_directory` changes the authority's directory (app registrations) before it starts.
+  explicit app_fixture(const std::function<void(config::app_settings&)>& adjust = {}, std::function<void(actors::host&)> routes = {},
+                       const std::function<void(devauthority::directory&)>& adjust_directory = {})
+      : authority(directory_for_app(client_cert, port, adjust_directory)), routes_of(std::move(routes)) {
     REQUIRE(authority.start());
     auto& s = settings;
     s.azure_ad.authority = authority.authority(dev::tenant_id);

@@ -9,6 +9,7 @@
 #include "onbehalf/http/www_authenticate.hpp"
 #include "onbehalf/identity/authorize.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -83,6 +84,30 @@ std::optional<api_challenge> challenge_in(const http::client_response& r) {
     }
   }
   return std::nullopt;
+}
+
+// The resource a scope belongs to: "api://x/read" → "api://x"; a bare name ("Mail.Read") names none.
+std::string_view resource_of(std::string_view scope) {
+  auto slash = scope.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : scope.substr(0, slash);
+}
+
+// What the user is asked to consent to when an API refuses for want of consent. An API's own
+// scopes are asked for as named: incremental consent. A middle tier names the scopes of an API
+// behind it — on another resource than the scopes this app calls it with — which this app cannot
+// ask for on the middle tier's behalf: the user consents to those along with this app's own
+// scopes for the middle tier (Entra's combined consent, for a middle tier that lists this app
+// among its known clients), so those are asked for again. Bare names on either side ("Mail.Read":
+// Graph's, by Entra's convention, or another provider's) cannot be told apart: taken as the API's.
+std::vector<std::string> scopes_to_consent(const std::vector<std::string>& named, const std::vector<std::string>& configured) {
+  if (named.empty()) return configured;
+  bool any_bare = std::any_of(configured.begin(), configured.end(), [](const std::string& c) { return resource_of(c).empty(); });
+  bool own = any_bare || std::all_of(named.begin(), named.end(), [&](const std::string& s) {
+               auto resource = resource_of(s);
+               return resource.empty() ||
+                      std::any_of(configured.begin(), configured.end(), [&](const std::string& c) { return resource_of(c) == resource; });
+             });
+  return own ? named : configured;
 }
 
 // An app token is asked for with one scope: Entra's "{resource}/.default", or whatever scope
@@ -256,7 +281,7 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
                   {{"cid", correlation_id}, {"api", api}, {"status", std::to_string(reply->status)}, {"scopes", text::join(asked->scopes, " ")}});
     } else if (asked) {
       challenge c;
-      c.scopes = asked->scopes.empty() ? o.scopes : asked->scopes;
+      c.scopes = scopes_to_consent(asked->scopes, o.scopes);
       c.claims = asked->claims;
       c.reason = asked->claims.empty() ? identity::interaction_reason::consent_required : identity::interaction_reason::claims_challenge;
       if (user) c.login_hint = user->login_hint();

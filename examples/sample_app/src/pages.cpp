@@ -165,6 +165,20 @@ task<void> show_overview(actors::downstream_api& apis, http::exchange_ptr x) {
                       "the authority issued on behalf of yours.</p>"));
 }
 
+// The middle tier reads Graph's mail with a permission of its own. Until the user consented to it
+// for the middle tier, the middle tier answers 403 naming it; onbehalf then sends the user to
+// consent to this app's scope for the middle tier again, where the authority asks for the middle
+// tier's new permission too (combined consent), and the page is shown after.
+task<void> show_inbox(actors::downstream_api& apis, http::exchange_ptr x) {
+  auto in = or_throw(co_await apis.get_for_user<sample_webapi::inbox>(x, "Overview", [](downstream_call_options& c) { at(c, "api/inbox"); }));
+  std::string rows;
+  for (const auto& s : in.subjects) rows += "<tr><td>" + html(s) + "</td></tr>";
+  x->respond(page(x, "Inbox",
+                  "<p>The sample web API read " + std::to_string(in.subjects.size()) + " messages for " + html(in.caller) +
+                      " from Graph, with a permission you consented to for it through this app.</p><table><tr><th>Subject</th></tr>" + rows +
+                      "</table>"));
+}
+
 // Azure Storage with the user's token, as an Azure SDK would get it from a token credential.
 task<void> show_blobs(actors::host& h, std::string endpoint, http::exchange_ptr x) {
   if (endpoint.empty())
@@ -357,6 +371,9 @@ void add_pages(actors::host& h, const std::string& blob_endpoint) {
 
   r.get("/overview", [&apis](http::exchange_ptr x) {
      return show_overview(apis, std::move(x));
+   }).authorize_for_scopes({.scope_key_section = "DownstreamApis:Overview:Scopes"});
+  r.get("/inbox", [&apis](http::exchange_ptr x) {
+     return show_inbox(apis, std::move(x));
    }).authorize_for_scopes({.scope_key_section = "DownstreamApis:Overview:Scopes"});
   r.get("/blobs", [&h, blob_endpoint](http::exchange_ptr x) {
      return show_blobs(h, blob_endpoint, std::move(x));

@@ -67,6 +67,10 @@ public:
   void rotate_signing_key();
   void revoke_user(std::string_view user_name);
   void set_faults(faults f);
+  /// The app's registration gains a delegated permission (also POST /admin/required-permission),
+  /// as when an API starts calling another: its users consent to it next time (combined consent,
+  /// for a middle tier). False when the app or the resource is unknown.
+  bool require_permission(std::string_view client_id, std::string_view resource, std::string_view scope);
   /// How many requests the injected latency holds back right now: one has arrived, unanswered.
   std::size_t requests_held() const;
   /// Access tokens issued from now on live this long (already issued ones keep their expiry).

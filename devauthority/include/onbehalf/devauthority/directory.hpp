@@ -60,7 +60,11 @@ struct app {
   std::vector<federated_credential> federated_credentials; // FederatedCredentials
   std::vector<std::string> redirect_uris;
   std::vector<std::string> post_logout_redirect_uris;
-  std::map<std::string, std::vector<std::string>> required_permissions;    // resource → delegated scopes (for .default)
+  std::map<std::string, std::vector<std::string>> required_permissions; // resource → delegated scopes (for .default)
+  /// Entra's knownClientApplications: when a user consents to one of these clients using this
+  /// app's API, the consent covers this app's required permissions too (combined consent), which
+  /// is how a user consents for a middle tier that has no pages of its own.
+  std::vector<std::string> known_client_applications;
   std::map<std::string, std::vector<std::string>> application_permissions; // resource → app roles granted by an admin
 };
 
