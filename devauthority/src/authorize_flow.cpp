@@ -130,15 +130,19 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
 
   auto requested = resource_scopes(*home, *a, f.scopes);
   if (!requested) return error_to_app(f, requested.error().error, requested.error().aadsts, requested.error().description);
-  std::vector<std::string> missing;
+  pages::permissions_asked missing;
   bool needs_second_factor = !f.claims.empty();
   for (const auto& [res, asked] : *requested) {
     needs_second_factor = needs_second_factor || res->requires_mfa;
     auto& granted = core.consents[authority_core::consent_key(f.user_name, f.client_id, res->app_id_uri)];
     for (const auto& s : asked.names)
-      if ((!granted.count(s) && !asked.admin_consented.count(s)) || f.prompt == "consent") missing.push_back(res->app_id_uri + "/" + s);
+      if ((!granted.count(s) && !asked.admin_consented.count(s)) || f.prompt == "consent") missing.for_app.push_back(res->app_id_uri + "/" + s);
   }
-  for (const auto& g : combined_consent(core, *home, f, *requested)) missing.push_back(g.downstream->app_id_uri + "/" + g.scope);
+  for (const auto& g : combined_consent(core, *home, f, *requested)) {
+    auto& apis = missing.for_apis_it_calls;
+    if (apis.empty() || apis.back().first != g.middle_tier->display_name) apis.emplace_back(g.middle_tier->display_name, std::vector<std::string>{});
+    apis.back().second.push_back(g.downstream->app_id_uri + "/" + g.scope);
+  }
   if (!missing.empty() && !f.consented)
     return html(200, pages::consent(action_url(core, f, "consent"), flow_id, a->display_name, f.user_name, missing));
   bool second_factor_done = session && session->user_name == f.user_name && session->second_factor;

@@ -42,13 +42,24 @@ std::string sign_in(std::string_view action, std::string_view flow, std::string_
 }
 
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
-                    const std::vector<std::string>& scopes) {
-  std::string list;
-  for (const auto& s : scopes) list += "<li><code>" + escape(s) + "</code></li>";
-  return layout("Permissions requested", "<h1>Permissions requested</h1><p><strong>" + escape(app_name) +
-                                             "</strong> would like to act on behalf of <strong>" + escape(user_name) +
-                                             "</strong> with these permissions:</p><ul>" + list + "</ul><form method=\"post\" action=\"" +
-                                             escape(action) + "\">" + hidden_flow(flow) +
+                    const permissions_asked& asked) {
+  auto list = [](const std::vector<std::string>& scopes) {
+    std::string items;
+    for (const auto& s : scopes) items += "<li><code>" + escape(s) + "</code></li>";
+    return "<ul>" + items + "</ul>";
+  };
+  auto app = "<strong>" + escape(app_name) + "</strong>";
+  auto user = "<strong>" + escape(user_name) + "</strong>";
+  std::string body;
+  if (!asked.for_app.empty()) body = "<p>" + app + " would like to act on behalf of " + user + " with these permissions:</p>" + list(asked.for_app);
+  for (const auto& [api, scopes] : asked.for_apis_it_calls) {
+    auto named = "<strong>" + escape(api) + "</strong>, an API it calls, ";
+    body += body.empty() ? "<p>" + app + " would like " + named + "to act on behalf of " + user + " with these permissions:</p>"
+                         : "<p>And " + named + "with these:</p>";
+    body += list(scopes);
+  }
+  return layout("Permissions requested", "<h1>Permissions requested</h1>" + body + "<form method=\"post\" action=\"" + escape(action) + "\">" +
+                                             hidden_flow(flow) +
                                              "<button type=\"submit\" name=\"decision\" value=\"accept\">Accept</button> "
                                              "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Cancel</button></form>");
 }

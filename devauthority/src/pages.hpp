@@ -11,8 +11,15 @@ namespace onbehalf::devauthority::pages {
 std::string escape(std::string_view text);
 
 std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error);
+/// What a user consents to: for the app, and for each API app it calls that lists it as a known
+/// client (combined consent: that API app's name and its permissions).
+struct permissions_asked {
+  std::vector<std::string> for_app;
+  std::vector<std::pair<std::string, std::vector<std::string>>> for_apis_it_calls;
+  bool empty() const { return for_app.empty() && for_apis_it_calls.empty(); }
+};
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
-                    const std::vector<std::string>& scopes);
+                    const permissions_asked& asked);
 std::string second_factor(std::string_view action, std::string_view flow, std::string_view user_name, std::string_view error);
 /// B2C edit-profile flow: the user changes their display name.
 std::string edit_profile(std::string_view action, std::string_view flow, std::string_view display_name);

@@ -135,7 +135,8 @@ try {
     assert.equal(added.status, 200);
     await page.goto(`${app}/inbox`);
     await page.waitForSelector('button[value=accept]');
-    assert.match(await page.content(), /https:\/\/graph\.microsoft\.com\/mail\.read/);
+    // Asked for the sample web API, not for the app itself (combined consent).
+    assert.match(await page.content(), /onbehalf sample web API<\/strong>, an API it calls, to act on behalf of[^]*<code>https:\/\/graph\.microsoft\.com\/mail\.read/);
     await consentIfAsked('consent-inbox');
     await page.waitForURL(`${app}/inbox`);
     await shot('inbox');
