@@ -161,6 +161,38 @@ struct middle_tier_instance {
 
 std::string challenge_of(const http::client_response& r) { return std::string(r.headers.find("WWW-Authenticate").value_or("")); }
 
+// A web app's setting up of what stands behind it: the sample API under an MFA policy, and a
+// middle tier (an onbehalf host of its own, `adjust`ed) calling it; the app calls the middle tier
+// as "Middle" with its user's token.
+struct behind_middle_tier {
+  std::unique_ptr<sample_api::server> downstream;
+  std::unique_ptr<actors::host> middle;
+
+  void start(config::app_settings& s, const std::function<void(config::app_settings&)>& adjust = {}) {
+    sample_api::settings api;
+    api.port = 0;
+    api.authority = s.azure_ad.authority;
+    api.todo = {"sensitive-app-id", sensitive_api};
+    downstream = std::make_unique<sample_api::server>(api);
+    REQUIRE(downstream->start());
+    auto tier = middle_tier_settings(s.azure_ad.authority, downstream->base_url());
+    if (adjust) adjust(tier);
+    middle = std::make_unique<actors::host>(tier);
+    add_middle_tier_routes(*middle);
+    auto middle_port = middle->start();
+    REQUIRE(middle_port);
+    config::downstream_api_options m;
+    m.name = "Middle";
+    m.base_url = "http://127.0.0.1:" + std::to_string(*middle_port);
+    m.scopes = {web::todo_scope};
+    s.downstream_apis = {m};
+  }
+  void stop() {
+    middle->stop();
+    middle->wait();
+  }
+};
+
 } // namespace
 
 TEST_CASE("on-behalf-of: a web API calls Graph as its caller, with a token the authority issued on behalf of the caller's token") {
@@ -325,37 +357,19 @@ TEST_CASE("on-behalf-of: the dev authority refuses an application's token and a 
 TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches the web app's user, and after a second factor the page is shown") {
   // The web app calls the middle tier with its user's token; the middle tier calls the API under
   // an MFA policy on that user's behalf. The user signed in with a password only.
-  std::unique_ptr<sample_api::server> downstream;
-  std::unique_ptr<actors::host> middle;
-  web::app_fixture app(
-      [&](config::app_settings& s) {
-        sample_api::settings api;
-        api.port = 0;
-        api.authority = s.azure_ad.authority;
-        api.todo = {"sensitive-app-id", sensitive_api};
-        downstream = std::make_unique<sample_api::server>(api);
-        REQUIRE(downstream->start());
-        middle = std::make_unique<actors::host>(middle_tier_settings(s.azure_ad.authority, downstream->base_url()));
-        add_middle_tier_routes(*middle);
-        auto middle_port = middle->start();
-        REQUIRE(middle_port);
-        config::downstream_api_options m;
-        m.name = "Middle";
-        m.base_url = "http://127.0.0.1:" + std::to_string(*middle_port);
-        m.scopes = {web::todo_scope};
-        s.downstream_apis = {m};
-      },
-      [](actors::host& h) {
-        auto& apis = h.downstream_apis();
-        h.routes()
-            .get("/secure",
-                 [&apis](http::exchange_ptr x) -> task<void> {
-                   auto r =
-                       actors::or_throw(co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
-                   x->respond(http::response::text(200, "through the middle tier: " + r.body));
-                 })
-            .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
-      });
+  behind_middle_tier tiers;
+  web::app_fixture app([&](config::app_settings& s) { tiers.start(s); },
+                       [](actors::host& h) {
+                         auto& apis = h.downstream_apis();
+                         h.routes()
+                             .get("/secure",
+                                  [&apis](http::exchange_ptr x) -> task<void> {
+                                    auto r = actors::or_throw(
+                                        co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
+                                    x->respond(http::response::text(200, "through the middle tier: " + r.body));
+                                  })
+                             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+                       });
   browser b(*app.web, app.origin);
   auto v = app.sign_in(b, "/secure");
   INFO(v.last.body.substr(0, 300));
@@ -364,36 +378,20 @@ TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches th
   CHECK(v.last.body.find("Ada Lovelace") != std::string::npos);
   CHECK(std::count(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), "mfa") == 1);
   app.stop();
-  middle->stop();
-  middle->wait();
+  tiers.stop();
 }
 
 TEST_CASE("on-behalf-of: a permission the middle tier gained since the user consented sends the web app's user back to consent for it, "
           "and then the page is shown") {
   // The middle tier lists the web app among its known clients (Entra's knownClientApplications):
   // a user's consent to the web app calling it covers what the middle tier needs downstream.
-  std::unique_ptr<sample_api::server> downstream;
-  std::unique_ptr<actors::host> middle;
+  behind_middle_tier tiers;
   web::app_fixture app(
       [&](config::app_settings& s) {
-        sample_api::settings api;
-        api.port = 0;
-        api.authority = s.azure_ad.authority;
-        api.todo = {"sensitive-app-id", sensitive_api};
-        downstream = std::make_unique<sample_api::server>(api);
-        REQUIRE(downstream->start());
-        auto tier = middle_tier_settings(s.azure_ad.authority, downstream->base_url());
-        // Asked for by name, beyond .default: Graph's /me needs User.Read, and this middle tier Mail.Send besides.
-        tier.downstream_apis[2].scopes = {"https://graph.microsoft.com/user.read", "https://graph.microsoft.com/mail.send"};
-        middle = std::make_unique<actors::host>(tier);
-        add_middle_tier_routes(*middle);
-        auto middle_port = middle->start();
-        REQUIRE(middle_port);
-        config::downstream_api_options m;
-        m.name = "Middle";
-        m.base_url = "http://127.0.0.1:" + std::to_string(*middle_port);
-        m.scopes = {web::todo_scope};
-        s.downstream_apis = {m};
+        tiers.start(s, [](config::app_settings& tier) {
+          // Asked for by name, beyond .default: Graph's /me needs User.Read, and this middle tier Mail.Send besides.
+          tier.downstream_apis[2].scopes = {"https://graph.microsoft.com/user.read", "https://graph.microsoft.com/mail.send"};
+        });
       },
       [](actors::host& h) {
         auto& apis = h.downstream_apis();
@@ -429,6 +427,5 @@ TEST_CASE("on-behalf-of: a permission the middle tier gained since the user cons
   // Only the middle tier's new permission: the web app itself is granted nothing of Graph's.
   CHECK(v.authority_pages.consent_scopes_shown == std::vector<std::string>{"https://graph.microsoft.com/mail.send"});
   app.stop();
-  middle->stop();
-  middle->wait();
+  tiers.stop();
 }
