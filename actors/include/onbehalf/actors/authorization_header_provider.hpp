@@ -61,8 +61,17 @@ struct access_token {
 /// Awaitable forms of the token actors' requests, with failures as call_failure (a consent or
 /// sign-in need becomes a challenge naming the scopes and the user).
 task<call_result<access_token>> acquire_token_for_user(token_service& tokens, signed_in_user user, std::vector<std::string> scopes,
-                                                       token_acquisition_options options = {});
-task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope, token_acquisition_options options = {});
+                                                       token_acquisition_options options);
+task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope, token_acquisition_options options);
+
+// Overloads, not default arguments: g++ 12 destroys a default argument of a coroutine twice when
+// the call is itself inside a coroutine (`co_await acquire_token_for_user(t, user, scopes)`).
+inline task<call_result<access_token>> acquire_token_for_user(token_service& tokens, signed_in_user user, std::vector<std::string> scopes) {
+  return acquire_token_for_user(tokens, std::move(user), std::move(scopes), token_acquisition_options{});
+}
+inline task<call_result<access_token>> acquire_token_for_app(token_service& tokens, std::string scope) {
+  return acquire_token_for_app(tokens, std::move(scope), token_acquisition_options{});
+}
 
 class authorization_header_provider {
 public:

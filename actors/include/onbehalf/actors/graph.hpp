@@ -79,7 +79,9 @@ public:
   task<call_result<user>> me(signed_in_user u);
   /// GET /me/messages, following @odata.nextLink until `top` messages or the last page. A next
   /// link outside the API's BaseUrl is not followed: the user's token goes nowhere else.
-  task<call_result<std::vector<message>>> me_messages(signed_in_user u, messages_query query = {});
+  task<call_result<std::vector<message>>> me_messages(signed_in_user u, messages_query query);
+  /// The latest messages. (An overload: g++ 12 frees a coroutine's default argument twice.)
+  task<call_result<std::vector<message>>> me_messages(signed_in_user u) { return me_messages(std::move(u), messages_query{}); }
   /// POST /me/sendMail (needs Mail.Send)
   task<call_result<void>> send_mail(signed_in_user u, outgoing_message m, bool save_to_sent_items = true);
 
