@@ -463,7 +463,8 @@ void handle_token(authority_core& core, const http::exchange_ptr& x) {
   if (grant == "authorization_code") issued = redeem_code(core, **client, *form);
   if (grant == "refresh_token") issued = redeem_refresh_token(core, **client, *form);
   if (grant == "client_credentials") issued = app_token(core, *t, **client, *form);
-  if (grant == jwt_bearer_grant) issued = on_behalf_of(core, *t, **client, *form);
+  // B2C user flows have no on-behalf-of grant.
+  if (grant == jwt_bearer_grant && x->param("policy").empty()) issued = on_behalf_of(core, *t, **client, *form);
   answer(issued ? json_response(200, std::move(*issued)) : error_response(issued.error(), correlation_id));
 }
 

@@ -125,7 +125,10 @@ std::string token_failure::message() const {
   switch (kind) {
   case failure_kind::interaction_required:
     return "The user must sign in again or approve access at the authority: " + std::string(to_string(reason)) + detail;
-  case failure_kind::configuration_error: return "The authority rejected the app's configuration; check " + config_key + detail;
+  case failure_kind::configuration_error:
+    // Without an OAuth error it was refused here, before asking: the description says why.
+    if (error.empty() && !description.empty()) return "The app's configuration does not allow this: " + description + "; check " + config_key;
+    return "The authority rejected the app's configuration; check " + config_key + detail;
   case failure_kind::service_error:
     // Without an HTTP status the failure is not the authority's answer: a timeout, or the shared
     // token cache or another instance that could not deliver; the description names it.

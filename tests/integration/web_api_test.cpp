@@ -2,11 +2,13 @@
 // the access token they present, issued by the dev authority for the todo API — users' delegated
 // tokens and applications' own — with the answers RFC 6750 asks for when a token is missing,
 // wrong, or lacks what a route requires.
+#include "../support/consent_app_fixture.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/ports.hpp"
 #include "../support/sync_client.hpp"
 #include "test_client.hpp"
 
+#include "onbehalf/actors/authorization_header_provider.hpp"
 #include "onbehalf/actors/host.hpp"
 
 using namespace onbehalf;
@@ -23,6 +25,7 @@ config::app_settings api_settings(const std::string& authority) {
   s.azure_ad.authority = authority;
   s.azure_ad.client_id = api_client_id;
   s.azure_ad.audience = todo_api;
+  s.azure_ad.client_credentials = {{config::client_credential::source_type::client_secret, secret("todo-api-secret-1"), {}, {}, {}}};
   s.host.port = 0;
   s.host.io_threads = 1;
   s.host.actor_threads = 2;
@@ -47,17 +50,34 @@ void add_api_routes(http::router& r) {
   r.get("/api/configured", [](const http::exchange_ptr& x) {
      x->respond(http::response::text(200, who(x)));
    }).accepts_bearer_tokens({.scopes_key = "TodoApi:Scopes"});
+  r.get("/api/flow", [](const http::exchange_ptr& x) {
+     x->respond(http::response::text(200, "signed in through " + std::string(x->user->claim("tfp").value_or("no user flow"))));
+   }).require_scope({"access_as_user"});
   r.get("/page", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "a web app page")); });
+}
+
+// A handler that asks for a token to Graph on behalf of its caller: "a token", or why not.
+void add_on_behalf_of_route(actors::host& h) {
+  h.routes()
+      .get("/api/as-caller",
+           [&h](http::exchange_ptr x) -> task<void> {
+             std::vector<std::string> graph{"https://graph.microsoft.com/.default"};
+             auto t = co_await actors::acquire_token_for_user(h.tokens(), actors::signed_in_user(x), graph);
+             x->respond(t ? http::response::text(200, "a token") : http::response::text(500, t.error().message()));
+           })
+      .require_scope({"access_as_user"});
 }
 
 struct web_api_fixture {
   authority_fixture authority;
-  actors::host host{api_settings(authority.authority.authority(tenant_id))};
+  actors::host host;
   std::uint16_t port = 0;
   std::unique_ptr<http::client> web = make_client();
 
-  web_api_fixture() {
+  explicit web_api_fixture(const std::function<void(config::app_settings&)>& adjust = {})
+      : host(adjusted(api_settings(authority.authority.authority(tenant_id)), adjust)) {
     add_api_routes(host.routes());
+    add_on_behalf_of_route(host);
     auto started = host.start();
     INFO((started ? std::string() : started.error()));
     REQUIRE(started);
@@ -66,6 +86,11 @@ struct web_api_fixture {
   ~web_api_fixture() {
     host.stop();
     host.wait();
+  }
+
+  static config::app_settings adjusted(config::app_settings s, const std::function<void(config::app_settings&)>& adjust) {
+    if (adjust) adjust(s);
+    return s;
   }
 
   std::string user_token(const sign_in_options& o = {}) {
@@ -234,4 +259,54 @@ TEST_CASE("web API: a route whose configuration key names nothing fails the star
   auto started = host.start();
   REQUIRE_FALSE(started);
   CHECK(started.error().find("TodoApi:Scopes") != std::string::npos);
+}
+
+// An Azure AD B2C web API reads the same settings as a B2C web app (Instance, Domain, the user
+// flows): its tokens' issuer and keys come from the sign-up-sign-in flow's metadata.
+TEST_CASE("web API (B2C): tokens from each of the tenant's user flows are admitted, and say which flow the caller came through") {
+  web_api_fixture f(consent::as_b2c);
+  for (std::string flow : {"b2c_1_susi", "b2c_1_edit_profile"}) {
+    auto metadata = f.authority.discover(tenant_id, flow);
+    sign_in_options o;
+    o.authorization_endpoint = metadata.authorization_endpoint;
+    o.token_endpoint = metadata.token_endpoint;
+    o.new_display_name = "Ada King";
+    auto r = f.get_with("/api/flow", f.user_token(o));
+    INFO(flow << ": " << r.status << " " << r.body << " " << challenge_of(r));
+    CHECK(r.status == 200);
+    CHECK(r.body == "signed in through " + flow);
+  }
+  // A token from another tenant of the same authority is not this B2C tenant's.
+  auto fabrikam = f.authority.discover(fabrikam_tenant_id);
+  auto elsewhere = testing::redeem(
+      *f.web, build_token_request(fabrikam.token_endpoint, f.authority.secret_post(), token_grant::client_credentials({todo_api + "/.default"})));
+  REQUIRE(elsewhere);
+  auto refused = f.get_with("/api/flow", elsewhere->access_token.reveal());
+  CHECK(refused.status == 401);
+  CHECK(challenge_of(refused).find("another issuer") != std::string::npos);
+}
+
+TEST_CASE("web API (B2C): a call on behalf of the caller fails at once naming the setting, as B2C has no on-behalf-of grant, which the dev "
+          "authority refuses too") {
+  web_api_fixture f(consent::as_b2c);
+  auto metadata = f.authority.discover(tenant_id, "b2c_1_susi");
+  sign_in_options o;
+  o.authorization_endpoint = metadata.authorization_endpoint;
+  o.token_endpoint = metadata.token_endpoint;
+  auto caller = f.user_token(o);
+  auto r = f.get_with("/api/as-caller", caller);
+  INFO(r.body);
+  CHECK(r.status == 500);
+  CHECK(r.body.find("Azure AD B2C does not offer the on-behalf-of flow") != std::string::npos);
+  CHECK(r.body.find("AzureAd:SignUpSignInPolicyId") != std::string::npos);
+  CHECK(f.authority.authority.token_requests("urn:ietf:params:oauth:grant-type:jwt-bearer") == 0);
+
+  client_authentication middle{client_authentication::method::client_secret_post, "todo-api-app-id", secret("todo-api-secret-1"), nullptr};
+  auto asked = testing::redeem(*f.web, build_token_request(metadata.token_endpoint, middle,
+                                                           token_grant::on_behalf_of(secret(caller), {"https://graph.microsoft.com/.default"})));
+  REQUIRE_FALSE(asked);
+  CHECK(asked.error().error == "unsupported_grant_type");
+  // Outside B2C the same app and token are exchanged: the refusal is B2C's alone.
+  web_api_fixture entra;
+  CHECK(entra.get_with("/api/as-caller", entra.user_token()).status == 200);
 }

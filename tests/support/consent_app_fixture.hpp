@@ -6,6 +6,8 @@
 
 #include "web_app_fixture.hpp"
 
+#include "onbehalf/core/log.hpp"
+
 #include "onbehalf/actors/downstream_api.hpp"
 #include "onbehalf/actors/graph.hpp"
 #include "onbehalf/actors/token_acquirer_factory.hpp"

@@ -142,6 +142,7 @@ struct sign_in_options {
   std::string claims;
   std::string nonce = "nonce-1";
   std::string authorization_endpoint; // another authority's (a B2C user flow's); the tenant's by default
+  std::string token_endpoint;         // where the code is redeemed: the tenant's by default
   std::string new_display_name;       // for the edit-profile page
   std::string new_password;           // for the reset-password page
 };
@@ -206,7 +207,9 @@ inline sign_in_result sign_in(authority_fixture& f, browser& b, const sign_in_op
 
 inline token_response signed_in_tokens(authority_fixture& f, browser& b, const sign_in_options& o = {}) {
   auto s = sign_in(f, b, o);
-  auto tokens = f.redeem(f.secret_post(), token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, scopes_of_first_resource(o.scopes)));
+  auto grant = token_grant::authorization_code(s.code, redirect_uri, s.pkce.verifier, scopes_of_first_resource(o.scopes));
+  auto endpoint = o.token_endpoint.empty() ? f.metadata.token_endpoint : o.token_endpoint;
+  auto tokens = testing::redeem(*f.web, build_token_request(endpoint, f.secret_post(), grant));
   INFO((tokens ? std::string() : tokens.error().message()));
   REQUIRE(tokens);
   return *tokens;

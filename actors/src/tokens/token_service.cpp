@@ -673,6 +673,16 @@ void token_service::acquire_token_for_user_in_place(std::string_view home_accoun
 
 void token_service::acquire_token_on_behalf_of(const secret& assertion, const std::vector<std::string>& scopes, token_acquisition_options options,
                                                std::function<void(token_service_outcome)> done, std::string_view assertion_digest) {
+  if (!impl_->settings->sign_in_flow.empty()) {
+    // Azure AD B2C has no on-behalf-of grant (nor token exchange): asking would only earn an
+    // unsupported_grant_type, so the web API's author is told what to do instead.
+    identity::token_failure f;
+    f.kind = identity::failure_kind::configuration_error;
+    f.description = "Azure AD B2C does not offer the on-behalf-of flow, so this B2C web API cannot call APIs as its caller: call them as the "
+                    "app (the *_for_app calls), or pass the caller's token on to an API that accepts it";
+    f.config_key = "AzureAd:SignUpSignInPolicyId";
+    return done(failure{std::move(f)});
+  }
   // The digest names the caller's tokens; the token itself travels only to the grant.
   std::string computed;
   if (assertion_digest.empty()) assertion_digest = computed = base64::encode(crypto::sha256(assertion.reveal()), base64::alphabet::url);
