@@ -8,6 +8,9 @@
 //              answers `200 ok <first 12 hex digits of its SHA-256>`, with X-Token-Expires-On
 //              (milliseconds since the epoch) so a test can time the next refresh; a user who
 //              must sign in again is sent to the authority, as any page of the app would.
+// GET /api/token  a web API route (Authorization: Bearer, a user's token with the scope
+//              access_as_user): acquires a token for TestInstance:Scopes on behalf of the caller's
+//              token and answers as GET /token does.
 // GET /whoami  the signed-in user's home account id.
 // GET /live/socket  a live page (WebSocket) of /live: "open" once connected, then "echo " and
 //              each message, while the user's session lives.
@@ -23,11 +26,13 @@
 #include "onbehalf/core/crypto.hpp"
 #include "onbehalf/core/log.hpp"
 #include "onbehalf/core/stop_signals.hpp"
+#include "onbehalf/http/www_authenticate.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 extern char** environ;
@@ -55,20 +60,36 @@ std::string milliseconds_since_epoch(std::chrono::system_clock::time_point t) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
+// "200 ok <fingerprint>" with the token's expiry; nullopt when there is no token to show.
+std::optional<http::response> token_answer(const actors::token_service_outcome& outcome) {
+  if (!outcome) return std::nullopt;
+  auto answer = http::response::text(200, "ok " + fingerprint(outcome->access_token.reveal()));
+  answer.headers.set("X-Token-Expires-On", milliseconds_since_epoch(outcome->expires_on));
+  return answer;
+}
+
+http::response no_token(const actors::token_service_outcome& outcome) { return http::response::text(503, "no token: " + outcome.error().message()); }
+
 void add_routes(actors::host& app, std::vector<std::string> scopes) {
   auto& r = app.routes();
-  r.get("/token", [&app, scopes = std::move(scopes)](const http::exchange_ptr& x) {
+  r.get("/token", [&app, scopes](const http::exchange_ptr& x) {
     app.tokens().acquire_token_for_user_in_place(x->user->home_account_id, scopes, {}, [&app, x](actors::token_service_outcome outcome) {
-      if (outcome) {
-        auto answer = http::response::text(200, "ok " + fingerprint(outcome->access_token.reveal()));
-        answer.headers.set("X-Token-Expires-On", milliseconds_since_epoch(outcome->expires_on));
-        return void(x->respond(std::move(answer)));
-      }
+      if (auto answer = token_answer(outcome)) return void(x->respond(std::move(*answer)));
       if (outcome.error().kind == identity::failure_kind::interaction_required)
         return app.authentication().challenge(x, actors::sign_in_request::to("/token"));
-      x->respond(http::response::text(503, "no token: " + outcome.error().message()));
+      x->respond(no_token(outcome));
     });
   });
+  r.get("/api/token", [&app, scopes](const http::exchange_ptr& x) {
+     auto caller = secret(std::string(http::bearer_token_of(x->req()).value_or("")));
+     app.tokens().acquire_token_on_behalf_of(
+         caller, scopes, {},
+         [x](actors::token_service_outcome outcome) {
+           auto answer = token_answer(outcome);
+           x->respond(answer ? std::move(*answer) : no_token(outcome));
+         },
+         x->user->access_token_digest);
+   }).require_scope({"access_as_user"});
   r.get("/whoami", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, x->user->home_account_id)); });
   r.get("/live/socket", app.live(
                             "/live",

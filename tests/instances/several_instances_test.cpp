@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <future>
+#include <set>
+
 using namespace onbehalf;
 using namespace onbehalf::testing;
 using namespace std::chrono_literals;
@@ -329,3 +332,71 @@ void double_submit_redeems_once(int instance_count) {
 TEST_CASE("a sign-in callback posted twice at once to one instance redeems its code once") { double_submit_redeems_once(1); }
 
 TEST_CASE("a sign-in callback posted at once to two instances redeems its code once, and both sign the browser in") { double_submit_redeems_once(2); }
+
+namespace {
+
+// Two instances of one middle tier (a web API that calls Graph on behalf of its callers) sharing
+// Redis, and one of its callers' access tokens, issued by the dev authority in this process.
+struct middle_tier_instances {
+  redis_server redis;
+  dev::authority_fixture authority;
+  temp_dir dir;
+  std::string config = write_instance_config(dir, settings());
+  instance_process a{instance_program, config, "A"};
+  instance_process b{instance_program, config, "B"};
+  cookie_client client;
+
+  instance_settings settings() const {
+    instance_settings s;
+    s.authority = authority.authority.authority(dev::tenant_id);
+    s.client_id = "todo-api-app-id";
+    s.client_secret = "todo-api-secret-1";
+    s.audience = dev::todo_api;
+    s.scopes = {"https://graph.microsoft.com/.default"};
+    s.redis_port = redis.port();
+    return s;
+  }
+
+  std::string caller_token() {
+    browser b(*authority.web, authority.authority.base_url());
+    return dev::signed_in_tokens(authority, b).access_token.reveal();
+  }
+
+  std::size_t grants() const { return authority.authority.token_requests("urn:ietf:params:oauth:grant-type:jwt-bearer"); }
+};
+
+} // namespace
+
+TEST_CASE("two web API instances sharing Redis, asked at once with one caller's token, make one on-behalf-of grant, and a third started later "
+          "makes none") {
+  middle_tier_instances m;
+  auto caller = m.caller_token();
+  devauthority::faults slow;
+  slow.added_latency = authority_latency;
+  m.authority.authority.set_faults(slow);
+
+  std::vector<std::future<page_answer>> asked;
+  for (int i = 0; i < 16; ++i) {
+    const auto& at = i % 2 == 0 ? m.a : m.b;
+    asked.push_back(std::async(std::launch::async, [&m, &at, &caller] { return m.client.get_as_bearer(at.url("/api/token"), caller); }));
+  }
+  std::set<std::string> tokens;
+  for (auto& a : asked) {
+    auto answer = a.get();
+    INFO(answer.status << " " << answer.body << answer.failure);
+    CHECK(answer.status == 200);
+    tokens.insert(answer.body);
+  }
+  INFO("instance A logged:\n" << m.a.log_digest() << "instance B logged:\n" << m.b.log_digest());
+  CHECK(tokens.size() == 1);
+  CHECK(m.grants() == 1);
+
+  instance_process c(instance_program, m.config, "C");
+  auto later = m.client.get_as_bearer(c.url("/api/token"), caller);
+  CHECK(later.status == 200);
+  CHECK(tokens.count(later.body) == 1);
+  CHECK(m.grants() == 1);
+  // Another token of the same user is another assertion: a grant of its own.
+  CHECK(m.client.get_as_bearer(c.url("/api/token"), m.caller_token()).status == 200);
+  CHECK(m.grants() == 2);
+}

@@ -44,9 +44,19 @@ public:
   }
 
   /// GET `url` with `cookie` as the Cookie header; safe from any thread, waits for the answer.
-  page_answer get(const std::string& url, const std::string& cookie) const {
+  page_answer get(const std::string& url, const std::string& cookie) const { return get_with(url, "Cookie", cookie); }
+
+  /// GET `url` as a web API's client calls it: with `access_token` as its bearer token.
+  page_answer get_as_bearer(const std::string& url, const std::string& access_token) const {
+    return get_with(url, "Authorization", "Bearer " + access_token);
+  }
+
+  http::client& web() { return *web_; }
+
+private:
+  page_answer get_with(const std::string& url, const char* header, const std::string& value) const {
     http::client_request r{"GET", url, {}, {}, {}};
-    if (!cookie.empty()) r.headers.set("Cookie", cookie);
+    if (!value.empty()) r.headers.set(header, value);
     std::promise<http::client_result> done;
     auto future = done.get_future();
     web_->send(std::move(r), [&done](http::client_result outcome) { done.set_value(std::move(outcome)); });
@@ -63,9 +73,6 @@ public:
     return a;
   }
 
-  http::client& web() { return *web_; }
-
-private:
   std::unique_ptr<http::client> web_;
 };
 

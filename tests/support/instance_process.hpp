@@ -27,6 +27,7 @@ struct instance_settings {
   std::string authority; // AzureAd:Authority (an issuer URL)
   std::string client_id;
   std::string client_secret;
+  std::string audience; // AzureAd:Audience, for an instance that is a web API
   /// Asked for at sign-in (so sign-in leaves a token for them) and by GET /token.
   std::vector<std::string> scopes;
   std::string prompt; // Onbehalf:SignIn:Prompt; "consent" for providers that issue refresh tokens only then
@@ -54,7 +55,10 @@ inline std::string write_instance_config(const temp_dir& dir, const instance_set
   return dir.write("appsettings.json", R"({
   "AzureAd": {
     "Authority": ")" + s.authority + R"(",
-    "ClientId": ")" + s.client_id + R"(",
+    "ClientId": ")" + s.client_id + R"(",)" +
+                                           (s.audience.empty() ? "" : R"(
+    "Audience": ")" + s.audience + R"(",)") +
+                                           R"(
     "ClientCredentials": [ { "SourceType": "ClientSecret", "ClientSecret": ")" +
                                            s.client_secret + R"(" } ]
   },
