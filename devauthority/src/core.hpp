@@ -95,6 +95,9 @@ struct authority_core {
   std::map<std::string, issued_refresh_token> refresh_tokens;
   std::map<std::string, sign_in_session> sessions;
   std::set<std::string> revoked_families;
+  /// Each sign-in's family (the "sid" of the access tokens issued from it) → its user, so that
+  /// revoking a user's sessions reaches tokens issued without a refresh token too.
+  std::map<std::string, std::string> family_owners;
   std::set<std::string> seen_assertion_ids;
   /// user name + client id + resource → consented scopes
   std::map<std::string, std::set<std::string>> consents;

@@ -272,8 +272,8 @@ struct dev_authority::impl {
   // Ends every sign-in of the user: their refresh tokens stay refused even after a new sign-in.
   void revoke(const std::string& user) {
     std::lock_guard lock(core.mutex);
-    for (const auto& [_, token] : core.refresh_tokens)
-      if (text::iequals(token.user_name, user)) core.revoked_families.insert(token.family);
+    for (const auto& [family, owner] : core.family_owners)
+      if (text::iequals(owner, user)) core.revoked_families.insert(family);
   }
 };
 

@@ -146,6 +146,10 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   boost::json::array amr_json;
   for (const auto& m : amr) amr_json.emplace_back(m.c_str());
   auto issuer = core.issuer_for(*u.home);
+  // The sign-in the tokens come from: a code's or an on-behalf-of grant's starts a family, a
+  // refresh token's continues its own. Revoking the user's sessions revokes the family.
+  auto session = family.empty() ? crypto::random_token(12) : family;
+  core.family_owners.emplace(session, u.person->user_name);
   boost::json::object access{{"aud", res ? res->app_id : std::string(graph_app_id)},
                              {"iss", issuer},
                              {"iat", seconds_since_epoch(now)},
@@ -160,7 +164,8 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
                              {"azp", a.client_id},
                              {"amr", amr_json},
                              {"ver", "2.0"},
-                             {"uti", crypto::random_token(12)}};
+                             {"uti", crypto::random_token(12)},
+                             {"sid", session}};
   if (!policy.empty()) access["tfp"] = policy;
   if (cae_capable) access["xms_cc"] = boost::json::array{"cp1"};
   shape_for_version(core, *u.home, res, access);
@@ -194,8 +199,8 @@ result<std::string, protocol_error> user_tokens(authority_core& core, const app&
   }
   if (std::find(scopes.begin(), scopes.end(), "offline_access") != scopes.end()) {
     auto refresh = crypto::random_token(48);
-    core.refresh_tokens[refresh] = issued_refresh_token{policy, family.empty() ? crypto::random_token(12) : family, a.client_id, u.person->user_name,
-                                                        amr,    now + core.dir.token_lifetimes.refresh_token,       false};
+    core.refresh_tokens[refresh] =
+        issued_refresh_token{policy, session, a.client_id, u.person->user_name, amr, now + core.dir.token_lifetimes.refresh_token, false};
     body["refresh_token"] = refresh;
   }
   return boost::json::serialize(body);
@@ -303,7 +308,7 @@ result<const tenant*, protocol_error> issuing_tenant(const authority_core& core,
 }
 
 // On-behalf-of with Entra's rules: the assertion is a user's access token this authority issued
-// for the calling app (its audience is the app), still valid; the user (or an administrator,
+// for the calling app (its audience is the app), still valid, from a sign-in not revoked; the user (or an administrator,
 // through .default) has consented to what the app asks for downstream; a downstream under an MFA
 // policy, or a claims request for an authentication context, needs the assertion's sign-in to
 // have had the second factor.
@@ -323,6 +328,10 @@ result<std::string, protocol_error> on_behalf_of(authority_core& core, const ten
     return reject(400, "invalid_grant", 50013, "Assertion audience does not match the Client app presenting the assertion.");
   if (!c.string("scp") || c.string("idtyp") == std::optional<std::string>("app"))
     return reject(400, "invalid_grant", 7000114, "Application '" + a.client_id + "' is not allowed to make application on-behalf-of calls.");
+  if (auto sid = c.string("sid"); sid && core.revoked_families.count(*sid))
+    return reject(400, "invalid_grant", 50173,
+                  "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset "
+                  "their password.");
   auto oid = c.string("oid").value_or("");
   auto person = std::find_if((*home)->users.begin(), (*home)->users.end(), [&](const user& u) { return u.object_id == oid; });
   if (person == (*home)->users.end())

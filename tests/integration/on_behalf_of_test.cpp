@@ -316,6 +316,22 @@ TEST_CASE("on-behalf-of: a permission nobody consented to sends the caller a 403
   CHECK(challenge_of(r).find("proposedAction=\"consent\"") != std::string::npos);
 }
 
+TEST_CASE("on-behalf-of: a caller whose sign-in was revoked gets a 401 asking for a new sign-in (proposedAction login), not for consent") {
+  middle_tier_fixture f;
+  auto token = f.user_token();
+  f.authority.authority.revoke_user("ada@contoso.onmicrosoft.com");
+  auto r = f.get("/api/me", token); // the token itself is still good here: signed, not expired
+  INFO(r.body);
+  CHECK(r.status == 401);
+  auto challenges = http::www_authenticate_challenges(r.headers);
+  REQUIRE(challenges.size() == 1);
+  CHECK(challenges[0].param("error") == std::optional<std::string_view>("invalid_token"));
+  CHECK(challenges[0].param("proposedAction") == std::optional<std::string_view>("login"));
+  CHECK(f.grants() == 1); // the authority refused it (AADSTS50173)
+  // A new sign-in's token is exchanged.
+  CHECK(f.get("/api/me", f.user_token()).status == 200);
+}
+
 TEST_CASE("on-behalf-of: an application's token is never exchanged for a user's, and the handler's call fails without asking the authority") {
   middle_tier_fixture f;
   auto app = f.authority.redeem(f.authority.secret_post(), token_grant::client_credentials({todo_api + "/.default"}));
@@ -426,6 +442,40 @@ TEST_CASE("on-behalf-of: a permission the middle tier gained since the user cons
   CHECK(std::count(v.authority_pages.pages_seen.begin(), v.authority_pages.pages_seen.end(), "consent") == 1);
   // Only the middle tier's new permission: the web app itself is granted nothing of Graph's.
   CHECK(v.authority_pages.consent_scopes_shown == std::vector<std::string>{"https://graph.microsoft.com/mail.send"});
+  app.stop();
+  tiers.stop();
+}
+
+TEST_CASE("on-behalf-of: a user whose sessions were revoked is sent by the web app to sign in again when the middle tier asks for it, and then "
+          "the page is shown") {
+  behind_middle_tier tiers;
+  web::app_fixture app([&](config::app_settings& s) { tiers.start(s); },
+                       [](actors::host& h) {
+                         auto& apis = h.downstream_apis();
+                         h.routes()
+                             .get("/me",
+                                  [&apis](http::exchange_ptr x) -> task<void> {
+                                    auto r = actors::or_throw(
+                                        co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/me"); }));
+                                    x->respond(http::response::text(200, "through the middle tier: " + r.body));
+                                  })
+                             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+                         h.routes()
+                             .get("/hello", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "hello")); })
+                             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+                       });
+  browser b(*app.web, app.origin);
+  // Signed in, with a token for the middle tier that the middle tier has not exchanged yet.
+  REQUIRE(app.sign_in(b, "/hello").last.body == "hello");
+  app.authority.revoke_user("ada@contoso.onmicrosoft.com");
+  // The web app's token for the middle tier is still good, but the middle tier's grant is refused
+  // (AADSTS50173): its 401 asks for a new sign-in, and the web app sends its user to sign in.
+  auto v = app.browse(b, "GET", app.url("/me"));
+  INFO(v.last.status << " " << v.last.body.substr(0, 300));
+  CHECK(v.last.status == 200);
+  CHECK(v.last_url == app.url("/me"));
+  CHECK(v.last.body.starts_with("through the middle tier: "));
+  CHECK(app.authority.token_requests(obo_grant) == 2); // refused, then the new sign-in's token exchanged
   app.stop();
   tiers.stop();
 }

@@ -130,8 +130,10 @@ http::response challenge_for_caller(const challenge& c) {
         "Bearer error=\"insufficient_claims\", error_description=\"a downstream API needs the user to satisfy a claims challenge\", claims=" +
             http::quoted_string(base64::encode(c.claims)),
         "A service this API calls needs more from the user's sign-in: get a token that satisfies the claims challenge.");
-  if (c.reason == identity::interaction_reason::login_required || c.reason == identity::interaction_reason::refresh_token_expired)
-    return answer(401, "Bearer error=\"invalid_token\", error_description=\"the user must sign in again\"",
+  // Anything but consent is done by signing in again, interactively: a revoked or expired
+  // sign-in, or a second factor the authority asks for without saying how (no claims).
+  if (c.reason != identity::interaction_reason::consent_required)
+    return answer(401, "Bearer error=\"invalid_token\", error_description=\"the user must sign in again\", proposedAction=\"login\"",
                   "The user's sign-in is no longer good for the services this API calls: sign in again.");
   std::string header = "Bearer error=\"insufficient_scope\", error_description=\"the user has not consented to what this API needs\"";
   if (!c.scopes.empty()) header += ", scope=" + http::quoted_string(text::join(c.scopes, " "));

@@ -59,6 +59,7 @@ std::string decoded_claims(std::string_view claims) {
 struct api_challenge {
   std::string claims;              // 401 insufficient_claims: a claims request (continuous access evaluation)
   std::vector<std::string> scopes; // 403 insufficient_scope: the scopes the operation needs
+  bool sign_in_again = false;      // 401 proposedAction="login": a middle tier's authority wants the user back
 };
 
 std::optional<api_challenge> challenge_in(const http::client_response& r) {
@@ -69,6 +70,8 @@ std::optional<api_challenge> challenge_in(const http::client_response& r) {
     if (r.status == 401 && error == "insufficient_claims") {
       if (auto claims = c.param("claims"); claims && !claims->empty()) return api_challenge{decoded_claims(*claims), {}};
     }
+    // A middle tier whose on-behalf-of grant needs the user to sign in again (MIW's proposedAction).
+    if (r.status == 401 && c.param("proposedAction") == std::optional<std::string_view>("login")) return api_challenge{{}, {}, true};
     if (r.status == 403 && error == "insufficient_scope") {
       api_challenge found;
       auto scope = std::string(c.param("scope").value_or(""));
@@ -283,7 +286,9 @@ task<call_result<api_response>> downstream_api::send(std::optional<signed_in_use
       challenge c;
       c.scopes = scopes_to_consent(asked->scopes, o.scopes);
       c.claims = asked->claims;
-      c.reason = asked->claims.empty() ? identity::interaction_reason::consent_required : identity::interaction_reason::claims_challenge;
+      c.reason = asked->sign_in_again    ? identity::interaction_reason::login_required
+                 : asked->claims.empty() ? identity::interaction_reason::consent_required
+                                         : identity::interaction_reason::claims_challenge;
       if (user) c.login_hint = user->login_hint();
       c.detail = "the API " + api + " answered " + std::to_string(reply->status) + " with a challenge";
       finish([](auto& s) { ++s.challenges; });

@@ -65,6 +65,8 @@ public:
 
   // Development controls; also at /admin/... when the directory enables them (loopback only).
   void rotate_signing_key();
+  /// Revokes every sign-in of the user (Entra's revokeSignInSessions): their refresh tokens are
+  /// refused, and their access tokens are no longer taken as on-behalf-of assertions.
   void revoke_user(std::string_view user_name);
   void set_faults(faults f);
   /// The app's registration gains a delegated permission (also POST /admin/required-permission),
