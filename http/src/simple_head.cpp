@@ -236,6 +236,15 @@ head_scan scan_request_head(std::string_view bytes) {
   const char* p = line_end_at(begin, problem); // the request line: Beast reads its parts
   if (problem) return malformed(problem);
   if (!p) return {};
+  // ...but a line that does not end in an HTTP-version leaves Beast waiting for more of it (it
+  // reads eight bytes of version wherever they are), while the head is whole: the client would
+  // wait for an answer until the request timeout.
+  static constexpr std::string_view version_start = " HTTP/";
+  std::string_view line(begin, static_cast<std::size_t>(p - begin));
+  auto version = line.size() >= version_start.size() + 3 ? line.substr(line.size() - version_start.size() - 3) : std::string_view();
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!version.starts_with(version_start) || !digit(version[6]) || version[7] != '.' || !digit(version[8]))
+    return malformed("the request line does not end with an HTTP version");
   p += 2;
   for (;;) {
     const char* eol = line_end_at(p, problem);

@@ -45,6 +45,7 @@ const std::vector<framing_case> refused = {
     {"two Host fields on HTTP/1.0", "GET /healthz HTTP/1.0\r\nHost: x\r\nHost: y\r\nConnection: keep-alive\r\n\r\n", 400},
     {"a Host that is not a host", "GET /healthz HTTP/1.1\r\nHost: x y\r\n\r\n", 400},
     {"a Host with user information", "GET /healthz HTTP/1.1\r\nHost: evil@x\r\n\r\n", 400},
+    {"a request line cut short in its HTTP version, at the end of the head", "GET /healthz HTT\r\n\r\n", 400},
     {"bare LF line ends", "GET /healthz HTTP/1.1\nHost: x\n\n", 400},
     {"a bare LF inside the head", "GET /healthz HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n", 400},
     {"obs-fold (a field continued on the next line)", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400},
