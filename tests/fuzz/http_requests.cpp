@@ -18,8 +18,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -235,7 +235,8 @@ answers exchange_over_loopback(std::uint16_t port, std::string_view input, std::
   using namespace std::chrono_literals;
   answers got;
   bool answered = read_until(fd, got, 10s, [due](std::string_view bytes) { return statuses_of(bytes).statuses.size() >= due; });
-  if (!answered) std::fprintf(stderr, "%zu answers were due%s; in 10 s the server sent:\n%s\n", due, waiting ? " (then a wait)" : "", got.bytes.c_str());
+  if (!answered)
+    std::fprintf(stderr, "%zu answers were due%s; in 10 s the server sent:\n%s\n", due, waiting ? " (then a wait)" : "", got.bytes.c_str());
   FUZZ_REQUIRE(answered);
   if (waiting && !got.reset) {
     read_until(fd, got, 20ms, [](std::string_view) { return false; });
