@@ -193,6 +193,19 @@ struct behind_middle_tier {
   }
 };
 
+// A web app page that calls the middle tier's `api_path` for its user and shows the answer,
+// under a consent policy asking for the app's own scopes for the middle tier.
+void add_page_through_middle_tier(actors::host& h, const char* route, const char* api_path) {
+  auto& apis = h.downstream_apis();
+  h.routes()
+      .get(route,
+           [&apis, api_path](http::exchange_ptr x) -> task<void> {
+             auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [api_path](actors::downstream_call_options& o) { at(o, api_path); }));
+             x->respond(http::response::text(200, "through the middle tier: " + r.body));
+           })
+      .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+}
+
 } // namespace
 
 TEST_CASE("on-behalf-of: a web API calls Graph as its caller, with a token the authority issued on behalf of the caller's token") {
@@ -375,17 +388,7 @@ TEST_CASE("on-behalf-of: a claims challenge from behind a middle tier reaches th
   // an MFA policy on that user's behalf. The user signed in with a password only.
   behind_middle_tier tiers;
   web::app_fixture app([&](config::app_settings& s) { tiers.start(s); },
-                       [](actors::host& h) {
-                         auto& apis = h.downstream_apis();
-                         h.routes()
-                             .get("/secure",
-                                  [&apis](http::exchange_ptr x) -> task<void> {
-                                    auto r = actors::or_throw(
-                                        co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/secure"); }));
-                                    x->respond(http::response::text(200, "through the middle tier: " + r.body));
-                                  })
-                             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
-                       });
+                       [](actors::host& h) { add_page_through_middle_tier(h, "/secure", "api/secure"); });
   browser b(*app.web, app.origin);
   auto v = app.sign_in(b, "/secure");
   INFO(v.last.body.substr(0, 300));
@@ -410,15 +413,8 @@ TEST_CASE("on-behalf-of: a permission the middle tier gained since the user cons
         });
       },
       [](actors::host& h) {
-        auto& apis = h.downstream_apis();
-        auto page = [&apis](const char* path) {
-          return [&apis, path](http::exchange_ptr x) -> task<void> {
-            auto r = actors::or_throw(co_await apis.call_for_user(x, "Middle", [path](actors::downstream_call_options& o) { at(o, path); }));
-            x->respond(http::response::text(200, "through the middle tier: " + r.body));
-          };
-        };
-        h.routes().get("/me", page("api/me")).authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
-        h.routes().get("/mail", page("api/mail")).authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+        add_page_through_middle_tier(h, "/me", "api/me");
+        add_page_through_middle_tier(h, "/mail", "api/mail");
       },
       [](devauthority::directory& d) { d.tenants[0].apps[1].known_client_applications = {client_id}; });
   browser b(*app.web, app.origin);
@@ -451,15 +447,7 @@ TEST_CASE("on-behalf-of: a user whose sessions were revoked is sent by the web a
   behind_middle_tier tiers;
   web::app_fixture app([&](config::app_settings& s) { tiers.start(s); },
                        [](actors::host& h) {
-                         auto& apis = h.downstream_apis();
-                         h.routes()
-                             .get("/me",
-                                  [&apis](http::exchange_ptr x) -> task<void> {
-                                    auto r = actors::or_throw(
-                                        co_await apis.call_for_user(x, "Middle", [](actors::downstream_call_options& o) { at(o, "api/me"); }));
-                                    x->respond(http::response::text(200, "through the middle tier: " + r.body));
-                                  })
-                             .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
+                         add_page_through_middle_tier(h, "/me", "api/me");
                          h.routes()
                              .get("/hello", [](const http::exchange_ptr& x) { x->respond(http::response::text(200, "hello")); })
                              .authorize_for_scopes({.scope_key_section = "DownstreamApis:Middle:Scopes"});
