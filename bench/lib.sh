@@ -5,7 +5,8 @@
 pids=()
 server_names=()
 bench_stop_all() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  # CONT as well: a server a benchmark froze with SIGSTOP would not act on TERM.
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; kill -CONT "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
