@@ -6,13 +6,12 @@
 --   wrk ... -s bench/end-to-end.lua URL -- TOKEN_FILE bearer-once   the same, and done() says how
 --                                        many requests went past the file's end (a token again)
 -- Without a file the requests go out as wrk builds them (headers from -H).
--- done() also prints how many answers had each status ("statuses: 200=N 503=N"), which
--- bench/faults reads.
+-- done() also prints how many answers had each status (bench/statuses.lua).
+dofile("bench/statuses.lua")
 
 local requests = {}
 local next_request = 0
 unexpected = 0 -- global: done() reads it from each thread
-statuses = {}
 sent = 0
 loaded = 0
 local threads = {}
@@ -42,7 +41,7 @@ function request()
 end
 
 function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
+  count_status(status)
   if status ~= 200 then
     unexpected = unexpected + 1
     if unexpected == 1 then io.stderr:write("first unexpected answer: " .. status .. "\n") end
@@ -56,14 +55,5 @@ function done(summary, latency, requests)
   local again = 0
   for _, thread in ipairs(threads) do again = again + math.max(0, thread:get("sent") - thread:get("loaded")) end
   io.write(string.format("sent again: %d\n", again))
-  local counts = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do counts[status] = (counts[status] or 0) + n end
-  end
-  local keys = {}
-  for status in pairs(counts) do table.insert(keys, status) end
-  table.sort(keys)
-  local parts = {}
-  for _, status in ipairs(keys) do table.insert(parts, status .. "=" .. counts[status]) end
-  io.write("statuses: " .. table.concat(parts, " ") .. "\n")
+  print_statuses(threads)
 end

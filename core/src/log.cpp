@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace onbehalf {
 
@@ -77,7 +79,9 @@ std::optional<log_level> parse_log_level(std::string_view name) {
 
 std::string_view to_string(log_level level) { return level_names[static_cast<std::size_t>(level)]; }
 
-std::string format_log_line(log_level level, std::string_view message, std::initializer_list<log_field> fields) {
+namespace {
+
+std::string format_line(log_level level, std::string_view message, const log_field* begin, const log_field* end) {
   std::string line;
   line.reserve(128);
   append_timestamp(line);
@@ -85,20 +89,64 @@ std::string format_log_line(log_level level, std::string_view message, std::init
   line += to_string(level);
   line += " msg=";
   append_value(line, redaction::redact(message));
-  for (const auto& field : fields) {
+  for (const auto* field = begin; field != end; ++field) {
     line += ' ';
-    line += field.key;
+    line += field->key;
     line += '=';
-    append_value(line, redaction::is_sensitive_name(field.key) ? std::string(secret::mask) : redaction::redact(field.value));
+    append_value(line, redaction::is_sensitive_name(field->key) ? std::string(secret::mask) : redaction::redact(field->value));
   }
   line += '\n';
   return line;
 }
 
+constexpr std::string_view left_out_key = "repeated_lines_left_out";
+
+} // namespace
+
+std::string format_log_line(log_level level, std::string_view message, std::initializer_list<log_field> fields) {
+  return format_line(level, message, fields.begin(), fields.end());
+}
+
+log_throttle::log_throttle(std::size_t burst, clock::duration window) : burst_(burst), window_(window) {}
+
+log_throttle::decision log_throttle::admit(std::string_view message, clock::time_point now) {
+  auto& s = slots_[std::hash<std::string_view>{}(message) % slots_.size()];
+  decision d;
+  if (s.message != message) {
+    if (s.left_out > 0) {
+      d.displaced = std::move(s.message);
+      d.displaced_left_out = s.left_out;
+    }
+    s = slot{std::string(message), now, 0, 0};
+  }
+  if (now - s.window_start >= window_) {
+    s.window_start = now;
+    s.written = 0;
+  }
+  if (s.written >= burst_) {
+    ++s.left_out;
+    return d;
+  }
+  ++s.written;
+  d.write = true;
+  d.left_out = std::exchange(s.left_out, 0);
+  return d;
+}
+
+void log_throttle::reset() { slots_ = {}; }
+
 struct logger::state {
   std::atomic<log_level> level{log_level::info};
-  std::mutex sink_mutex;
+  std::mutex sink_mutex; // held while a line is written, and over the throttle
   log_sink sink;
+  log_throttle throttle;
+
+  void put(const std::string& line) {
+    if (sink)
+      sink(line);
+    else
+      std::fwrite(line.data(), 1, line.size(), stderr);
+  }
 };
 
 logger::state& logger::shared() {
@@ -119,18 +167,25 @@ void logger::set_sink(log_sink sink) {
   auto& s = shared();
   std::lock_guard lock(s.sink_mutex);
   s.sink = std::move(sink);
+  s.throttle.reset();
 }
 
 void logger::write(log_level level, std::string_view message, std::initializer_list<log_field> fields) {
   if (!enabled(level)) return;
-  auto line = format_log_line(level, message, fields);
   auto& s = shared();
-  std::lock_guard lock(s.sink_mutex);
-  if (s.sink) {
-    s.sink(line);
-  } else {
-    std::fwrite(line.data(), 1, line.size(), stderr);
+  if (level < log_level::warning) {
+    auto line = format_log_line(level, message, fields);
+    std::lock_guard lock(s.sink_mutex);
+    return s.put(line);
   }
+  std::lock_guard lock(s.sink_mutex);
+  auto d = s.throttle.admit(message, log_throttle::clock::now());
+  if (!d.displaced.empty()) s.put(format_log_line(level, d.displaced, {{left_out_key, d.displaced_left_out}}));
+  if (!d.write) return;
+  if (d.left_out == 0) return s.put(format_log_line(level, message, fields));
+  std::vector<log_field> counted(fields);
+  counted.emplace_back(left_out_key, d.left_out);
+  s.put(format_line(level, message, counted.data(), counted.data() + counted.size()));
 }
 
 std::string what_of(std::exception_ptr e) {

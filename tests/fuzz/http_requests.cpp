@@ -190,6 +190,17 @@ struct answers {
   bool reset = false; // the server closed with input unread: what it sent last may be lost
 };
 
+// libFuzzer's -timeout runs on SIGALRM, which interrupts a blocking call now and then (every
+// few seconds, at whatever call is under way): each call below goes on after EINTR. A connect
+// interrupted goes on by itself; its end is waited for.
+void finish_interrupted_connect(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  while (::poll(&p, 1, 10'000) < 0) FUZZ_REQUIRE(errno == EINTR);
+  int error = 0;
+  socklen_t length = sizeof error;
+  FUZZ_REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0);
+}
+
 // Reads into `got` until `enough` says so or the server closes (true), or `patience` runs out.
 template <class Enough>
 bool read_until(int fd, answers& got, std::chrono::milliseconds patience, Enough enough) {
@@ -197,10 +208,14 @@ bool read_until(int fd, answers& got, std::chrono::milliseconds patience, Enough
   char chunk[4096];
   while (!enough(got.bytes)) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    auto ready = ::poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
     auto n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n == 0) return true;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       FUZZ_REQUIRE(errno == ECONNRESET);
       got.reset = true;
@@ -230,11 +245,15 @@ answers exchange_over_loopback(std::uint16_t port, std::string_view input, std::
   to.sin_family = AF_INET;
   to.sin_port = htons(port);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    FUZZ_REQUIRE(errno == EINTR);
+    finish_interrupted_connect(fd);
+  }
   // The server may close before it has read everything (after a refusal): what it did not read
   // is no longer sent.
   for (std::size_t sent = 0; sent < input.size();) {
     auto n = ::send(fd, input.data() + sent, input.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     sent += static_cast<std::size_t>(n);
   }

@@ -115,3 +115,57 @@ TEST_CASE("what_of says what an exception says, and names one that says nothing"
   CHECK(what_of(std::make_exception_ptr(42)) == "an exception that is not a std::exception");
   CHECK(what_of(nullptr) == "no exception");
 }
+
+TEST_CASE("log throttle: a message is written ten times in ten seconds, and its next line says how many were left out") {
+  log_throttle throttle;
+  auto start = log_throttle::clock::now();
+  using namespace std::chrono_literals;
+  std::size_t written = 0;
+  for (int i = 0; i < 1000; ++i) written += throttle.admit("The API could not be reached", start + i * 1ms).write;
+  CHECK(written == 10);
+  auto next = throttle.admit("The API could not be reached", start + 10s);
+  CHECK(next.write);
+  CHECK(next.left_out == 990);
+  CHECK(throttle.admit("The API could not be reached", start + 10s).left_out == 0);
+  SECTION("another message has a budget of its own") { CHECK(throttle.admit("Redis is unreachable", start + 1s).write); }
+}
+
+TEST_CASE("log throttle: whatever the messages, it follows a bounded number, and a message that loses its slot has its count told") {
+  log_throttle throttle(1);
+  auto now = log_throttle::clock::now();
+  for (int i = 0; i < 5; ++i) throttle.admit("flooded", now);
+  std::uint64_t told = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    auto d = throttle.admit("message " + std::to_string(i), now);
+    CHECK(d.write); // each new message is written: a flood of distinct ones is not hidden
+    if (d.displaced == "flooded") told += d.displaced_left_out;
+  }
+  CHECK(told == 4);
+  CHECK(sizeof(throttle) < 64 * 1024); // a fixed table: no input makes it grow
+}
+
+TEST_CASE("the logger writes a warning repeated by the thousand a few times with the count left out, and leaves info lines alone") {
+  captured_log log;
+  for (int i = 0; i < 1000; ++i) log_warning("A session cookie could not be read", {{"cid", std::to_string(i)}});
+  for (int i = 0; i < 20; ++i) log_info("Listening");
+  log_warning("Redis is unreachable");
+  std::size_t cookie_lines = 0, info_lines = 0;
+  for (const auto& line : log.lines) {
+    cookie_lines += line.find("A session cookie could not be read") != std::string::npos;
+    info_lines += line.find("Listening") != std::string::npos;
+  }
+  CHECK(cookie_lines == 10);
+  CHECK(info_lines == 20);
+  CHECK(log.lines.back().find("Redis is unreachable") != std::string::npos);
+  CHECK(log.lines[0].find("cid=0") != std::string::npos); // the first ones are written whole, for their ids
+}
+
+TEST_CASE("a new log sink starts with nothing held back") {
+  {
+    captured_log log;
+    for (int i = 0; i < 50; ++i) log_warning("repeated");
+  }
+  captured_log log;
+  log_warning("repeated");
+  CHECK(log.lines.size() == 1);
+}
