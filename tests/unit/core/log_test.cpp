@@ -169,3 +169,11 @@ TEST_CASE("a new log sink starts with nothing held back") {
   log_warning("repeated");
   CHECK(log.lines.size() == 1);
 }
+
+TEST_CASE("the lines the throttle adds — a count, a displaced message — are redacted like any other") {
+  captured_log log;
+  for (int i = 0; i < 20; ++i) log_warning("refused " + jwt);
+  for (int i = 0; i < 2000; ++i) log_warning("other message " + std::to_string(i)); // one takes the flooded message's slot
+  CHECK(log.all().find("repeated_lines_left_out=10") != std::string::npos);
+  CHECK(log.all().find(jwt) == std::string::npos);
+}
