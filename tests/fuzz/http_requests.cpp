@@ -17,16 +17,21 @@
 #include <boost/asio/buffer.hpp>
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 using namespace onbehalf;
@@ -226,11 +231,57 @@ bool read_until(int fd, answers& got, std::chrono::milliseconds patience, Enough
   return true;
 }
 
+// The server's end of this harness's connection `fd`: the socket of this same process whose peer
+// is `fd`'s own address; -1 while the server has yet to accept the connection.
+int server_end_of(int fd) {
+  sockaddr_in mine{};
+  socklen_t length = sizeof mine;
+  FUZZ_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &length) == 0);
+  DIR* descriptors = ::opendir("/proc/self/fd");
+  FUZZ_REQUIRE(descriptors != nullptr);
+  int found = -1;
+  while (auto* entry = ::readdir(descriptors)) {
+    int other = std::atoi(entry->d_name);
+    if (other == fd || entry->d_name[0] == '.') continue;
+    sockaddr_in peer{};
+    socklen_t peer_length = sizeof peer;
+    if (::getpeername(other, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 && peer_length == sizeof peer && peer.sin_family == AF_INET &&
+        peer.sin_port == mine.sin_port && peer.sin_addr.s_addr == mine.sin_addr.s_addr) {
+      found = other;
+      break;
+    }
+  }
+  ::closedir(descriptors);
+  return found;
+}
+
+// Waits until the server has taken every byte sent on `fd` out of its socket: none is left
+// unacknowledged here, and the server's end holds none unread. A server that stops reading in the
+// middle of a request fails the run.
+void wait_until_server_took_all(int fd) {
+  using namespace std::chrono_literals;
+  auto give_up = std::chrono::steady_clock::now() + 10s;
+  int server_end = -1;
+  for (;;) {
+    int unacknowledged = 0;
+    FUZZ_REQUIRE(::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0);
+    if (unacknowledged == 0 && server_end < 0) server_end = server_end_of(fd);
+    int unread = 0;
+    if (server_end >= 0 && ::ioctl(server_end, SIOCINQ, &unread) == 0 && unread == 0) return;
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::fprintf(stderr, "the server left %d bytes of a request unread for 10 s (%d not acknowledged)\n", unread, unacknowledged);
+      FUZZ_REQUIRE(false);
+    }
+    std::this_thread::sleep_for(20us);
+  }
+}
+
 // Sends the input, reads the `due` answers, then says no more will come and reads until the
-// server closes. The end of input is said only after the answers: a server may take an end that
-// came with a request's bytes for the end of that read only, and see it at its keep-alive or
-// request timeout (http/src/drained_read.hpp), which no test should wait for. A server `waiting`
-// for the rest of a request is given a moment to answer what it should not, then left.
+// server closes. The end of input is said only after the server has taken every byte before it:
+// an end that came with a request's bytes may be taken for the end of that read only and seen at
+// the keep-alive or request timeout (http/src/drained_read.hpp), which no test should wait for;
+// an end that comes after them raises an edge of its own, and a server `waiting` for the rest of a
+// request must then close at once, with no answer to what it did not have whole.
 answers exchange_over_loopback(std::uint16_t port, std::string_view input, std::size_t due, bool waiting) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   FUZZ_REQUIRE(fd >= 0);
@@ -263,11 +314,7 @@ answers exchange_over_loopback(std::uint16_t port, std::string_view input, std::
   if (!answered)
     std::fprintf(stderr, "%zu answers were due%s; in 10 s the server sent:\n%s\n", due, waiting ? " (then a wait)" : "", got.bytes.c_str());
   FUZZ_REQUIRE(answered);
-  if (waiting && !got.reset) {
-    read_until(fd, got, 20ms, [](std::string_view) { return false; });
-    ::close(fd);
-    return got;
-  }
+  if (waiting && !got.reset) wait_until_server_took_all(fd);
   ::shutdown(fd, SHUT_WR);
   bool closed = got.reset || read_until(fd, got, 10s, [](std::string_view) { return false; });
   FUZZ_REQUIRE(closed); // the server closes a connection whose client has said it is done
