@@ -161,7 +161,7 @@ public:
       std::string prefix;
       for (std::size_t i = 0; i < segments.size(); ++i) {
         std::string next = prefix.empty() ? std::string(segments[i]) : join(prefix, segments[i]);
-        if (!known_prefixes_.count(text::to_lower(next))) {
+        if (!asked_for(text::to_lower(next))) {
           if (reported.insert(text::to_lower(next)).second) warn_unknown(next, e, i == 0);
           break;
         }
@@ -176,13 +176,14 @@ private:
     return e && !e->value.empty() ? e : nullptr;
   }
 
-  void query(const std::string& key) {
-    auto lowered = text::to_lower(key);
-    queried_.insert(lowered);
-    original_.emplace(lowered, key);
-    for (auto colon = lowered.find(':'); colon != std::string::npos; colon = lowered.find(':', colon + 1))
-      known_prefixes_.insert(lowered.substr(0, colon));
-    known_prefixes_.insert(lowered);
+  void query(const std::string& key) { original_.try_emplace(text::to_lower(key), key); }
+
+  // Whether the binder asked for the key `lowered`, or for one under it.
+  bool asked_for(const std::string& lowered) const {
+    if (original_.contains(lowered)) return true;
+    auto section = lowered + ":";
+    auto first_under = original_.lower_bound(section);
+    return first_under != original_.end() && first_under->first.starts_with(section);
   }
 
   void record(const std::string& key, std::string shown, std::string origin) { out_.effective.push_back({key, std::move(shown), std::move(origin)}); }
@@ -209,9 +210,7 @@ private:
   }
 
   const configuration& layers_;
-  std::set<std::string> queried_;
-  std::set<std::string> known_prefixes_;
-  std::map<std::string, std::string> original_;
+  std::map<std::string, std::string> original_; // lowered key: the key as the binder asked for it
   load_outcome out_;
 };
 

@@ -293,6 +293,15 @@ TEST_CASE("a misspelt key is warned about with the key it probably meant") {
   CHECK(warning_about(o, "AzureAd:CallbakPath") == "unknown key, ignored; did you mean CallbackPath?");
 }
 
+TEST_CASE("a section is known by the keys read under it, not by a key it begins like") {
+  // AzureAd:Client begins like AzureAd:ClientId but is no section of ours; Onbehalf:Limits is one.
+  auto o = bind_with(R"({"Instance": "https://login.microsoftonline.com/", "TenantId": "common", "ClientId": "app", "Client": {"Id": "x"}})",
+                     R"("Onbehalf": {"Cache": {"Backend": "Memory"}, "Limits": {"MaxConections": 10}})");
+  CHECK(warning_about(o, "AzureAd:Client").starts_with("unknown key, ignored"));
+  CHECK(warning_about(o, "Onbehalf:Limits:MaxConections") == "unknown key, ignored; did you mean MaxConnections?");
+  CHECK(o.warnings.size() == 2);
+}
+
 TEST_CASE("a misspelt section name is warned about with the section it probably meant") {
   auto o = bind_with(good_azure_ad, R"("Onbehalf": {"Cache": {"Backend": "Memory"}}, "DownstreamApi": {"A": {"BaseUrl": "https://a.example"}})");
   CHECK(warning_about(o, "DownstreamApi") == "unknown section; did you mean DownstreamApis?");
