@@ -117,7 +117,7 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
   if (f.user_name.empty()) {
     if (policy_is(f, "_reset")) return html(200, pages::reset_password(action_url(core, f, "reset"), flow_id, f.login_hint, {}));
     if (!session || f.prompt == "login" || (!f.login_hint.empty() && !text::iequals(f.login_hint, session->user_name)))
-      return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, a->display_name, f.login_hint, {}));
+      return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, a->display_name, f.login_hint, {}, !f.policy.empty()));
     f.user_name = session->user_name;
   }
   if (policy_is(f, "_edit_profile") && !f.profile_edited)
@@ -235,16 +235,25 @@ void on_flow_post(authority_core& core, const http::exchange_ptr& x, bool needs_
   x->respond(step(it->second, flow_id, *form));
 }
 
+// B2C answers a choice its pages offer beside the flow's own step ("Forgot your password?",
+// "Cancel") with an error for the app to act on, and the flow ends.
+http::response b2c_choice_to_app(authority_core& core, const std::string& flow_id, const std::string& description) {
+  auto answer = to_app(core.flows.at(flow_id), {{"error", "access_denied"}, {"error_description", description}});
+  core.flows.erase(flow_id);
+  return answer;
+}
+
 } // namespace
 
 void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, false, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    if (form.find("forgot") && !f.policy.empty()) return b2c_choice_to_app(core, flow_id, "AADB2C90118: The user has forgotten their password.");
     auto user_name = std::string(form.find("username").value_or(""));
     const tenant* home = core.dir.home_tenant_of(user_name);
     const user* u = home ? home->find_user(user_name) : nullptr;
     if (!u || !crypto::constant_time_equals(u->password.reveal(), form.find("password").value_or("")))
       return html(200, pages::sign_in(action_url(core, f, "login"), flow_id, core.find_app(f.client_id)->display_name, user_name,
-                                      "Your account or password is incorrect."));
+                                      "Your account or password is incorrect.", !f.policy.empty()));
     return signed_in(core, f, flow_id, u->user_name);
   });
 }
@@ -283,6 +292,7 @@ void handle_second_factor(authority_core& core, const http::exchange_ptr& x) {
 
 void handle_edit_profile(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
+    if (form.find("cancel")) return b2c_choice_to_app(core, flow_id, "AADB2C90091: The user has cancelled entering self-asserted information.");
     if (auto name = form.find("display_name"); name && !name->empty()) core.mutable_user(f.user_name)->display_name = std::string(*name);
     f.profile_edited = true;
     return see_other(continue_url(core, f, flow_id));

@@ -29,7 +29,8 @@ std::string error_line(std::string_view error) {
 
 std::string escape(std::string_view text) { return text::html_escape(text); }
 
-std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error) {
+std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error,
+                    bool b2c) {
   return layout("Sign in", "<h1>Sign in</h1><p>to continue to <strong>" + escape(app_name) + "</strong></p>" + error_line(error) +
                                "<form method=\"post\" action=\"" + escape(action) + "\">" + hidden_flow(flow) +
                                "<label for=\"username\">Email or user name</label>"
@@ -38,7 +39,11 @@ std::string sign_in(std::string_view action, std::string_view flow, std::string_
                                "\" required>"
                                "<label for=\"password\">Password</label>"
                                "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>"
-                               "<button type=\"submit\">Sign in</button></form>");
+                               "<button type=\"submit\">Sign in</button>" +
+                               (b2c ? " <button type=\"submit\" name=\"forgot\" value=\"1\" formnovalidate class=\"secondary\">Forgot your "
+                                      "password?</button>"
+                                    : "") +
+                               "</form>");
 }
 
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
@@ -78,7 +83,9 @@ std::string edit_profile(std::string_view action, std::string_view flow, std::st
   return layout("Edit profile", "<h1>Edit your profile</h1><form method=\"post\" action=\"" + escape(action) + "\">" + hidden_flow(flow) +
                                     "<label for=\"display_name\">Display name</label>"
                                     "<input type=\"text\" id=\"display_name\" name=\"display_name\" value=\"" +
-                                    escape(display_name) + "\" required><button type=\"submit\">Save</button></form>");
+                                    escape(display_name) +
+                                    "\" required><button type=\"submit\">Save</button> "
+                                    "<button type=\"submit\" name=\"cancel\" value=\"1\" formnovalidate class=\"secondary\">Cancel</button></form>");
 }
 
 std::string reset_password(std::string_view action, std::string_view flow, std::string_view login_hint, std::string_view error) {

@@ -10,7 +10,10 @@ namespace onbehalf::devauthority::pages {
 
 std::string escape(std::string_view text);
 
-std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error);
+/// In a B2C user flow (`b2c`), with "Forgot your password?" beside the sign-in button, as B2C's
+/// own page has it.
+std::string sign_in(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view login_hint, std::string_view error,
+                    bool b2c);
 /// What a user consents to: for the app, and for each API app it calls that lists it as a known
 /// client (combined consent: that API app's name and its permissions).
 struct permissions_asked {
@@ -21,7 +24,7 @@ struct permissions_asked {
 std::string consent(std::string_view action, std::string_view flow, std::string_view app_name, std::string_view user_name,
                     const permissions_asked& asked);
 std::string second_factor(std::string_view action, std::string_view flow, std::string_view user_name, std::string_view error);
-/// B2C edit-profile flow: the user changes their display name.
+/// B2C edit-profile flow: the user changes their display name, or cancels.
 std::string edit_profile(std::string_view action, std::string_view flow, std::string_view display_name);
 /// B2C password-reset flow: the user names their account and chooses a new password.
 std::string reset_password(std::string_view action, std::string_view flow, std::string_view login_hint, std::string_view error);

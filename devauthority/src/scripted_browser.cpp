@@ -2,6 +2,7 @@
 
 #include "onbehalf/core/text.hpp"
 
+#include <algorithm>
 #include <future>
 
 namespace onbehalf::devauthority {
@@ -82,6 +83,11 @@ std::optional<result<http::client_response, std::string>> answer_authority_page(
     return b.request("POST", action, form.add("username", who.user).add("new_password", who.new_password).encode());
   }
   if (has("name=\"password\"")) {
+    bool asked_before = std::find(seen.pages_seen.begin(), seen.pages_seen.end(), "forgot-password") != seen.pages_seen.end();
+    if (who.forgets_password && has("name=\"forgot\"") && !asked_before) {
+      seen.pages_seen.push_back("forgot-password");
+      return b.request("POST", action, form.add("forgot", "1").encode());
+    }
     seen.pages_seen.push_back("sign-in");
     return b.request("POST", action, form.add("username", who.user).add("password", who.password).encode());
   }
@@ -92,6 +98,10 @@ std::optional<result<http::client_response, std::string>> answer_authority_page(
     return b.request("POST", action, form.add("decision", "accept").encode());
   }
   if (has("name=\"display_name\"")) {
+    if (who.cancels_profile_edit) {
+      seen.pages_seen.push_back("cancel");
+      return b.request("POST", action, form.add("cancel", "1").encode());
+    }
     seen.pages_seen.push_back("edit-profile");
     return b.request("POST", action, form.add("display_name", who.new_display_name).encode());
   }

@@ -295,6 +295,49 @@ TEST_CASE("B2C: the EditProfile account route goes through the flow and back to 
   CHECK(saw(v, "edit-profile"));
 }
 
+TEST_CASE("B2C: \"Forgot your password?\" on the sign-in page goes on through the password-reset flow to the page asked for") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  dev::sign_in_options o;
+  o.forgets_password = true;
+  o.new_password = "ada-new-password-2";
+  auto v = f.app.browse(b, "GET", f.app.url("/profile"), o);
+  CHECK(v.authority_pages.pages_seen == std::vector<std::string>{"forgot-password", "reset", "consent"});
+  CHECK(v.last_url == f.app.url("/profile"));
+  CHECK(v.last.body == "profile of Ada Lovelace");
+  for (const auto& [name, value] : b.cookies()) CHECK_FALSE(name.starts_with(".onbehalf.correlation.")); // each sign-in's cookie spent
+
+  browser later(*f.app.web, f.app.origin);
+  dev::sign_in_options with_new_password;
+  with_new_password.password = o.new_password;
+  CHECK(f.app.sign_in(later, "/profile", with_new_password).last.body == "profile of Ada Lovelace");
+}
+
+TEST_CASE("B2C: a user who cancels a profile edit is sent to the home page, still signed in") {
+  fixture f(as_b2c);
+  browser b(*f.app.web, f.app.origin);
+  f.app.sign_in(b, "/profile");
+  dev::sign_in_options o;
+  o.cancels_profile_edit = true;
+  auto v = f.app.browse(b, "GET", f.app.url("/MicrosoftIdentity/Account/EditProfile?redirectUri=%2Fprofile"), o);
+  CHECK(saw(v, "cancel"));
+  CHECK(v.last_url == f.app.url("/"));
+  CHECK(f.app.browse(b, "GET", f.app.url("/profile")).last.body == "profile of Ada Lovelace");
+}
+
+TEST_CASE("B2C: without a password-reset flow configured, \"Forgot your password?\" ends on the page that says the sign-in was refused") {
+  fixture f([](config::app_settings& s) {
+    as_b2c(s);
+    s.azure_ad.reset_password_policy_id.clear();
+  });
+  browser b(*f.app.web, f.app.origin);
+  dev::sign_in_options o;
+  o.forgets_password = true;
+  auto v = f.app.browse(b, "GET", f.app.url("/profile"), o);
+  CHECK(v.last.status == 400);
+  CHECK(v.last.body.find("cancelled or refused") != std::string::npos);
+}
+
 TEST_CASE("live page: a WebSocket another site's page opens with the user's cookies is refused, and this site's own page gets its socket") {
   fixture f;
   browser b(*f.app.web, f.app.origin);

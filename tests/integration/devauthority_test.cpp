@@ -424,6 +424,31 @@ TEST_CASE("dev authority: tokens from a B2C sign-up-sign-in flow name the flow")
   CHECK(claims_of(refreshed->access_token.reveal()).string("tfp") == "b2c_1_susi");
 }
 
+TEST_CASE("dev authority: \"Forgot your password?\" on a B2C sign-in page sends the app AADB2C90118 with the state; a plain sign-in page has no such "
+          "choice") {
+  authority_fixture f;
+  browser b(*f.web, f.authority.base_url());
+  auto susi = f.discover("contoso.onmicrosoft.com", "b2c_1_susi");
+  sign_in_options o;
+  o.authorization_endpoint = susi.authorization_endpoint;
+  o.forgets_password = true;
+  auto pkce = make_pkce();
+  auto v = devauthority::browse(b, "GET", authorize_url(authorize_for(f, o, pkce)), person_of(o), {}, redirect_uri);
+  REQUIRE(v);
+  CHECK(v->authority_pages.pages_seen == std::vector<std::string>{"forgot-password"});
+  REQUIRE(v->last_url.starts_with(redirect_uri));
+  auto answer = text::form_fields::parse(v->last_url.substr(v->last_url.find('?') + 1));
+  REQUIRE(answer);
+  CHECK(answer->find("error") == "access_denied");
+  CHECK(answer->find("error_description").value_or("").starts_with("AADB2C90118: "));
+  CHECK(answer->find("state") == "state-1");
+  CHECK_FALSE(answer->find("code"));
+
+  auto plain = b.request("GET", authorize_url(authorize_for(f, {}, pkce)));
+  CHECK(plain.body.find("name=\"password\"") != std::string::npos);
+  CHECK(plain.body.find("name=\"forgot\"") == std::string::npos);
+}
+
 TEST_CASE("dev authority: the B2C edit-profile flow changes the display name and returns to the app") {
   authority_fixture f;
   browser b(*f.web, f.authority.base_url());

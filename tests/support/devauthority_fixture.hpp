@@ -145,6 +145,8 @@ struct sign_in_options {
   std::string token_endpoint;         // where the code is redeemed: the tenant's by default
   std::string new_display_name;       // for the edit-profile page
   std::string new_password;           // for the reset-password page
+  bool forgets_password = false;      // on a B2C sign-in page, once
+  bool cancels_profile_edit = false;  // on the edit-profile page
 };
 
 struct sign_in_result : devauthority::pages_answered {
@@ -158,6 +160,8 @@ inline devauthority::person person_of(const sign_in_options& o) {
   p.password = o.password;
   p.new_display_name = o.new_display_name;
   p.new_password = o.new_password;
+  p.forgets_password = o.forgets_password;
+  p.cancels_profile_edit = o.cancels_profile_edit;
   return p;
 }
 

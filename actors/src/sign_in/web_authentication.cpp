@@ -414,11 +414,7 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     const auto& req = x->req();
     auto fields = text::form_fields::parse(req.method == "POST" ? std::string_view(req.body) : std::string_view(req.query));
     if (!fields) return reply(x, sign_in_failed("The answer from the sign-in service was malformed."));
-    if (auto error = fields->find("error")) {
-      log_warning("The authority did not sign the user in",
-                  {{"cid", req.correlation_id}, {"error", *error}, {"description", fields->find("error_description").value_or("")}});
-      return reply(x, sign_in_failed("The sign-in was cancelled or refused."));
-    }
+    if (fields->find("error")) return authority_answered_error(x, *fields);
     auto state = fields->find("state");
     auto code = fields->find("code");
     if (!state || state->empty() || !code || code->empty())
@@ -451,6 +447,43 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
           }
           self->redeem(x, std::move(correlation), std::move(code), correlation_name);
         });
+  }
+
+  // The authority sent an error instead of a code. Two of B2C's are a choice the user made on
+  // its sign-in page, taken as MIW's B2C handlers take them: "Forgot your password?"
+  // (AADB2C90118) goes on through the password-reset user flow, back to the page the sign-in was
+  // for; "Cancel" (AADB2C90091) goes to the home page, since the page asked for may want a
+  // sign-in again. The sign-in's cookie is spent either way.
+  void authority_answered_error(const http::exchange_ptr& x, const text::form_fields& fields) const {
+    const auto& req = x->req();
+    auto description = fields.find("error_description").value_or("");
+    auto b2c_choice = [&](std::string_view code) { return description.find(code) != std::string_view::npos; };
+    auto landing = spend_correlation(x, fields.find("state").value_or(""));
+    if (b2c_choice("AADB2C90118") && !options.reset_password_flow.empty()) {
+      log_info("The user asked to reset a forgotten password; on through the password-reset user flow", {{"cid", req.correlation_id}});
+      return reply(x, http::response::redirect(account_path("ResetPassword") + "?redirectUri=" + text::percent_encode(landing)));
+    }
+    if (b2c_choice("AADB2C90091")) {
+      log_info("The user cancelled signing in", {{"cid", req.correlation_id}});
+      return reply(x, http::response::redirect("/"));
+    }
+    log_warning("The authority did not sign the user in",
+                {{"cid", req.correlation_id}, {"error", fields.find("error").value_or("")}, {"description", description}});
+    reply(x, sign_in_failed("The sign-in was cancelled or refused."));
+  }
+
+  // Where the sign-in with this state was to land ("/" when its cookie is missing or does not
+  // open); the cookie is expired.
+  std::string spend_correlation(const http::exchange_ptr& x, std::string_view state) const {
+    const auto& req = x->req();
+    if (state.empty()) return "/";
+    auto name = cookie_name(req, identity::correlation_cookie_name(state), false);
+    auto sealed = http::find_cookie(req.headers, name);
+    if (!sealed) return "/";
+    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, state, clock::now(), options.correlation_lifetime);
+    if (!correlation) return "/";
+    x->add_response_header("Set-Cookie", http::expire_cookie(name, correlation_cookie(req)));
+    return correlation->return_url;
   }
 
   void redeem(const http::exchange_ptr& x, identity::sign_in_correlation correlation, std::string code, const std::string& correlation_name) const {

@@ -56,11 +56,13 @@ struct person {
   std::string new_display_name; // on the edit-profile page
   std::string new_password;     // on the password-reset page
   std::string mfa_code = "123456";
+  bool forgets_password = false;     // asks to reset it from a B2C sign-in page, the first time one is shown
+  bool cancels_profile_edit = false; // on the edit-profile page
 };
 
 /// What a person did on the authority's pages.
 struct pages_answered {
-  std::vector<std::string> pages_seen;           // "sign-in", "consent", "mfa", "edit-profile", "reset"
+  std::vector<std::string> pages_seen;           // "sign-in", "forgot-password", "consent", "mfa", "edit-profile", "cancel", "reset"
   std::vector<std::string> consent_scopes_shown; // the scopes the consent page asked for
 };
 
