@@ -385,13 +385,18 @@ struct server::impl {
         // The whole head first, checked strictly: Beast 1.81 reads some heads RFC 9112 refuses.
         for (;;) {
           auto scan = detail::scan_request_head(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
-          if (scan.state == detail::head_scan::state::whole) break;
           if (scan.state == detail::head_scan::state::malformed) {
             rejection why{400, std::string("The request is not well-formed HTTP/1.1: ") + scan.problem + "."}; // named: see core/task.hpp on g++ 12
             co_await reject(stream, c, out, why, started);
             co_return;
           }
-          if (buffer.size() >= options.limits.max_request_header_bytes) {
+          // Beast checks its limit only on a head still arriving: a head whose last read took it
+          // past the limit (a request before it in the same read moves the reads' boundaries)
+          // would pass, and whether one did would depend on how its bytes arrived.
+          bool over_limit = scan.state == detail::head_scan::state::whole ? scan.size > options.limits.max_request_header_bytes
+                                                                          : buffer.size() >= options.limits.max_request_header_bytes;
+          if (!over_limit && scan.state == detail::head_scan::state::whole) break;
+          if (over_limit) {
             co_await reject(stream, c, out, classify_read_error(bhttp::error::header_limit, options.limits), started);
             co_return;
           }
