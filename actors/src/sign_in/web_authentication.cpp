@@ -453,18 +453,19 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
   // its sign-in page, taken as MIW's B2C handlers take them: "Forgot your password?"
   // (AADB2C90118) goes on through the password-reset user flow, back to the page the sign-in was
   // for; "Cancel" (AADB2C90091) goes to the home page, since the page asked for may want a
-  // sign-in again. The sign-in's cookie is spent either way.
+  // sign-in again. The sign-in's cookie is spent either way. Both are logged at debug only:
+  // anyone can send them.
   void authority_answered_error(const http::exchange_ptr& x, const text::form_fields& fields) const {
     const auto& req = x->req();
     auto description = fields.find("error_description").value_or("");
     auto b2c_choice = [&](std::string_view code) { return description.find(code) != std::string_view::npos; };
     auto landing = spend_correlation(x, fields.find("state").value_or(""));
     if (b2c_choice("AADB2C90118") && !options.reset_password_flow.empty()) {
-      log_info("The user asked to reset a forgotten password; on through the password-reset user flow", {{"cid", req.correlation_id}});
+      log_debug("The user asked to reset a forgotten password; on through the password-reset user flow", {{"cid", req.correlation_id}});
       return reply(x, http::response::redirect(account_path("ResetPassword") + "?redirectUri=" + text::percent_encode(landing)));
     }
     if (b2c_choice("AADB2C90091")) {
-      log_info("The user cancelled signing in", {{"cid", req.correlation_id}});
+      log_debug("The user cancelled signing in", {{"cid", req.correlation_id}});
       return reply(x, http::response::redirect("/"));
     }
     log_warning("The authority did not sign the user in",
