@@ -202,9 +202,11 @@ private:
       out_.warnings.push_back({key, e.source, "unknown section; did you mean " + *guess + "?"});
       return;
     }
-    auto parent = text::to_lower(parent_of(key));
-    for (const auto& [lowered, original] : original_)
-      if (parent_of(lowered) == parent) candidates.push_back(std::string_view(original).substr(original.rfind(':') + 1));
+    // The keys asked for under the same parent sort together, after the parent's own.
+    auto under_parent = text::to_lower(parent_of(key)) + ":";
+    for (auto it = original_.lower_bound(under_parent); it != original_.end() && it->first.starts_with(under_parent); ++it)
+      if (it->first.find(':', under_parent.size()) == std::string::npos)
+        candidates.push_back(std::string_view(it->second).substr(under_parent.size()));
     auto guess = text::closest_match(key.substr(key.rfind(':') + 1), candidates);
     out_.warnings.push_back({key, e.source, guess ? "unknown key, ignored; did you mean " + *guess + "?" : "unknown key, ignored"});
   }

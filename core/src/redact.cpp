@@ -7,8 +7,8 @@
 #include <cctype>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
-#include <vector>
 
 namespace onbehalf::redaction {
 
@@ -28,9 +28,15 @@ constexpr std::array<std::string_view, 16> sensitive_parameters = {
     "client_secret", "clientsecret", "refresh_token", "access_token", "id_token",   "client_assertion", "code_verifier", "password",
     "assertion",     "code",         "authorization", "cookie",       "set-cookie", "secret",           "token",         "apikey"};
 
+// Longest first, so that a secret containing another is masked whole; ordered as they are
+// added, so that registering is not a search and a sort of all values so far.
+struct longest_first {
+  bool operator()(const std::string& a, const std::string& b) const { return a.size() != b.size() ? a.size() > b.size() : a < b; }
+};
+
 struct known_secrets {
   std::shared_mutex mutex;
-  std::vector<std::string> values;
+  std::set<std::string, longest_first> values;
 };
 
 known_secrets& registry() {
@@ -176,9 +182,7 @@ void register_secret(std::string_view value) {
   if (value.size() < 4) return;
   auto& r = registry();
   std::unique_lock lock(r.mutex);
-  if (std::find(r.values.begin(), r.values.end(), value) == r.values.end()) r.values.emplace_back(value);
-  // Longest first, so a secret containing another is masked whole.
-  std::sort(r.values.begin(), r.values.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  r.values.emplace(value);
 }
 
 bool is_sensitive_name(std::string_view name) {

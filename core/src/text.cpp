@@ -76,6 +76,9 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
   std::size_t best_distance = std::max<std::size_t>(1, word.size() / 3) + 1;
   std::optional<std::string> best;
   for (auto candidate : candidates) {
+    // The distance is at least the difference in length: no need to compute it for a long word.
+    auto length_difference = word.size() > candidate.size() ? word.size() - candidate.size() : candidate.size() - word.size();
+    if (length_difference >= best_distance) continue;
     auto d = edit_distance(word, candidate);
     if (d < best_distance) {
       best_distance = d;

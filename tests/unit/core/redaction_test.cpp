@@ -50,6 +50,14 @@ TEST_CASE("redact masks a registered secret however short and plain it looks") {
   CHECK(redact("the password is hunter2x.") == "the password is [redacted].");
 }
 
+TEST_CASE("redact masks a registered secret whole when it holds a shorter registered one") {
+  // Registered shorter first, and twice: the longer is still masked whole, not around the shorter.
+  onbehalf::redaction::register_secret("s3cr");
+  onbehalf::redaction::register_secret("s3cr");
+  onbehalf::redaction::register_secret("pre-s3cr-post");
+  CHECK(redact("value pre-s3cr-post and s3cr") == "value [redacted] and [redacted]");
+}
+
 TEST_CASE("sensitive names are recognised without regard to case") {
   using onbehalf::redaction::is_sensitive_name;
   CHECK(is_sensitive_name("ClientSecret"));
