@@ -419,33 +419,31 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     auto code = fields->find("code");
     if (!state || state->empty() || !code || code->empty())
       return reply(x, sign_in_failed("The answer from the sign-in service is incomplete (no code or state)."));
-    auto correlation_name = cookie_name(req, identity::correlation_cookie_name(*state), false);
-    auto sealed = http::find_cookie(req.headers, correlation_name);
-    if (!sealed) {
+    auto pending = pending_sign_in_of(req, *state);
+    if (!pending && pending.error().reason.empty()) {
       log_warning("A sign-in callback came without its correlation cookie", {{"cid", req.correlation_id}});
       return reply(x, sign_in_failed("This browser did not bring back its sign-in cookie: the sign-in was already completed, "
                                      "took too long, or cookies are blocked."));
     }
-    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, *state, clock::now(), options.correlation_lifetime);
-    if (!correlation) {
+    if (!pending) {
       // The cookie stays: it may be a newer sign-in's, which took this one's slot.
-      log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", correlation.error()}});
-      return reply(x, sign_in_failed("The sign-in could not be verified: " + correlation.error() + "."));
+      log_warning("A sign-in callback was refused", {{"cid", req.correlation_id}, {"reason", pending.error().reason}});
+      return reply(x, sign_in_failed("The sign-in could not be verified: " + pending.error().reason + "."));
     }
     // RFC 9207: a code that another authority's answer carries (a mix-up) is never sent to this
     // sign-in's token endpoint. The metadata is in memory once anyone has signed in.
     std::optional<std::string> iss;
     if (auto named = fields->find("iss")) iss.emplace(*named);
     auto self = shared_from_this();
-    authority_of(correlation->user_flow)
-        .get([self, x, correlation = std::move(*correlation), code = std::string(*code), iss = std::move(iss),
-              correlation_name](result<identity::authority_cache::snapshot_ptr, std::string> a) mutable {
+    authority_of(pending->correlation.user_flow)
+        .get([self, x, pending = std::move(*pending), code = std::string(*code),
+              iss = std::move(iss)](result<identity::authority_cache::snapshot_ptr, std::string> a) mutable {
           if (!a) return reply(x, authority_unavailable());
           if (auto problem = identity::authorization_response_issuer_problem((*a)->metadata, iss)) {
             log_warning("A sign-in callback was refused", {{"cid", x->req().correlation_id}, {"reason", *problem}});
             return reply(x, sign_in_failed("The sign-in could not be verified: the answer did not come from this site's sign-in service."));
           }
-          self->redeem(x, std::move(correlation), std::move(code), correlation_name);
+          self->redeem(x, std::move(pending.correlation), std::move(code), pending.cookie_name);
         });
   }
 
@@ -473,18 +471,33 @@ struct web_authentication::impl : std::enable_shared_from_this<web_authenticatio
     reply(x, sign_in_failed("The sign-in was cancelled or refused."));
   }
 
+  // The sign-in a callback's state belongs to, opened from the sealed cookie named after it.
+  struct pending_sign_in {
+    std::string cookie_name;
+    identity::sign_in_correlation correlation;
+  };
+  // Why there is none: the browser brought no cookie for the state (no reason), or its cookie did not open.
+  struct no_pending_sign_in {
+    std::string reason;
+  };
+
+  result<pending_sign_in, no_pending_sign_in> pending_sign_in_of(const http::request& req, std::string_view state) const {
+    auto name = cookie_name(req, identity::correlation_cookie_name(state), false);
+    auto sealed = http::find_cookie(req.headers, name);
+    if (!sealed) return failure{no_pending_sign_in{}};
+    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, state, clock::now(), options.correlation_lifetime);
+    if (!correlation) return failure{no_pending_sign_in{correlation.error()}};
+    return pending_sign_in{std::move(name), std::move(*correlation)};
+  }
+
   // Where the sign-in with this state was to land ("/" when its cookie is missing or does not
   // open); the cookie is expired.
   std::string spend_correlation(const http::exchange_ptr& x, std::string_view state) const {
-    const auto& req = x->req();
     if (state.empty()) return "/";
-    auto name = cookie_name(req, identity::correlation_cookie_name(state), false);
-    auto sealed = http::find_cookie(req.headers, name);
-    if (!sealed) return "/";
-    auto correlation = identity::open_correlation(options.cookie_keys, *sealed, state, clock::now(), options.correlation_lifetime);
-    if (!correlation) return "/";
-    x->add_response_header("Set-Cookie", http::expire_cookie(name, correlation_cookie(req)));
-    return correlation->return_url;
+    auto pending = pending_sign_in_of(x->req(), state);
+    if (!pending) return "/";
+    x->add_response_header("Set-Cookie", http::expire_cookie(pending->cookie_name, correlation_cookie(x->req())));
+    return pending->correlation.return_url;
   }
 
   void redeem(const http::exchange_ptr& x, identity::sign_in_correlation correlation, std::string code, const std::string& correlation_name) const {
