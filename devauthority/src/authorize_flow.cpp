@@ -78,6 +78,13 @@ http::response error_to_app(const pending_flow& f, std::string error, long aadst
   return to_app(f, {{"error", std::move(error)}, {"error_description", "AADSTS" + std::to_string(aadsts) + ": " + description}});
 }
 
+// The flow ends with `answer` for the app (its code, or an error), built before the flow it
+// names is forgotten.
+http::response end_flow(authority_core& core, const std::string& flow_id, http::response answer) {
+  core.flows.erase(flow_id);
+  return answer;
+}
+
 std::string continue_url(const authority_core& core, const pending_flow& f, const std::string& flow_id) {
   return core.endpoint(f.prefix, "/devauthority/continue?flow=" + text::percent_encode(flow_id));
 }
@@ -162,9 +169,7 @@ http::response advance(authority_core& core, const std::string& flow_id, const h
                                  clock::now() + core.dir.token_lifetimes.authorization_code,
                                  false,
                                  f.claims};
-  auto response = to_app(f, {{"code", code}});
-  core.flows.erase(it);
-  return response;
+  return end_flow(core, flow_id, to_app(f, {{"code", code}}));
 }
 
 } // namespace
@@ -236,18 +241,16 @@ void on_flow_post(authority_core& core, const http::exchange_ptr& x, bool needs_
 }
 
 // B2C answers a choice its pages offer beside the flow's own step ("Forgot your password?",
-// "Cancel") with an error for the app to act on, and the flow ends.
-http::response b2c_choice_to_app(authority_core& core, const std::string& flow_id, const std::string& description) {
-  auto answer = to_app(core.flows.at(flow_id), {{"error", "access_denied"}, {"error_description", description}});
-  core.flows.erase(flow_id);
-  return answer;
+// "Cancel") with an error for the app to act on.
+http::response b2c_choice_to_app(authority_core& core, const pending_flow& f, const std::string& flow_id, const std::string& description) {
+  return end_flow(core, flow_id, to_app(f, {{"error", "access_denied"}, {"error_description", description}}));
 }
 
 } // namespace
 
 void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, false, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
-    if (form.find("forgot") && !f.policy.empty()) return b2c_choice_to_app(core, flow_id, "AADB2C90118: The user has forgotten their password.");
+    if (form.find("forgot") && !f.policy.empty()) return b2c_choice_to_app(core, f, flow_id, "AADB2C90118: The user has forgotten their password.");
     auto user_name = std::string(form.find("username").value_or(""));
     const tenant* home = core.dir.home_tenant_of(user_name);
     const user* u = home ? home->find_user(user_name) : nullptr;
@@ -260,11 +263,8 @@ void handle_sign_in(authority_core& core, const http::exchange_ptr& x) {
 
 void handle_consent(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
-    if (form.find("decision") != "accept") {
-      auto declined = error_to_app(f, "access_denied", 65004, "User declined to consent to access the app.");
-      core.flows.erase(flow_id);
-      return declined;
-    }
+    if (form.find("decision") != "accept")
+      return end_flow(core, flow_id, error_to_app(f, "access_denied", 65004, "User declined to consent to access the app."));
     const tenant* home = core.dir.home_tenant_of(f.user_name);
     if (auto requested = resource_scopes(*home, *core.find_app(f.client_id), f.scopes)) {
       for (const auto& g : combined_consent(core, *home, f, *requested))
@@ -292,7 +292,7 @@ void handle_second_factor(authority_core& core, const http::exchange_ptr& x) {
 
 void handle_edit_profile(authority_core& core, const http::exchange_ptr& x) {
   on_flow_post(core, x, true, [&](pending_flow& f, const std::string& flow_id, const text::form_fields& form) {
-    if (form.find("cancel")) return b2c_choice_to_app(core, flow_id, "AADB2C90091: The user has cancelled entering self-asserted information.");
+    if (form.find("cancel")) return b2c_choice_to_app(core, f, flow_id, "AADB2C90091: The user has cancelled entering self-asserted information.");
     if (auto name = form.find("display_name"); name && !name->empty()) core.mutable_user(f.user_name)->display_name = std::string(*name);
     f.profile_edited = true;
     return see_other(continue_url(core, f, flow_id));
