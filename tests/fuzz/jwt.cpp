@@ -2,7 +2,8 @@
 // Authorization header. A forged or changed token must never validate, and one that validates
 // must satisfy every rule. Input: a selector byte, then either a compact token (odd selector),
 // or (even) claims JSON, which is signed with the authority's key first: a properly signed token
-// is then refused only for what its claims say, and with any byte of its signature changed, refused.
+// is then refused only for what its claims say (or for being over the size limit), and with any
+// byte of its signature changed, refused.
 #include "fuzz.hpp"
 
 #include "onbehalf/identity/access_token.hpp"
@@ -77,6 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!signed_here) {
     FUZZ_REQUIRE(!id && !access); // no key but the authority's signs, and the fuzzer has not got it
+    return 0;
+  }
+  // Past the size limit even the authority's own token is refused, before any decoding.
+  if (token.size() > max_jwt_bytes) {
+    FUZZ_REQUIRE(!parse_jwt(token) && parse_jwt(token).error().problem == jwt_problem::too_large);
+    FUZZ_REQUIRE(!id && id.error().reason == token_rejection::malformed && !access && access.error().reason == token_rejection::malformed);
     return 0;
   }
 
