@@ -28,8 +28,8 @@ constexpr std::array<std::string_view, 16> sensitive_parameters = {
     "client_secret", "clientsecret", "refresh_token", "access_token", "id_token",   "client_assertion", "code_verifier", "password",
     "assertion",     "code",         "authorization", "cookie",       "set-cookie", "secret",           "token",         "apikey"};
 
-// Longest first, so that a secret containing another is masked whole; ordered as they are
-// added, so that registering is not a search and a sort of all values so far.
+// Longest first, so that a secret containing another is masked whole; kept in that order as
+// each is added, so that registering is not a search and a sort of all values so far.
 struct longest_first {
   bool operator()(const std::string& a, const std::string& b) const { return a.size() != b.size() ? a.size() > b.size() : a < b; }
 };
