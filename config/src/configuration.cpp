@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -102,11 +103,15 @@ bool configuration::has_section(std::string_view key) const {
 std::vector<std::string> configuration::children(std::string_view section) const {
   auto prefix = section.empty() ? std::string() : text::to_lower(section) + ":";
   std::vector<std::string> names;
+  // Siblings such as "Scopes" and "Scopes-x" interleave in sort order ("scopes", "scopes-x",
+  // "scopes:0"), so a name's entries need not be adjacent: remember every name seen.
+  std::set<std::string, std::less<>> seen;
   for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix); ++it) {
-    auto rest = std::string_view(it->second.key).substr(prefix.size());
-    auto name = rest.substr(0, rest.find(':'));
-    // Siblings such as "Scopes" and "Scopes-x" may interleave in sort order, so check all names.
-    if (std::none_of(names.begin(), names.end(), [&](const auto& n) { return text::iequals(n, name); })) names.emplace_back(name);
+    auto rest = std::string_view(it->first).substr(prefix.size());
+    auto lowered = rest.substr(0, rest.find(':'));
+    if (seen.contains(lowered)) continue;
+    seen.emplace(lowered);
+    names.emplace_back(std::string_view(it->second.key).substr(prefix.size(), lowered.size()));
   }
   bool all_indexes = std::all_of(names.begin(), names.end(), [](const auto& n) { return text::parse_unsigned(n).has_value(); });
   if (all_indexes)

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace onbehalf::config;
 
 namespace {
@@ -40,6 +42,18 @@ TEST_CASE("arrays become numeric indexes listed in numeric order") {
   REQUIRE(names.size() == 11);
   CHECK(names[2] == "2");
   CHECK(names[10] == "10");
+}
+
+TEST_CASE("a section's children are listed once each, whatever sorts between their entries") {
+  // "scopes-x" sorts between "scopes" and "scopes:0", so one name's entries are not adjacent.
+  auto c = parse_ok(R"({"Api": {"Scopes": "a", "Scopes-x": "b", "SCOPES:0": "c", "Name": {"Deep": {"Deeper": 1}}}})");
+  c.set("api:scopes:1", "d", {"environment variable api__scopes__1"});
+  auto names = c.children("API");
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"Name", "Scopes", "Scopes-x"});
+  CHECK(c.children("Api:Scopes") == std::vector<std::string>{"0", "1"});
+  CHECK(c.children("Api:Name") == std::vector<std::string>{"Deep"});
+  CHECK(c.children("Api:Missing").empty());
 }
 
 TEST_CASE("numbers, booleans and null keep ASP.NET Core's string forms") {
