@@ -7,6 +7,7 @@
 #include "../support/concurrent_callers.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/redis_server.hpp"
+#include "../support/started_host.hpp"
 #include "../support/sync_client.hpp"
 #include "../support/test_actor_system.hpp"
 #include "../support/web_app_fixture.hpp"
@@ -87,19 +88,11 @@ struct middle_tier_fixture {
   explicit middle_tier_fixture(const std::function<void(config::app_settings&)>& adjust = {})
       : host(adjusted(middle_tier_settings(authority.authority.authority(tenant_id), downstream->base_url()), adjust)) {
     add_middle_tier_routes(host);
-    auto started = host.start();
-    INFO((started ? std::string() : started.error()));
-    REQUIRE(started);
-    port = *started;
+    port = require_started(host);
   }
   ~middle_tier_fixture() {
     host.stop();
     host.wait();
-  }
-
-  static config::app_settings adjusted(config::app_settings s, const std::function<void(config::app_settings&)>& adjust) {
-    if (adjust) adjust(s);
-    return s;
   }
 
   std::unique_ptr<sample_api::server> start_downstream() {

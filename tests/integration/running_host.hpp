@@ -1,6 +1,8 @@
 // A real onbehalf host (actor system, front actors, Beast server) on a free loopback port.
 #pragma once
 
+#include "../support/started_host.hpp"
+
 #include "onbehalf/actors/host.hpp"
 
 #include <catch2/catch.hpp>
@@ -34,10 +36,7 @@ public:
     if (add_routes) add_routes(host_.routes());
     // These tests are about HTTP serving, not sign-in: their routes are open to everyone.
     for (auto& r : host_.routes().routes()) r.anonymous = true;
-    auto started = host_.start();
-    INFO((started ? std::string() : started.error()));
-    REQUIRE(started);
-    port_ = *started;
+    port_ = require_started(host_);
   }
   ~running_host() {
     host_.stop();

@@ -5,6 +5,7 @@
 #include "../support/consent_app_fixture.hpp"
 #include "../support/devauthority_fixture.hpp"
 #include "../support/ports.hpp"
+#include "../support/started_host.hpp"
 #include "../support/sync_client.hpp"
 #include "test_client.hpp"
 
@@ -78,19 +79,11 @@ struct web_api_fixture {
       : host(adjusted(api_settings(authority.authority.authority(tenant_id)), adjust)) {
     add_api_routes(host.routes());
     add_on_behalf_of_route(host);
-    auto started = host.start();
-    INFO((started ? std::string() : started.error()));
-    REQUIRE(started);
-    port = *started;
+    port = require_started(host);
   }
   ~web_api_fixture() {
     host.stop();
     host.wait();
-  }
-
-  static config::app_settings adjusted(config::app_settings s, const std::function<void(config::app_settings&)>& adjust) {
-    if (adjust) adjust(s);
-    return s;
   }
 
   std::string user_token(const sign_in_options& o = {}) {

@@ -5,6 +5,7 @@
 
 #include "devauthority_fixture.hpp"
 #include "ports.hpp"
+#include "started_host.hpp"
 
 #include "onbehalf/actors/host.hpp"
 #include "onbehalf/actors/token_service.hpp"
@@ -76,9 +77,7 @@ struct app_fixture {
     if (prepare) prepare(*host);
     if (routes_of) {
       routes_of(*host);
-      auto started = host->start();
-      INFO((started ? std::string() : started.error()));
-      REQUIRE(started);
+      require_started(*host);
       return;
     }
     auto& r = host->routes();
@@ -95,9 +94,7 @@ struct app_fixture {
     r.get("/ada-only", [](const http::exchange_ptr& x) {
        x->respond(http::response::text(200, "hi Ada"));
      }).require_claim("preferred_username", {"ada@contoso.onmicrosoft.com"});
-    auto started = host->start();
-    INFO((started ? std::string() : started.error()));
-    REQUIRE(started);
+    require_started(*host);
   }
 
   void stop() {
