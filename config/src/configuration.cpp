@@ -104,13 +104,13 @@ std::vector<std::string> configuration::children(std::string_view section) const
   auto prefix = section.empty() ? std::string() : text::to_lower(section) + ":";
   std::vector<std::string> names;
   // Siblings such as "Scopes" and "Scopes-x" interleave in sort order ("scopes", "scopes-x",
-  // "scopes:0"), so a name's entries need not be adjacent: remember every name seen.
-  std::set<std::string, std::less<>> seen;
+  // "scopes:0"), so a name's entries need not be adjacent: remember every name seen (as views
+  // of the lowered keys, which outlive this call).
+  std::set<std::string_view> seen;
   for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.starts_with(prefix); ++it) {
     auto rest = std::string_view(it->first).substr(prefix.size());
     auto lowered = rest.substr(0, rest.find(':'));
-    if (seen.contains(lowered)) continue;
-    seen.emplace(lowered);
+    if (!seen.insert(lowered).second) continue;
     names.emplace_back(std::string_view(it->second.key).substr(prefix.size(), lowered.size()));
   }
   bool all_indexes = std::all_of(names.begin(), names.end(), [](const auto& n) { return text::parse_unsigned(n).has_value(); });
