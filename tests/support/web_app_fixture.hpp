@@ -75,12 +75,15 @@ struct app_fixture {
     host = std::make_unique<actors::host>(settings);
     if (store_of) host->use_durable_store(store_of());
     if (prepare) prepare(*host);
-    if (routes_of) {
+    if (routes_of)
       routes_of(*host);
-      require_started(*host);
-      return;
-    }
-    auto& r = host->routes();
+    else
+      add_default_routes(host->routes());
+    require_started(*host);
+  }
+
+  /// Home (anonymous), profile, comment (anonymous), and pages that need a role or a user.
+  static void add_default_routes(http::router& r) {
     r.get("/", [](const http::exchange_ptr& x) {
        x->respond(http::response::text(200, x->user ? "home of " + std::string(x->user->display_name()) : "home, anonymous"));
      }).anonymous = true;
@@ -94,7 +97,6 @@ struct app_fixture {
     r.get("/ada-only", [](const http::exchange_ptr& x) {
        x->respond(http::response::text(200, "hi Ada"));
      }).require_claim("preferred_username", {"ada@contoso.onmicrosoft.com"});
-    require_started(*host);
   }
 
   void stop() {
